@@ -1,0 +1,146 @@
+# klptop: build, lab and tests.
+#
+#   make            build/klptop (static, runs in the lab and on any x86-64 host)
+#   make deps       install every Debian package the build, lab and tests need
+#   make kmod       scenario modules for every lab kernel (build/kmod/REL/*.ko)
+#   make check      unit tests + lab tests; ends with "N passed, N failed"
+#   make demo       boot the lab with a stuck transition and show klptop's view
+#   make unit       host unit tests only
+#   make lab        lab tests only (LAB_KERNELS="REL ..." and SCENARIOS="a b")
+#   make vmlinux    regenerate build/vmlinux.h from the lab kernel's BTF
+#   V=1             show every command
+#
+# vmlinux.h is generated at build time from the BTF inside the newest installed
+# CONFIG_LIVEPATCH kernel image (/boot/vmlinuz-*): published vmlinux.h files
+# lack the klp_* types, and a generated one never goes stale. CO-RE relocations
+# make the resulting objects work on other kernels (see docs/architecture.md).
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BUILD     ?= build
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+# Lab kernels: discovered, never hard-coded. The first one provides vmlinux.h.
+LAB_KERNELS ?= $(shell tests/vm/kernels.sh)
+BTF_KERNEL  ?= $(firstword $(LAB_KERNELS))
+
+WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+	    -Wno-format-truncation
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -I$(BUILD) \
+	    -DKLPTOP_VERSION='"$(VERSION)"' -MMD -MP
+STATIC   ?= 1
+LDLIBS   := -lbpf -lelf -lz -lzstd -ljson-c -lncursesw -ltinfo -lm
+ifeq ($(STATIC),1)
+LDFLAGS  += -static
+endif
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+	      -Iinclude -I$(BUILD) -I/usr/include/x86_64-linux-gnu
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+SRCS      := $(wildcard src/*.c)
+OBJS      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
+LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps kmod check unit lab demo vmlinux clean bench install uninstall
+all: $(BUILD)/klptop
+
+deps:
+	$(Q)tests/deps.sh
+
+# --- BPF -------------------------------------------------------------------
+$(BUILD)/vmlinux.h:
+	$(call msg,VMLINUX,$@ from $(BTF_KERNEL))
+	$(Q)test -n "$(BTF_KERNEL)" || { echo "no CONFIG_LIVEPATCH kernel image installed: run 'make deps'" >&2; exit 1; }
+	$(Q)mkdir -p $(BUILD)
+	$(Q)tests/vm/extract-vmlinux.sh /boot/vmlinuz-$(BTF_KERNEL) $(BUILD)/vmlinux.elf
+	$(Q)$(BPFTOOL) btf dump file $(BUILD)/vmlinux.elf format c > $@.tmp
+	$(Q)rm -f $(BUILD)/vmlinux.elf
+	$(Q)mv $@.tmp $@
+
+vmlinux:
+	$(Q)rm -f $(BUILD)/vmlinux.h
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/vmlinux.h
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# --- userspace -------------------------------------------------------------
+$(BUILD)/obj/%.o: src/%.c | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/klptop: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# Unit tests link the same objects dynamically, with cmocka.
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $^ -o $@ -lcmocka \
+		$(filter-out -static,$(LDLIBS))
+
+# --- kernel modules ----------------------------------------------------------
+kmod:
+	$(Q)for rel in $(LAB_KERNELS); do \
+		mkdir -p $(BUILD)/kmod/$$rel && cp kmod/*.c kmod/*.h kmod/Kbuild $(BUILD)/kmod/$$rel/ 2>/dev/null; \
+		$(MAKE) -s -C /lib/modules/$$rel/build M=$(CURDIR)/$(BUILD)/kmod/$$rel modules \
+			$(if $(filter 1,$(V)),V=1) || exit 1; \
+	done
+
+# --- tests -----------------------------------------------------------------
+RESULTS := $(BUILD)/results
+
+unit: $(UNIT_BINS)
+	$(Q)mkdir -p $(RESULTS) && rm -f $(RESULTS)/unit-*.txt
+	$(Q)tests/run-unit.sh $(RESULTS) $(UNIT_BINS)
+
+lab: all kmod
+	$(Q)mkdir -p $(RESULTS) && rm -f $(RESULTS)/lab-*.txt
+	$(Q)tests/vm/lab.sh --results $(RESULTS) $(foreach k,$(LAB_KERNELS),--kernel $(k)) $(SCENARIOS)
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all kmod $(UNIT_BINS)
+	$(Q)rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	$(Q)tests/run-unit.sh $(RESULTS) $(UNIT_BINS) || true
+	$(Q)tests/host-smoke.sh $(RESULTS) $(BUILD)/klptop || true
+	$(Q)tests/vm/lab.sh --results $(RESULTS) $(foreach k,$(LAB_KERNELS),--kernel $(k)) $(SCENARIOS) || true
+	$(Q)tests/summary.sh $(RESULTS)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all kmod
+	$(Q)tests/vm/lab.sh --demo --kernel $(BTF_KERNEL) demo
+
+bench: all kmod
+	$(Q)bench/run.sh
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d) $(BPF_OBJS:.o=.d)

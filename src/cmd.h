@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Subcommands: one source file each, dispatched from main.c's table. */
+#ifndef KLPTOP_CMD_H
+#define KLPTOP_CMD_H
+
+#include "model.h"
+
+struct global_opts {
+	struct sys_paths paths;  /* --root DIR moves /sys and /proc under DIR */
+	const char *kallsyms;    /* path of the kallsyms file */
+};
+extern struct global_opts g_opts;
+
+int cmd_status(int argc, char **argv);
+
+#endif

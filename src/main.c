@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+/* klptop: observability and transition debugging for kernel live patching.
+ * main() parses global options and dispatches through one command table,
+ * which also produces the help text. */
+#include "cmd.h"
+#include "log.h"
+#include "util.h"
+
+#include <bpf/libbpf.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct global_opts g_opts = {
+	.paths = { .sysfs = "/sys", .procfs = "/proc" },
+	.kallsyms = "/proc/kallsyms",
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct cmd commands[] = {
+	{ "status", cmd_status, "one snapshot of live patches and the transition (--json)" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: klptop [-v] [--root DIR] COMMAND [ARGS]\n"
+		   "       klptop --version | --help\n\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nGlobal options:\n"
+		   "  -v, --verbose   more messages (twice: libbpf debug output)\n"
+		   "  --root DIR      read sysfs and procfs below DIR (a captured tree)\n"
+		   "  -V, --version   version and build facts\n"
+		   "Run 'klptop COMMAND --help' for a command's options.\n");
+}
+
+static void version(void)
+{
+	printf("klptop %s\nlibbpf %u.%u\n", KLPTOP_VERSION, libbpf_major_version(),
+	       libbpf_minor_version());
+}
+
+/* An exact name, or a prefix that matches exactly one command. */
+static const struct cmd *find_command(const char *name)
+{
+	const struct cmd *found = NULL;
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+		if (!strncmp(commands[i].name, name, len)) {
+			if (found)
+				return NULL;
+			found = &commands[i];
+		}
+	}
+	return found;
+}
+
+static char root_sys[4096], root_proc[4096], root_kallsyms[4096];
+
+static void set_root(const char *dir)
+{
+	snprintf(root_sys, sizeof(root_sys), "%s/sys", dir);
+	snprintf(root_proc, sizeof(root_proc), "%s/proc", dir);
+	snprintf(root_kallsyms, sizeof(root_kallsyms), "%s/proc/kallsyms", dir);
+	g_opts.paths.sysfs = root_sys;
+	g_opts.paths.procfs = root_proc;
+	g_opts.kallsyms = root_kallsyms;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "root", required_argument, NULL, 'R' },
+		{ 0 }
+	};
+	const struct cmd *cmd;
+	int c;
+
+	/* A closed pipe is an error to report (EPIPE), not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
+	while ((c = getopt_long(argc, argv, "+vVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'v': log_level++; break;
+		case 'V': version(); return EXIT_OK;
+		case 'h': usage(stdout); return EXIT_OK;
+		case 'R': set_root(optarg); break;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	log_setup_libbpf();
+	if (optind >= argc) {
+		/* The live view is the default command (docs/klptop.8). */
+		cmd = find_command("status");
+		return cmd->fn(1, (char *[]){ "status", NULL });
+	}
+	cmd = find_command(argv[optind]);
+	if (!cmd) {
+		p_err("unknown or ambiguous command '%s' (see 'klptop --help')", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return cmd->fn(argc - optind, argv + optind);
+}

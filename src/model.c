@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Filling and freeing the snapshot model from the live kernel. */
+#include "model.h"
+#include "kallsyms.h"
+#include "util.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void snapshot__init(struct snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->source = "procfs";
+}
+
+void task_snap__free(struct task_snap *t)
+{
+	for (size_t i = 0; i < t->nstack; i++) {
+		free(t->stack[i].symbol);
+		free(t->stack[i].module);
+	}
+	free(t->stack);
+	free(t->function);
+	free(t->verdict_text);
+	memset(t, 0, sizeof(*t));
+}
+
+static void transition_info__free(struct transition_info *tr)
+{
+	if (!tr)
+		return;
+	for (size_t i = 0; i < tr->npending; i++)
+		task_snap__free(&tr->pending[i]);
+	free(tr->pending);
+	free(tr->patch);
+	free(tr);
+}
+
+void snapshot__free(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->npatches; i++)
+		patch_info__free(&s->patches[i]);
+	free(s->patches);
+	transition_info__free(s->transition);
+	for (size_t i = 0; i < s->nwarnings; i++)
+		free(s->warnings[i]);
+	free(s->warnings);
+	snapshot__init(s);
+}
+
+void snapshot__warn(struct snapshot *s, const char *fmt, ...)
+{
+	char *msg;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = xstrdup(fmt);
+	va_end(ap);
+	s->warnings = xrealloc(s->warnings, (s->nwarnings + 1) * sizeof(*s->warnings));
+	s->warnings[s->nwarnings++] = msg;
+}
+
+const char *reason__name(enum block_reason r)
+{
+	switch (r) {
+	case REASON_RUNNING: return "running";
+	case REASON_SLEEPING_ON: return "sleeping_on";
+	case REASON_UNRELIABLE: return "unreliable_stack";
+	default: return "unknown";
+	}
+}
+
+const char *verdict__name(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_WILL_SWITCH: return "will_switch";
+	case VERDICT_WAIT_RETURN: return "wait_for_return";
+	case VERDICT_NEEDS_SIGNAL: return "needs_signal";
+	case VERDICT_STUCK: return "stuck";
+	default: return "none";
+	}
+}
+
+const char *klp_state__name(int state)
+{
+	return state == KLP_PATCHED ? "patched" : state == KLP_UNPATCHED ? "unpatched" : "undefined";
+}
+
+static const struct patch_info *find_patch(const struct snapshot *s, const char *name)
+{
+	for (size_t i = 0; i < s->npatches; i++)
+		if (!strcmp(s->patches[i].name, name))
+			return &s->patches[i];
+	return NULL;
+}
+
+/* Is this frame one of the functions the transition must get off stacks?
+ * Patching: the old functions, named by sysfs (<object>/<func,sympos>).
+ * Unpatching: the new functions, which live in the patch's own module. */
+static int frame_blocks(const struct stack_frame *f, const struct patch_info *pi, int target)
+{
+	if (!f->symbol)
+		return 0;
+	if (target == KLP_UNPATCHED)
+		return f->module && !strcmp(f->module, pi->name);
+	for (size_t i = 0; i < pi->nobjs; i++) {
+		const struct object_info *o = &pi->objs[i];
+		int vmlinux = !strcmp(o->name, "vmlinux");
+
+		if (vmlinux ? f->module != NULL : (!f->module || strcmp(f->module, o->name)))
+			continue;
+		for (size_t j = 0; j < o->nfuncs; j++)
+			if (!strcmp(o->funcs[j].name, f->symbol))
+				return 1;
+	}
+	return 0;
+}
+
+void snapshot__mark_stacks(struct snapshot *s)
+{
+	struct transition_info *tr = s->transition;
+	const struct patch_info *pi;
+
+	if (!tr || !(pi = find_patch(s, tr->patch)))
+		return;
+	for (size_t i = 0; i < tr->npending; i++) {
+		struct task_snap *t = &tr->pending[i];
+
+		for (size_t j = 0; j < t->nstack; j++)
+			t->stack[j].marked = frame_blocks(&t->stack[j], pi, tr->target);
+	}
+}
+
+static struct transition_info *find_transition(const struct snapshot *s)
+{
+	for (size_t i = 0; i < s->npatches; i++) {
+		const struct patch_info *pi = &s->patches[i];
+		struct transition_info *tr;
+
+		if (!pi->transition)
+			continue;
+		tr = xcalloc(1, sizeof(*tr));
+		tr->patch = xstrdup(pi->name);
+		/* enabled flips before an unpatch transition starts and after a
+		 * patch transition started, so it names the target state. */
+		tr->target = pi->enabled ? KLP_PATCHED : KLP_UNPATCHED;
+		return tr;
+	}
+	return NULL;
+}
+
+static int transition_still_running(const struct sys_paths *p, const char *patch)
+{
+	char path[512];
+	long v;
+
+	snprintf(path, sizeof(path), "%s/kernel/livepatch/%s/transition", p->sysfs, patch);
+	return !read_long(path, &v) && v;
+}
+
+int snapshot__fill_live(struct snapshot *s, const struct sys_paths *p,
+			const struct fill_opts *o, const struct ksyms *ks)
+{
+	int err;
+
+	s->taken_ns = realtime_ns();
+	livepatch__read_kernel(&s->kernel, p);
+	if (!s->kernel.livepatch) {
+		p_err("this kernel (%s) has no live patching: %s/kernel/livepatch is missing "
+		      "(CONFIG_LIVEPATCH is not set)", s->kernel.release, p->sysfs);
+		return EXIT_NO_LIVEPATCH;
+	}
+	err = livepatch__read_patches(s, p);
+	if (err) {
+		p_err("cannot read %s/kernel/livepatch: %s", p->sysfs, strerror(-err));
+		return err == -EACCES ? EXIT_PERM : EXIT_ERROR;
+	}
+	s->transition = find_transition(s);
+	if (!s->transition)
+		return 0;
+	err = procscan__scan_transition(p, s->transition, o, ks);
+	if (err == -EACCES || err == -EPERM) {
+		p_err("reading %s/*/task/*/patch_state needs root (or CAP_SYS_PTRACE); "
+		      "run klptop as root", p->procfs);
+		return EXIT_PERM;
+	}
+	if (err) {
+		p_err("cannot scan %s: %s", p->procfs, strerror(-err));
+		return EXIT_ERROR;
+	}
+	/* The transition may have ended while we walked the tasks: then every
+	 * task read -1 and reporting "0 of N pending" would mislead. */
+	if (!transition_still_running(p, s->transition->patch)) {
+		snapshot__warn(s, "transition of %s completed while being read", s->transition->patch);
+		transition_info__free(s->transition);
+		s->transition = NULL;
+		for (size_t i = 0; i < s->npatches; i++)
+			s->patches[i].transition = 0;
+		return 0;
+	}
+	snapshot__mark_stacks(s);
+	return 0;
+}

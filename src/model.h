@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The snapshot model: everything klptop knows about live patching at one
+ * moment. It is filled from the live kernel (sysfs + procfs, plus BPF when
+ * available) or from a recording, and drawn by the views (text, JSON, ncurses).
+ * It knows nothing about any screen.
+ */
+#ifndef KLPTOP_MODEL_H
+#define KLPTOP_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KLP_UNDEFINED (-1)
+#define KLP_UNPATCHED 0
+#define KLP_PATCHED 1
+
+struct ksyms;
+
+struct func_info {
+	char *name;
+	long sympos;      /* from the sysfs dir name "<func>,<sympos>" */
+};
+
+struct object_info {
+	char *name;       /* "vmlinux" or a module name */
+	int patched;      /* -1 when the kernel has no <object>/patched file */
+	struct func_info *funcs;
+	size_t nfuncs;
+};
+
+struct patch_info {
+	char *name;
+	int enabled;
+	int transition;
+	int replace;      /* -1: kernel does not expose it (sysfs "replace" is 6.11+) */
+	int forced;       /* -1 unknown (only BPF sees klp_force_transition) */
+	struct object_info *objs;
+	size_t nobjs;
+};
+
+struct stack_frame {
+	uint64_t addr;    /* 0 when unknown */
+	char *symbol;     /* NULL when the address is not in kallsyms */
+	char *module;     /* NULL for vmlinux */
+	uint64_t offset;
+	int marked;       /* a to-be-patched function: what blocks the task */
+};
+
+/* Why a task has not switched yet: the kernel's own per-task check result. */
+enum block_reason {
+	REASON_UNKNOWN = 0,  /* not yet examined (or no BPF to see the check) */
+	REASON_RUNNING,      /* -EBUSY: on a CPU at check time */
+	REASON_SLEEPING_ON,  /* -EADDRINUSE: a patched function is on its stack */
+	REASON_UNRELIABLE,   /* -EINVAL: stack not reliable */
+};
+
+enum verdict {
+	VERDICT_NONE = 0,
+	VERDICT_WILL_SWITCH,   /* e.g. user task: next exit to user space */
+	VERDICT_WAIT_RETURN,   /* switches when the function returns */
+	VERDICT_NEEDS_SIGNAL,  /* switches at the next signal round */
+	VERDICT_STUCK,         /* waiting will not help: code change or force */
+};
+
+struct task_snap {
+	int pid;          /* thread group id */
+	int tid;
+	char comm[32];
+	int kthread;
+	char state;       /* R, S, D, T, I, ... from /proc/.../stat */
+	int patch_state;  /* -1, 0, 1 */
+	int tif_pending;  /* TIF_PATCH_PENDING; -1 unknown (only BPF reads it) */
+	struct stack_frame *stack;
+	size_t nstack;
+	int stack_errno;  /* why the stack could not be read, 0 if it was */
+	/* Blocker analysis (filled when BPF observes the transition). */
+	enum block_reason reason;
+	char *function;   /* the function the task sleeps on */
+	unsigned int rounds_failed;
+	uint64_t blocked_ns;
+	enum verdict verdict;
+	char *verdict_text;
+};
+
+struct transition_info {
+	char *patch;
+	int target;       /* KLP_PATCHED or KLP_UNPATCHED */
+	size_t tasks_total;
+	size_t tasks_pending;
+	struct task_snap *pending;
+	size_t npending;
+};
+
+struct kernel_info {
+	char release[65];
+	int livepatch;        /* /sys/kernel/livepatch exists */
+	unsigned long tainted;
+	int taint_livepatch;  /* taint bit 15, TAINT_LIVEPATCH ('K') */
+};
+
+struct snapshot {
+	struct kernel_info kernel;
+	struct patch_info *patches;
+	size_t npatches;
+	struct transition_info *transition; /* NULL when none in progress */
+	const char *source;                 /* "procfs", "bpf" or "replay" */
+	uint64_t taken_ns;                  /* CLOCK_REALTIME */
+	char **warnings;                    /* things the user should know */
+	size_t nwarnings;
+};
+
+/* Where the live kernel's files are; tests point these at fixture trees. */
+struct sys_paths {
+	const char *sysfs;  /* "/sys" */
+	const char *procfs; /* "/proc" */
+};
+extern const struct sys_paths default_paths;
+
+struct fill_opts {
+	int with_stacks;  /* read pending tasks' kernel stacks */
+};
+
+/* Exit codes shared by all subcommands (docs/troubleshooting.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,
+	EXIT_USAGE = 2,
+	EXIT_NO_LIVEPATCH = 3,
+	EXIT_PERM = 4,
+};
+
+void snapshot__init(struct snapshot *s);
+void snapshot__free(struct snapshot *s);
+void snapshot__warn(struct snapshot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fill from sysfs/procfs. Returns 0 or an EXIT_* code after printing why. */
+int snapshot__fill_live(struct snapshot *s, const struct sys_paths *p,
+			const struct fill_opts *o, const struct ksyms *ks);
+void task_snap__free(struct task_snap *t);
+/* Mark the frames of pending tasks that hold up the transition. */
+void snapshot__mark_stacks(struct snapshot *s);
+
+/* livepatch.c: /sys/kernel/livepatch */
+int livepatch__read_kernel(struct kernel_info *k, const struct sys_paths *p);
+int livepatch__read_patches(struct snapshot *s, const struct sys_paths *p);
+void patch_info__free(struct patch_info *pi);
+
+/* procscan.c: /proc/<pid>/task/<tid>/ */
+int procscan__read_task(const struct sys_paths *p, int pid, int tid, struct task_snap *t);
+int procscan__read_stack(const struct sys_paths *p, int pid, int tid, struct task_snap *t,
+			 const struct ksyms *ks);
+/* Parse one /proc/.../stack line "[<0>] func+0x1d/0x40 [mod]" into f. */
+int procscan__parse_stack_line(const char *line, struct stack_frame *f);
+/* Scan all threads; pending ones (patch_state == !target) are appended to tr. */
+int procscan__scan_transition(const struct sys_paths *p, struct transition_info *tr,
+			      const struct fill_opts *o, const struct ksyms *ks);
+
+const char *reason__name(enum block_reason r);
+const char *verdict__name(enum verdict v);
+const char *klp_state__name(int state);
+
+#endif

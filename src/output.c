@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "output.h"
+#include "util.h"
+
+#include <errno.h>
+#include <string.h>
+
+json_object *json_addr(unsigned long long addr)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llx", addr);
+	return json_object_new_string(buf);
+}
+
+static json_object *json_tristate(int v)
+{
+	return v < 0 ? NULL : json_object_new_boolean(v);
+}
+
+static json_object *json_str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *funcs_to_json(const struct object_info *o)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < o->nfuncs; i++) {
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "name", json_object_new_string(o->funcs[i].name));
+		json_object_object_add(f, "sympos", json_object_new_int64(o->funcs[i].sympos));
+		json_object_array_add(a, f);
+	}
+	return a;
+}
+
+static json_object *patch_to_json(const struct patch_info *pi)
+{
+	json_object *p = json_object_new_object(), *objs = json_object_new_array();
+
+	json_object_object_add(p, "name", json_object_new_string(pi->name));
+	json_object_object_add(p, "enabled", json_object_new_boolean(pi->enabled));
+	json_object_object_add(p, "transition", json_object_new_boolean(pi->transition));
+	json_object_object_add(p, "replace", json_tristate(pi->replace));
+	json_object_object_add(p, "forced", json_tristate(pi->forced));
+	for (size_t i = 0; i < pi->nobjs; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(pi->objs[i].name));
+		json_object_object_add(o, "patched", json_tristate(pi->objs[i].patched));
+		json_object_object_add(o, "funcs", funcs_to_json(&pi->objs[i]));
+		json_object_array_add(objs, o);
+	}
+	json_object_object_add(p, "objects", objs);
+	return p;
+}
+
+static json_object *stack_to_json(const struct task_snap *t)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < t->nstack; i++) {
+		const struct stack_frame *f = &t->stack[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "addr", json_addr(f->addr));
+		json_object_object_add(o, "symbol", json_str_or_null(f->symbol));
+		json_object_object_add(o, "offset", json_object_new_int64((int64_t)f->offset));
+		json_object_object_add(o, "module", json_str_or_null(f->module));
+		json_object_object_add(o, "marked", json_object_new_boolean(f->marked));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *task_to_json(const struct task_snap *t)
+{
+	json_object *o = json_object_new_object();
+	char state[2] = { t->state ? t->state : '?', 0 };
+
+	json_object_object_add(o, "pid", json_object_new_int(t->pid));
+	json_object_object_add(o, "tid", json_object_new_int(t->tid));
+	json_object_object_add(o, "comm", json_object_new_string(t->comm));
+	json_object_object_add(o, "kthread", json_object_new_boolean(t->kthread));
+	json_object_object_add(o, "state", json_object_new_string(state));
+	json_object_object_add(o, "patch_state", json_object_new_int(t->patch_state));
+	json_object_object_add(o, "reason", json_object_new_string(reason__name(t->reason)));
+	json_object_object_add(o, "function", json_str_or_null(t->function));
+	json_object_object_add(o, "rounds_failed", json_object_new_int64(t->rounds_failed));
+	json_object_object_add(o, "blocked_ns", json_object_new_int64((int64_t)t->blocked_ns));
+	json_object_object_add(o, "verdict", json_object_new_string(verdict__name(t->verdict)));
+	json_object_object_add(o, "verdict_text", json_str_or_null(t->verdict_text));
+	json_object_object_add(o, "stack", stack_to_json(t));
+	if (t->stack_errno)
+		json_object_object_add(o, "stack_error",
+				       json_object_new_string(strerror(t->stack_errno)));
+	return o;
+}
+
+static json_object *transition_to_json(const struct transition_info *tr)
+{
+	json_object *o = json_object_new_object(), *pend = json_object_new_array();
+
+	json_object_object_add(o, "patch", json_object_new_string(tr->patch));
+	json_object_object_add(o, "target", json_object_new_string(klp_state__name(tr->target)));
+	json_object_object_add(o, "tasks_total", json_object_new_int64((int64_t)tr->tasks_total));
+	json_object_object_add(o, "tasks_pending", json_object_new_int64((int64_t)tr->tasks_pending));
+	for (size_t i = 0; i < tr->npending; i++)
+		json_object_array_add(pend, task_to_json(&tr->pending[i]));
+	json_object_object_add(o, "pending", pend);
+	return o;
+}
+
+json_object *snapshot__to_json(const struct snapshot *s)
+{
+	json_object *root = json_object_new_object(), *k = json_object_new_object();
+	json_object *patches = json_object_new_array(), *warn = json_object_new_array();
+
+	json_object_object_add(root, "klptop_version", json_object_new_string(KLPTOP_VERSION));
+	json_object_object_add(root, "source", json_object_new_string(s->source));
+	json_object_object_add(root, "time_ns", json_object_new_int64((int64_t)s->taken_ns));
+	json_object_object_add(k, "release", json_object_new_string(s->kernel.release));
+	json_object_object_add(k, "livepatch", json_object_new_boolean(s->kernel.livepatch));
+	json_object_object_add(k, "tainted", json_object_new_int64((int64_t)s->kernel.tainted));
+	json_object_object_add(k, "taint_livepatch", json_object_new_boolean(s->kernel.taint_livepatch));
+	json_object_object_add(root, "kernel", k);
+	for (size_t i = 0; i < s->npatches; i++)
+		json_object_array_add(patches, patch_to_json(&s->patches[i]));
+	json_object_object_add(root, "patches", patches);
+	json_object_object_add(root, "transition",
+			       s->transition ? transition_to_json(s->transition) : NULL);
+	for (size_t i = 0; i < s->nwarnings; i++)
+		json_object_array_add(warn, json_object_new_string(s->warnings[i]));
+	json_object_object_add(root, "warnings", warn);
+	return root;
+}
+
+int json__print(json_object *o, FILE *f, int pretty)
+{
+	int flags = pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
+
+	flags |= JSON_C_TO_STRING_NOSLASHESCAPE;
+	if (fputs(json_object_to_json_string_ext(o, flags), f) < 0 || fputc('\n', f) < 0 ||
+	    fflush(f))
+		return -errno;
+	return 0;
+}
+
+static const char *yesno(int v)
+{
+	return v < 0 ? "-" : v ? "yes" : "no";
+}
+
+static void print_frame(FILE *f, const struct stack_frame *fr)
+{
+	fprintf(f, "      %s ", fr->marked ? "=>" : "  ");
+	if (fr->symbol)
+		fprintf(f, "%s+0x%llx", fr->symbol, (unsigned long long)fr->offset);
+	else
+		fprintf(f, "0x%llx", (unsigned long long)fr->addr);
+	if (fr->module)
+		fprintf(f, " [%s]", fr->module);
+	fputc('\n', f);
+}
+
+static void print_task(FILE *f, const struct task_snap *t, int with_stacks)
+{
+	fprintf(f, "  %7d %7d %-16s %-7s %c  %-16s %s\n", t->pid, t->tid, t->comm,
+		t->kthread ? "kthread" : "user", t->state ? t->state : '?',
+		reason__name(t->reason), t->function ? t->function : "");
+	if (t->verdict_text)
+		fprintf(f, "      verdict: %s\n", t->verdict_text);
+	if (!with_stacks)
+		return;
+	if (t->stack_errno)
+		fprintf(f, "      (stack unreadable: %s)\n", strerror(t->stack_errno));
+	for (size_t i = 0; i < t->nstack; i++)
+		print_frame(f, &t->stack[i]);
+}
+
+void snapshot__print_text(const struct snapshot *s, FILE *f, int with_stacks)
+{
+	const struct transition_info *tr = s->transition;
+
+	fprintf(f, "kernel %s  livepatch %s  taint K %s  source %s\n", s->kernel.release,
+		yesno(s->kernel.livepatch), yesno(s->kernel.taint_livepatch), s->source);
+	if (!s->npatches)
+		fprintf(f, "no live patches loaded\n");
+	else
+		fprintf(f, "%-24s %-7s %-10s %-7s %s\n", "PATCH", "ENABLED", "TRANSITION", "REPLACE",
+			"FORCED");
+	for (size_t i = 0; i < s->npatches; i++) {
+		const struct patch_info *pi = &s->patches[i];
+
+		fprintf(f, "%-24s %-7s %-10s %-7s %s\n", pi->name, yesno(pi->enabled),
+			yesno(pi->transition), yesno(pi->replace), yesno(pi->forced));
+		for (size_t j = 0; j < pi->nobjs; j++) {
+			const struct object_info *o = &pi->objs[j];
+
+			fprintf(f, "  %s (patched %s):", o->name, yesno(o->patched));
+			for (size_t k = 0; k < o->nfuncs; k++)
+				fprintf(f, " %s,%ld", o->funcs[k].name, o->funcs[k].sympos);
+			fputc('\n', f);
+		}
+	}
+	for (size_t i = 0; i < s->nwarnings; i++)
+		fprintf(f, "warning: %s\n", s->warnings[i]);
+	if (!tr) {
+		fprintf(f, "no transition in progress\n");
+		return;
+	}
+	fprintf(f, "transition: %s -> %s, %zu of %zu tasks pending\n", tr->patch,
+		klp_state__name(tr->target), tr->tasks_pending, tr->tasks_total);
+	if (tr->npending)
+		fprintf(f, "  %7s %7s %-16s %-7s %s  %-16s %s\n", "PID", "TID", "COMM", "TYPE", "S",
+			"REASON", "FUNCTION");
+	for (size_t i = 0; i < tr->npending; i++)
+		print_task(f, &tr->pending[i], with_stacks);
+}
