@@ -102,7 +102,7 @@ $(BUILD)/klptop: $(OBJS)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $^ -o $@ -lcmocka \
+	$(Q)$(CC) $(CFLAGS) -Isrc -Itests/unit $^ -o $@ -lcmocka \
 		$(filter-out -static,$(LDLIBS))
 
 # --- kernel modules ----------------------------------------------------------

@@ -142,6 +142,9 @@ const struct ksym *ksyms__find_addr(const struct ksyms *ks, uint64_t addr, uint6
 	}
 	if (!best)
 		return NULL;
+	/* Several names can share an address: the sort put globals first. */
+	while (best > ks->syms && best[-1].addr == best->addr && ksym_is_text(&best[-1]))
+		best--;
 	/* Do not attribute an address far beyond the last symbol of an area. */
 	if (addr - best->addr > (1u << 20))
 		return NULL;

@@ -13,11 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct global_opts g_opts = {
-	.paths = { .sysfs = "/sys", .procfs = "/proc" },
-	.kallsyms = "/proc/kallsyms",
-};
-
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);

@@ -1,0 +1,206 @@
+# SPDX-License-Identifier: GPL-2.0
+# lib.sh: helpers for lab scenarios, sourced first by every
+# tests/vm/scenarios/*.sh (". /lib/klptop/lib.sh"). Runs under busybox sh in
+# the guest. Modelled on the kernel's tools/testing/selftests/livepatch/
+# functions.sh: wait for `transition` to reach 0 before moving on, and
+# compare dmesg after a marker line.
+#
+# Results go to the console, one per line, exactly:
+#   KLPT-RESULT PASS <name>
+#   KLPT-RESULT FAIL <name>: <message>
+#   KLPT-RESULT SKIP <name>: <why>
+# lab.sh turns them into lab/<REL>/<scenario>/<name>. Names are short
+# identifiers without spaces. The scenario's exit status is 1 if any test
+# failed (the EXIT trap below sets it), so a scenario needs no epilogue.
+
+KLPT_KMOD=/lib/klptop/kmod
+KLPT_LP=/sys/kernel/livepatch
+KLPT_DEBUGFS=/sys/kernel/debug/klpt
+KLPT_FAILS=0
+KLPT_TMP=$(mktemp -d /tmp/klpt.XXXXXX)
+
+_klpt_exit() {
+	rc=$?
+	rm -rf "$KLPT_TMP"
+	[ "$KLPT_FAILS" -gt 0 ] && rc=1
+	exit $rc
+}
+trap _klpt_exit EXIT
+
+# log MSG...: a progress line on the console (not a result).
+log() {
+	echo "# $*"
+}
+
+pass() {
+	echo "KLPT-RESULT PASS $1"
+}
+
+# fail NAME MSG: record a failure; returns 1 so "... || fail x y" chains work.
+fail() {
+	KLPT_FAILS=$((KLPT_FAILS + 1))
+	echo "KLPT-RESULT FAIL $1: ${2:-failed}"
+	return 1
+}
+
+# skip NAME WHY: the test could not run here (not a pass, not a failure).
+skip() {
+	echo "KLPT-RESULT SKIP $1: ${2:-skipped}"
+}
+
+# die NAME MSG: record a failure and end the scenario now.
+die() {
+	fail "$1" "$2"
+	exit 1
+}
+
+# check NAME CMD...: pass if CMD exits 0, else fail with its status and the
+# last line it printed.
+check() {
+	_name=$1
+	shift
+	if "$@" >"$KLPT_TMP/check.out" 2>&1; then
+		pass "$_name"
+	else
+		_rc=$?
+		_last=$(tail -n 1 "$KLPT_TMP/check.out")
+		fail "$_name" "'$*' exited $_rc${_last:+: $_last}"
+	fi
+}
+
+# check_json NAME FILE JQ_EXPR: pass if `jq -e JQ_EXPR FILE` is true; on
+# failure show the file (first 60 lines) so the log explains the verdict.
+check_json() {
+	if [ ! -s "$2" ]; then
+		fail "$1" "$2 is missing or empty"
+		return 1
+	fi
+	if jq -e "$3" "$2" >/dev/null 2>"$KLPT_TMP/jq.err"; then
+		pass "$1"
+	else
+		fail "$1" "jq -e '$3' is not true: $(head -n 1 "$KLPT_TMP/jq.err")"
+		echo "# --- $2 ---"
+		head -n 60 "$2"
+		echo "# --- end of $2 ---"
+		return 1
+	fi
+}
+
+# wait_until TIMEOUT_S CMD...: run CMD every 0.2 s until it succeeds;
+# returns 1 after TIMEOUT_S seconds.
+wait_until() {
+	_n=$(($1 * 5))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		_n=$((_n - 1))
+		[ "$_n" -le 0 ] && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+_lp_file_is() { # _lp_file_is FILE VALUE
+	[ "$(cat "$1" 2>/dev/null)" = "$2" ]
+}
+
+# lp_load NAME [ARGS...]: insmod /lib/klptop/kmod/NAME.ko. On error the
+# scenario fails (test load-NAME) and ends: what follows would be meaningless.
+lp_load() {
+	_mod=$1
+	shift
+	[ -f "$KLPT_KMOD/$_mod.ko" ] || die "load-$_mod" "$KLPT_KMOD/$_mod.ko not in the initramfs"
+	log "insmod $_mod $*"
+	if ! insmod "$KLPT_KMOD/$_mod.ko" "$@" >"$KLPT_TMP/insmod.out" 2>&1; then
+		die "load-$_mod" "insmod failed: $(tail -n 1 "$KLPT_TMP/insmod.out")"
+	fi
+}
+
+# lp_try_load NAME [ARGS...]: insmod that may fail (e.g. an expected EBUSY);
+# returns insmod's status, its message is in $LP_OUT.
+lp_try_load() {
+	_mod=$1
+	shift
+	log "insmod $_mod $* (may fail)"
+	insmod "$KLPT_KMOD/$_mod.ko" "$@" >"$KLPT_TMP/insmod.out" 2>&1
+	_rc=$?
+	LP_OUT=$(cat "$KLPT_TMP/insmod.out")
+	return $_rc
+}
+
+# lp_has NAME: the module file is in the initramfs.
+lp_has() {
+	[ -f "$KLPT_KMOD/$1.ko" ]
+}
+
+# lp_wait_transition PATCH [TIMEOUT_S=30]: wait until
+# /sys/kernel/livepatch/PATCH/transition reads 0 (a patch whose directory is
+# gone has no transition either). Returns 1 on timeout.
+_lp_tr() {
+	[ ! -d "$KLPT_LP/$1" ] || _lp_file_is "$KLPT_LP/$1/transition" 0
+}
+
+lp_wait_transition() {
+	if ! wait_until "${2:-30}" _lp_tr "$1"; then
+		log "$1: transition still $(cat "$KLPT_LP/$1/transition" 2>/dev/null) after ${2:-30} s"
+		return 1
+	fi
+}
+
+# lp_wait_enabled PATCH [TIMEOUT_S=30]: wait until PATCH/enabled reads 1.
+lp_wait_enabled() {
+	wait_until "${2:-30}" _lp_file_is "$KLPT_LP/$1/enabled" 1
+}
+
+# lp_disable PATCH: write 0 to enabled (starts the reverse transition).
+# Fails test disable-PATCH on error.
+lp_disable() {
+	log "disable $1"
+	if ! echo 0 >"$KLPT_LP/$1/enabled" 2>"$KLPT_TMP/disable.err"; then
+		fail "disable-$1" "echo 0 > $KLPT_LP/$1/enabled: $(cat "$KLPT_TMP/disable.err")"
+		return 1
+	fi
+}
+
+# lp_unload PATCH [TIMEOUT_S=30]: disable if enabled, wait for the transition
+# to end and the sysfs directory to go, then rmmod (retried: the module
+# reference is dropped just after the directory goes). Fails test
+# unload-PATCH on error.
+lp_unload() {
+	_p=$1
+	_t=${2:-30}
+	if _lp_file_is "$KLPT_LP/$_p/enabled" 1; then
+		lp_disable "$_p" || return 1
+	fi
+	lp_wait_transition "$_p" "$_t" ||
+		{ fail "unload-$_p" "transition did not reach 0 within $_t s"; return 1; }
+	wait_until "$_t" test ! -d "$KLPT_LP/$_p" ||
+		{ fail "unload-$_p" "$KLPT_LP/$_p still present after $_t s"; return 1; }
+	wait_until "$_t" rmmod "$_p" ||
+		{ fail "unload-$_p" "rmmod $_p: $(rmmod "$_p" 2>&1)"; return 1; }
+	log "unloaded $_p"
+}
+
+# klpt_knob FILE VALUE: write VALUE to /sys/kernel/debug/klpt/FILE (knobs of
+# the klpt_target module). Fails test knob-FILE on error.
+klpt_knob() {
+	if ! echo "$2" >"$KLPT_DEBUGFS/$1" 2>"$KLPT_TMP/knob.err"; then
+		fail "knob-$1" "echo $2 > $KLPT_DEBUGFS/$1: $(cat "$KLPT_TMP/knob.err")"
+		return 1
+	fi
+}
+
+# dmesg_mark: write a marker into the kernel log; dmesg_since_mark prints
+# the kernel lines after the latest marker (as functions.sh does).
+dmesg_mark() {
+	KLPT_MARK="klptop-lab: mark $$.$(date +%s).$RANDOM"
+	echo "$KLPT_MARK" >/dev/kmsg
+}
+
+dmesg_since_mark() {
+	dmesg | awk -v m="$KLPT_MARK" 'f { print } index($0, m) { f = 1 }'
+}
+
+# tainted_bit N: true if bit N of /proc/sys/kernel/tainted is set.
+tainted_bit() {
+	[ $(($(cat /proc/sys/kernel/tainted) >> $1 & 1)) -eq 1 ]
+}
