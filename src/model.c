@@ -35,6 +35,9 @@ static void transition_info__free(struct transition_info *tr)
 	for (size_t i = 0; i < tr->npending; i++)
 		task_snap__free(&tr->pending[i]);
 	free(tr->pending);
+	for (size_t i = 0; i < tr->nunsafe_at_force; i++)
+		task_snap__free(&tr->unsafe_at_force[i]);
+	free(tr->unsafe_at_force);
 	free(tr->patch);
 	free(tr);
 }
@@ -48,6 +51,10 @@ void snapshot__free(struct snapshot *s)
 	for (size_t i = 0; i < s->nwarnings; i++)
 		free(s->warnings[i]);
 	free(s->warnings);
+	for (size_t i = 0; i < s->probes.nmissing; i++)
+		free(s->probes.missing[i]);
+	free(s->probes.missing);
+	free(s->probes.why_not);
 	snapshot__init(s);
 }
 
@@ -83,6 +90,14 @@ const char *verdict__name(enum verdict v)
 	case VERDICT_STUCK: return "stuck";
 	default: return "none";
 	}
+}
+
+const char *switch_how__name(enum switch_how h)
+{
+	static const char *const names[SWITCH_HOW_MAX] = {
+		"stack_check", "user_exit", "idle", "fork", "force",
+	};
+	return h < SWITCH_HOW_MAX ? names[h] : "unknown";
 }
 
 const char *klp_state__name(int state)

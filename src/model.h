@@ -83,6 +83,16 @@ struct task_snap {
 	char *verdict_text;
 };
 
+/* How tasks got switched (BPF sees each path; see docs/architecture.md). */
+enum switch_how {
+	SWITCH_STACK_CHECK,  /* klp_try_complete_transition found a clean stack */
+	SWITCH_USER_EXIT,    /* klp_update_patch_state on exit to user space */
+	SWITCH_IDLE,         /* an idle task switched itself */
+	SWITCH_FORK,         /* born switched from a switched parent */
+	SWITCH_FORCE,        /* klp_force_transition */
+	SWITCH_HOW_MAX,
+};
+
 struct transition_info {
 	char *patch;
 	int target;       /* KLP_PATCHED or KLP_UNPATCHED */
@@ -90,6 +100,28 @@ struct transition_info {
 	size_t tasks_pending;
 	struct task_snap *pending;
 	size_t npending;
+	/* Seen by BPF; zero/unknown without it. */
+	int observed;           /* BPF watched this transition */
+	uint64_t start_ns;      /* CLOCK_MONOTONIC; 0 if it began before klptop */
+	uint64_t elapsed_ns;
+	unsigned int rounds;         /* klp_try_complete_transition calls */
+	unsigned int signal_rounds;  /* rounds that sent fake signals (every 15th) */
+	int forced;
+	int reversed;
+	uint64_t switched[SWITCH_HOW_MAX];
+	double rate_per_s;      /* tasks switched per second, recent */
+	double eta_s;           /* estimate while it converges; < 0 unknown */
+	/* Tasks that were still pending when the transition was forced. */
+	struct task_snap *unsafe_at_force;
+	size_t nunsafe_at_force;
+};
+
+/* What the BPF side could attach on this kernel. */
+struct probe_status {
+	int bpf;                /* BPF probes attached at all */
+	char *why_not;          /* when bpf == 0 */
+	char **missing;         /* attach points absent on this kernel */
+	size_t nmissing;
 };
 
 struct kernel_info {
@@ -104,6 +136,7 @@ struct snapshot {
 	struct patch_info *patches;
 	size_t npatches;
 	struct transition_info *transition; /* NULL when none in progress */
+	struct probe_status probes;
 	const char *source;                 /* "procfs", "bpf" or "replay" */
 	uint64_t taken_ns;                  /* CLOCK_REALTIME */
 	char **warnings;                    /* things the user should know */
@@ -158,5 +191,6 @@ int procscan__scan_transition(const struct sys_paths *p, struct transition_info 
 const char *reason__name(enum block_reason r);
 const char *verdict__name(enum verdict v);
 const char *klp_state__name(int state);
+const char *switch_how__name(enum switch_how h);
 
 #endif

@@ -1,0 +1,741 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * klpt_target.c - the module that klptop's lab live patches.
+ *
+ * Every function a patch replaces is global, noinline and traceable, so it
+ * has its own symbol, an ftrace entry, and shows up in stack traces. The
+ * workloads that call them are driven through /sys/kernel/debug/klpt/:
+ *
+ *   spin        "1"/"0": kthread klpt_spin loops on klpt_spin_step(), which
+ *               never sleeps: it blocks any transition (incident 1).
+ *   spin_cr     "1"/"0": kthread klpt_spin_cr loops on klpt_spin_step_cr(),
+ *               which calls cond_resched() inside itself.
+ *   sleep       "D"/"S": one more kthread (klpt_sleep_d/klpt_sleep_s) sleeping
+ *               in klpt_sleep_in() until the next release.
+ *   block       read: the reader sleeps in klpt_sleep_in(1) until released.
+ *   release     write: wake every sleeper requested so far.
+ *   ping        read: klpt_ping(); write N: call it N times.
+ *   func_a/b    read: klpt_func_a()/klpt_func_b().
+ *   churn       "COUNT RATE KIND" or "0": create/destroy klpt_obj objects.
+ *   churn_stats read: created/destroyed/live/running.
+ *
+ * Unload safety: every debugfs file is opened with a reference on this
+ * module, so rmmod fails (EBUSY) while a reader blocks in "block"; release
+ * it first. Kthreads are stopped by module exit.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/kernel.h>
+#include <linux/debugfs.h>
+#include <linux/kthread.h>
+#include <linux/sched.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+#include <linux/cpumask.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/string.h>
+#include "klpt_target.h"
+
+/* Serialises the control files: thread start/stop, release, churn. */
+static DEFINE_MUTEX(klpt_lock);
+static struct dentry *klpt_dir;
+
+/* ---- spinners -------------------------------------------------------- */
+
+/* Long enough to dominate the loop (the task is almost always inside). */
+#define KLPT_SPIN_NS	(50 * NSEC_PER_USEC)
+
+/*
+ * Time-based so a step lasts ~50 us under TCG as on hardware. It must never
+ * sleep nor call cond_resched(): that is what makes it a blocker.
+ */
+noinline void klpt_spin_step(void)
+{
+	volatile unsigned long work = 0;
+	u64 end = local_clock() + KLPT_SPIN_NS;
+
+	while (local_clock() < end) {
+		work++;
+		cpu_relax();
+	}
+}
+
+/*
+ * Same work, but cond_resched() is called inside the patched function: a
+ * kernel >= 6.4 can switch a task there only if this function itself is not
+ * being patched, because the function is still on the stack at that point.
+ */
+noinline void klpt_spin_step_cr(void)
+{
+	volatile unsigned long work = 0;
+	u64 end = local_clock() + KLPT_SPIN_NS;
+
+	while (local_clock() < end) {
+		work++;
+		cpu_relax();
+	}
+	cond_resched();
+}
+
+struct klpt_spinner {
+	const char *name;
+	int (*fn)(void *data);
+	struct task_struct *task;	/* under klpt_lock */
+	u64 steps;			/* written by the thread only */
+};
+
+/* Direct calls in a bare loop: the stack shows exactly klpt_spin_step*(). */
+static int klpt_spin_fn(void *data)
+{
+	struct klpt_spinner *sp = data;
+
+	while (!kthread_should_stop()) {
+		klpt_spin_step();
+		sp->steps++;
+	}
+	return 0;
+}
+
+static int klpt_spin_cr_fn(void *data)
+{
+	struct klpt_spinner *sp = data;
+
+	while (!kthread_should_stop()) {
+		klpt_spin_step_cr();
+		sp->steps++;
+	}
+	return 0;
+}
+
+static struct klpt_spinner klpt_spin = {
+	.name = "klpt_spin", .fn = klpt_spin_fn,
+};
+static struct klpt_spinner klpt_spin_cr = {
+	.name = "klpt_spin_cr", .fn = klpt_spin_cr_fn,
+};
+
+static int klpt_spinner_start(struct klpt_spinner *sp)
+{
+	struct task_struct *t;
+
+	if (sp->task)
+		return 0;
+	sp->steps = 0;
+	t = kthread_create(sp->fn, sp, "%s", sp->name);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	/* The highest CPU, so CPU 0 (and the console shell) stay usable. */
+	kthread_bind(t, cpumask_last(cpu_online_mask));
+	sp->task = t;
+	wake_up_process(t);
+	return 0;
+}
+
+static void klpt_spinner_stop(struct klpt_spinner *sp)
+{
+	if (!sp->task)
+		return;
+	kthread_stop(sp->task);
+	sp->task = NULL;
+	pr_info("%s stopped after %llu steps\n", sp->name, sp->steps);
+}
+
+/* ---- sleepers -------------------------------------------------------- */
+
+DECLARE_WAIT_QUEUE_HEAD(klpt_sleep_wq);
+EXPORT_SYMBOL_GPL(klpt_sleep_wq);
+
+/* Bumped by every release; a sleeper waits until it differs from its start. */
+static atomic_long_t klpt_gen = ATOMIC_LONG_INIT(0);
+static bool klpt_unloading;
+
+/*
+ * A sleeper's start generation is taken when the sleep is requested (at
+ * "sleep" write or "block" open), not when klpt_sleep_in() runs: a release
+ * that comes before the thread gets a CPU, or while a reader restarts its
+ * read after the livepatch fake signal, is then not lost. klpt_sleep_in()
+ * finds the start of the current task here.
+ */
+struct klpt_sleeper {
+	struct list_head node;
+	struct task_struct *task;
+	unsigned long start;
+};
+
+static LIST_HEAD(klpt_sleepers);
+static DEFINE_SPINLOCK(klpt_sleepers_lock);
+
+static void klpt_sleeper_add(struct klpt_sleeper *s)
+{
+	spin_lock(&klpt_sleepers_lock);
+	list_add(&s->node, &klpt_sleepers);
+	spin_unlock(&klpt_sleepers_lock);
+}
+
+static void klpt_sleeper_del(struct klpt_sleeper *s)
+{
+	spin_lock(&klpt_sleepers_lock);
+	list_del(&s->node);
+	spin_unlock(&klpt_sleepers_lock);
+}
+
+unsigned long klpt_sleep_start(void)
+{
+	unsigned long start = atomic_long_read(&klpt_gen);
+	struct klpt_sleeper *s;
+
+	spin_lock(&klpt_sleepers_lock);
+	list_for_each_entry(s, &klpt_sleepers, node) {
+		if (s->task == current) {
+			start = s->start;
+			break;
+		}
+	}
+	spin_unlock(&klpt_sleepers_lock);
+	return start;
+}
+EXPORT_SYMBOL_GPL(klpt_sleep_start);
+
+bool klpt_sleep_released(unsigned long start)
+{
+	return atomic_long_read(&klpt_gen) != start || READ_ONCE(klpt_unloading);
+}
+EXPORT_SYMBOL_GPL(klpt_sleep_released);
+
+/*
+ * Sleep until released. Interruptible: returns -ERESTARTSYS on a signal,
+ * including the livepatch core's fake one, so a reader's read() restarts.
+ * Uninterruptible: wakes every 30 s only to stay clear of the hung task
+ * detector; the task never leaves this function, so it still blocks.
+ */
+noinline int klpt_sleep_in(int interruptible)
+{
+	unsigned long start = klpt_sleep_start();
+
+	if (interruptible)
+		return wait_event_interruptible(klpt_sleep_wq,
+						klpt_sleep_released(start));
+	while (!wait_event_timeout(klpt_sleep_wq, klpt_sleep_released(start),
+				   30 * HZ))
+		;
+	return 0;
+}
+
+struct klpt_sleep_thread {
+	struct klpt_sleeper sleeper;
+	struct list_head node;		/* on klpt_sleep_threads */
+	int interruptible;
+};
+
+static LIST_HEAD(klpt_sleep_threads);	/* under klpt_lock */
+
+static int klpt_sleep_fn(void *data)
+{
+	struct klpt_sleep_thread *st = data;
+
+	/* Kthreads take no signals: this loop only guards spurious returns. */
+	while (!klpt_sleep_released(st->sleeper.start))
+		klpt_sleep_in(st->interruptible);
+	return 0;
+}
+
+static int klpt_sleep_thread_start(int interruptible)
+{
+	struct klpt_sleep_thread *st;
+	struct task_struct *t;
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	st->interruptible = interruptible;
+	st->sleeper.start = atomic_long_read(&klpt_gen);
+	t = kthread_create(klpt_sleep_fn, st, interruptible ? "klpt_sleep_s" :
+			   "klpt_sleep_d");
+	if (IS_ERR(t)) {
+		kfree(st);
+		return PTR_ERR(t);
+	}
+	/* Held so kthread_stop() is safe after the thread returned alone. */
+	get_task_struct(t);
+	st->sleeper.task = t;
+	klpt_sleeper_add(&st->sleeper);
+	list_add(&st->node, &klpt_sleep_threads);
+	wake_up_process(t);
+	return 0;
+}
+
+/* Reap sleeper threads; they must already be released (or unloading). */
+static void klpt_sleep_threads_reap(void)
+{
+	struct klpt_sleep_thread *st, *tmp;
+
+	list_for_each_entry_safe(st, tmp, &klpt_sleep_threads, node) {
+		kthread_stop(st->sleeper.task);
+		put_task_struct(st->sleeper.task);
+		klpt_sleeper_del(&st->sleeper);
+		list_del(&st->node);
+		kfree(st);
+	}
+}
+
+static void klpt_release_all(void)
+{
+	atomic_long_inc(&klpt_gen);
+	wake_up_all(&klpt_sleep_wq);
+}
+
+/* ---- ping, func_a, func_b -------------------------------------------- */
+
+noinline int klpt_ping(void)
+{
+	return 1;
+}
+
+noinline const char *klpt_func_a(void)
+{
+	return "a-orig";
+}
+
+noinline const char *klpt_func_b(void)
+{
+	return "b-orig";
+}
+
+/* Keeps the calls of a "ping" write from being optimised away. */
+static int klpt_ping_sink;
+
+/* ---- churn ----------------------------------------------------------- */
+
+atomic64_t klpt_obj_created = ATOMIC64_INIT(0);
+EXPORT_SYMBOL_GPL(klpt_obj_created);
+atomic64_t klpt_obj_destroyed = ATOMIC64_INIT(0);
+EXPORT_SYMBOL_GPL(klpt_obj_destroyed);
+
+static struct kmem_cache *klpt_obj_cache;
+
+/* A constructor also keeps SLUB from merging "klpt_obj" into kmalloc-128. */
+static void klpt_obj_ctor(void *p)
+{
+	struct klpt_obj *obj = p;
+
+	obj->magic = KLPT_OBJ_MAGIC;
+}
+
+struct klpt_obj *klpt_obj_alloc_raw(int kind)
+{
+	struct klpt_obj *obj;
+
+	switch (kind) {
+	case KLPT_OBJ_KMALLOC:
+	case KLPT_OBJ_RCU:
+		obj = kzalloc(sizeof(*obj), GFP_KERNEL);
+		break;
+	case KLPT_OBJ_CACHE:
+		obj = kmem_cache_alloc(klpt_obj_cache, GFP_KERNEL);
+		break;
+	default:
+		return NULL;
+	}
+	if (!obj)
+		return NULL;
+	obj->magic = KLPT_OBJ_MAGIC;
+	obj->kind = kind;
+	obj->seq = atomic64_inc_return(&klpt_obj_created);
+	memset(obj->payload, 0x6b, sizeof(obj->payload));
+	return obj;
+}
+EXPORT_SYMBOL_GPL(klpt_obj_alloc_raw);
+
+void klpt_obj_free_raw(struct klpt_obj *obj)
+{
+	if (!obj)
+		return;
+	if (WARN_ON_ONCE(obj->magic != KLPT_OBJ_MAGIC))
+		return;
+	atomic64_inc(&klpt_obj_destroyed);
+	switch (obj->kind) {
+	case KLPT_OBJ_CACHE:
+		kmem_cache_free(klpt_obj_cache, obj);
+		break;
+	case KLPT_OBJ_RCU:
+		kfree_rcu(obj, rcu);
+		break;
+	default:
+		kfree(obj);
+		break;
+	}
+}
+EXPORT_SYMBOL_GPL(klpt_obj_free_raw);
+
+noinline struct klpt_obj *klpt_obj_create(int kind)
+{
+	return klpt_obj_alloc_raw(kind);
+}
+
+noinline void klpt_obj_destroy(struct klpt_obj *obj)
+{
+	klpt_obj_free_raw(obj);
+}
+
+#define KLPT_RING	16	/* objects alive at once */
+
+struct klpt_churn_cfg {
+	u64 count;		/* 0: until stopped */
+	u32 rate;		/* objects per second, 0: as fast as possible */
+	int kind;
+};
+
+static struct klpt_churn_cfg klpt_churn_cfg;	/* under klpt_lock */
+static struct task_struct *klpt_churn_task;	/* under klpt_lock */
+static bool klpt_churn_running;
+
+/* Sleep until @ns from now, waking early for kthread_stop(). */
+static void klpt_churn_wait(u64 ns)
+{
+	long j = nsecs_to_jiffies(ns);
+
+	set_current_state(TASK_INTERRUPTIBLE);
+	if (!kthread_should_stop())
+		schedule_timeout(clamp_t(long, j, 1, HZ));
+	__set_current_state(TASK_RUNNING);
+}
+
+static int klpt_churn_fn(void *data)
+{
+	const struct klpt_churn_cfg *cfg = data;
+	struct klpt_obj *ring[KLPT_RING] = { };
+	u64 interval = cfg->rate ? div_u64(NSEC_PER_SEC, cfg->rate) : 0;
+	u64 t0 = ktime_get_ns();
+	u64 made = 0;
+	unsigned int i;
+
+	while (!kthread_should_stop() && (!cfg->count || made < cfg->count)) {
+		if (interval) {
+			u64 elapsed = ktime_get_ns() - t0;
+
+			/* Object number "made" is due at made * interval. */
+			if (made > div64_u64(elapsed, interval)) {
+				klpt_churn_wait(made * interval - elapsed);
+				continue;
+			}
+		}
+		i = made % KLPT_RING;
+		if (ring[i])
+			klpt_obj_destroy(ring[i]);
+		ring[i] = klpt_obj_create(cfg->kind);
+		made++;
+		if (!(made % 64))
+			cond_resched();
+	}
+	for (i = 0; i < KLPT_RING; i++)
+		if (ring[i])
+			klpt_obj_destroy(ring[i]);
+	WRITE_ONCE(klpt_churn_running, false);
+	return 0;
+}
+
+static void klpt_churn_stop(void)
+{
+	if (!klpt_churn_task)
+		return;
+	kthread_stop(klpt_churn_task);
+	put_task_struct(klpt_churn_task);
+	klpt_churn_task = NULL;
+	WRITE_ONCE(klpt_churn_running, false);
+}
+
+static int klpt_churn_start(u64 count, u32 rate, int kind)
+{
+	struct task_struct *t;
+
+	klpt_churn_stop();
+	/* Counts restart with each run so tests compare exact numbers. */
+	atomic64_set(&klpt_obj_created, 0);
+	atomic64_set(&klpt_obj_destroyed, 0);
+	klpt_churn_cfg.count = count;
+	klpt_churn_cfg.rate = min_t(u32, rate, NSEC_PER_SEC);
+	klpt_churn_cfg.kind = kind;
+	t = kthread_create(klpt_churn_fn, &klpt_churn_cfg, "klpt_churn");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	/* The thread may end alone (COUNT reached): keep it for kthread_stop. */
+	get_task_struct(t);
+	klpt_churn_task = t;
+	WRITE_ONCE(klpt_churn_running, true);
+	wake_up_process(t);
+	return 0;
+}
+
+/* ---- debugfs --------------------------------------------------------- */
+
+/* Copy a short user write into @buf as a trimmed string. */
+static char *klpt_get_arg(const char __user *ubuf, size_t count, char *buf,
+			  size_t size)
+{
+	if (count >= size)
+		return ERR_PTR(-EINVAL);
+	if (copy_from_user(buf, ubuf, count))
+		return ERR_PTR(-EFAULT);
+	buf[count] = '\0';
+	return strim(buf);
+}
+
+static ssize_t klpt_spin_write_common(struct klpt_spinner *sp,
+				      const char __user *ubuf, size_t count)
+{
+	bool on;
+	int ret;
+
+	ret = kstrtobool_from_user(ubuf, count, &on);
+	if (ret)
+		return ret;
+	mutex_lock(&klpt_lock);
+	if (on)
+		ret = klpt_spinner_start(sp);
+	else
+		klpt_spinner_stop(sp);
+	mutex_unlock(&klpt_lock);
+	return ret ?: count;
+}
+
+static ssize_t klpt_spin_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	return klpt_spin_write_common(&klpt_spin, ubuf, count);
+}
+
+static ssize_t klpt_spin_cr_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	return klpt_spin_write_common(&klpt_spin_cr, ubuf, count);
+}
+
+static ssize_t klpt_sleep_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	char buf[8], *arg;
+	int ret;
+
+	arg = klpt_get_arg(ubuf, count, buf, sizeof(buf));
+	if (IS_ERR(arg))
+		return PTR_ERR(arg);
+	if (strcmp(arg, "D") && strcmp(arg, "S"))
+		return -EINVAL;
+	mutex_lock(&klpt_lock);
+	ret = klpt_sleep_thread_start(arg[0] == 'S');
+	mutex_unlock(&klpt_lock);
+	return ret ?: count;
+}
+
+/* The start generation of a "block" reader is fixed at open. */
+static int klpt_block_open(struct inode *inode, struct file *file)
+{
+	file->private_data = (void *)atomic_long_read(&klpt_gen);
+	return nonseekable_open(inode, file);
+}
+
+static ssize_t klpt_block_read(struct file *file, char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	static const char msg[] = "released\n";
+	struct klpt_sleeper s = {
+		.task = current,
+		.start = (unsigned long)file->private_data,
+	};
+	int ret;
+
+	/* Released already: the rest of the message, then EOF. */
+	if (*ppos)
+		goto out;
+	klpt_sleeper_add(&s);
+	ret = klpt_sleep_in(1);
+	klpt_sleeper_del(&s);
+	if (ret)
+		return ret;	/* -ERESTARTSYS: the read restarts, same start */
+	if (READ_ONCE(klpt_unloading) &&
+	    atomic_long_read(&klpt_gen) == s.start)
+		return -ENODEV;
+out:
+	return simple_read_from_buffer(ubuf, count, ppos, msg, sizeof(msg) - 1);
+}
+
+static ssize_t klpt_release_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	mutex_lock(&klpt_lock);
+	klpt_release_all();
+	/* Released threads exit promptly; reap them so none accumulate. */
+	klpt_sleep_threads_reap();
+	mutex_unlock(&klpt_lock);
+	return count;
+}
+
+static ssize_t klpt_ping_read(struct file *file, char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	char buf[16];
+	int len;
+
+	/* Exactly one call per read of the file, not one per read(2). */
+	if (*ppos)
+		return 0;
+	len = scnprintf(buf, sizeof(buf), "%d\n", klpt_ping());
+	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
+}
+
+static ssize_t klpt_ping_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	unsigned int n, i;
+	int sum = 0, ret;
+
+	ret = kstrtouint_from_user(ubuf, count, 0, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		sum += klpt_ping();
+		if (!(i % 1024))
+			cond_resched();
+	}
+	WRITE_ONCE(klpt_ping_sink, sum);
+	return count;
+}
+
+static ssize_t klpt_str_read(const char *s, char __user *ubuf, size_t count,
+			     loff_t *ppos)
+{
+	char buf[32];
+	int len;
+
+	len = scnprintf(buf, sizeof(buf), "%s\n", s);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
+}
+
+static ssize_t klpt_func_a_read(struct file *file, char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	return *ppos ? 0 : klpt_str_read(klpt_func_a(), ubuf, count, ppos);
+}
+
+static ssize_t klpt_func_b_read(struct file *file, char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	return *ppos ? 0 : klpt_str_read(klpt_func_b(), ubuf, count, ppos);
+}
+
+static const char * const klpt_kind_names[] = {
+	[KLPT_OBJ_KMALLOC] = "kmalloc",
+	[KLPT_OBJ_CACHE] = "cache",
+	[KLPT_OBJ_RCU] = "rcu",
+};
+
+static ssize_t klpt_churn_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	char buf[64], kind_name[16], *arg;
+	unsigned long long n;
+	unsigned int rate;
+	int kind, ret;
+
+	arg = klpt_get_arg(ubuf, count, buf, sizeof(buf));
+	if (IS_ERR(arg))
+		return PTR_ERR(arg);
+	if (!strcmp(arg, "0")) {
+		mutex_lock(&klpt_lock);
+		klpt_churn_stop();
+		mutex_unlock(&klpt_lock);
+		return count;
+	}
+	if (sscanf(arg, "%llu %u %15s", &n, &rate, kind_name) != 3)
+		return -EINVAL;
+	kind = match_string(klpt_kind_names, ARRAY_SIZE(klpt_kind_names),
+			    kind_name);
+	if (kind < 0)
+		return -EINVAL;
+	mutex_lock(&klpt_lock);
+	ret = klpt_churn_start(n, rate, kind);
+	mutex_unlock(&klpt_lock);
+	return ret ?: count;
+}
+
+static int klpt_churn_stats_show(struct seq_file *m, void *v)
+{
+	s64 created = atomic64_read(&klpt_obj_created);
+	s64 destroyed = atomic64_read(&klpt_obj_destroyed);
+
+	seq_printf(m, "created %lld\n", created);
+	seq_printf(m, "destroyed %lld\n", destroyed);
+	seq_printf(m, "live %lld\n", created - destroyed);
+	seq_printf(m, "running %d\n", READ_ONCE(klpt_churn_running) ? 1 : 0);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(klpt_churn_stats);
+
+#define KLPT_FOPS(_name, ...)						\
+	static const struct file_operations _name = {			\
+		.owner = THIS_MODULE,					\
+		.llseek = no_llseek,					\
+		__VA_ARGS__						\
+	}
+
+KLPT_FOPS(klpt_spin_fops, .write = klpt_spin_write,);
+KLPT_FOPS(klpt_spin_cr_fops, .write = klpt_spin_cr_write,);
+KLPT_FOPS(klpt_sleep_fops, .write = klpt_sleep_write,);
+KLPT_FOPS(klpt_block_fops, .open = klpt_block_open, .read = klpt_block_read,);
+KLPT_FOPS(klpt_release_fops, .write = klpt_release_write,);
+KLPT_FOPS(klpt_ping_fops, .read = klpt_ping_read, .write = klpt_ping_write,);
+KLPT_FOPS(klpt_func_a_fops, .read = klpt_func_a_read,);
+KLPT_FOPS(klpt_func_b_fops, .read = klpt_func_b_read,);
+KLPT_FOPS(klpt_churn_fops, .write = klpt_churn_write,);
+
+static int __init klpt_target_init(void)
+{
+	klpt_obj_cache = kmem_cache_create("klpt_obj", sizeof(struct klpt_obj),
+					   0, 0, klpt_obj_ctor);
+	if (!klpt_obj_cache)
+		return -ENOMEM;
+
+	klpt_dir = debugfs_create_dir("klpt", NULL);
+	debugfs_create_file("spin", 0200, klpt_dir, NULL, &klpt_spin_fops);
+	debugfs_create_file("spin_cr", 0200, klpt_dir, NULL,
+			    &klpt_spin_cr_fops);
+	debugfs_create_file("sleep", 0200, klpt_dir, NULL, &klpt_sleep_fops);
+	debugfs_create_file("block", 0400, klpt_dir, NULL, &klpt_block_fops);
+	debugfs_create_file("release", 0200, klpt_dir, NULL,
+			    &klpt_release_fops);
+	debugfs_create_file("ping", 0600, klpt_dir, NULL, &klpt_ping_fops);
+	debugfs_create_file("func_a", 0400, klpt_dir, NULL, &klpt_func_a_fops);
+	debugfs_create_file("func_b", 0400, klpt_dir, NULL, &klpt_func_b_fops);
+	debugfs_create_file("churn", 0200, klpt_dir, NULL, &klpt_churn_fops);
+	debugfs_create_file("churn_stats", 0400, klpt_dir, NULL,
+			    &klpt_churn_stats_fops);
+	return 0;
+}
+
+static void __exit klpt_target_exit(void)
+{
+	/* No file is open (each holds a module reference): no new requests. */
+	debugfs_remove(klpt_dir);
+
+	mutex_lock(&klpt_lock);
+	WRITE_ONCE(klpt_unloading, true);
+	klpt_release_all();
+	klpt_sleep_threads_reap();
+	klpt_spinner_stop(&klpt_spin);
+	klpt_spinner_stop(&klpt_spin_cr);
+	klpt_churn_stop();
+	mutex_unlock(&klpt_lock);
+
+	/* Objects freed with kfree_rcu need no module code: no rcu_barrier. */
+	kmem_cache_destroy(klpt_obj_cache);
+}
+
+module_init(klpt_target_init);
+module_exit(klpt_target_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("klptop lab: functions and workloads for live patches");
