@@ -16,6 +16,7 @@
 # make the resulting objects work on other kernels (see docs/architecture.md).
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .SUFFIXES:
 
 ifeq ($(V),1)

@@ -16,13 +16,35 @@ void snapshot__init(struct snapshot *s)
 	s->source = "procfs";
 }
 
+void stack_frames__free(struct stack_frame *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(f[i].symbol);
+		free(f[i].module);
+	}
+	free(f);
+}
+
+struct stack_frame *stack_frames__from_ips(const uint64_t *ips, size_t n, const struct ksyms *ks)
+{
+	struct stack_frame *f = xcalloc(n, sizeof(*f));
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ksym *sym = ksyms__find_addr(ks, ips[i], &f[i].offset);
+
+		f[i].addr = ips[i];
+		if (sym) {
+			f[i].symbol = xstrdup(sym->name);
+			f[i].module = sym->module ? xstrdup(sym->module) : NULL;
+		}
+	}
+	return f;
+}
+
 void task_snap__free(struct task_snap *t)
 {
-	for (size_t i = 0; i < t->nstack; i++) {
-		free(t->stack[i].symbol);
-		free(t->stack[i].module);
-	}
-	free(t->stack);
+	stack_frames__free(t->stack, t->nstack);
+	stack_frames__free(t->oncpu, t->noncpu);
 	free(t->function);
 	free(t->verdict_text);
 	memset(t, 0, sizeof(*t));
@@ -35,9 +57,6 @@ static void transition_info__free(struct transition_info *tr)
 	for (size_t i = 0; i < tr->npending; i++)
 		task_snap__free(&tr->pending[i]);
 	free(tr->pending);
-	for (size_t i = 0; i < tr->nunsafe_at_force; i++)
-		task_snap__free(&tr->unsafe_at_force[i]);
-	free(tr->unsafe_at_force);
 	free(tr->patch);
 	free(tr);
 }
@@ -55,6 +74,9 @@ void snapshot__free(struct snapshot *s)
 		free(s->probes.missing[i]);
 	free(s->probes.missing);
 	free(s->probes.why_not);
+	for (size_t i = 0; i < s->nhistory; i++)
+		transition_summary__free(&s->history[i]);
+	free(s->history);
 	snapshot__init(s);
 }
 
@@ -98,6 +120,37 @@ const char *switch_how__name(enum switch_how h)
 		"stack_check", "user_exit", "idle", "fork", "force",
 	};
 	return h < SWITCH_HOW_MAX ? names[h] : "unknown";
+}
+
+void transition_summary__free(struct transition_summary *ts)
+{
+	for (size_t i = 0; i < ts->nunsafe; i++)
+		task_snap__free(&ts->unsafe[i]);
+	free(ts->unsafe);
+	free(ts->patch);
+	memset(ts, 0, sizeof(*ts));
+}
+
+char task_state__char(unsigned int st)
+{
+	/* TASK_IDLE is TASK_UNINTERRUPTIBLE | TASK_NOLOAD (0x400). */
+	if ((st & 0x402) == 0x402)
+		return 'I';
+	if (st == 0)
+		return 'R';
+	if (st & 0x1)
+		return 'S';
+	if (st & 0x2)
+		return 'D';
+	if (st & 0x4)
+		return 'T';
+	if (st & 0x8)
+		return 't';
+	if (st & 0x20)
+		return 'Z';
+	if (st & 0x10)
+		return 'X';
+	return '?';
 }
 
 const char *klp_state__name(int state)
@@ -147,6 +200,8 @@ void snapshot__mark_stacks(struct snapshot *s)
 
 		for (size_t j = 0; j < t->nstack; j++)
 			t->stack[j].marked = frame_blocks(&t->stack[j], pi, tr->target);
+		for (size_t j = 0; j < t->noncpu; j++)
+			t->oncpu[j].marked = frame_blocks(&t->oncpu[j], pi, tr->target);
 	}
 }
 

@@ -81,6 +81,28 @@ struct task_snap {
 	uint64_t blocked_ns;
 	enum verdict verdict;
 	char *verdict_text;
+	unsigned int checks_running;     /* checks that found it on a CPU */
+	unsigned int checks_sleeping;    /* ... sleeping on a patched function */
+	unsigned int checks_unreliable;
+	unsigned int signal_rounds_seen;
+	/* Sampled on-CPU stack of a running blocker (the most frequent one). */
+	struct stack_frame *oncpu;
+	size_t noncpu;
+	unsigned int oncpu_samples;
+};
+
+/* A transition klptop watched from start or joined, as it ended. */
+struct transition_summary {
+	char *patch;
+	int target;
+	const char *outcome;   /* "completed", "reversed", "forced", "cancelled" */
+	uint64_t start_ns;     /* CLOCK_MONOTONIC, 0 if started before klptop */
+	uint64_t end_ns;
+	unsigned int rounds;
+	unsigned int signal_rounds;
+	/* For a forced transition: tasks still unsafe when it was forced. */
+	struct task_snap *unsafe;
+	size_t nunsafe;
 };
 
 /* How tasks got switched (BPF sees each path; see docs/architecture.md). */
@@ -111,9 +133,6 @@ struct transition_info {
 	uint64_t switched[SWITCH_HOW_MAX];
 	double rate_per_s;      /* tasks switched per second, recent */
 	double eta_s;           /* estimate while it converges; < 0 unknown */
-	/* Tasks that were still pending when the transition was forced. */
-	struct task_snap *unsafe_at_force;
-	size_t nunsafe_at_force;
 };
 
 /* What the BPF side could attach on this kernel. */
@@ -137,6 +156,9 @@ struct snapshot {
 	size_t npatches;
 	struct transition_info *transition; /* NULL when none in progress */
 	struct probe_status probes;
+	struct transition_summary *history;  /* ended while klptop watched */
+	size_t nhistory;
+	int cond_resched_switch;  /* kernel switches tasks at cond_resched (6.4+) */
 	const char *source;                 /* "procfs", "bpf" or "replay" */
 	uint64_t taken_ns;                  /* CLOCK_REALTIME */
 	char **warnings;                    /* things the user should know */
@@ -192,5 +214,16 @@ const char *reason__name(enum block_reason r);
 const char *verdict__name(enum verdict v);
 const char *klp_state__name(int state);
 const char *switch_how__name(enum switch_how h);
+/* 'R', 'S', 'D', 'I', ... from a task_struct __state value. */
+char task_state__char(unsigned int state);
+void transition_summary__free(struct transition_summary *ts);
+
+/* blockers.c: the verdict for one pending task, from the facts gathered. */
+void blocker__judge(struct task_snap *t, const struct snapshot *s);
+void snapshot__judge_blockers(struct snapshot *s);
+void stack_frames__free(struct stack_frame *f, size_t n);
+/* Symbolize raw kernel addresses into frames. */
+struct stack_frame *stack_frames__from_ips(const uint64_t *ips, size_t n,
+					   const struct ksyms *ks);
 
 #endif

@@ -39,12 +39,17 @@ inputs() {
 	for t in vt100 vt220 linux xterm xterm-256color dumb; do terminfo $t; done
 }
 manifest=$(inputs | sort -u | xargs stat -L -c '%n %s %Y')
-if [ -f "$out" ] && [ -f "$out.inputs" ] && [ "$(cat "$out.inputs")" = "$manifest" ]; then
+if [ -z "${KLPT_KEEP_STAGE:-}" ] && [ -f "$out" ] && [ -f "$out.inputs" ] && [ "$(cat "$out.inputs")" = "$manifest" ]; then
 	exit 0
 fi
 
-stage=$(mktemp -d "${TMPDIR:-/tmp}/klpt-initramfs.XXXXXX")
-trap 'rm -rf "$stage"' EXIT
+if [ -n "${KLPT_KEEP_STAGE:-}" ]; then # lab.sh --keep: leave it for inspection
+	stage=$KLPT_KEEP_STAGE
+	rm -rf "$stage" && mkdir -p "$stage"
+else
+	stage=$(mktemp -d "${TMPDIR:-/tmp}/klpt-initramfs.XXXXXX")
+	trap 'rm -rf "$stage"' EXIT
+fi
 cd "$stage"
 mkdir -p bin sbin usr/bin usr/sbin dev proc sys tmp run root etc \
 	lib/klptop/kmod scenarios usr/share/terminfo

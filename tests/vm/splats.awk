@@ -14,7 +14,8 @@
 # messages of level warning and above, which includes every splat).
 #
 # A splat is one report: optional header lines ("cut here", "NMI backtrace
-# for cpu", "CPU: N PID:", "sysrq:"), the trigger line, and its body up to
+# for cpu", "CPU: N PID:", "sysrq:", followed only by report-shaped lines such
+# as "Hardware name:" or registers), the trigger line, and its body up to
 # "</TASK>", "---[ end", "Kernel Offset:" or 150 lines. Triggers are the
 # precise forms the kernel prints (WARN() prints "WARNING: CPU: N PID:", so
 # "RETBleed: WARNING: ..." mitigation notices are not splats), and a
@@ -30,6 +31,8 @@ function strip(s) {
 }
 
 function is_trigger(s) {
+	if (s ~ /^---\[ end /)
+		return 0
 	return s ~ /^(.*: )?BUG: / || s ~ /kernel BUG at / ||
 		s ~ /WARNING: CPU: [0-9]+ PID: / ||
 		s ~ /^WARNING: (possible|suspicious|inconsistent|bad unlock|held lock|lock held|nested lock|Nested lock)/ ||
@@ -46,6 +49,12 @@ function is_header(s) {
 	return s ~ /cut here/ || s ~ /^NMI backtrace for cpu/ ||
 		s ~ /^CPU: [0-9]+ PID: / || s ~ /^sysrq: / ||
 		s ~ /^Sending NMI from CPU/
+}
+
+# Lines a report carries between its header and its trigger.
+function is_report(s) {
+	return s ~ /^(Hardware name|Modules linked in|Workqueue|RIP|Code|RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|DR0|DR3|DR6|PKRU): / ||
+		s ~ /^task:[^ ]+ +state:/ || s ~ /^ *(Not tainted|Tainted: )/
 }
 
 function is_end(s) {
@@ -75,6 +84,10 @@ function kernel_line(s) {
 		insplat = 1
 		body = 0
 		first = s
+		if (s ~ /^Call Trace:/ && pending != "") {
+			split(pending, hl, "\n")
+			first = hl[1] " ... Call Trace:"
+		}
 		text = pending (pending == "" ? "" : "\n") s
 		pending = ""
 		npending = 0
@@ -84,12 +97,15 @@ function kernel_line(s) {
 		pending = ""
 		npending = 0
 	}
-	if (is_header(s) || npending > 0) {
+	if (is_header(s) || (npending > 0 && is_report(s))) {
 		pending = pending (pending == "" ? "" : "\n") s
 		if (++npending > 60) {
 			pending = ""
 			npending = 0
 		}
+	} else {
+		pending = ""
+		npending = 0
 	}
 }
 

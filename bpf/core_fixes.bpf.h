@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel fields that moved or were renamed across the kernels klptop runs on.
+ * Each ___flavor struct names the kernel that changed it; CO-RE picks the one
+ * that exists at load time.
+ */
+#ifndef KLPTOP_CORE_FIXES_BPF_H
+#define KLPTOP_CORE_FIXES_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+/* v5.14 (commit 2f064a59a11f "sched: Change task_struct::state") renamed
+ * task_struct::state (long) to __state (unsigned int). */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 task_sched_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return (__u32)BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+}
+
+/* x86-64 keeps thread_info inside task_struct (THREAD_INFO_IN_TASK), so the
+ * TIF flags are task->thread_info.flags on every kernel we support. */
+static __always_inline __u64 task_tif_flags(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, thread_info.flags);
+}
+
+#endif

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Task iterator: one fixed-size record per thread with what the transition
+ * cares about. Reading this seq file replaces opening three /proc files per
+ * thread; stacks are only taken for threads that are still pending, so the
+ * common case costs a few dozen bytes per thread.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
+#include "klptop/tasks.h"
+
+#define PF_KTHREAD 0x00200000
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by userspace before each read. */
+const volatile __u32 tif_patch_pending_bit = 13; /* x86-64, every kernel so far */
+__u32 want_stacks = 0;   /* take stacks of pending threads */
+__s32 pending_state = 0; /* the patch_state a pending thread still has */
+
+__u64 stack_buf[KLPT_TASK_MAX_STACK] = {};
+
+SEC("iter/task")
+int dump_task(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct klpt_task_rec rec = {};
+	long n;
+
+	if (!task)
+		return 0;
+	rec.pid = task->tgid;
+	rec.tid = task->pid;
+	rec.patch_state = task->patch_state;
+	rec.state = task_sched_state(task);
+	rec.kthread = !!(task->flags & PF_KTHREAD);
+	rec.tif_pending = !!(task_tif_flags(task) & (1ull << tif_patch_pending_bit));
+	bpf_probe_read_kernel_str(rec.comm, sizeof(rec.comm), task->comm);
+	if (want_stacks && rec.patch_state == pending_state) {
+		n = bpf_get_task_stack(task, stack_buf, sizeof(stack_buf), 0);
+		if (n > 0)
+			rec.nr_ips = n / sizeof(__u64);
+	}
+	bpf_seq_write(seq, &rec, sizeof(rec));
+	if (rec.nr_ips)
+		bpf_seq_write(seq, stack_buf, sizeof(stack_buf));
+	return 0;
+}

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Probes on the livepatch transition core. They run inside the kernel's task
+ * walk, under tasklist_lock and the checked task's rq lock, once per pending
+ * task per round: keep them small, allocate nothing, print nothing. (The
+ * pr_debug lines that say the same thing have hard-locked production hosts.)
+ *
+ * What they keep: global counters in .bss (struct klpt_state), one entry per
+ * task that failed a check (blockers), the stack each check judged (stacks),
+ * and on-CPU samples of running blockers. Discrete events go to a ring buffer.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
+#include "klptop/transition.h"
+
+#define PF_KTHREAD 0x00200000
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct klpt_state state = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, struct klpt_blocker);
+} blockers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct klpt_stack);
+} stacks SEC(".maps");
+
+/* Per-CPU scratch for one check: which task, and the stack it judged. */
+struct check_scratch {
+	__u64 task;
+	struct klpt_stack stack;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct check_scratch);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+} oncpu_stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct klpt_oncpu_key);
+	__type(value, __u64);
+} oncpu_samples SEC(".maps");
+
+/* The task running klp_force_transition, to tell its switches apart. */
+__u64 forcing_task = 0;
+
+static __always_inline struct klpt_event *event_reserve(__u32 type)
+{
+	struct klpt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&state.events_dropped, 1);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->transition_id = state.transition_id;
+	e->target = state.target;
+	__builtin_memcpy(e->patch, state.patch, sizeof(e->patch));
+	return e;
+}
+
+static __always_inline void emit_simple(__u32 type)
+{
+	struct klpt_event *e = event_reserve(type);
+
+	if (e)
+		bpf_ringbuf_submit(e, 0);
+}
+
+/* A blocker switched: tell userspace how, and forget it. */
+static __always_inline void blocker_switched(__u32 tid, __u32 how)
+{
+	struct klpt_blocker *b = bpf_map_lookup_elem(&blockers, &tid);
+	struct klpt_event *e;
+
+	if (!b)
+		return;
+	e = event_reserve(KLPT_EV_BLOCKER_SWITCHED);
+	if (e) {
+		e->pid = b->pid;
+		e->tid = tid;
+		e->how = how;
+		e->kthread = b->kthread;
+		__builtin_memcpy(e->comm, b->comm, sizeof(e->comm));
+		bpf_ringbuf_submit(e, 0);
+	}
+	bpf_map_delete_elem(&blockers, &tid);
+}
+
+SEC("fentry/klp_init_transition")
+int BPF_PROG(init_transition, struct klp_patch *patch, int target)
+{
+	state.transition_id++;
+	state.start_ns = bpf_ktime_get_ns();
+	state.target = target;
+	state.active = 1;
+	state.rounds = 0;
+	state.signal_rounds = 0;
+	state.incomplete_rounds = 0;
+	state.forced = 0;
+	state.reversed = 0;
+	state.cancelled = 0;
+	for (int i = 0; i < KLPT_HOW_MAX; i++)
+		state.switched[i] = 0;
+	BPF_CORE_READ_STR_INTO(&state.patch, patch, mod, name);
+	emit_simple(KLPT_EV_INIT);
+	return 0;
+}
+
+SEC("fentry/klp_start_transition")
+int BPF_PROG(start_transition)
+{
+	state.incomplete_rounds = 0; /* the kernel resets klp_signals_cnt here */
+	emit_simple(KLPT_EV_START);
+	return 0;
+}
+
+SEC("fentry/klp_try_complete_transition")
+int BPF_PROG(round_begin)
+{
+	state.round_start_ns = bpf_ktime_get_ns();
+	state.r_checked = state.r_switched = state.r_busy = 0;
+	state.r_unreliable = state.r_sleeping = state.r_other = 0;
+	return 0;
+}
+
+SEC("fexit/klp_try_complete_transition")
+int BPF_PROG(round_end)
+{
+	__u32 failed = state.r_busy + state.r_unreliable + state.r_sleeping + state.r_other;
+	struct klpt_event *e;
+	__u32 signals = 0;
+
+	state.rounds++;
+	if (failed) {
+		/* Same arithmetic as the kernel's klp_signals_cnt. */
+		if (state.incomplete_rounds && !(state.incomplete_rounds % KLPT_SIGNALS_TIMEOUT))
+			signals = 1;
+		state.incomplete_rounds++;
+		state.signal_rounds += signals;
+	}
+	e = event_reserve(KLPT_EV_ROUND);
+	if (!e)
+		return 0;
+	e->round = state.rounds;
+	e->checked = state.r_checked;
+	e->switched = state.r_switched;
+	e->busy = state.r_busy;
+	e->unreliable = state.r_unreliable;
+	e->sleeping = state.r_sleeping;
+	e->other = state.r_other;
+	e->signals = signals;
+	e->round_ns = e->ts_ns - state.round_start_ns;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("fentry/klp_check_and_switch_task")
+int BPF_PROG(check_begin, struct task_struct *task)
+{
+	__u32 zero = 0;
+	struct check_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (s) {
+		s->task = (__u64)task;
+		s->stack.nr = 0;
+	}
+	return 0;
+}
+
+/* The exact stack the check judged: copy it while we are inside the check. */
+SEC("fexit/stack_trace_save_tsk_reliable")
+int BPF_PROG(judged_stack, struct task_struct *tsk, unsigned long *store, unsigned int size,
+	     int ret)
+{
+	__u32 zero = 0;
+	struct check_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!s || s->task != (__u64)tsk || ret <= 0)
+		return 0;
+	/* klp_check_stack's buffer holds 100 entries: reading 32 is in bounds. */
+	bpf_probe_read_kernel(s->stack.ips, sizeof(s->stack.ips), store);
+	s->stack.nr = ret < KLPT_MAX_STACK ? ret : KLPT_MAX_STACK;
+	return 0;
+}
+
+static __always_inline __u64 stack_hash(const struct klpt_stack *st)
+{
+	__u64 h = 14695981039346656037ull;
+
+	for (int i = 0; i < KLPT_MAX_STACK; i++) {
+		if (i >= st->nr)
+			break;
+		h = (h ^ st->ips[i]) * 1099511628211ull;
+	}
+	return h ? h : 1;
+}
+
+static __always_inline void count_failure(int ret)
+{
+	if (ret == -KLPT_EBUSY)
+		state.r_busy++;
+	else if (ret == -KLPT_EINVAL)
+		state.r_unreliable++;
+	else if (ret == -KLPT_EADDRINUSE)
+		state.r_sleeping++;
+	else
+		state.r_other++;
+}
+
+static __always_inline struct klpt_blocker *blocker_get(struct task_struct *task, __u32 tid)
+{
+	struct klpt_blocker *b = bpf_map_lookup_elem(&blockers, &tid);
+	struct klpt_blocker fresh = {};
+
+	if (b && b->transition_id == state.transition_id)
+		return b;
+	fresh.transition_id = state.transition_id;
+	fresh.first_ns = bpf_ktime_get_ns();
+	fresh.tid = tid;
+	fresh.pid = BPF_CORE_READ(task, tgid);
+	fresh.kthread = !!(BPF_CORE_READ(task, flags) & PF_KTHREAD);
+	BPF_CORE_READ_STR_INTO(&fresh.comm, task, comm);
+	if (bpf_map_update_elem(&blockers, &tid, &fresh, BPF_ANY)) {
+		__sync_fetch_and_add(&state.blockers_dropped, 1);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&blockers, &tid);
+}
+
+SEC("fexit/klp_check_and_switch_task")
+int BPF_PROG(check_end, struct task_struct *task, void *arg, int ret)
+{
+	__u32 zero = 0, tid = BPF_CORE_READ(task, pid);
+	struct check_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct klpt_blocker *b;
+	const char *name = NULL;
+
+	state.r_checked++;
+	if (ret == 0) {
+		state.r_switched++;
+		__sync_fetch_and_add(&state.switched[KLPT_HOW_STACK_CHECK], 1);
+		if (tid)
+			blocker_switched(tid, KLPT_HOW_STACK_CHECK);
+		goto out;
+	}
+	count_failure(ret);
+	if (!tid) /* idle tasks all have pid 0: counted, not tracked */
+		goto out;
+	b = blocker_get(task, tid);
+	if (!b)
+		goto out;
+	b->last_ns = bpf_ktime_get_ns();
+	b->last_ret = ret;
+	b->state = task_sched_state(task);
+	if (b->last_round != state.rounds + 1) {
+		b->rounds_failed++;
+		b->last_round = state.rounds + 1;
+	}
+	if (ret == -KLPT_EBUSY)
+		b->running++;
+	else if (ret == -KLPT_EINVAL)
+		b->unreliable++;
+	else if (ret == -KLPT_EADDRINUSE) {
+		b->sleeping++;
+		/* arg is klp_try_switch_task's &old_name, set on -EADDRINUSE */
+		if (!bpf_probe_read_kernel(&name, sizeof(name), arg) && name)
+			bpf_probe_read_kernel_str(b->func, sizeof(b->func), name);
+	}
+	if (s && s->task == (__u64)task && s->stack.nr) {
+		__u64 key = stack_hash(&s->stack);
+
+		bpf_map_update_elem(&stacks, &key, &s->stack, BPF_NOEXIST);
+		b->stack_key = key;
+	}
+out:
+	if (s)
+		s->task = 0;
+	return 0;
+}
+
+SEC("fentry/klp_update_patch_state")
+int BPF_PROG(update_patch_state, struct task_struct *task)
+{
+	__u32 how, tid;
+
+	if (!state.active || BPF_CORE_READ(task, patch_state) == state.target)
+		return 0;
+	tid = BPF_CORE_READ(task, pid);
+	if (forcing_task && forcing_task == bpf_get_current_task())
+		how = KLPT_HOW_FORCE;
+	else if (tid == 0)
+		how = KLPT_HOW_IDLE;
+	else
+		how = KLPT_HOW_USER_EXIT;
+	__sync_fetch_and_add(&state.switched[how], 1);
+	if (tid)
+		blocker_switched(tid, how);
+	return 0;
+}
+
+SEC("fentry/klp_copy_process")
+int BPF_PROG(copy_process, struct task_struct *child)
+{
+	struct task_struct *parent = (struct task_struct *)bpf_get_current_task();
+
+	if (state.active && BPF_CORE_READ(parent, patch_state) == state.target)
+		__sync_fetch_and_add(&state.switched[KLPT_HOW_FORK], 1);
+	return 0;
+}
+
+SEC("fentry/klp_force_transition")
+int BPF_PROG(force_begin)
+{
+	state.forced = 1;
+	forcing_task = bpf_get_current_task();
+	emit_simple(KLPT_EV_FORCE);
+	return 0;
+}
+
+SEC("fexit/klp_force_transition")
+int BPF_PROG(force_end)
+{
+	forcing_task = 0;
+	return 0;
+}
+
+SEC("fentry/klp_reverse_transition")
+int BPF_PROG(reverse_transition)
+{
+	/* Tasks now switch back: a new epoch for the blocker records. */
+	state.reversed = 1;
+	state.target = !state.target;
+	state.transition_id++;
+	state.incomplete_rounds = 0;
+	emit_simple(KLPT_EV_REVERSE);
+	return 0;
+}
+
+SEC("fentry/klp_cancel_transition")
+int BPF_PROG(cancel_transition)
+{
+	state.cancelled = 1;
+	emit_simple(KLPT_EV_CANCEL);
+	return 0;
+}
+
+SEC("fexit/klp_complete_transition")
+int BPF_PROG(complete_transition)
+{
+	emit_simple(KLPT_EV_COMPLETE);
+	state.active = 0;
+	return 0;
+}
+
+/* cpu-clock samples: where does a running blocker spend its time? The check
+ * cannot judge a running task's stack, and /proc/PID/stack of a running task
+ * is stale, so sample it on its CPU instead. */
+SEC("perf_event")
+int oncpu_sample(struct bpf_perf_event_data *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct klpt_blocker *b;
+	struct klpt_oncpu_key key;
+	__u64 one = 1, *cnt;
+
+	if (!tid || !state.active)
+		return 0;
+	b = bpf_map_lookup_elem(&blockers, &tid);
+	if (!b || b->last_ret != -KLPT_EBUSY)
+		return 0;
+	key.tid = tid;
+	key.stack_id = bpf_get_stackid(ctx, &oncpu_stacks, 0);
+	if (key.stack_id < 0)
+		return 0;
+	cnt = bpf_map_lookup_elem(&oncpu_samples, &key);
+	if (cnt)
+		__sync_fetch_and_add(cnt, 1);
+	else
+		bpf_map_update_elem(&oncpu_samples, &key, &one, BPF_NOEXIST);
+	return 0;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared between bpf/transition.bpf.c and src/transition.c: the events and
+ * map values of the transition probes. Fixed-width types and explicit padding
+ * only, so both compilers agree on every offset (userspace asserts sizes).
+ */
+#ifndef KLPTOP_TRANSITION_H
+#define KLPTOP_TRANSITION_H
+
+#define KLPT_COMM_LEN 16
+#define KLPT_FUNC_LEN 64
+#define KLPT_NAME_LEN 56 /* MODULE_NAME_LEN on x86-64 */
+#define KLPT_MAX_STACK 32
+
+/* klp_check_and_switch_task() results, as the kernel returns them. */
+#define KLPT_EBUSY 16       /* task is running on a CPU */
+#define KLPT_EINVAL 22      /* stack not reliable */
+#define KLPT_EADDRINUSE 98  /* sleeping on a to-be-patched function */
+
+/* The kernel fakes signals every SIGNALS_TIMEOUT unsuccessful rounds. */
+#define KLPT_SIGNALS_TIMEOUT 15
+
+enum klpt_event_type {
+	KLPT_EV_INIT = 1,        /* klp_init_transition(patch, target) */
+	KLPT_EV_START,           /* klp_start_transition */
+	KLPT_EV_ROUND,           /* one klp_try_complete_transition finished */
+	KLPT_EV_COMPLETE,        /* klp_complete_transition */
+	KLPT_EV_CANCEL,          /* klp_cancel_transition */
+	KLPT_EV_REVERSE,         /* klp_reverse_transition */
+	KLPT_EV_FORCE,           /* klp_force_transition */
+	KLPT_EV_BLOCKER_SWITCHED,/* a task that had failed a check switched */
+};
+
+enum klpt_switch_how {
+	KLPT_HOW_STACK_CHECK = 0,
+	KLPT_HOW_USER_EXIT,
+	KLPT_HOW_IDLE,
+	KLPT_HOW_FORK,
+	KLPT_HOW_FORCE,
+	KLPT_HOW_MAX,
+};
+
+struct klpt_event {
+	__u32 type;            /* enum klpt_event_type */
+	__s32 target;          /* KLP_PATCHED (1) / KLP_UNPATCHED (0) */
+	__u64 ts_ns;           /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u64 transition_id;   /* increments at each klp_init_transition */
+	char patch[KLPT_NAME_LEN];
+	/* KLPT_EV_ROUND: what this round's checks found */
+	__u32 round;
+	__u32 checked;
+	__u32 switched;
+	__u32 busy;
+	__u32 unreliable;
+	__u32 sleeping;
+	__u32 other;
+	__u32 signals;         /* 1 if this round sent fake signals */
+	__u64 round_ns;        /* time spent in the round (under tasklist_lock) */
+	/* KLPT_EV_BLOCKER_SWITCHED */
+	__u32 pid;             /* tgid */
+	__u32 tid;
+	__u32 how;             /* enum klpt_switch_how */
+	__u32 kthread;
+	char comm[KLPT_COMM_LEN];
+};
+
+/* Per-task record of failed checks, keyed by tid. Only tasks that failed a
+ * check are here, so userspace reads a small map, not every task. */
+struct klpt_blocker {
+	__u64 transition_id;
+	__u64 first_ns;        /* first failed check seen */
+	__u64 last_ns;
+	__u64 stack_key;       /* key into the stacks map, 0 if none */
+	__u32 pid;
+	__u32 tid;
+	__u32 rounds_failed;
+	__s32 last_ret;        /* -KLPT_EBUSY, -KLPT_EINVAL, -KLPT_EADDRINUSE */
+	__u32 running;         /* how many checks found it running */
+	__u32 sleeping;        /* ... sleeping on a patched function */
+	__u32 unreliable;      /* ... with an unreliable stack */
+	__u32 kthread;
+	__u32 last_round;
+	__u32 signal_rounds;   /* signal rounds it lived through */
+	__u32 state;           /* task __state at the last check */
+	__u32 pad;
+	char comm[KLPT_COMM_LEN];
+	char func[KLPT_FUNC_LEN];
+};
+
+/* The stack the kernel judged (stack_trace_save_tsk_reliable's output). */
+struct klpt_stack {
+	__u32 nr;
+	__u32 pad;
+	__u64 ips[KLPT_MAX_STACK];
+};
+
+/* Key of on-CPU samples of running blockers (cpu-clock perf event). */
+struct klpt_oncpu_key {
+	__u32 tid;
+	__s32 stack_id;        /* in the oncpu_stacks STACK_TRACE map */
+};
+
+/* Global transition state in .bss, read by userspace through the skeleton. */
+struct klpt_state {
+	__u64 transition_id;
+	__u64 start_ns;
+	__s32 target;
+	__u32 active;
+	__u32 rounds;
+	__u32 signal_rounds;
+	__u32 incomplete_rounds;  /* mirrors the kernel's klp_signals_cnt */
+	__u32 forced;
+	__u32 reversed;
+	__u32 cancelled;
+	__u64 switched[KLPT_HOW_MAX];
+	__u64 events_dropped;     /* ring buffer full */
+	__u64 blockers_dropped;   /* blocker map full */
+	__u64 round_start_ns;
+	__u32 r_checked, r_switched, r_busy, r_unreliable, r_sleeping, r_other;
+	char patch[KLPT_NAME_LEN];
+};
+
+#endif

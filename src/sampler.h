@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The live sampler: keeps BPF probes attached (when it can) and fills a fresh
+ * snapshot on demand from sysfs, procfs and what the probes saw. The live
+ * view, --batch, status and metrics all take their snapshots from here.
+ */
+#ifndef KLPTOP_SAMPLER_H
+#define KLPTOP_SAMPLER_H
+
+#include "model.h"
+
+struct sampler;
+struct ksyms;
+
+struct sampler_opts {
+	int no_bpf;       /* --no-bpf: procfs only */
+	int with_stacks;  /* read pending tasks' stacks */
+};
+
+/* Never fails for lack of BPF: it then falls back to procfs and says so in
+ * every snapshot's probe_status. NULL only on a fatal error (printed). */
+struct sampler *sampler__open(const struct sampler_opts *o);
+void sampler__close(struct sampler *sm);
+/* A file descriptor that becomes readable when BPF events arrive (-1 if
+ * none): add it to the caller's poll set and call sampler__poll(). */
+int sampler__event_fd(struct sampler *sm);
+/* Consume pending events without blocking. Returns events handled. */
+int sampler__poll(struct sampler *sm);
+/* Fill s (initialised by the caller) with the current state. Returns EXIT_OK
+ * or an EXIT_* code after printing the reason. */
+int sampler__fill(struct sampler *sm, struct snapshot *s);
+/* Wait (polling events) until the running transition has had `rounds` more
+ * checks observed, or timeout_ms passed. Returns 1 if the rounds were seen. */
+int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms);
+const struct ksyms *sampler__ksyms(struct sampler *sm);
+
+#endif

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "tasks.h"
+#include "log.h"
+#include "util.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "klptop/tasks.h"
+#include "tasks.skel.h"
+
+_Static_assert(sizeof(struct klpt_task_rec) == 48, "klpt_task_rec layout");
+
+struct task_iter {
+	struct tasks_bpf *skel;
+	struct bpf_link *link;
+	char *buf;
+	size_t cap;
+};
+
+struct task_iter *task_iter__open(char *why, size_t whylen)
+{
+	struct task_iter *ti = xcalloc(1, sizeof(*ti));
+	int err;
+
+	ti->skel = tasks_bpf__open_and_load();
+	if (!ti->skel) {
+		snprintf(why, whylen, "task iterator failed to load: %s", strerror(errno));
+		goto fail;
+	}
+	ti->link = bpf_program__attach_iter(ti->skel->progs.dump_task, NULL);
+	err = libbpf_get_error(ti->link);
+	if (err) {
+		ti->link = NULL;
+		snprintf(why, whylen, "task iterator failed to attach: %s", strerror(-err));
+		goto fail;
+	}
+	return ti;
+fail:
+	task_iter__close(ti);
+	return NULL;
+}
+
+void task_iter__close(struct task_iter *ti)
+{
+	if (!ti)
+		return;
+	bpf_link__destroy(ti->link);
+	tasks_bpf__destroy(ti->skel);
+	free(ti->buf);
+	free(ti);
+}
+
+/* Read the whole seq file of one iteration into ti->buf. */
+static ssize_t read_iteration(struct task_iter *ti)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd = bpf_iter_create(bpf_link__fd(ti->link));
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (ti->cap - len < 65536) {
+			ti->cap = ti->cap ? ti->cap * 2 : 1 << 20;
+			ti->buf = xrealloc(ti->buf, ti->cap);
+		}
+		n = read(fd, ti->buf + len, ti->cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			close(fd);
+			return n;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	return (ssize_t)len;
+}
+
+static void rec_to_task(const struct klpt_task_rec *r, struct task_snap *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = (int)r->pid;
+	t->tid = (int)r->tid;
+	t->patch_state = r->patch_state;
+	t->state = task_state__char(r->state);
+	t->kthread = (int)r->kthread;
+	t->tif_pending = (int)r->tif_pending;
+	copy_str(t->comm, sizeof(t->comm), r->comm);
+}
+
+int task_iter__scan(struct task_iter *ti, struct transition_info *tr, int with_stacks,
+		    const struct ksyms *ks)
+{
+	const size_t stack_bytes = KLPT_TASK_MAX_STACK * sizeof(__u64);
+	size_t off = 0, cap = tr->npending;
+	ssize_t len;
+
+	ti->skel->bss->want_stacks = with_stacks;
+	ti->skel->bss->pending_state = !tr->target;
+	len = read_iteration(ti);
+	if (len < 0)
+		return (int)len;
+	while (off + sizeof(struct klpt_task_rec) <= (size_t)len) {
+		const struct klpt_task_rec *r = (const void *)(ti->buf + off);
+		const __u64 *ips = NULL;
+
+		off += sizeof(*r);
+		if (r->nr_ips) {
+			if (off + stack_bytes > (size_t)len)
+				break; /* truncated record: the walk raced with nothing we can fix */
+			ips = (const void *)(ti->buf + off);
+			off += stack_bytes;
+		}
+		tr->tasks_total++;
+		if (r->patch_state != !tr->target)
+			continue;
+		tr->tasks_pending++;
+		grow_array((void **)&tr->pending, &cap, tr->npending, sizeof(*tr->pending));
+		rec_to_task(r, &tr->pending[tr->npending]);
+		if (ips) {
+			size_t n = r->nr_ips < KLPT_TASK_MAX_STACK ? r->nr_ips : KLPT_TASK_MAX_STACK;
+
+			tr->pending[tr->npending].stack = stack_frames__from_ips((const uint64_t *)ips, n, ks);
+			tr->pending[tr->npending].nstack = n;
+		}
+		tr->npending++;
+	}
+	return 0;
+}

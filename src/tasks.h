@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Every thread's patch state through the BPF task iterator (bpf/tasks.bpf.c). */
+#ifndef KLPTOP_TASKS_H_USER
+#define KLPTOP_TASKS_H_USER
+
+#include "model.h"
+
+struct task_iter;
+
+/* NULL when the iterator cannot be loaded; why gets the reason. */
+struct task_iter *task_iter__open(char *why, size_t whylen);
+void task_iter__close(struct task_iter *ti);
+/* Walk all threads: count them into tr and append the pending ones
+ * (patch_state == !tr->target), with stacks when with_stacks. */
+int task_iter__scan(struct task_iter *ti, struct transition_info *tr, int with_stacks,
+		    const struct ksyms *ks);
+
+#endif

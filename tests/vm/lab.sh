@@ -1,0 +1,276 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# lab.sh: boot lab kernels under qemu and run scenarios in them.
+#
+#   lab.sh [--results DIR] [--kernel REL]... [--keep] [SCENARIO...]
+#   lab.sh --demo [--kernel REL] [demo]
+#
+# Kernels default to every release tests/vm/kernels.sh prints; scenarios to
+# every tests/vm/scenarios/*.sh except demo.sh. For each kernel the initramfs
+# is built once (build/lab/REL/initramfs.cpio.gz), then each scenario boots
+# in its own VM, its console saved to build/lab/REL/SCENARIO.log.
+#
+# Results (DIR, default build/results): one file per kernel and scenario,
+# lab-REL-SCENARIO.txt, with lines "PASS lab/REL/SCENARIO/TEST" or
+# "FAIL lab/REL/SCENARIO/TEST: message" (also SKIP and NOTE lines), and
+# lab-detector.txt from the splat detector's self-test. Besides the
+# scenario's own KLPT-RESULT lines, two tests per run:
+#   finished     the scenario ran to KLPT-SCENARIO-DONE (not a timeout, a
+#                crash or a scenario that died without a failing result);
+#   clean-dmesg  no kernel splat other than those the scenario allows.
+# An early-boot failure (the kernel never printed KLPT-SCENARIO-START) is
+# retried once, and said so; a failure after the scenario started never is.
+#
+# Scenario header keys (comment lines "# lab-KEY: value" anywhere in it):
+#   lab-append: ARGS        extra kernel command line (e.g. preempt=full)
+#   lab-timeout: SECONDS    whole boot-to-poweroff limit (default 120)
+#   lab-smp: N              CPUs (default 2)
+#   lab-mem: MB             memory (default 1024)
+#   lab-allow-splat: ERE    a kernel splat matching ERE is intended (repeatable)
+#   lab-expect-splat: ERE   like allow, and test expected-splat fails if no
+#                           splat matches (proves the detector sees it)
+#   lab-kernels: GLOB...    run only on kernels matching one of the globs
+#
+# --keep keeps the unpacked initramfs (build/lab/REL/initramfs/) and the
+# first-attempt logs of retried boots even when the retry passed; --demo boots one scenario (default demo) with the
+# console on this terminal (Ctrl-A X leaves qemu). Exit status: 1 if any
+# test failed.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+vm=$root/tests/vm
+build=${BUILD:-$root/build}
+results=$build/results
+kernels=()
+scenarios=()
+demo=0
+keep=0
+
+usage() {
+	sed -n '3,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--results) results=${2:?--results needs a directory}; shift ;;
+	--results=*) results=${1#*=} ;;
+	--kernel) kernels+=("${2:?--kernel needs a release}"); shift ;;
+	--kernel=*) kernels+=("${1#*=}") ;;
+	--demo) demo=1 ;;
+	--keep) keep=1 ;;
+	-h|--help) usage ;;
+	-*) echo "lab: unknown option $1" >&2; usage ;;
+	*) scenarios+=("${1%.sh}") ;;
+	esac
+	shift
+done
+
+[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <("$vm/kernels.sh")
+if [ ${#kernels[@]} -eq 0 ]; then
+	echo "lab: no lab kernel installed (CONFIG_LIVEPATCH image + headers): run 'make deps'" >&2
+	exit 1
+fi
+if [ ${#scenarios[@]} -eq 0 ]; then
+	if [ $demo = 1 ]; then
+		scenarios=(demo)
+	else
+		for f in "$vm"/scenarios/*.sh; do
+			n=$(basename "$f" .sh)
+			[ "$n" = demo ] || scenarios+=("$n")
+		done
+	fi
+fi
+for s in "${scenarios[@]}"; do
+	[ -f "$vm/scenarios/$s.sh" ] || { echo "lab: no scenario $vm/scenarios/$s.sh" >&2; exit 2; }
+done
+command -v qemu-system-x86_64 >/dev/null ||
+	{ echo "lab: qemu-system-x86_64 missing: run 'make deps'" >&2; exit 1; }
+
+# qemu must not outlive us.
+qpid=
+cleanup() {
+	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+	qpid=
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+
+accel=(-accel tcg -cpu max,la57=off)
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	accel=(-accel kvm -cpu max,la57=off)
+fi
+
+header() { # header SCENARIO KEY: values of "# lab-KEY:" lines
+	sed -n "s/^# lab-$2:[[:space:]]*//p" "$vm/scenarios/$1.sh" | sed 's/[[:space:]]*$//'
+}
+
+qemu_args() { # qemu_args REL SCENARIO INITRD EXTRA_APPEND
+	local smp mem append
+	smp=$(header "$2" smp | tail -n 1)
+	mem=$(header "$2" mem | tail -n 1)
+	append="console=ttyS0 panic=-1 no_hash_pointers loglevel=5 klptop.scenario=$2"
+	append+=" $(header "$2" append | tr '\n' ' ')$4"
+	echo "${accel[@]}" -smp "${smp:-2}" -m "${mem:-1024}" -nographic -nodefaults \
+		-no-reboot -kernel "/boot/vmlinuz-$1" -initrd "$3"
+	printf '%s\n' "$append"
+}
+
+mkinitrd() { # mkinitrd REL: prints the initramfs path
+	local out=$build/lab/$1/initramfs.cpio.gz
+	mkdir -p "$build/lab/$1"
+	if [ $keep = 1 ]; then
+		KLPT_KEEP_STAGE=$build/lab/$1/initramfs BUILD=$build "$vm/mkinitramfs.sh" "$1" "$out" >&2 || return 1
+	else
+		BUILD=$build "$vm/mkinitramfs.sh" "$1" "$out" >&2 || return 1
+	fi
+	echo "$out"
+}
+
+if [ $demo = 1 ]; then
+	rel=${kernels[0]} s=${scenarios[0]}
+	initrd=$(mkinitrd "$rel") || exit 1
+	mapfile -t qa < <(qemu_args "$rel" "$s" "$initrd" \
+		"klptop.term=${TERM:-vt220} klptop.rows=$(tput lines 2>/dev/null || echo 24) klptop.cols=$(tput cols 2>/dev/null || echo 80)")
+	echo "lab: booting $rel with scenario $s (Ctrl-A X leaves qemu)"
+	# shellcheck disable=SC2086
+	exec qemu-system-x86_64 ${qa[0]} -serial mon:stdio -append "${qa[1]}"
+fi
+
+# --- verdicts ----------------------------------------------------------------
+mkdir -p "$results"
+"$vm/splat-test.sh" "$results" || true
+
+# judge REL SCENARIO LOG RETRIED OUT: write the result file for one run.
+judge() {
+	local rel=$1 s=$2 log=$3 retried=$4 out=$5 id="lab/$1/$2"
+	local allow expect splats bad rc nres
+	: >"$out"
+	[ "$retried" = 1 ] && echo "NOTE $id: retried once after an early-boot failure" >>"$out"
+	tr -d '\r' <"$log" | sed -n 's/^KLPT-RESULT \(PASS\|FAIL\|SKIP\) /\1 /p' |
+		while read -r verdict rest; do
+			echo "$verdict $id/$rest"
+		done >>"$out"
+	nres=$(grep -c '^KLPT-RESULT ' "$log")
+
+	if grep -q '^KLPT-SCENARIO-DONE' "$log"; then
+		rc=$(tr -d '\r' <"$log" | sed -n 's/^KLPT-SCENARIO-DONE rc=//p' | tail -n 1)
+		if [ "$nres" -eq 0 ]; then
+			echo "FAIL $id/finished: scenario reported no result (rc=$rc)" >>"$out"
+		elif [ "$rc" != 0 ] && ! grep -q '^FAIL ' "$out"; then
+			echo "FAIL $id/finished: scenario exited rc=$rc without a failing result" >>"$out"
+		else
+			echo "PASS $id/finished" >>"$out"
+		fi
+	elif ! grep -q '^KLPT-SCENARIO-START' "$log"; then
+		echo "FAIL $id/finished: early-boot failure: the kernel never reached the scenario (qemu status $qrc$([ "$retried" = 1 ] && echo ", also on the retry"); last kernel line: $(last_kernel_line "$log"))" >>"$out"
+	elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		echo "FAIL $id/finished: timed out after ${timeout}s inside the scenario (no KLPT-SCENARIO-DONE)" >>"$out"
+	else
+		echo "FAIL $id/finished: the guest died inside the scenario (qemu status $qrc, no KLPT-SCENARIO-DONE; last kernel line: $(last_kernel_line "$log"))" >>"$out"
+	fi
+
+	allow=$(header "$s" allow-splat; header "$s" expect-splat)
+	expect=$(header "$s" expect-splat)
+	splats=$(SPLAT_ALLOW=$allow awk -f "$vm/splats.awk" "$log" "$log")
+	bad=$(grep -c '^unexpected ' <<<"$splats")
+	if [ "$bad" -gt 0 ]; then
+		echo "FAIL $id/clean-dmesg: $bad kernel splat(s), first: $(grep -m1 '^unexpected ' <<<"$splats" | cut -d' ' -f2-)" >>"$out"
+	else
+		echo "PASS $id/clean-dmesg" >>"$out"
+	fi
+	if [ -n "$expect" ]; then
+		local missing=
+		while IFS= read -r ere; do
+			SPLAT_ALLOW=$ere awk -f "$vm/splats.awk" "$log" "$log" | grep -q '^allowed ' ||
+				missing+="${missing:+, }'$ere'"
+		done <<<"$expect"
+		if [ -n "$missing" ]; then
+			echo "FAIL $id/expected-splat: no kernel splat matched $missing" >>"$out"
+		else
+			echo "PASS $id/expected-splat" >>"$out"
+		fi
+	fi
+}
+
+last_kernel_line() {
+	tr -d '\r' <"$1" | grep -E '^\[ *[0-9]+\.[0-9]+\]' | tail -n 1 | cut -c1-160
+}
+
+# boot REL SCENARIO INITRD LOG: one VM run under the timeout; sets qrc.
+boot() {
+	local -a qa
+	mapfile -t qa < <(qemu_args "$1" "$2" "$3" "")
+	rm -f "$4"
+	# shellcheck disable=SC2086
+	timeout --kill-after=10 "$timeout" qemu-system-x86_64 ${qa[0]} \
+		-serial "file:$4" -monitor none -append "${qa[1]}" </dev/null >"$4.qemu" 2>&1 &
+	qpid=$!
+	wait "$qpid"
+	qrc=$?
+	qpid=
+	[ -s "$4.qemu" ] || rm -f "$4.qemu"
+	touch "$4"
+}
+
+total_fail=0
+for rel in "${kernels[@]}"; do
+	if [ ! -e "/boot/vmlinuz-$rel" ]; then
+		echo "FAIL lab/$rel/kernel: /boot/vmlinuz-$rel not installed" >"$results/lab-$rel-kernel.txt"
+		echo "lab $rel: no /boot/vmlinuz-$rel"
+		total_fail=1
+		continue
+	fi
+	if ! initrd=$(mkinitrd "$rel"); then
+		echo "FAIL lab/$rel/initramfs: mkinitramfs.sh failed" >"$results/lab-$rel-initramfs.txt"
+		echo "lab $rel: initramfs build failed"
+		total_fail=1
+		continue
+	fi
+	for s in "${scenarios[@]}"; do
+		out=$results/lab-$rel-$s.txt
+		globs=$(header "$s" kernels)
+		if [ -n "$globs" ]; then
+			match=0
+			for g in $globs; do
+				# shellcheck disable=SC2254
+				case $rel in $g) match=1 ;; esac
+			done
+			if [ $match = 0 ]; then
+				echo "SKIP lab/$rel/$s: lab-kernels '$globs' excludes $rel" >"$out"
+				echo "lab $rel $s ... skipped (lab-kernels: $globs)"
+				continue
+			fi
+		fi
+		timeout=$(header "$s" timeout | tail -n 1)
+		timeout=${timeout:-120}
+		log=$build/lab/$rel/$s.log
+		printf 'lab %s %s ... ' "$rel" "$s"
+		t0=$(date +%s)
+		retried=0
+		boot "$rel" "$s" "$initrd" "$log"
+		if ! grep -q '^KLPT-SCENARIO-START' "$log"; then
+			mv "$log" "$build/lab/$rel/$s.boot1.log"
+			printf 'early-boot failure (qemu status %s, see %s), retrying ... ' \
+				"$qrc" "$build/lab/$rel/$s.boot1.log"
+			retried=1
+			boot "$rel" "$s" "$initrd" "$log"
+		fi
+		judge "$rel" "$s" "$log" "$retried" "$out"
+		np=$(grep -c '^PASS ' "$out")
+		nf=$(grep -c '^FAIL ' "$out")
+		ns=$(grep -c '^SKIP ' "$out")
+		printf '%d passed, %d failed%s (%d s)\n' "$np" "$nf" \
+			"$([ "$ns" -gt 0 ] && echo ", $ns skipped")" $(($(date +%s) - t0))
+		if [ "$nf" -gt 0 ]; then
+			total_fail=1
+			grep '^FAIL ' "$out" | sed 's/^/    /'
+			echo "    --- last 40 lines of $log ---"
+			tr -d '\r' <"$log" | tail -n 40 | sed 's/^/    | /'
+		elif [ $keep = 0 ]; then
+			rm -f "$build/lab/$rel/$s.boot1.log"
+		fi
+	done
+done
+exit $total_fail

@@ -1,0 +1,4 @@
+# lab-timeout: 20
+. /lib/klptop/lib.sh
+pass before-hang
+sleep 1000

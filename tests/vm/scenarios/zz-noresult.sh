@@ -1,0 +1,2 @@
+. /lib/klptop/lib.sh
+exit 3
