@@ -5,6 +5,14 @@
  * task per round: keep them small, allocate nothing, print nothing. (The
  * pr_debug lines that say the same thing have hard-locked production hosts.)
  *
+ * They are kprobes, not fentry/fexit, on purpose: detaching (or adding a
+ * second program to) a BPF trampoline goes through ftrace_shutdown() of a
+ * dynamic ftrace_ops, which waits in synchronize_rcu_tasks() for every task
+ * to context-switch voluntarily. The kthread that blocks a transition by
+ * spinning is exactly the task that never does, so trampolines would hang
+ * klptop (in D state, at exit) during the incident it exists for. Function
+ * entry kprobes use ftrace's static kprobe ops and never wait for that.
+ *
  * What they keep: global counters in .bss (struct klpt_state), one entry per
  * task that failed a check (blockers), the stack each check judged (stacks),
  * and on-CPU samples of running blockers. Discrete events go to a ring buffer.
@@ -41,9 +49,12 @@ struct {
 	__type(value, struct klpt_stack);
 } stacks SEC(".maps");
 
-/* Per-CPU scratch for one check: which task, and the stack it judged. */
+/* Per-CPU scratch for one check (the task walk runs with preemption off
+ * under tasklist_lock, so entry and return happen on one CPU). */
 struct check_scratch {
 	__u64 task;
+	__u64 arg;          /* &old_name in klp_try_switch_task */
+	__u64 store;        /* stack_trace_save_tsk_reliable's buffer */
 	struct klpt_stack stack;
 };
 
@@ -110,14 +121,19 @@ static __always_inline void blocker_switched(__u32 tid, __u32 how)
 		e->tid = tid;
 		e->how = how;
 		e->kthread = b->kthread;
+		e->last_ret = b->last_ret;
+		e->rounds_failed = b->rounds_failed;
+		e->first_ns = b->first_ns;
+		e->stack_key = b->stack_key;
 		__builtin_memcpy(e->comm, b->comm, sizeof(e->comm));
+		__builtin_memcpy(e->func, b->func, sizeof(e->func));
 		bpf_ringbuf_submit(e, 0);
 	}
 	bpf_map_delete_elem(&blockers, &tid);
 }
 
-SEC("fentry/klp_init_transition")
-int BPF_PROG(init_transition, struct klp_patch *patch, int target)
+SEC("kprobe/klp_init_transition")
+int BPF_KPROBE(init_transition, struct klp_patch *patch, int target)
 {
 	state.transition_id++;
 	state.start_ns = bpf_ktime_get_ns();
@@ -136,16 +152,16 @@ int BPF_PROG(init_transition, struct klp_patch *patch, int target)
 	return 0;
 }
 
-SEC("fentry/klp_start_transition")
-int BPF_PROG(start_transition)
+SEC("kprobe/klp_start_transition")
+int BPF_KPROBE(start_transition)
 {
 	state.incomplete_rounds = 0; /* the kernel resets klp_signals_cnt here */
 	emit_simple(KLPT_EV_START);
 	return 0;
 }
 
-SEC("fentry/klp_try_complete_transition")
-int BPF_PROG(round_begin)
+SEC("kprobe/klp_try_complete_transition")
+int BPF_KPROBE(round_begin)
 {
 	state.round_start_ns = bpf_ktime_get_ns();
 	state.r_checked = state.r_switched = state.r_busy = 0;
@@ -153,8 +169,8 @@ int BPF_PROG(round_begin)
 	return 0;
 }
 
-SEC("fexit/klp_try_complete_transition")
-int BPF_PROG(round_end)
+SEC("kretprobe/klp_try_complete_transition")
+int BPF_KRETPROBE(round_end)
 {
 	__u32 failed = state.r_busy + state.r_unreliable + state.r_sleeping + state.r_other;
 	struct klpt_event *e;
@@ -184,32 +200,48 @@ int BPF_PROG(round_end)
 	return 0;
 }
 
-SEC("fentry/klp_check_and_switch_task")
-int BPF_PROG(check_begin, struct task_struct *task)
+static __always_inline struct check_scratch *get_scratch(void)
 {
 	__u32 zero = 0;
-	struct check_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+SEC("kprobe/klp_check_and_switch_task")
+int BPF_KPROBE(check_begin, struct task_struct *task, void *arg)
+{
+	struct check_scratch *s = get_scratch();
 
 	if (s) {
 		s->task = (__u64)task;
+		s->arg = (__u64)arg;
 		s->stack.nr = 0;
 	}
 	return 0;
 }
 
-/* The exact stack the check judged: copy it while we are inside the check. */
-SEC("fexit/stack_trace_save_tsk_reliable")
-int BPF_PROG(judged_stack, struct task_struct *tsk, unsigned long *store, unsigned int size,
-	     int ret)
+SEC("kprobe/stack_trace_save_tsk_reliable")
+int BPF_KPROBE(judged_stack_begin, struct task_struct *tsk, unsigned long *store)
 {
-	__u32 zero = 0;
-	struct check_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct check_scratch *s = get_scratch();
 
-	if (!s || s->task != (__u64)tsk || ret <= 0)
+	if (s && s->task == (__u64)tsk)
+		s->store = (__u64)store;
+	return 0;
+}
+
+/* The exact stack the check judged: copy it while we are inside the check. */
+SEC("kretprobe/stack_trace_save_tsk_reliable")
+int BPF_KRETPROBE(judged_stack_end, int ret)
+{
+	struct check_scratch *s = get_scratch();
+
+	if (!s || !s->task || !s->store || ret <= 0)
 		return 0;
 	/* klp_check_stack's buffer holds 100 entries: reading 32 is in bounds. */
-	bpf_probe_read_kernel(s->stack.ips, sizeof(s->stack.ips), store);
+	bpf_probe_read_kernel(s->stack.ips, sizeof(s->stack.ips), (void *)s->store);
 	s->stack.nr = ret < KLPT_MAX_STACK ? ret : KLPT_MAX_STACK;
+	s->store = 0;
 	return 0;
 }
 
@@ -257,14 +289,19 @@ static __always_inline struct klpt_blocker *blocker_get(struct task_struct *task
 	return bpf_map_lookup_elem(&blockers, &tid);
 }
 
-SEC("fexit/klp_check_and_switch_task")
-int BPF_PROG(check_end, struct task_struct *task, void *arg, int ret)
+SEC("kretprobe/klp_check_and_switch_task")
+int BPF_KRETPROBE(check_end, int ret)
 {
-	__u32 zero = 0, tid = BPF_CORE_READ(task, pid);
-	struct check_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct check_scratch *s = get_scratch();
+	struct task_struct *task;
 	struct klpt_blocker *b;
 	const char *name = NULL;
+	__u32 tid;
 
+	if (!s || !s->task)
+		return 0;
+	task = (struct task_struct *)s->task;
+	tid = BPF_CORE_READ(task, pid);
 	state.r_checked++;
 	if (ret == 0) {
 		state.r_switched++;
@@ -293,23 +330,22 @@ int BPF_PROG(check_end, struct task_struct *task, void *arg, int ret)
 	else if (ret == -KLPT_EADDRINUSE) {
 		b->sleeping++;
 		/* arg is klp_try_switch_task's &old_name, set on -EADDRINUSE */
-		if (!bpf_probe_read_kernel(&name, sizeof(name), arg) && name)
+		if (!bpf_probe_read_kernel(&name, sizeof(name), (void *)s->arg) && name)
 			bpf_probe_read_kernel_str(b->func, sizeof(b->func), name);
 	}
-	if (s && s->task == (__u64)task && s->stack.nr) {
+	if (s->stack.nr) {
 		__u64 key = stack_hash(&s->stack);
 
 		bpf_map_update_elem(&stacks, &key, &s->stack, BPF_NOEXIST);
 		b->stack_key = key;
 	}
 out:
-	if (s)
-		s->task = 0;
+	s->task = 0;
 	return 0;
 }
 
-SEC("fentry/klp_update_patch_state")
-int BPF_PROG(update_patch_state, struct task_struct *task)
+SEC("kprobe/klp_update_patch_state")
+int BPF_KPROBE(update_patch_state, struct task_struct *task)
 {
 	__u32 how, tid;
 
@@ -328,8 +364,8 @@ int BPF_PROG(update_patch_state, struct task_struct *task)
 	return 0;
 }
 
-SEC("fentry/klp_copy_process")
-int BPF_PROG(copy_process, struct task_struct *child)
+SEC("kprobe/klp_copy_process")
+int BPF_KPROBE(copy_process, struct task_struct *child)
 {
 	struct task_struct *parent = (struct task_struct *)bpf_get_current_task();
 
@@ -338,8 +374,8 @@ int BPF_PROG(copy_process, struct task_struct *child)
 	return 0;
 }
 
-SEC("fentry/klp_force_transition")
-int BPF_PROG(force_begin)
+SEC("kprobe/klp_force_transition")
+int BPF_KPROBE(force_begin)
 {
 	state.forced = 1;
 	forcing_task = bpf_get_current_task();
@@ -347,15 +383,15 @@ int BPF_PROG(force_begin)
 	return 0;
 }
 
-SEC("fexit/klp_force_transition")
-int BPF_PROG(force_end)
+SEC("kretprobe/klp_force_transition")
+int BPF_KRETPROBE(force_end)
 {
 	forcing_task = 0;
 	return 0;
 }
 
-SEC("fentry/klp_reverse_transition")
-int BPF_PROG(reverse_transition)
+SEC("kprobe/klp_reverse_transition")
+int BPF_KPROBE(reverse_transition)
 {
 	/* Tasks now switch back: a new epoch for the blocker records. */
 	state.reversed = 1;
@@ -366,16 +402,16 @@ int BPF_PROG(reverse_transition)
 	return 0;
 }
 
-SEC("fentry/klp_cancel_transition")
-int BPF_PROG(cancel_transition)
+SEC("kprobe/klp_cancel_transition")
+int BPF_KPROBE(cancel_transition)
 {
 	state.cancelled = 1;
 	emit_simple(KLPT_EV_CANCEL);
 	return 0;
 }
 
-SEC("fexit/klp_complete_transition")
-int BPF_PROG(complete_transition)
+SEC("kprobe/klp_complete_transition")
+int BPF_KPROBE(complete_transition)
 {
 	emit_simple(KLPT_EV_COMPLETE);
 	state.active = 0;
@@ -407,5 +443,53 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 		__sync_fetch_and_add(cnt, 1);
 	else
 		bpf_map_update_elem(&oncpu_samples, &key, &one, BPF_NOEXIST);
+	return 0;
+}
+
+/* Fallback when klp_check_and_switch_task is not probeable on this build:
+ * klp_try_switch_task still says whether each task switched, not why. */
+SEC("kprobe/klp_try_switch_task")
+int BPF_KPROBE(try_switch_begin, struct task_struct *task)
+{
+	struct check_scratch *s = get_scratch();
+
+	if (s)
+		s->task = (__u64)task;
+	return 0;
+}
+
+SEC("kretprobe/klp_try_switch_task")
+int BPF_KRETPROBE(try_switch_end, bool ret)
+{
+	struct check_scratch *s = get_scratch();
+	struct task_struct *task;
+	struct klpt_blocker *b;
+	__u32 tid;
+
+	if (!s || !s->task)
+		return 0;
+	task = (struct task_struct *)s->task;
+	s->task = 0;
+	tid = BPF_CORE_READ(task, pid);
+	state.r_checked++;
+	if (ret) {
+		state.r_switched++;
+		if (tid)
+			blocker_switched(tid, KLPT_HOW_STACK_CHECK);
+		return 0;
+	}
+	state.r_other++;
+	if (!tid)
+		return 0;
+	b = blocker_get(task, tid);
+	if (!b)
+		return 0;
+	b->last_ns = bpf_ktime_get_ns();
+	b->last_ret = 0;
+	b->state = task_sched_state(task);
+	if (b->last_round != state.rounds + 1) {
+		b->rounds_failed++;
+		b->last_round = state.rounds + 1;
+	}
 	return 0;
 }

@@ -8,9 +8,11 @@
 struct global_opts {
 	struct sys_paths paths;  /* --root DIR moves /sys and /proc under DIR */
 	const char *kallsyms;    /* path of the kallsyms file */
+	const char *root;        /* --root DIR, or NULL for the live system */
 };
 extern struct global_opts g_opts;
 
 int cmd_status(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

@@ -49,8 +49,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 	if (ours > log_level)
 		return 0;
-	fputs("libbpf: ", stderr);
-	return vfprintf(stderr, fmt, ap);
+	return vfprintf(stderr, fmt, ap); /* libbpf's lines carry their own prefix */
 }
 
 void log_setup_libbpf(void)

@@ -21,6 +21,7 @@ struct cmd {
 
 static const struct cmd commands[] = {
 	{ "status", cmd_status, "one snapshot of live patches and the transition (--json)" },
+	{ "top", cmd_top, "live view of patches, transition and blockers (default; --batch)" },
 };
 
 static void usage(FILE *f)
@@ -70,6 +71,7 @@ static void set_root(const char *dir)
 	g_opts.paths.sysfs = root_sys;
 	g_opts.paths.procfs = root_proc;
 	g_opts.kallsyms = root_kallsyms;
+	g_opts.root = dir;
 }
 
 int main(int argc, char **argv)
@@ -82,24 +84,32 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	const struct cmd *cmd;
-	int c;
+	int c, top_args = 0, arg = optind;
 
 	/* A closed pipe is an error to report (EPIPE), not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "+vVh", longopts, NULL)) != -1) {
+	/* An option that is not global starts the default command's options
+	 * ("klptop --batch -n 2" is "klptop top --batch -n 2"). */
+	opterr = 0;
+	while (!top_args && (arg = optind,
+			     c = getopt_long(argc, argv, "+:vVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v': log_level++; break;
 		case 'V': version(); return EXIT_OK;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'R': set_root(optarg); break;
-		default: usage(stderr); return EXIT_USAGE;
+		case '?': top_args = 1; break;
+		default:
+			p_err("option '%s' needs an argument", argv[optind - 1]);
+			usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	log_setup_libbpf();
-	if (optind >= argc) {
-		/* The live view is the default command (docs/klptop.8). */
-		cmd = find_command("status");
-		return cmd->fn(1, (char *[]){ "status", NULL });
+	if (top_args || optind >= argc) {
+		/* The live view is the default command (docs/live-view.md). */
+		argv[arg - 1] = "top";
+		return cmd_top(argc - arg + 1, argv + arg - 1);
 	}
 	cmd = find_command(argv[optind]);
 	if (!cmd) {

@@ -232,8 +232,7 @@ static int transition_still_running(const struct sys_paths *p, const char *patch
 	return !read_long(path, &v) && v;
 }
 
-int snapshot__fill_live(struct snapshot *s, const struct sys_paths *p,
-			const struct fill_opts *o, const struct ksyms *ks)
+int snapshot__read_sysfs(struct snapshot *s, const struct sys_paths *p)
 {
 	int err;
 
@@ -250,16 +249,20 @@ int snapshot__fill_live(struct snapshot *s, const struct sys_paths *p,
 		return err == -EACCES ? EXIT_PERM : EXIT_ERROR;
 	}
 	s->transition = find_transition(s);
+	return EXIT_OK;
+}
+
+int snapshot__finish_transition(struct snapshot *s, const struct sys_paths *p, int scan_err)
+{
 	if (!s->transition)
-		return 0;
-	err = procscan__scan_transition(p, s->transition, o, ks);
-	if (err == -EACCES || err == -EPERM) {
+		return EXIT_OK;
+	if (scan_err == -EACCES || scan_err == -EPERM) {
 		p_err("reading %s/*/task/*/patch_state needs root (or CAP_SYS_PTRACE); "
 		      "run klptop as root", p->procfs);
 		return EXIT_PERM;
 	}
-	if (err) {
-		p_err("cannot scan %s: %s", p->procfs, strerror(-err));
+	if (scan_err) {
+		p_err("cannot scan tasks: %s", strerror(-scan_err));
 		return EXIT_ERROR;
 	}
 	/* The transition may have ended while we walked the tasks: then every
@@ -270,8 +273,20 @@ int snapshot__fill_live(struct snapshot *s, const struct sys_paths *p,
 		s->transition = NULL;
 		for (size_t i = 0; i < s->npatches; i++)
 			s->patches[i].transition = 0;
-		return 0;
+		return EXIT_OK;
 	}
 	snapshot__mark_stacks(s);
-	return 0;
+	return EXIT_OK;
+}
+
+int snapshot__fill_live(struct snapshot *s, const struct sys_paths *p,
+			const struct fill_opts *o, const struct ksyms *ks)
+{
+	int rc = snapshot__read_sysfs(s, p), err = 0;
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (s->transition)
+		err = procscan__scan_transition(p, s->transition, o, ks);
+	return snapshot__finish_transition(s, p, err);
 }

@@ -188,6 +188,10 @@ enum {
 void snapshot__init(struct snapshot *s);
 void snapshot__free(struct snapshot *s);
 void snapshot__warn(struct snapshot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The steps of a fill: sysfs (kernel, patches, which transition runs), then
+ * the caller scans tasks, then finish checks the transition still runs. */
+int snapshot__read_sysfs(struct snapshot *s, const struct sys_paths *p);
+int snapshot__finish_transition(struct snapshot *s, const struct sys_paths *p, int scan_err);
 /* Fill from sysfs/procfs. Returns 0 or an EXIT_* code after printing why. */
 int snapshot__fill_live(struct snapshot *s, const struct sys_paths *p,
 			const struct fill_opts *o, const struct ksyms *ks);

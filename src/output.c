@@ -58,12 +58,12 @@ static json_object *patch_to_json(const struct patch_info *pi)
 	return p;
 }
 
-static json_object *stack_to_json(const struct task_snap *t)
+static json_object *frames_to_json(const struct stack_frame *frames, size_t n)
 {
 	json_object *a = json_object_new_array();
 
-	for (size_t i = 0; i < t->nstack; i++) {
-		const struct stack_frame *f = &t->stack[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct stack_frame *f = &frames[i];
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "addr", json_addr(f->addr));
@@ -93,10 +93,25 @@ static json_object *task_to_json(const struct task_snap *t)
 	json_object_object_add(o, "blocked_ns", json_object_new_int64((int64_t)t->blocked_ns));
 	json_object_object_add(o, "verdict", json_object_new_string(verdict__name(t->verdict)));
 	json_object_object_add(o, "verdict_text", json_str_or_null(t->verdict_text));
-	json_object_object_add(o, "stack", stack_to_json(t));
+	json_object_object_add(o, "checks_running", json_object_new_int64(t->checks_running));
+	json_object_object_add(o, "checks_sleeping", json_object_new_int64(t->checks_sleeping));
+	json_object_object_add(o, "checks_unreliable", json_object_new_int64(t->checks_unreliable));
+	json_object_object_add(o, "signal_rounds_seen", json_object_new_int64(t->signal_rounds_seen));
+	json_object_object_add(o, "stack", frames_to_json(t->stack, t->nstack));
+	json_object_object_add(o, "oncpu_stack", frames_to_json(t->oncpu, t->noncpu));
+	json_object_object_add(o, "oncpu_samples", json_object_new_int64(t->oncpu_samples));
 	if (t->stack_errno)
 		json_object_object_add(o, "stack_error",
 				       json_object_new_string(strerror(t->stack_errno)));
+	return o;
+}
+
+static json_object *switched_to_json(const uint64_t *sw)
+{
+	json_object *o = json_object_new_object();
+
+	for (int i = 0; i < SWITCH_HOW_MAX; i++)
+		json_object_object_add(o, switch_how__name(i), json_object_new_int64((int64_t)sw[i]));
 	return o;
 }
 
@@ -111,6 +126,52 @@ static json_object *transition_to_json(const struct transition_info *tr)
 	for (size_t i = 0; i < tr->npending; i++)
 		json_object_array_add(pend, task_to_json(&tr->pending[i]));
 	json_object_object_add(o, "pending", pend);
+	json_object_object_add(o, "observed", json_object_new_boolean(tr->observed));
+	if (!tr->observed)
+		return o;
+	json_object_object_add(o, "elapsed_ns", tr->start_ns ? json_object_new_int64((int64_t)tr->elapsed_ns) : NULL);
+	json_object_object_add(o, "rounds", json_object_new_int64(tr->rounds));
+	json_object_object_add(o, "signal_rounds", json_object_new_int64(tr->signal_rounds));
+	json_object_object_add(o, "forced", json_object_new_boolean(tr->forced));
+	json_object_object_add(o, "reversed", json_object_new_boolean(tr->reversed));
+	json_object_object_add(o, "switched", switched_to_json(tr->switched));
+	json_object_object_add(o, "rate_per_s", json_object_new_double(tr->rate_per_s));
+	json_object_object_add(o, "eta_s", tr->eta_s >= 0 ? json_object_new_double(tr->eta_s) : NULL);
+	return o;
+}
+
+static json_object *history_to_json(const struct snapshot *s)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < s->nhistory; i++) {
+		const struct transition_summary *h = &s->history[i];
+		json_object *o = json_object_new_object(), *u = json_object_new_array();
+
+		json_object_object_add(o, "patch", json_object_new_string(h->patch));
+		json_object_object_add(o, "target", json_object_new_string(klp_state__name(h->target)));
+		json_object_object_add(o, "outcome", json_object_new_string(h->outcome));
+		json_object_object_add(o, "duration_ns", h->start_ns ?
+				       json_object_new_int64((int64_t)(h->end_ns - h->start_ns)) : NULL);
+		json_object_object_add(o, "rounds", json_object_new_int64(h->rounds));
+		json_object_object_add(o, "signal_rounds", json_object_new_int64(h->signal_rounds));
+		for (size_t j = 0; j < h->nunsafe; j++)
+			json_object_array_add(u, task_to_json(&h->unsafe[j]));
+		json_object_object_add(o, "unsafe_at_force", u);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *probes_to_json(const struct probe_status *p)
+{
+	json_object *o = json_object_new_object(), *m = json_object_new_array();
+
+	json_object_object_add(o, "bpf", json_object_new_boolean(p->bpf));
+	json_object_object_add(o, "why_not", json_str_or_null(p->why_not));
+	for (size_t i = 0; i < p->nmissing; i++)
+		json_object_array_add(m, json_object_new_string(p->missing[i]));
+	json_object_object_add(o, "missing", m);
 	return o;
 }
 
@@ -132,6 +193,8 @@ json_object *snapshot__to_json(const struct snapshot *s)
 	json_object_object_add(root, "patches", patches);
 	json_object_object_add(root, "transition",
 			       s->transition ? transition_to_json(s->transition) : NULL);
+	json_object_object_add(root, "history", history_to_json(s));
+	json_object_object_add(root, "probes", probes_to_json(&s->probes));
 	for (size_t i = 0; i < s->nwarnings; i++)
 		json_object_array_add(warn, json_object_new_string(s->warnings[i]));
 	json_object_object_add(root, "warnings", warn);
@@ -179,6 +242,26 @@ static void print_task(FILE *f, const struct task_snap *t, int with_stacks)
 		fprintf(f, "      (stack unreadable: %s)\n", strerror(t->stack_errno));
 	for (size_t i = 0; i < t->nstack; i++)
 		print_frame(f, &t->stack[i]);
+	if (t->noncpu)
+		fprintf(f, "      on CPU (%u samples):\n", t->oncpu_samples);
+	for (size_t i = 0; i < t->noncpu; i++)
+		print_frame(f, &t->oncpu[i]);
+}
+
+static void print_history(const struct snapshot *s, FILE *f, int with_stacks)
+{
+	for (size_t i = 0; i < s->nhistory; i++) {
+		const struct transition_summary *h = &s->history[i];
+
+		fprintf(f, "ended: %s -> %s %s", h->patch, klp_state__name(h->target), h->outcome);
+		if (h->start_ns)
+			fprintf(f, " in %.1f s", (double)(h->end_ns - h->start_ns) / 1e9);
+		fprintf(f, " (%u rounds, %u signal rounds)\n", h->rounds, h->signal_rounds);
+		if (h->nunsafe)
+			fprintf(f, "  unsafe when forced:\n");
+		for (size_t j = 0; j < h->nunsafe; j++)
+			print_task(f, &h->unsafe[j], with_stacks);
+	}
 }
 
 void snapshot__print_text(const struct snapshot *s, FILE *f, int with_stacks)
@@ -208,12 +291,20 @@ void snapshot__print_text(const struct snapshot *s, FILE *f, int with_stacks)
 	}
 	for (size_t i = 0; i < s->nwarnings; i++)
 		fprintf(f, "warning: %s\n", s->warnings[i]);
+	if (!s->probes.bpf && s->probes.why_not)
+		fprintf(f, "bpf: off (%s)\n", s->probes.why_not);
+	for (size_t i = 0; i < s->probes.nmissing; i++)
+		fprintf(f, "bpf: missing %s\n", s->probes.missing[i]);
+	print_history(s, f, with_stacks);
 	if (!tr) {
 		fprintf(f, "no transition in progress\n");
 		return;
 	}
 	fprintf(f, "transition: %s -> %s, %zu of %zu tasks pending\n", tr->patch,
 		klp_state__name(tr->target), tr->tasks_pending, tr->tasks_total);
+	if (tr->observed)
+		fprintf(f, "  rounds %u, signal rounds %u%s%s\n", tr->rounds, tr->signal_rounds,
+			tr->forced ? ", forced" : "", tr->reversed ? ", reversed" : "");
 	if (tr->npending)
 		fprintf(f, "  %7s %7s %-16s %-7s %s  %-16s %s\n", "PID", "TID", "COMM", "TYPE", "S",
 			"REASON", "FUNCTION");

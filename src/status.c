@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* klptop status: a one-shot snapshot from sysfs and procfs (no BPF needed). */
 #include "cmd.h"
-#include "kallsyms.h"
+#include "util.h"
 #include "log.h"
 #include "output.h"
+#include "sampler.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -12,13 +13,43 @@
 
 static void status_usage(FILE *f)
 {
-	fputs("Usage: klptop status [--json] [--pretty] [--no-stacks]\n"
+	fputs("Usage: klptop status [--json] [--pretty] [--no-stacks] [--no-bpf] [--rounds N]\n"
 	      "  One snapshot of every live patch and, while a transition runs, the tasks\n"
 	      "  that have not switched yet with their kernel stacks.\n"
 	      "  -j, --json       JSON output (schema: docs/json.md)\n"
 	      "  -p, --pretty     indent JSON\n"
-	      "  -S, --no-stacks  do not read kernel stacks of pending tasks\n",
+	      "  -S, --no-stacks  do not read kernel stacks of pending tasks\n"
+	      "  -B, --no-bpf     sysfs and procfs only (no reasons, no verdicts)\n"
+	      "  -r, --rounds N   during a transition, watch N of the kernel's check rounds\n"
+	      "                   (about 1 s each) before answering (default 2)\n",
 	      f);
+}
+
+static int parse_rounds(const char *arg, unsigned int *out)
+{
+	long v;
+
+	if (parse_long(arg, &v) || v < 0 || v > 600) {
+		p_err("status: --rounds wants a number from 0 to 600, not '%s'", arg);
+		return -1;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int print_snapshot(const struct snapshot *s, int json, int pretty, int with_stacks)
+{
+	json_object *o;
+	int err;
+
+	if (!json) {
+		snapshot__print_text(s, stdout, with_stacks);
+		return fflush(stdout) ? EXIT_ERROR : EXIT_OK;
+	}
+	o = snapshot__to_json(s);
+	err = json__print(o, stdout, pretty);
+	json_object_put(o);
+	return err ? EXIT_ERROR : EXIT_OK;
 }
 
 int cmd_status(int argc, char **argv)
@@ -27,20 +58,28 @@ int cmd_status(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "no-stacks", no_argument, NULL, 'S' },
+		{ "no-bpf", no_argument, NULL, 'B' },
+		{ "rounds", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct fill_opts fo = { .with_stacks = 1 };
-	struct ksyms *ks = NULL;
+	struct sampler_opts so = { .with_stacks = 1, .no_bpf = g_opts.root != NULL };
+	unsigned int rounds = 2;
+	struct sampler *sm;
 	struct snapshot s;
 	int json = 0, pretty = 0, c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jpSh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jpSBr:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'p': pretty = json = 1; break;
-		case 'S': fo.with_stacks = 0; break;
+		case 'S': so.with_stacks = 0; break;
+		case 'B': so.no_bpf = 1; break;
+		case 'r':
+			if (parse_rounds(optarg, &rounds))
+				return EXIT_USAGE;
+			break;
 		case 'h': status_usage(stdout); return EXIT_OK;
 		default: status_usage(stderr); return EXIT_USAGE;
 		}
@@ -50,26 +89,27 @@ int cmd_status(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_json = json;
-	if (fo.with_stacks) {
-		ks = ksyms__load(g_opts.kallsyms);
-		if (!ks)
-			p_debug("cannot read %s: %s; stacks keep no addresses", g_opts.kallsyms,
-				strerror(errno));
-	}
+	/* Check for live patching before loading any BPF: one clear line. */
 	snapshot__init(&s);
-	rc = snapshot__fill_live(&s, &g_opts.paths, &fo, ks);
-	if (rc == EXIT_OK) {
-		if (json) {
-			json_object *o = snapshot__to_json(&s);
-
-			if (json__print(o, stdout, pretty) == -EPIPE)
-				rc = EXIT_ERROR;
-			json_object_put(o);
-		} else {
-			snapshot__print_text(&s, stdout, fo.with_stacks);
-		}
+	rc = snapshot__read_sysfs(&s, &g_opts.paths);
+	if (rc != EXIT_OK)
+		goto out_free;
+	sm = sampler__open(&so);
+	/* Reasons come from the kernel's own checks: join the transition (a
+	 * first fill), watch a few rounds, then take the snapshot we print. */
+	if (s.transition && rounds) {
+		snapshot__free(&s);
+		snapshot__init(&s);
+		sampler__fill(sm, &s);
+		sampler__wait_rounds(sm, rounds, (int)rounds * 1500 + 1000);
 	}
 	snapshot__free(&s);
-	ksyms__free(ks);
+	snapshot__init(&s);
+	rc = sampler__fill(sm, &s);
+	if (rc == EXIT_OK)
+		rc = print_snapshot(&s, json, pretty, so.with_stacks);
+	sampler__close(sm);
+out_free:
+	snapshot__free(&s);
 	return rc;
 }

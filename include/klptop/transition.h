@@ -62,6 +62,12 @@ struct klpt_event {
 	__u32 how;             /* enum klpt_switch_how */
 	__u32 kthread;
 	char comm[KLPT_COMM_LEN];
+	/* what the blocker record said when the task switched */
+	__s32 last_ret;
+	__u32 rounds_failed;
+	__u64 first_ns;
+	__u64 stack_key;
+	char func[KLPT_FUNC_LEN];
 };
 
 /* Per-task record of failed checks, keyed by tid. Only tasks that failed a

@@ -97,8 +97,10 @@ trap cleanup EXIT
 trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 
+# shellcheck disable=SC2054 # commas belong to the -cpu value
 accel=(-accel tcg -cpu max,la57=off)
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	# shellcheck disable=SC2054
 	accel=(-accel kvm -cpu max,la57=off)
 fi
 
@@ -266,8 +268,14 @@ for rel in "${kernels[@]}"; do
 		if [ "$nf" -gt 0 ]; then
 			total_fail=1
 			grep '^FAIL ' "$out" | sed 's/^/    /'
-			echo "    --- last 40 lines of $log ---"
-			tr -d '\r' <"$log" | tail -n 40 | sed 's/^/    | /'
+			if grep -q '^KLPT-DMESG-BEGIN' "$log"; then
+				echo "    --- scenario output (last 40 lines) of $log ---"
+				tr -d '\r' <"$log" | sed -n '/^KLPT-SCENARIO-START/,/^KLPT-DMESG-BEGIN/p' |
+					tail -n 40 | sed 's/^/    | /'
+			else
+				echo "    --- last 40 lines of $log ---"
+				tr -d '\r' <"$log" | tail -n 40 | sed 's/^/    | /'
+			fi
 		elif [ $keep = 0 ]; then
 			rm -f "$build/lab/$rel/$s.boot1.log"
 		fi

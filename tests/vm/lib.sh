@@ -71,8 +71,13 @@ check() {
 # check_json NAME FILE JQ_EXPR: pass if `jq -e JQ_EXPR FILE` is true; on
 # failure show the file (first 60 lines) so the log explains the verdict.
 check_json() {
-	if [ ! -s "$2" ]; then
-		fail "$1" "$2 is missing or empty"
+	if [ ! -e "$2" ]; then
+		fail "$1" "$2 is missing"
+		return 1
+	fi
+	# jq -e on empty input exits 0: an empty file must not pass.
+	if [ -z "$(head -c 64 "$2" | tr -d ' \t\n')" ]; then
+		fail "$1" "$2 is empty"
 		return 1
 	fi
 	if jq -e "$3" "$2" >/dev/null 2>"$KLPT_TMP/jq.err"; then
@@ -123,6 +128,7 @@ lp_try_load() {
 	log "insmod $_mod $* (may fail)"
 	insmod "$KLPT_KMOD/$_mod.ko" "$@" >"$KLPT_TMP/insmod.out" 2>&1
 	_rc=$?
+	# shellcheck disable=SC2034 # read by the scenario
 	LP_OUT=$(cat "$KLPT_TMP/insmod.out")
 	return $_rc
 }
@@ -133,13 +139,18 @@ lp_has() {
 }
 
 # lp_wait_transition PATCH [TIMEOUT_S=30]: wait until
-# /sys/kernel/livepatch/PATCH/transition reads 0 (a patch whose directory is
-# gone has no transition either). Returns 1 on timeout.
+# /sys/kernel/livepatch/PATCH/transition reads 0 (a patch whose directory
+# goes away while we wait, at the end of a disable, has no transition
+# either). Returns 1 on timeout, 2 if PATCH is not loaded at all.
 _lp_tr() {
 	[ ! -d "$KLPT_LP/$1" ] || _lp_file_is "$KLPT_LP/$1/transition" 0
 }
 
 lp_wait_transition() {
+	if [ ! -d "$KLPT_LP/$1" ]; then
+		log "$1: not a loaded live patch"
+		return 2
+	fi
 	if ! wait_until "${2:-30}" _lp_tr "$1"; then
 		log "$1: transition still $(cat "$KLPT_LP/$1/transition" 2>/dev/null) after ${2:-30} s"
 		return 1
@@ -171,10 +182,12 @@ lp_unload() {
 	if _lp_file_is "$KLPT_LP/$_p/enabled" 1; then
 		lp_disable "$_p" || return 1
 	fi
-	lp_wait_transition "$_p" "$_t" ||
+	wait_until "$_t" _lp_tr "$_p" ||
 		{ fail "unload-$_p" "transition did not reach 0 within $_t s"; return 1; }
 	wait_until "$_t" test ! -d "$KLPT_LP/$_p" ||
 		{ fail "unload-$_p" "$KLPT_LP/$_p still present after $_t s"; return 1; }
+	[ -d "/sys/module/$_p" ] ||
+		{ fail "unload-$_p" "module $_p is not loaded"; return 1; }
 	wait_until "$_t" rmmod "$_p" ||
 		{ fail "unload-$_p" "rmmod $_p: $(rmmod "$_p" 2>&1)"; return 1; }
 	log "unloaded $_p"
@@ -192,7 +205,7 @@ klpt_knob() {
 # dmesg_mark: write a marker into the kernel log; dmesg_since_mark prints
 # the kernel lines after the latest marker (as functions.sh does).
 dmesg_mark() {
-	KLPT_MARK="klptop-lab: mark $$.$(date +%s).$RANDOM"
+	KLPT_MARK="klptop-lab: mark $(cat /proc/sys/kernel/random/uuid)"
 	echo "$KLPT_MARK" >/dev/kmsg
 }
 

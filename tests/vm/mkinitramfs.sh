@@ -23,6 +23,11 @@ if ldd "$busybox" >/dev/null 2>&1; then
 	exit 1
 fi
 
+# Serial-console terminal types, and (if installed) those of tmux/screen,
+# so "make demo" inside them keeps its TERM.
+terms="vt100 vt220 linux xterm xterm-256color dumb"
+extra_terms="screen screen-256color tmux tmux-256color"
+
 terminfo() { # path of a terminfo entry
 	for d in /usr/share/terminfo /lib/terminfo /etc/terminfo; do
 		[ -f "$d/${1:0:1}/$1" ] && { echo "$d/${1:0:1}/$1"; return; }
@@ -36,7 +41,7 @@ inputs() {
 	ls "$build"/kmod/"$rel"/*.ko 2>/dev/null || true
 	[ -e "$build/klptop" ] && echo "$build/klptop"
 	ldd "$jq" | awk '/=> \//{ print $3 } /^\t\//{ print $1 }'
-	for t in vt100 vt220 linux xterm xterm-256color dumb; do terminfo $t; done
+	for t in $terms $extra_terms; do terminfo $t; done
 }
 manifest=$(inputs | sort -u | xargs stat -L -c '%n %s %Y')
 if [ -z "${KLPT_KEEP_STAGE:-}" ] && [ -f "$out" ] && [ -f "$out.inputs" ] && [ "$(cat "$out.inputs")" = "$manifest" ]; then
@@ -79,9 +84,12 @@ for lib in $(ldd "$jq" | awk '/=> \//{ print $3 } /^\t\//{ print $1 }'); do
 done
 [ -e lib64 ] || ln -s lib lib64 2>/dev/null || true
 
-for t in vt100 vt220 linux xterm xterm-256color dumb; do
+for t in $terms $extra_terms; do
 	src=$(terminfo $t)
-	[ -n "$src" ] || { echo "mkinitramfs: warning: no terminfo for $t" >&2; continue; }
+	if [ -z "$src" ]; then
+		[[ " $terms " = *" $t "* ]] && echo "mkinitramfs: warning: no terminfo for $t" >&2
+		continue
+	fi
 	mkdir -p "usr/share/terminfo/${t:0:1}"
 	cp "$src" "usr/share/terminfo/${t:0:1}/$t"
 done
@@ -89,6 +97,6 @@ echo 'root:x:0:0:root:/root:/bin/sh' >etc/passwd
 echo 'root:x:0:' >etc/group
 
 mkdir -p "$(dirname "$out")"
-find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1 >"$out.tmp"
-mv "$out.tmp" "$out"
+find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1 >"$out.tmp.$$"
+mv "$out.tmp.$$" "$out"
 echo "$manifest" >"$out.inputs"

@@ -8,7 +8,9 @@
 # The lab's own splat-selftest scenario checks the same on a live kernel.
 set -uo pipefail
 vm=$(cd "$(dirname "$0")" && pwd)
-out=${1:?usage: splat-test.sh DIR}/lab-detector.txt
+dir=${1:?usage: splat-test.sh DIR}
+mkdir -p "$dir"
+out=$dir/lab-detector.txt
 : >"$out"
 fail=0
 

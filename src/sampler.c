@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The live sampler: sysfs for patches, the BPF task iterator (or procfs) for
+ * tasks, the transition probes for why tasks block. */
+#include "sampler.h"
+#include "cmd.h"
+#include "kallsyms.h"
+#include "log.h"
+#include "tasks.h"
+#include "transition.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct sampler {
+	struct sampler_opts opts;
+	struct ksyms *ks;
+	struct task_iter *iter;
+	struct trans_probe *tp;
+	struct probe_status probes;
+	int cond_resched_switch;
+};
+
+static void copy_probes(const struct probe_status *from, struct probe_status *to)
+{
+	to->bpf = from->bpf;
+	to->why_not = from->why_not ? xstrdup(from->why_not) : NULL;
+	to->missing = xcalloc(from->nmissing, sizeof(*to->missing));
+	for (size_t i = 0; i < from->nmissing; i++)
+		to->missing[i] = xstrdup(from->missing[i]);
+	to->nmissing = from->nmissing;
+}
+
+static void open_bpf(struct sampler *sm)
+{
+	char why[256] = "";
+
+	if (geteuid() != 0 && access("/sys/fs/bpf", W_OK)) {
+		sm->probes.why_not = xstrdup("not root: BPF needs root (or CAP_BPF, CAP_PERFMON "
+					     "and CAP_SYS_ADMIN); using procfs");
+		return;
+	}
+	sm->tp = trans_probe__open(&sm->probes, sm->ks);
+	sm->iter = task_iter__open(why, sizeof(why));
+	if (!sm->iter) {
+		p_info("%s; reading tasks from procfs", why);
+		sm->probes.missing = xrealloc(sm->probes.missing,
+					      (sm->probes.nmissing + 1) * sizeof(char *));
+		sm->probes.missing[sm->probes.nmissing++] = xstrdup("iter/task (using procfs)");
+	}
+}
+
+struct sampler *sampler__open(const struct sampler_opts *o)
+{
+	struct sampler *sm = xcalloc(1, sizeof(*sm));
+
+	sm->opts = *o;
+	sm->ks = ksyms__load(g_opts.kallsyms);
+	if (!sm->ks)
+		p_debug("cannot read %s: %s", g_opts.kallsyms, strerror(errno));
+	/* 6.4+ switches tasks at cond_resched() (__klp_sched_try_switch). */
+	sm->cond_resched_switch = ksyms__find_name(sm->ks, "__klp_sched_try_switch", NULL) != NULL;
+	if (o->no_bpf)
+		sm->probes.why_not = xstrdup("disabled by --no-bpf");
+	else
+		open_bpf(sm);
+	if (!sm->probes.bpf && sm->probes.why_not)
+		p_info("BPF off: %s", sm->probes.why_not);
+	return sm;
+}
+
+void sampler__close(struct sampler *sm)
+{
+	if (!sm)
+		return;
+	trans_probe__close(sm->tp);
+	task_iter__close(sm->iter);
+	ksyms__free(sm->ks);
+	for (size_t i = 0; i < sm->probes.nmissing; i++)
+		free(sm->probes.missing[i]);
+	free(sm->probes.missing);
+	free(sm->probes.why_not);
+	free(sm);
+}
+
+int sampler__event_fd(struct sampler *sm)
+{
+	return trans_probe__event_fd(sm->tp);
+}
+
+int sampler__poll(struct sampler *sm)
+{
+	return trans_probe__poll(sm->tp);
+}
+
+const struct ksyms *sampler__ksyms(struct sampler *sm)
+{
+	return sm->ks;
+}
+
+int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms)
+{
+	unsigned int goal = trans_probe__rounds(sm->tp) + rounds;
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	if (!sm->tp)
+		return 0;
+	while (trans_probe__rounds(sm->tp) < goal) {
+		struct pollfd pfd = { .fd = sampler__event_fd(sm), .events = POLLIN };
+		uint64_t now = now_ns();
+
+		if (now >= deadline)
+			return 0;
+		poll(&pfd, 1, (int)((deadline - now) / 1000000ull) + 1);
+		sampler__poll(sm);
+	}
+	return 1;
+}
+
+int sampler__fill(struct sampler *sm, struct snapshot *s)
+{
+	struct fill_opts fo = { .with_stacks = sm->opts.with_stacks };
+	int rc, err = 0;
+
+	copy_probes(&sm->probes, &s->probes);
+	s->cond_resched_switch = sm->cond_resched_switch;
+	s->source = sm->iter || sm->tp ? "bpf" : "procfs";
+	rc = snapshot__read_sysfs(s, &g_opts.paths);
+	if (rc != EXIT_OK)
+		return rc;
+	if (s->transition) {
+		if (sm->iter)
+			err = task_iter__scan(sm->iter, s->transition, fo.with_stacks, sm->ks);
+		else
+			err = procscan__scan_transition(&g_opts.paths, s->transition, &fo, sm->ks);
+	}
+	rc = snapshot__finish_transition(s, &g_opts.paths, err);
+	if (rc != EXIT_OK)
+		return rc;
+	trans_probe__fill(sm->tp, s, sm->ks);
+	snapshot__mark_stacks(s);
+	snapshot__judge_blockers(s);
+	return EXIT_OK;
+}

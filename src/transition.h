@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The transition probes (bpf/transition.bpf.c): loading them with attach-point
+ * probing, following their events, and adding what they saw to a snapshot. */
+#ifndef KLPTOP_TRANSITION_H_USER
+#define KLPTOP_TRANSITION_H_USER
+
+#include "model.h"
+
+struct trans_probe;
+struct ksyms;
+
+/* Attaches what exists on this kernel. NULL if BPF is unusable at all; ps
+ * then says why. Missing attach points are listed in ps either way. */
+struct trans_probe *trans_probe__open(struct probe_status *ps, const struct ksyms *ks);
+void trans_probe__close(struct trans_probe *tp);
+int trans_probe__event_fd(struct trans_probe *tp);
+int trans_probe__poll(struct trans_probe *tp);
+/* Rounds the kernel has run since the probes were attached. */
+unsigned int trans_probe__rounds(struct trans_probe *tp);
+/* Annotate s (already filled with sysfs state and pending tasks). */
+void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct ksyms *ks);
+
+#endif

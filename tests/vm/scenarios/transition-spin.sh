@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+# transition-spin: incident 1. A kthread spins in klpt_spin_step() without
+# ever sleeping; the fix patch's transition cannot finish. klptop must name
+# the kthread, say it is running at every check, show where it spins, and
+# say waiting will not help. Stopping the spinner lets the transition end.
+# preempt=full: on this voluntary-preemption kernel a kthread that never
+# yields would otherwise trip the soft-lockup watchdog after 20 s.
+# lab-append: preempt=full
+# lab-timeout: 180
+. /lib/klptop/lib.sh
+has_comm() { grep -qx "$1" /proc/[0-9]*/comm 2>/dev/null; }
+
+lp_load klpt_target
+klpt_knob spin 1
+wait_until 5 has_comm klpt_spin || { ps; die spinner-started "klpt_spin did not start"; }
+lp_load klpt_lp_fix
+sleep 1
+check transition-stays _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
+
+# status without BPF: the procfs view of issue 3.
+klptop status --json --no-bpf > /tmp/procfs.json
+check_json procfs-transition /tmp/procfs.json \
+	'.transition.patch == "klpt_lp_fix" and .transition.target == "patched"'
+check_json procfs-pending-kthread /tmp/procfs.json \
+	'[.transition.pending[] | select(.comm == "klpt_spin")][0].kthread == true'
+check_json procfs-counts /tmp/procfs.json \
+	'.transition.tasks_pending >= 1 and .transition.tasks_total > .transition.tasks_pending'
+
+# status with BPF: the kernel's own check results over 4 rounds.
+klptop status --json --rounds 4 > /tmp/bpf.json
+SPIN='[.transition.pending[] | select(.comm == "klpt_spin")][0]'
+check_json bpf-on /tmp/bpf.json '.probes.bpf == true and .source == "bpf"'
+check_json spin-reason-running /tmp/bpf.json "$SPIN.reason == \"running\""
+check_json spin-rounds /tmp/bpf.json "$SPIN.rounds_failed >= 3 and .transition.rounds >= 3"
+check_json spin-verdict-stuck /tmp/bpf.json "$SPIN.verdict == \"stuck\""
+check_json spin-oncpu-stack /tmp/bpf.json \
+	"[$SPIN.oncpu_stack[].symbol] | index(\"klpt_spin_step\") != null"
+check_json spin-oncpu-caller /tmp/bpf.json \
+	"[$SPIN.oncpu_stack[].symbol] | index(\"klpt_spin_fn\") != null"
+check_json spin-oncpu-marked /tmp/bpf.json \
+	"[$SPIN.oncpu_stack[] | select(.marked)][0].symbol == \"klpt_spin_step\""
+klptop status > /tmp/bpf.txt
+check text-names-kthread grep -q 'klpt_spin .*kthread.*running' /tmp/bpf.txt
+check text-verdict grep -q 'waiting will not help' /tmp/bpf.txt
+
+klpt_knob spin 0
+check transition-completes lp_wait_transition klpt_lp_fix 30
+klptop status --json > /tmp/done.json
+check_json done-no-transition /tmp/done.json \
+	'.transition == null and ([.patches[] | select(.name == "klpt_lp_fix")][0].enabled == true)'
+lp_unload klpt_lp_fix && pass unloaded
+check target-removed rmmod klpt_target

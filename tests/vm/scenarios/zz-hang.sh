@@ -1,4 +1,0 @@
-# lab-timeout: 20
-. /lib/klptop/lib.sh
-pass before-hang
-sleep 1000

@@ -1,3 +1,0 @@
-# lab-kernels: 5.* 4.19*
-. /lib/klptop/lib.sh
-pass never
