@@ -21,7 +21,7 @@ static void status_usage(FILE *f)
 	      "  -S, --no-stacks  do not read kernel stacks of pending tasks\n"
 	      "  -B, --no-bpf     sysfs and procfs only (no reasons, no verdicts)\n"
 	      "  -r, --rounds N   during a transition, watch N of the kernel's check rounds\n"
-	      "                   (about 1 s each) before answering (default 2)\n",
+	      "                   (about 1 s each) before answering (default 3)\n",
 	      f);
 }
 
@@ -64,7 +64,7 @@ int cmd_status(int argc, char **argv)
 		{ 0 }
 	};
 	struct sampler_opts so = { .with_stacks = 1, .no_bpf = g_opts.root != NULL };
-	unsigned int rounds = 2;
+	unsigned int rounds = 3;
 	struct sampler *sm;
 	struct snapshot s;
 	int json = 0, pretty = 0, c, rc;
