@@ -40,7 +40,10 @@ int dump_task(struct bpf_iter__task *ctx)
 	rec.kthread = !!(task->flags & PF_KTHREAD);
 	rec.tif_pending = !!(task_tif_flags(task) & (1ull << tif_patch_pending_bit));
 	bpf_probe_read_kernel_str(rec.comm, sizeof(rec.comm), task->comm);
-	if (want_stacks && rec.patch_state == pending_state) {
+	/* Only with CONFIG_TASKS_RCU: a transition's completion can wait for it. */
+	if (bpf_core_field_exists(task->rcu_tasks_holdout))
+		rec.rcu_holdout = BPF_CORE_READ(task, rcu_tasks_holdout);
+	if (want_stacks && (rec.patch_state == pending_state || rec.rcu_holdout)) {
 		n = bpf_get_task_stack(task, stack_buf, sizeof(stack_buf), 0);
 		if (n > 0)
 			rec.nr_ips = n / sizeof(__u64);

@@ -79,6 +79,18 @@ struct {
 	__type(value, __u64);
 } oncpu_samples SEC(".maps");
 
+/* Address of the kernel's static klp_signals_cnt (from kallsyms), 0 when
+ * unknown: then the count is mirrored from the rounds we saw. */
+const volatile __u64 klp_signals_cnt_addr = 0;
+__u32 signals_cnt_before = 0;
+
+static __always_inline int read_signals_cnt(__u32 *cnt)
+{
+	if (!klp_signals_cnt_addr)
+		return -1;
+	return bpf_probe_read_kernel(cnt, sizeof(*cnt), (void *)klp_signals_cnt_addr);
+}
+
 /* The task running klp_force_transition, to tell its switches apart. */
 __u64 forcing_task = 0;
 
@@ -145,6 +157,7 @@ int BPF_KPROBE(init_transition, struct klp_patch *patch, int target)
 	state.forced = 0;
 	state.reversed = 0;
 	state.cancelled = 0;
+	state.completing = 0;
 	for (int i = 0; i < KLPT_HOW_MAX; i++)
 		state.switched[i] = 0;
 	BPF_CORE_READ_STR_INTO(&state.patch, patch, mod, name);
@@ -166,6 +179,7 @@ int BPF_KPROBE(round_begin)
 	state.round_start_ns = bpf_ktime_get_ns();
 	state.r_checked = state.r_switched = state.r_busy = 0;
 	state.r_unreliable = state.r_sleeping = state.r_other = 0;
+	read_signals_cnt(&signals_cnt_before);
 	return 0;
 }
 
@@ -176,14 +190,22 @@ int BPF_KRETPROBE(round_end)
 	struct klpt_event *e;
 	__u32 signals = 0;
 
+	__u32 cnt_after;
+
 	state.rounds++;
-	if (failed) {
-		/* Same arithmetic as the kernel's klp_signals_cnt. */
+	if (!read_signals_cnt(&cnt_after)) {
+		/* The kernel's own counter: it grew iff the round was incomplete,
+		 * and signals went out iff its old value was a multiple of 15. */
+		if (cnt_after != signals_cnt_before && signals_cnt_before &&
+		    !(signals_cnt_before % KLPT_SIGNALS_TIMEOUT))
+			signals = 1;
+	} else if (failed) {
+		/* Same arithmetic as the kernel, from the rounds we saw. */
 		if (state.incomplete_rounds && !(state.incomplete_rounds % KLPT_SIGNALS_TIMEOUT))
 			signals = 1;
 		state.incomplete_rounds++;
-		state.signal_rounds += signals;
 	}
+	state.signal_rounds += signals;
 	e = event_reserve(KLPT_EV_ROUND);
 	if (!e)
 		return 0;
@@ -410,11 +432,22 @@ int BPF_KPROBE(cancel_transition)
 	return 0;
 }
 
+/* Completion can block: unpatching unregisters the patch's ftrace ops,
+ * which waits in synchronize_rcu_tasks() for every task to schedule
+ * voluntarily. Mark the window so userspace can say what it waits for. */
 SEC("kprobe/klp_complete_transition")
-int BPF_KPROBE(complete_transition)
+int BPF_KPROBE(complete_begin)
+{
+	state.completing = 1;
+	return 0;
+}
+
+SEC("kretprobe/klp_complete_transition")
+int BPF_KRETPROBE(complete_end)
 {
 	emit_simple(KLPT_EV_COMPLETE);
 	state.active = 0;
+	state.completing = 0;
 	return 0;
 }
 

@@ -109,10 +109,42 @@ void blocker__judge(struct task_snap *t, const struct snapshot *s)
 	}
 }
 
+static size_t append_names(char *buf, size_t len, const struct task_snap *t, size_t n)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < n && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s (%s %d, %c)", i ? ", " : "",
+				 t[i].comm, t[i].kthread ? "kthread" : "pid", t[i].tid, t[i].state);
+	return used;
+}
+
+/* The transition as a whole: every task may have switched and it still does
+ * not end, because unpatching waits in synchronize_rcu_tasks(). */
+static void judge_transition(struct transition_info *tr)
+{
+	char names[512] = "";
+
+	free(tr->verdict_text);
+	tr->verdict_text = NULL;
+	if (tr->tasks_pending || !tr->completing)
+		return;
+	append_names(names, sizeof(names), tr->holdouts, tr->nholdouts);
+	if (asprintf(&tr->verdict_text,
+		     "all tasks switched, but klp_complete_transition waits in "
+		     "synchronize_rcu_tasks() (unregistering the patch's ftrace ops) for tasks "
+		     "that never schedule voluntarily%s%s; it ends when they sleep or call "
+		     "schedule(). Until then the livepatch mutex is held: no patch can be "
+		     "loaded, disabled or forced",
+		     tr->nholdouts ? ": " : "", names) < 0)
+		tr->verdict_text = NULL;
+}
+
 void snapshot__judge_blockers(struct snapshot *s)
 {
 	if (!s->transition)
 		return;
+	judge_transition(s->transition);
 	for (size_t i = 0; i < s->transition->npending; i++)
 		blocker__judge(&s->transition->pending[i], s);
 }

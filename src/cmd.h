@@ -14,5 +14,8 @@ extern struct global_opts g_opts;
 
 int cmd_status(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_shadow(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_gate(int argc, char **argv);
 
 #endif

@@ -196,6 +196,28 @@ size_t ksyms__count_name(const struct ksyms *ks, const char *name, const char *m
 	return n;
 }
 
+size_t ksyms__find_prefix(const struct ksyms *ks, const char *prefix, const char *module,
+			  const struct ksym **out, size_t max)
+{
+	size_t i, n = 0, len = strlen(prefix);
+
+	if (!ks)
+		return 0;
+	/* Names sharing a prefix sort together, from the prefix's position. */
+	for (i = lower_bound_name(ks, prefix); i < ks->nsyms; i++) {
+		const struct ksym *s = ks->by_name[i];
+
+		if (strncmp(s->name, prefix, len))
+			break;
+		if (!module_matches(s, module))
+			continue;
+		if (out && n < max)
+			out[n] = s;
+		n++;
+	}
+	return n;
+}
+
 const struct ksym *ksyms__find_name(const struct ksyms *ks, const char *name, const char *module)
 {
 	const struct ksym *s = NULL;

@@ -37,6 +37,10 @@ const struct ksym *ksyms__find_name(const struct ksyms *ks, const char *name, co
  * fills at most max of them, in address order, into out. */
 size_t ksyms__count_name(const struct ksyms *ks, const char *name, const char *module,
 			 const struct ksym **out, size_t max);
+/* Symbols whose name starts with prefix, in one object as above, in name
+ * order; fills at most max into out and returns how many exist. */
+size_t ksyms__find_prefix(const struct ksyms *ks, const char *prefix, const char *module,
+			  const struct ksym **out, size_t max);
 int ksym_is_text(const struct ksym *s);
 
 #endif

@@ -22,6 +22,9 @@ struct cmd {
 static const struct cmd commands[] = {
 	{ "status", cmd_status, "one snapshot of live patches and the transition (--json)" },
 	{ "top", cmd_top, "live view of patches, transition and blockers (default; --batch)" },
+	{ "check", cmd_check, "preflight of a live patch module against this kernel (--json)" },
+	{ "gate", cmd_gate, "run COMMAND (insmod PATCH.ko) when no transition runs; follow it" },
+	{ "shadow", cmd_shadow, "shadow variables per id and module, leaks on exit (--json)" },
 };
 
 static void usage(FILE *f)

@@ -57,6 +57,10 @@ static void transition_info__free(struct transition_info *tr)
 	for (size_t i = 0; i < tr->npending; i++)
 		task_snap__free(&tr->pending[i]);
 	free(tr->pending);
+	for (size_t i = 0; i < tr->nholdouts; i++)
+		task_snap__free(&tr->holdouts[i]);
+	free(tr->holdouts);
+	free(tr->verdict_text);
 	free(tr->patch);
 	free(tr);
 }
@@ -77,6 +81,8 @@ void snapshot__free(struct snapshot *s)
 	for (size_t i = 0; i < s->nhistory; i++)
 		transition_summary__free(&s->history[i]);
 	free(s->history);
+	shadow_snapshot__free(s->shadows);
+	free(s->shadows);
 	snapshot__init(s);
 }
 
@@ -127,8 +133,30 @@ void transition_summary__free(struct transition_summary *ts)
 	for (size_t i = 0; i < ts->nunsafe; i++)
 		task_snap__free(&ts->unsafe[i]);
 	free(ts->unsafe);
+	for (size_t i = 0; i < ts->nstragglers; i++)
+		task_snap__free(&ts->stragglers[i]);
+	free(ts->stragglers);
 	free(ts->patch);
 	memset(ts, 0, sizeof(*ts));
+}
+
+void task_snap__copy(struct task_snap *d, const struct task_snap *u)
+{
+	*d = *u;
+	d->function = u->function ? xstrdup(u->function) : NULL;
+	d->verdict_text = u->verdict_text ? xstrdup(u->verdict_text) : NULL;
+	d->stack = xcalloc(u->nstack, sizeof(*d->stack));
+	for (size_t k = 0; k < u->nstack; k++) {
+		d->stack[k] = u->stack[k];
+		d->stack[k].symbol = u->stack[k].symbol ? xstrdup(u->stack[k].symbol) : NULL;
+		d->stack[k].module = u->stack[k].module ? xstrdup(u->stack[k].module) : NULL;
+	}
+	d->oncpu = xcalloc(u->noncpu, sizeof(*d->oncpu));
+	for (size_t k = 0; k < u->noncpu; k++) {
+		d->oncpu[k] = u->oncpu[k];
+		d->oncpu[k].symbol = u->oncpu[k].symbol ? xstrdup(u->oncpu[k].symbol) : NULL;
+		d->oncpu[k].module = u->oncpu[k].module ? xstrdup(u->oncpu[k].module) : NULL;
+	}
 }
 
 char task_state__char(unsigned int st)

@@ -89,6 +89,7 @@ struct task_snap {
 	struct stack_frame *oncpu;
 	size_t noncpu;
 	unsigned int oncpu_samples;
+	int switched_how;        /* enum switch_how once it switched, else -1 */
 };
 
 /* A transition klptop watched from start or joined, as it ended. */
@@ -103,6 +104,9 @@ struct transition_summary {
 	/* For a forced transition: tasks still unsafe when it was forced. */
 	struct task_snap *unsafe;
 	size_t nunsafe;
+	/* Tasks that failed checks and later switched, with how (stragglers). */
+	struct task_snap *stragglers;
+	size_t nstragglers;
 };
 
 /* How tasks got switched (BPF sees each path; see docs/architecture.md). */
@@ -131,6 +135,12 @@ struct transition_info {
 	int forced;
 	int reversed;
 	uint64_t switched[SWITCH_HOW_MAX];
+	int completing;         /* all switched; klp_complete_transition running */
+	/* Tasks RCU-tasks waits for (they never schedule voluntarily): while
+	 * completing, these are what the kernel's completion is stuck on. */
+	struct task_snap *holdouts;
+	size_t nholdouts;
+	char *verdict_text;     /* about the transition as a whole */
 	double rate_per_s;      /* tasks switched per second, recent */
 	double eta_s;           /* estimate while it converges; < 0 unknown */
 };
@@ -142,6 +152,79 @@ struct probe_status {
 	char **missing;         /* attach points absent on this kernel */
 	size_t nmissing;
 };
+
+/* ---- shadow variables (klptop shadow; docs/shadow.md) ---------------------- */
+
+/* Counters of one shadow id, from the BPF probes. */
+struct shadow_id_info {
+	uint64_t id;
+	int64_t live;             /* shadows alive now (known to klptop) */
+	int64_t bytes;            /* their data bytes (0 for sizes unknown) */
+	uint64_t allocs, frees;   /* since klptop started */
+	uint64_t orphans, stale, duplicates, failed;
+	uint64_t preexisting;     /* found in klp_shadow_hash at start-up */
+	double allocs_per_s, frees_per_s;  /* over the last interval */
+	double growth_per_s;      /* least-squares slope of live over the window */
+	unsigned int growth_samples;       /* samples the slope used */
+	uint64_t oldest_age_ns;   /* 0: unknown (only shadows from before klptop) */
+};
+
+/* Live shadows of one id allocated by one module (the patch, usually). */
+struct shadow_group {
+	uint64_t id;
+	char *module;             /* "?" when unknown (allocated before klptop) */
+	int64_t live;
+	int64_t bytes;
+	uint64_t oldest_age_ns;
+	double growth_per_s;
+	int patch_gone;           /* module is a live patch no longer enabled */
+};
+
+enum shadow_leak_kind {
+	SHADOW_LEAK_ORPHAN,       /* owner freed with the shadow attached */
+	SHADOW_LEAK_STALE,        /* a get returned the shadow of a freed owner */
+	SHADOW_LEAK_DUPLICATE,    /* klp_shadow_alloc on an existing pair */
+	SHADOW_LEAK_KIND_MAX,
+};
+
+/* One de-duplicated leak report: (kind, id, alloc stack, free stack). */
+struct shadow_leak {
+	enum shadow_leak_kind kind;
+	uint64_t id;
+	uint64_t count;
+	uint64_t first_ns, last_ns;   /* CLOCK_MONOTONIC */
+	uint64_t obj;                 /* the last owner address */
+	uint64_t size;
+	char *cache;                  /* slab cache of the freed owner, NULL: kmalloc */
+	char *module;                 /* who allocated the shadow */
+	struct stack_frame *alloc_stack;
+	size_t nalloc_stack;
+	struct stack_frame *free_stack;   /* ORPHAN: owner's free; STALE: the get */
+	size_t nfree_stack;
+};
+
+struct shadow_snapshot {
+	int attached;                 /* the shadow probes run */
+	int leak_detection;           /* free hooks attached and enabled */
+	uint64_t live, orphans, stale, duplicates;
+	int64_t bytes;
+	uint64_t events_dropped;      /* ring buffer full: leak events lost */
+	uint64_t live_dropped;        /* live map full: shadows not tracked */
+	int scanned;                  /* the start-up scan of klp_shadow_hash ran */
+	uint64_t preexisting;         /* what it found */
+	uint64_t scan_truncated;      /* chains it could not finish */
+	char *scan_error;
+	uint64_t window_ns;           /* time the growth slopes cover */
+	struct shadow_id_info *ids;
+	size_t nids;
+	struct shadow_group *groups;
+	size_t ngroups;
+	struct shadow_leak *leaks;
+	size_t nleaks;
+};
+
+void shadow_snapshot__free(struct shadow_snapshot *ss);
+const char *shadow_leak_kind__name(enum shadow_leak_kind k);
 
 struct kernel_info {
 	char release[65];
@@ -163,6 +246,7 @@ struct snapshot {
 	uint64_t taken_ns;                  /* CLOCK_REALTIME */
 	char **warnings;                    /* things the user should know */
 	size_t nwarnings;
+	struct shadow_snapshot *shadows;    /* NULL unless the shadow probes run */
 };
 
 /* Where the live kernel's files are; tests point these at fixture trees. */
@@ -196,6 +280,8 @@ int snapshot__finish_transition(struct snapshot *s, const struct sys_paths *p, i
 int snapshot__fill_live(struct snapshot *s, const struct sys_paths *p,
 			const struct fill_opts *o, const struct ksyms *ks);
 void task_snap__free(struct task_snap *t);
+/* Deep copy (strings and frames are duplicated). */
+void task_snap__copy(struct task_snap *dst, const struct task_snap *src);
 /* Mark the frames of pending tasks that hold up the transition. */
 void snapshot__mark_stacks(struct snapshot *s);
 

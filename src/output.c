@@ -100,6 +100,9 @@ static json_object *task_to_json(const struct task_snap *t)
 	json_object_object_add(o, "stack", frames_to_json(t->stack, t->nstack));
 	json_object_object_add(o, "oncpu_stack", frames_to_json(t->oncpu, t->noncpu));
 	json_object_object_add(o, "oncpu_samples", json_object_new_int64(t->oncpu_samples));
+	if (t->switched_how >= 0)
+		json_object_object_add(o, "switched_how",
+				       json_object_new_string(switch_how__name(t->switched_how)));
 	if (t->stack_errno)
 		json_object_object_add(o, "stack_error",
 				       json_object_new_string(strerror(t->stack_errno)));
@@ -134,6 +137,15 @@ static json_object *transition_to_json(const struct transition_info *tr)
 	json_object_object_add(o, "signal_rounds", json_object_new_int64(tr->signal_rounds));
 	json_object_object_add(o, "forced", json_object_new_boolean(tr->forced));
 	json_object_object_add(o, "reversed", json_object_new_boolean(tr->reversed));
+	json_object_object_add(o, "completing", json_object_new_boolean(tr->completing));
+	json_object_object_add(o, "verdict_text", json_str_or_null(tr->verdict_text));
+	{
+		json_object *h = json_object_new_array();
+
+		for (size_t i = 0; i < tr->nholdouts; i++)
+			json_object_array_add(h, task_to_json(&tr->holdouts[i]));
+		json_object_object_add(o, "rcu_tasks_holdouts", h);
+	}
 	json_object_object_add(o, "switched", switched_to_json(tr->switched));
 	json_object_object_add(o, "rate_per_s", json_object_new_double(tr->rate_per_s));
 	json_object_object_add(o, "eta_s", tr->eta_s >= 0 ? json_object_new_double(tr->eta_s) : NULL);
@@ -158,6 +170,10 @@ static json_object *history_to_json(const struct snapshot *s)
 		for (size_t j = 0; j < h->nunsafe; j++)
 			json_object_array_add(u, task_to_json(&h->unsafe[j]));
 		json_object_object_add(o, "unsafe_at_force", u);
+		u = json_object_new_array();
+		for (size_t j = 0; j < h->nstragglers; j++)
+			json_object_array_add(u, task_to_json(&h->stragglers[j]));
+		json_object_object_add(o, "stragglers", u);
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -172,6 +188,111 @@ static json_object *probes_to_json(const struct probe_status *p)
 	for (size_t i = 0; i < p->nmissing; i++)
 		json_object_array_add(m, json_object_new_string(p->missing[i]));
 	json_object_object_add(o, "missing", m);
+	return o;
+}
+
+static json_object *id_to_json(uint64_t id)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)id);
+	return json_object_new_string(buf);
+}
+
+static json_object *shadow_ids_to_json(const struct shadow_snapshot *ss)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < ss->nids; i++) {
+		const struct shadow_id_info *d = &ss->ids[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "id", id_to_json(d->id));
+		json_object_object_add(o, "live", json_object_new_int64(d->live));
+		json_object_object_add(o, "bytes", json_object_new_int64(d->bytes));
+		json_object_object_add(o, "allocs", json_object_new_int64((int64_t)d->allocs));
+		json_object_object_add(o, "frees", json_object_new_int64((int64_t)d->frees));
+		json_object_object_add(o, "allocs_per_s", json_object_new_double(d->allocs_per_s));
+		json_object_object_add(o, "frees_per_s", json_object_new_double(d->frees_per_s));
+		json_object_object_add(o, "growth_per_s", json_object_new_double(d->growth_per_s));
+		json_object_object_add(o, "growth_samples", json_object_new_int(d->growth_samples));
+		json_object_object_add(o, "oldest_age_ns", d->oldest_age_ns ?
+				       json_object_new_int64((int64_t)d->oldest_age_ns) : NULL);
+		json_object_object_add(o, "orphans", json_object_new_int64((int64_t)d->orphans));
+		json_object_object_add(o, "stale", json_object_new_int64((int64_t)d->stale));
+		json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)d->duplicates));
+		json_object_object_add(o, "failed", json_object_new_int64((int64_t)d->failed));
+		json_object_object_add(o, "preexisting", json_object_new_int64((int64_t)d->preexisting));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *shadow_groups_to_json(const struct shadow_snapshot *ss)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < ss->ngroups; i++) {
+		const struct shadow_group *g = &ss->groups[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "id", id_to_json(g->id));
+		json_object_object_add(o, "module", json_object_new_string(g->module));
+		json_object_object_add(o, "live", json_object_new_int64(g->live));
+		json_object_object_add(o, "bytes", json_object_new_int64(g->bytes));
+		json_object_object_add(o, "growth_per_s", json_object_new_double(g->growth_per_s));
+		json_object_object_add(o, "oldest_age_ns", g->oldest_age_ns ?
+				       json_object_new_int64((int64_t)g->oldest_age_ns) : NULL);
+		json_object_object_add(o, "patch_gone", json_object_new_boolean(g->patch_gone));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *shadow_leaks_to_json(const struct shadow_snapshot *ss)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < ss->nleaks; i++) {
+		const struct shadow_leak *l = &ss->leaks[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "kind", json_object_new_string(shadow_leak_kind__name(l->kind)));
+		json_object_object_add(o, "id", id_to_json(l->id));
+		json_object_object_add(o, "count", json_object_new_int64((int64_t)l->count));
+		json_object_object_add(o, "module", json_object_new_string(l->module));
+		json_object_object_add(o, "obj", json_addr(l->obj));
+		json_object_object_add(o, "size", json_object_new_int64((int64_t)l->size));
+		json_object_object_add(o, "cache", json_str_or_null(l->cache));
+		json_object_object_add(o, "first_ns", json_object_new_int64((int64_t)l->first_ns));
+		json_object_object_add(o, "last_ns", json_object_new_int64((int64_t)l->last_ns));
+		json_object_object_add(o, "alloc_stack", frames_to_json(l->alloc_stack, l->nalloc_stack));
+		json_object_object_add(o, "free_stack", frames_to_json(l->free_stack, l->nfree_stack));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+json_object *shadow_snapshot__to_json(const struct shadow_snapshot *ss)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "leak_detection", json_object_new_boolean(ss->leak_detection));
+	json_object_object_add(o, "live", json_object_new_int64((int64_t)ss->live));
+	json_object_object_add(o, "bytes", json_object_new_int64(ss->bytes));
+	json_object_object_add(o, "orphans", json_object_new_int64((int64_t)ss->orphans));
+	json_object_object_add(o, "stale", json_object_new_int64((int64_t)ss->stale));
+	json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)ss->duplicates));
+	json_object_object_add(o, "events_dropped", json_object_new_int64((int64_t)ss->events_dropped));
+	json_object_object_add(o, "live_dropped", json_object_new_int64((int64_t)ss->live_dropped));
+	json_object_object_add(o, "scanned", json_object_new_boolean(ss->scanned));
+	json_object_object_add(o, "preexisting", json_object_new_int64((int64_t)ss->preexisting));
+	json_object_object_add(o, "scan_truncated", json_object_new_int64((int64_t)ss->scan_truncated));
+	json_object_object_add(o, "scan_error", json_str_or_null(ss->scan_error));
+	json_object_object_add(o, "window_ns", json_object_new_int64((int64_t)ss->window_ns));
+	json_object_object_add(o, "ids", shadow_ids_to_json(ss));
+	json_object_object_add(o, "groups", shadow_groups_to_json(ss));
+	json_object_object_add(o, "leaks", shadow_leaks_to_json(ss));
 	return o;
 }
 
@@ -195,6 +316,8 @@ json_object *snapshot__to_json(const struct snapshot *s)
 			       s->transition ? transition_to_json(s->transition) : NULL);
 	json_object_object_add(root, "history", history_to_json(s));
 	json_object_object_add(root, "probes", probes_to_json(&s->probes));
+	json_object_object_add(root, "shadows",
+			       s->shadows ? shadow_snapshot__to_json(s->shadows) : NULL);
 	for (size_t i = 0; i < s->nwarnings; i++)
 		json_object_array_add(warn, json_object_new_string(s->warnings[i]));
 	json_object_object_add(root, "warnings", warn);
@@ -261,6 +384,14 @@ static void print_history(const struct snapshot *s, FILE *f, int with_stacks)
 			fprintf(f, "  unsafe when forced:\n");
 		for (size_t j = 0; j < h->nunsafe; j++)
 			print_task(f, &h->unsafe[j], with_stacks);
+		for (size_t j = 0; j < h->nstragglers; j++) {
+			const struct task_snap *t = &h->stragglers[j];
+
+			fprintf(f, "  straggler %s (tid %d): blocked %.1f s, %u rounds, last %s%s%s, "
+				"switched by %s\n", t->comm, t->tid, (double)t->blocked_ns / 1e9,
+				t->rounds_failed, reason__name(t->reason), t->function ? " " : "",
+				t->function ? t->function : "", switch_how__name(t->switched_how));
+		}
 	}
 }
 
@@ -303,8 +434,15 @@ void snapshot__print_text(const struct snapshot *s, FILE *f, int with_stacks)
 	fprintf(f, "transition: %s -> %s, %zu of %zu tasks pending\n", tr->patch,
 		klp_state__name(tr->target), tr->tasks_pending, tr->tasks_total);
 	if (tr->observed)
-		fprintf(f, "  rounds %u, signal rounds %u%s%s\n", tr->rounds, tr->signal_rounds,
-			tr->forced ? ", forced" : "", tr->reversed ? ", reversed" : "");
+		fprintf(f, "  rounds %u, signal rounds %u%s%s%s\n", tr->rounds, tr->signal_rounds,
+			tr->forced ? ", forced" : "", tr->reversed ? ", reversed" : "",
+			tr->completing ? ", completing" : "");
+	if (tr->verdict_text)
+		fprintf(f, "  verdict: %s\n", tr->verdict_text);
+	for (size_t i = 0; i < tr->nholdouts; i++) {
+		fprintf(f, "  RCU-tasks holdout:\n");
+		print_task(f, &tr->holdouts[i], with_stacks);
+	}
 	if (tr->npending)
 		fprintf(f, "  %7s %7s %-16s %-7s %s  %-16s %s\n", "PID", "TID", "COMM", "TYPE", "S",
 			"REASON", "FUNCTION");

@@ -12,6 +12,8 @@
 json_object *snapshot__to_json(const struct snapshot *s);
 /* Print a JSON object followed by a newline; returns -errno on write error. */
 int json__print(json_object *o, FILE *f, int pretty);
+/* The "shadows" object of status --json and klptop shadow --json. */
+json_object *shadow_snapshot__to_json(const struct shadow_snapshot *ss);
 void snapshot__print_text(const struct snapshot *s, FILE *f, int with_stacks);
 /* "0xffffffffc0a01000" (JSON numbers lose precision past 2^53). */
 json_object *json_addr(unsigned long long addr);

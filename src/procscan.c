@@ -63,6 +63,7 @@ int procscan__read_task(const struct sys_paths *sp, int pid, int tid, struct tas
 	t->pid = pid;
 	t->tid = tid;
 	t->tif_pending = -1;
+	t->switched_how = -1;
 	snprintf(path, sizeof(path), "%s/%d/task/%d/stat", sp->procfs, pid, tid);
 	n = read_text(path, buf, sizeof(buf));
 	if (n < 0)

@@ -5,6 +5,7 @@
 #include "cmd.h"
 #include "kallsyms.h"
 #include "log.h"
+#include "shadow.h"
 #include "tasks.h"
 #include "transition.h"
 #include "util.h"
@@ -20,6 +21,7 @@ struct sampler {
 	struct ksyms *ks;
 	struct task_iter *iter;
 	struct trans_probe *tp;
+	struct shadow_probe *shadow;
 	struct probe_status probes;
 	int cond_resched_switch;
 };
@@ -44,6 +46,11 @@ static void open_bpf(struct sampler *sm)
 		return;
 	}
 	sm->tp = trans_probe__open(&sm->probes, sm->ks);
+	if (sm->opts.shadows) {
+		struct shadow_opts so = { .no_leaks = sm->opts.no_leaks };
+
+		sm->shadow = shadow_probe__open(&so, &sm->probes, sm->ks);
+	}
 	sm->iter = task_iter__open(why, sizeof(why));
 	if (!sm->iter) {
 		p_info("%s; reading tasks from procfs", why);
@@ -77,6 +84,7 @@ void sampler__close(struct sampler *sm)
 	if (!sm)
 		return;
 	trans_probe__close(sm->tp);
+	shadow_probe__close(sm->shadow);
 	task_iter__close(sm->iter);
 	ksyms__free(sm->ks);
 	for (size_t i = 0; i < sm->probes.nmissing; i++)
@@ -88,12 +96,17 @@ void sampler__close(struct sampler *sm)
 
 int sampler__event_fd(struct sampler *sm)
 {
-	return trans_probe__event_fd(sm->tp);
+	return sm->tp ? trans_probe__event_fd(sm->tp) : shadow_probe__event_fd(sm->shadow);
 }
 
 int sampler__poll(struct sampler *sm)
 {
-	return trans_probe__poll(sm->tp);
+	return trans_probe__poll(sm->tp) + shadow_probe__poll(sm->shadow);
+}
+
+struct shadow_probe *sampler__shadow(struct sampler *sm)
+{
+	return sm->shadow;
 }
 
 const struct ksyms *sampler__ksyms(struct sampler *sm)
@@ -141,6 +154,7 @@ int sampler__fill(struct sampler *sm, struct snapshot *s)
 	if (rc != EXIT_OK)
 		return rc;
 	trans_probe__fill(sm->tp, s, sm->ks);
+	shadow_probe__fill(sm->shadow, s);
 	snapshot__mark_stacks(s);
 	snapshot__judge_blockers(s);
 	return EXIT_OK;

@@ -15,6 +15,8 @@ struct ksyms;
 struct sampler_opts {
 	int no_bpf;       /* --no-bpf: procfs only */
 	int with_stacks;  /* read pending tasks' stacks */
+	int shadows;      /* also open the shadow-variable probes (src/shadow.c) */
+	int no_leaks;     /* ... without the free hooks (no leak detection) */
 };
 
 /* Never fails for lack of BPF: it then falls back to procfs and says so in
@@ -33,5 +35,7 @@ int sampler__fill(struct sampler *sm, struct snapshot *s);
  * checks observed, or timeout_ms passed. Returns 1 if the rounds were seen. */
 int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms);
 const struct ksyms *sampler__ksyms(struct sampler *sm);
+/* The shadow probes, NULL unless opts.shadows and BPF works. */
+struct shadow_probe *sampler__shadow(struct sampler *sm);
 
 #endif

@@ -63,7 +63,9 @@ int cmd_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct sampler_opts so = { .with_stacks = 1, .no_bpf = g_opts.root != NULL };
+	/* Shadow totals too (counts only: no free hooks for one snapshot). */
+	struct sampler_opts so = { .with_stacks = 1, .no_bpf = g_opts.root != NULL,
+				   .shadows = 1, .no_leaks = 1 };
 	unsigned int rounds = 3;
 	struct sampler *sm;
 	struct snapshot s;

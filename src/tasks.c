@@ -88,6 +88,7 @@ static ssize_t read_iteration(struct task_iter *ti)
 static void rec_to_task(const struct klpt_task_rec *r, struct task_snap *t)
 {
 	memset(t, 0, sizeof(*t));
+	t->switched_how = -1;
 	t->pid = (int)r->pid;
 	t->tid = (int)r->tid;
 	t->patch_state = r->patch_state;
@@ -97,9 +98,24 @@ static void rec_to_task(const struct klpt_task_rec *r, struct task_snap *t)
 	copy_str(t->comm, sizeof(t->comm), r->comm);
 }
 
+static void append_task(struct task_snap **arr, size_t *n, size_t *cap,
+			const struct klpt_task_rec *r, const __u64 *ips, const struct ksyms *ks)
+{
+	struct task_snap *t;
+
+	grow_array((void **)arr, cap, *n, sizeof(**arr));
+	t = &(*arr)[(*n)++];
+	rec_to_task(r, t);
+	if (ips) {
+		t->nstack = r->nr_ips < KLPT_TASK_MAX_STACK ? r->nr_ips : KLPT_TASK_MAX_STACK;
+		t->stack = stack_frames__from_ips((const uint64_t *)ips, t->nstack, ks);
+	}
+}
+
 int task_iter__scan(struct task_iter *ti, struct transition_info *tr, int with_stacks,
 		    const struct ksyms *ks)
 {
+	size_t hcap = tr->nholdouts;
 	const size_t stack_bytes = KLPT_TASK_MAX_STACK * sizeof(__u64);
 	size_t off = 0, cap = tr->npending;
 	ssize_t len;
@@ -121,18 +137,12 @@ int task_iter__scan(struct task_iter *ti, struct transition_info *tr, int with_s
 			off += stack_bytes;
 		}
 		tr->tasks_total++;
+		if (r->rcu_holdout)
+			append_task(&tr->holdouts, &tr->nholdouts, &hcap, r, ips, ks);
 		if (r->patch_state != !tr->target)
 			continue;
 		tr->tasks_pending++;
-		grow_array((void **)&tr->pending, &cap, tr->npending, sizeof(*tr->pending));
-		rec_to_task(r, &tr->pending[tr->npending]);
-		if (ips) {
-			size_t n = r->nr_ips < KLPT_TASK_MAX_STACK ? r->nr_ips : KLPT_TASK_MAX_STACK;
-
-			tr->pending[tr->npending].stack = stack_frames__from_ips((const uint64_t *)ips, n, ks);
-			tr->pending[tr->npending].nstack = n;
-		}
-		tr->npending++;
+		append_task(&tr->pending, &tr->npending, &cap, r, ips, ks);
 	}
 	return 0;
 }

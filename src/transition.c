@@ -45,6 +45,8 @@ struct trans_probe {
 	unsigned int nsignal_ts;
 	struct task_snap *unsafe;          /* switched by force while blocking */
 	size_t nunsafe, capunsafe;
+	struct task_snap *stragglers;      /* blocked, then switched some other way */
+	size_t nstragglers, capstragglers;
 	struct transition_summary history[MAX_HISTORY];
 	size_t nhistory;
 	struct rate_sample rate[8];
@@ -147,6 +149,19 @@ static void choose_programs(struct transition_bpf *skel, const struct ksyms *ks,
 	free(filters);
 }
 
+/* klp_signals_cnt is static: visible in kallsyms only with KALLSYMS_ALL. */
+static void set_signals_counter(struct transition_bpf *skel, const struct ksyms *ks,
+				struct probe_status *ps)
+{
+	const struct ksym *s = ksyms__find_name(ks, "klp_signals_cnt", NULL);
+
+	if (s && s->addr)
+		skel->rodata->klp_signals_cnt_addr = s->addr;
+	else
+		add_missing(ps, "klp_signals_cnt in kallsyms (signal rounds counted from the "
+				"rounds seen)");
+}
+
 static void attach_oncpu_sampler(struct trans_probe *tp, struct probe_status *ps)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -201,6 +216,10 @@ static void push_history(struct trans_probe *tp, const struct klpt_event *e, con
 	h->nunsafe = tp->nunsafe;
 	tp->unsafe = NULL;
 	tp->nunsafe = tp->capunsafe = 0;
+	h->stragglers = tp->stragglers;
+	h->nstragglers = tp->nstragglers;
+	tp->stragglers = NULL;
+	tp->nstragglers = tp->capstragglers = 0;
 }
 
 static enum block_reason reason_of(int ret)
@@ -227,15 +246,23 @@ static int judged_stack(struct trans_probe *tp, uint64_t key, struct task_snap *
 	return 0;
 }
 
-/* A task switched by klp_force_transition while it still blocked: keep what
- * we knew, because that is what was unsafe at the moment of the force. */
-static void remember_unsafe(struct trans_probe *tp, const struct klpt_event *e)
+/* A task that had blocked switched. Switched by klp_force_transition, it is
+ * what was unsafe at the moment of the force; otherwise a straggler whose
+ * story (how long, why, how it finally switched) the summary tells. */
+static void remember_switched(struct trans_probe *tp, const struct klpt_event *e)
 {
 	struct task_snap *t;
 
-	grow_array((void **)&tp->unsafe, &tp->capunsafe, tp->nunsafe, sizeof(*t));
-	t = &tp->unsafe[tp->nunsafe++];
+	if (e->how == KLPT_HOW_FORCE) {
+		grow_array((void **)&tp->unsafe, &tp->capunsafe, tp->nunsafe, sizeof(*t));
+		t = &tp->unsafe[tp->nunsafe++];
+	} else {
+		grow_array((void **)&tp->stragglers, &tp->capstragglers, tp->nstragglers,
+			   sizeof(*t));
+		t = &tp->stragglers[tp->nstragglers++];
+	}
 	memset(t, 0, sizeof(*t));
+	t->switched_how = (int)e->how;
 	t->pid = (int)e->pid;
 	t->tid = (int)e->tid;
 	t->kthread = (int)e->kthread;
@@ -270,8 +297,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 			tp->signal_ts[tp->nsignal_ts++] = e->ts_ns;
 		break;
 	case KLPT_EV_BLOCKER_SWITCHED:
-		if (e->how == KLPT_HOW_FORCE)
-			remember_unsafe(tp, e);
+		remember_switched(tp, e);
 		break;
 	case KLPT_EV_COMPLETE:
 		push_history(tp, e, st->cancelled ? "cancelled" : st->forced ? "forced"
@@ -297,6 +323,7 @@ struct trans_probe *trans_probe__open(struct probe_status *ps, const struct ksym
 		goto fail;
 	}
 	choose_programs(tp->skel, ks, ps);
+	set_signals_counter(tp->skel, ks, ps);
 	err = transition_bpf__load(tp->skel);
 	if (err) {
 		snprintf(msg, sizeof(msg), "cannot load BPF programs: %s%s", strerror(-err),
@@ -338,6 +365,9 @@ void trans_probe__close(struct trans_probe *tp)
 	for (size_t i = 0; i < tp->nunsafe; i++)
 		task_snap__free(&tp->unsafe[i]);
 	free(tp->unsafe);
+	for (size_t i = 0; i < tp->nstragglers; i++)
+		task_snap__free(&tp->stragglers[i]);
+	free(tp->stragglers);
 	free(tp);
 }
 
@@ -467,22 +497,11 @@ static void copy_history(const struct trans_probe *tp, struct snapshot *s)
 		*c = *h;
 		c->patch = xstrdup(h->patch);
 		c->unsafe = xcalloc(h->nunsafe, sizeof(*c->unsafe));
-		for (size_t j = 0; j < h->nunsafe; j++) {
-			const struct task_snap *u = &h->unsafe[j];
-			struct task_snap *d = &c->unsafe[j];
-
-			*d = *u;
-			d->function = u->function ? xstrdup(u->function) : NULL;
-			d->verdict_text = NULL;
-			d->oncpu = NULL;
-			d->noncpu = 0;
-			d->stack = xcalloc(u->nstack, sizeof(*d->stack));
-			for (size_t k = 0; k < u->nstack; k++) {
-				d->stack[k] = u->stack[k];
-				d->stack[k].symbol = u->stack[k].symbol ? xstrdup(u->stack[k].symbol) : NULL;
-				d->stack[k].module = u->stack[k].module ? xstrdup(u->stack[k].module) : NULL;
-			}
-		}
+		for (size_t j = 0; j < h->nunsafe; j++)
+			task_snap__copy(&c->unsafe[j], &h->unsafe[j]);
+		c->stragglers = xcalloc(h->nstragglers, sizeof(*c->stragglers));
+		for (size_t j = 0; j < h->nstragglers; j++)
+			task_snap__copy(&c->stragglers[j], &h->stragglers[j]);
 	}
 	s->nhistory = tp->nhistory;
 }
@@ -509,6 +528,7 @@ void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct 
 	tr->signal_rounds = st->signal_rounds;
 	tr->forced = (int)st->forced;
 	tr->reversed = (int)st->reversed;
+	tr->completing = (int)st->completing;
 	for (int i = 0; i < SWITCH_HOW_MAX && i < KLPT_HOW_MAX; i++)
 		tr->switched[i] = st->switched[i];
 	for (size_t i = 0; i < tr->npending; i++)

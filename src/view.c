@@ -311,6 +311,15 @@ static void build_transition(struct frame_out *fo, const struct transition_info 
 	      "  rounds %s  signal rounds %s  rate %s  ETA %s", rounds, sigr, rate, eta);
 	if (tr->observed)
 		build_transition_counts(fo, tr);
+	if (tr->verdict_text)
+		emitf(fo, PANEL_TRANSITION, LINE_WARNING, -1, 0, 1, "  verdict: %s", tr->verdict_text);
+	for (size_t i = 0; i < tr->nholdouts; i++) {
+		const struct task_snap *t = &tr->holdouts[i];
+
+		emitf(fo, PANEL_TRANSITION, LINE_WARNING, -1, 0, 1,
+		      "  RCU-tasks holdout: %d/%d %s %s %c", t->pid, t->tid, t->comm,
+		      t->kthread ? "kthread" : "user", t->state ? t->state : '?');
+	}
 }
 
 /* Transitions that ended while klptop watched: a forced one names the tasks
@@ -333,8 +342,20 @@ static void build_history(struct frame_out *fo, const struct snapshot *s)
 			const struct task_snap *t = &h->unsafe[j];
 
 			emitf(fo, PANEL_TRANSITION, LINE_WARNING, -1, 0, 1,
-			      "  unsafe at force: %d/%d %s %s %s", t->pid, t->tid, t->comm,
-			      reason__name(t->reason), t->function ? t->function : "-");
+			      "  unsafe at force: %d/%d %s %s %s %s", t->pid, t->tid, t->comm,
+			      t->kthread ? "kthread" : "user", reason__name(t->reason),
+			      t->function ? t->function : "-");
+		}
+		for (size_t j = 0; j < h->nstragglers; j++) {
+			const struct task_snap *t = &h->stragglers[j];
+			char blocked[32];
+
+			fmt_duration(t->blocked_ns, blocked, sizeof(blocked));
+			emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, 0,
+			      "  straggler %s (tid %d): blocked %s, %u rounds, last %s%s%s, "
+			      "switched by %s", t->comm, t->tid, blocked, t->rounds_failed,
+			      reason__name(t->reason), t->function ? " " : "",
+			      t->function ? t->function : "", switch_how__name(t->switched_how));
 		}
 	}
 }
@@ -534,6 +555,45 @@ static void build_blockers(struct frame_out *fo, const struct transition_info *t
 	free(v);
 }
 
+/* ---- shadows ------------------------------------------------------------- */
+
+#define SHADOW_PANEL_IDS 3
+
+/* A few fixed lines: totals, the ids that grow fastest, the leak verdict. */
+static void build_shadows(struct frame_out *fo, const struct shadow_snapshot *ss)
+{
+	const struct shadow_id_info *top[SHADOW_PANEL_IDS] = { 0 };
+
+	if (!ss)
+		return;
+	emitf(fo, PANEL_SHADOWS, LINE_TITLE, -1, 0, 0,
+	      "Shadows  live %llu  %lld B  orphans %llu  stale %llu  dup %llu%s",
+	      (unsigned long long)ss->live, (long long)ss->bytes,
+	      (unsigned long long)ss->orphans, (unsigned long long)ss->stale,
+	      (unsigned long long)ss->duplicates, ss->leak_detection ? "" : "  (no leak hooks)");
+	for (size_t i = 0; i < ss->nids; i++) {
+		const struct shadow_id_info *d = &ss->ids[i];
+
+		for (int j = 0; j < SHADOW_PANEL_IDS; j++) {
+			if (!top[j] || d->growth_per_s > top[j]->growth_per_s) {
+				memmove(&top[j + 1], &top[j], sizeof(top[0]) * (SHADOW_PANEL_IDS - j - 1));
+				top[j] = d;
+				break;
+			}
+		}
+	}
+	for (int j = 0; j < SHADOW_PANEL_IDS && top[j]; j++)
+		emitf(fo, PANEL_SHADOWS, LINE_TEXT, -1, 0, top[j]->orphans > 0,
+		      "  0x%-10llx live %7lld  %+8.1f/s  alloc %6.0f/s  orphans %llu",
+		      (unsigned long long)top[j]->id, (long long)top[j]->live,
+		      top[j]->growth_per_s, top[j]->allocs_per_s,
+		      (unsigned long long)top[j]->orphans);
+	if (ss->events_dropped)
+		emitf(fo, PANEL_SHADOWS, LINE_WARNING, -1, 0, 1,
+		      "  %llu shadow events dropped (ring buffer full)",
+		      (unsigned long long)ss->events_dropped);
+}
+
 void view__build_frame(const struct snapshot *s, struct view_state *vs, view_emit_fn emit,
 		       void *ctx)
 {
@@ -544,6 +604,7 @@ void view__build_frame(const struct snapshot *s, struct view_state *vs, view_emi
 	build_transition(&fo, s->transition);
 	build_history(&fo, s);
 	build_blockers(&fo, s->transition);
+	build_shadows(&fo, s->shadows);
 }
 
 /* ---- batch --------------------------------------------------------------- */

@@ -18,6 +18,7 @@ enum view_panel {
 	PANEL_PATCHES,
 	PANEL_TRANSITION,
 	PANEL_BLOCKERS,
+	PANEL_SHADOWS,     /* only when the shadow probes run (klptop shadow) */
 	PANEL_COUNT,
 };
 

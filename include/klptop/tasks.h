@@ -15,7 +15,7 @@ struct klpt_task_rec {
 	__u32 kthread;
 	__u32 tif_pending;  /* TIF_PATCH_PENDING */
 	__u32 nr_ips;       /* stack entries that follow this record */
-	__u32 pad;
+	__u32 rcu_holdout;  /* RCU-tasks waits for it (rcu_tasks_holdout) */
 	char comm[KLPT_TASK_COMM_LEN];
 };
 /* When nr_ips > 0, KLPT_TASK_MAX_STACK __u64 follow (nr_ips of them valid). */

@@ -118,6 +118,8 @@ struct klpt_state {
 	__u32 forced;
 	__u32 reversed;
 	__u32 cancelled;
+	__u32 completing;         /* inside klp_complete_transition */
+	__u32 pad;
 	__u64 switched[KLPT_HOW_MAX];
 	__u64 events_dropped;     /* ring buffer full */
 	__u64 blockers_dropped;   /* blocker map full */

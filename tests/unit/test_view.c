@@ -368,11 +368,12 @@ static void test_oncpu_stack_and_history(void **state)
 	u->pid = u->tid = 50;
 	copy_str(u->comm, sizeof(u->comm), "klpt_spin");
 	u->reason = REASON_RUNNING;
+	u->kthread = 1;
 	u->function = xstrdup("klpt_spin_step");
 	batch_state(&vs, 0);
 	view__build_frame(&s, &vs, collect, &ls);
 	assert_non_null(find_line(&ls, "ended: klpt_lp_old -> patched forced after 2m00s, rounds 120"));
-	assert_non_null(find_line(&ls, "unsafe at force: 50/50 klpt_spin running klpt_spin_step"));
+	assert_non_null(find_line(&ls, "unsafe at force: 50/50 klpt_spin kthread running klpt_spin_step"));
 	for (i = 0; i < ls.n; i++) {
 		if (strstr(ls.text[i], "on-CPU stack (99 samples):"))
 			oncpu = i;

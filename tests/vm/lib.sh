@@ -217,3 +217,28 @@ dmesg_since_mark() {
 tainted_bit() {
 	[ $(($(cat /proc/sys/kernel/tainted) >> $1 & 1)) -eq 1 ]
 }
+
+# has_comm NAME: some task is called NAME (kthreads have no cmdline, so
+# pgrep cannot be trusted for them).
+has_comm() {
+	grep -qx "$1" /proc/[0-9]*/comm 2>/dev/null
+}
+
+# klptop_bg FILE ARGS...: run klptop in the background, output in FILE; the
+# pid is in $KLPTOP_BG. Stop it with klptop_stop (SIGINT, then wait).
+klptop_bg() {
+	_out=$1
+	shift
+	klptop "$@" >"$_out" 2>&1 &
+	KLPTOP_BG=$!
+	# Its probes are attached once the first frame is out.
+	case " $* " in
+	*" --batch "*) wait_until 30 grep -q '^=== klptop' "$_out" ||
+		fail klptop-bg-started "no first frame from klptop $*" ;;
+	esac
+}
+
+klptop_stop() {
+	kill -INT "$KLPTOP_BG" 2>/dev/null
+	wait "$KLPTOP_BG"
+}

@@ -8,7 +8,6 @@
 # lab-append: preempt=full
 # lab-timeout: 180
 . /lib/klptop/lib.sh
-has_comm() { grep -qx "$1" /proc/[0-9]*/comm 2>/dev/null; }
 
 lp_load klpt_target
 klpt_knob spin 1

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Probes on livepatch shadow variables (kernel/livepatch/shadow.c) and on the
+ * slab free tracepoints, to account for shadows and to catch the leak of
+ * incident 2 at the moment it happens: an owner object freed while a shadow
+ * is still attached to it.
+ *
+ * kprobes and raw tracepoints only, never fentry/fexit: detaching a BPF
+ * trampoline waits in synchronize_rcu_tasks(), which a kthread spinning
+ * without scheduling blocks forever (see bpf/transition.bpf.c).
+ *
+ * Maps: live (obj, id) -> record of every shadow we know of; owners obj ->
+ * how many shadows it carries, which is the only lookup a free does; ids
+ * id -> counters. Orphans, stale hits and duplicates go to a ring buffer.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "klptop/shadow.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* The third argument of the kmem_cache_free tracepoint: a const char *name
+ * before v6.2's slab tracepoint rework (and on some 6.1 builds), a struct
+ * kmem_cache * after. Userspace reads which one from the BTF. */
+const volatile __u32 cache_arg_is_struct = 1;
+
+struct klpt_shadow_state sstate = {};
+/* Free hooks do nothing while 0 (klptop shadow --no-leaks, the bench). */
+__u32 detect_leaks = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} sevents SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct klpt_shadow_key);
+	__type(value, struct klpt_shadow_rec);
+} live SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 262144);
+	__type(key, __u64);
+	__type(value, struct klpt_shadow_owner);
+} owners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct klpt_shadow_stats);
+} ids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 8192);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 32 * sizeof(__u64));
+} sstacks SEC(".maps");
+
+/* An allocation in progress, per task: kzalloc may sleep, so per-CPU
+ * scratch would be overwritten by another task. */
+struct alloc_scratch {
+	__u64 obj;
+	__u64 id;
+	__u64 size;
+	__u64 existing;   /* data pointer of a shadow the pair already had */
+	__s32 stack;
+	__u32 warn;       /* klp_shadow_alloc (fails on an existing pair) */
+	__u32 get_seen;   /* the internal klp_shadow_get returned */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct alloc_scratch);
+} allocating SEC(".maps");
+
+static __always_inline struct klpt_shadow_stats *id_stats(__u64 id)
+{
+	struct klpt_shadow_stats *st = bpf_map_lookup_elem(&ids, &id);
+	struct klpt_shadow_stats zero = {};
+
+	if (st)
+		return st;
+	bpf_map_update_elem(&ids, &id, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&ids, &id);
+}
+
+static __always_inline struct klpt_shadow_event *event_reserve(__u32 type)
+{
+	struct klpt_shadow_event *e = bpf_ringbuf_reserve(&sevents, sizeof(*e), 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&sstate.events_dropped, 1);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->alloc_stack = e->free_stack = e->stack = -1;
+	return e;
+}
+
+static __always_inline void fill_from_rec(struct klpt_shadow_event *e,
+					  const struct klpt_shadow_key *k,
+					  const struct klpt_shadow_rec *r)
+{
+	e->obj = k->obj;
+	e->id = k->id;
+	e->flags = r->flags;
+	e->size = r->size;
+	e->alloc_ns = r->alloc_ns;
+	e->freed_ns = r->freed_ns;
+	e->alloc_stack = r->alloc_stack;
+	e->free_stack = r->free_stack;
+}
+
+static __always_inline void owner_add(__u64 obj, __u64 id)
+{
+	struct klpt_shadow_owner *o = bpf_map_lookup_elem(&owners, &obj);
+	struct klpt_shadow_owner fresh = { .count = 1, .id = id };
+
+	if (o) {
+		__sync_fetch_and_add(&o->count, 1);
+		return;
+	}
+	if (bpf_map_update_elem(&owners, &obj, &fresh, BPF_NOEXIST)) {
+		o = bpf_map_lookup_elem(&owners, &obj);
+		if (o)
+			__sync_fetch_and_add(&o->count, 1);
+	}
+}
+
+static __always_inline void owner_del(__u64 obj, __u64 id)
+{
+	struct klpt_shadow_owner *o = bpf_map_lookup_elem(&owners, &obj);
+
+	if (!o)
+		return;
+	if (o->count <= 1)
+		bpf_map_delete_elem(&owners, &obj);
+	else
+		__sync_fetch_and_add(&o->count, -1);
+}
+
+/* Insert a shadow into the live map; returns 0 if it was new to us. */
+static __always_inline int live_add(struct klpt_shadow_key *k, struct klpt_shadow_rec *r)
+{
+	struct klpt_shadow_stats *st;
+	int err = bpf_map_update_elem(&live, k, r, BPF_NOEXIST);
+
+	if (err) {
+		if (err != -17 /* EEXIST */)
+			__sync_fetch_and_add(&sstate.live_dropped, 1);
+		return err;
+	}
+	owner_add(k->obj, k->id);
+	__sync_fetch_and_add(&sstate.nlive, 1);
+	st = id_stats(k->id);
+	if (st) {
+		__sync_fetch_and_add(&st->live, 1);
+		__sync_fetch_and_add(&st->bytes, r->size);
+		if (r->flags & KLPT_SH_PREEXISTING)
+			__sync_fetch_and_add(&st->preexisting, 1);
+	}
+	return 0;
+}
+
+/* A get returned shadow data ptr: the pair is (re)adopted by a live owner.
+ * If we had seen its owner freed, this is a stale hit. */
+static __always_inline void shadow_returned(void *ctx, __u64 data)
+{
+	__u64 off = bpf_core_field_offset(struct klp_shadow, data);
+	struct klp_shadow *sh = (struct klp_shadow *)(data - off);
+	struct klpt_shadow_key k = {};
+	struct klpt_shadow_rec *r, fresh = {};
+	struct klpt_shadow_event *e;
+	struct klpt_shadow_stats *st;
+
+	k.obj = (__u64)BPF_CORE_READ(sh, obj);
+	k.id = BPF_CORE_READ(sh, id);
+	r = bpf_map_lookup_elem(&live, &k);
+	if (!r) {
+		fresh.data = data;
+		fresh.alloc_stack = fresh.free_stack = -1;
+		fresh.flags = KLPT_SH_LEARNED;
+		live_add(&k, &fresh);
+		return;
+	}
+	if (!(r->flags & KLPT_SH_ORPHANED))
+		return;
+	st = id_stats(k.id);
+	if (st)
+		__sync_fetch_and_add(&st->stale, 1);
+	e = event_reserve(KLPT_SH_EV_STALE);
+	if (e) {
+		fill_from_rec(e, &k, r);
+		e->stack = bpf_get_stackid(ctx, &sstacks, 0);
+		bpf_ringbuf_submit(e, 0);
+	}
+	/* The new owner at that address carries it now: its free is a new orphan. */
+	r->flags &= ~KLPT_SH_ORPHANED;
+}
+
+static __always_inline int alloc_begin(struct pt_regs *ctx, void *obj, unsigned long id,
+				       size_t size, __u32 warn)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct klpt_shadow_key k = { .obj = (__u64)obj, .id = id };
+	struct alloc_scratch s = {};
+	struct klpt_shadow_rec *r;
+
+	s.obj = k.obj;
+	s.id = k.id;
+	s.size = size;
+	s.warn = warn;
+	r = bpf_map_lookup_elem(&live, &k);
+	if (r)
+		s.existing = r->data;
+	s.stack = bpf_get_stackid(ctx, &sstacks, 0);
+	bpf_map_update_elem(&allocating, &tid, &s, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int alloc_end(struct pt_regs *ctx, __u64 ret)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct alloc_scratch *s = bpf_map_lookup_elem(&allocating, &tid);
+	struct klpt_shadow_key k = {};
+	struct klpt_shadow_rec rec = {};
+	struct klpt_shadow_stats *st;
+	struct klpt_shadow_event *e;
+
+	if (!s)
+		return 0;
+	k.obj = s->obj;
+	k.id = s->id;
+	if (!ret) {
+		st = id_stats(k.id);
+		if (s->warn && s->existing) {
+			if (st)
+				__sync_fetch_and_add(&st->duplicates, 1);
+			e = event_reserve(KLPT_SH_EV_DUPLICATE);
+			if (e) {
+				struct klpt_shadow_rec *r = bpf_map_lookup_elem(&live, &k);
+
+				if (r)
+					fill_from_rec(e, &k, r);
+				e->obj = k.obj;
+				e->id = k.id;
+				e->stack = s->stack;
+				bpf_ringbuf_submit(e, 0);
+			}
+		} else if (st) {
+			__sync_fetch_and_add(&st->failed, 1);
+		}
+		goto out;
+	}
+	if (s->existing && ret == s->existing) {
+		/* klp_shadow_get_or_alloc returned the one the pair had. */
+		shadow_returned(ctx, ret);
+		goto out;
+	}
+	rec.alloc_ns = bpf_ktime_get_ns();
+	rec.data = ret;
+	rec.size = s->size;
+	rec.alloc_stack = s->stack;
+	rec.free_stack = -1;
+	if (live_add(&k, &rec) == -17) {
+		/* We held a stale record for the pair (its free went unseen). */
+		bpf_map_update_elem(&live, &k, &rec, BPF_EXIST);
+	}
+	st = id_stats(k.id);
+	if (st)
+		__sync_fetch_and_add(&st->allocs, 1);
+out:
+	bpf_map_delete_elem(&allocating, &tid);
+	return 0;
+}
+
+SEC("kprobe/klp_shadow_alloc")
+int BPF_KPROBE(shadow_alloc, void *obj, unsigned long id, size_t size)
+{
+	return alloc_begin(ctx, obj, id, size, 1);
+}
+
+SEC("kretprobe/klp_shadow_alloc")
+int BPF_KRETPROBE(shadow_alloc_ret, void *ret)
+{
+	return alloc_end(ctx, (__u64)ret);
+}
+
+SEC("kprobe/klp_shadow_get_or_alloc")
+int BPF_KPROBE(shadow_get_or_alloc, void *obj, unsigned long id, size_t size)
+{
+	return alloc_begin(ctx, obj, id, size, 0);
+}
+
+SEC("kretprobe/klp_shadow_get_or_alloc")
+int BPF_KRETPROBE(shadow_get_or_alloc_ret, void *ret)
+{
+	return alloc_end(ctx, (__u64)ret);
+}
+
+/* A get: stale-hit detection. Inside an allocation it is the kernel's own
+ * "does the pair exist?" check: remember its answer instead. */
+SEC("kretprobe/klp_shadow_get")
+int BPF_KRETPROBE(shadow_get_ret, void *ret)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct alloc_scratch *s = bpf_map_lookup_elem(&allocating, &tid);
+
+	if (s) {
+		if (!s->get_seen) {
+			s->get_seen = 1;
+			s->existing = (__u64)ret;
+		}
+		return 0;
+	}
+	if (ret)
+		shadow_returned(ctx, (__u64)ret);
+	return 0;
+}
+
+static __always_inline void shadow_gone(__u64 obj, __u64 id)
+{
+	struct klpt_shadow_key k = { .obj = obj, .id = id };
+	struct klpt_shadow_stats *st = id_stats(id);
+	struct klpt_shadow_rec *r = bpf_map_lookup_elem(&live, &k);
+	__u64 size = 0;
+
+	if (st)
+		__sync_fetch_and_add(&st->frees, 1);
+	if (!r)
+		return;
+	size = r->size;
+	if (bpf_map_delete_elem(&live, &k))
+		return; /* someone else removed it */
+	owner_del(obj, id);
+	__sync_fetch_and_add(&sstate.nlive, -1);
+	if (st) {
+		__sync_fetch_and_add(&st->live, -1);
+		__sync_fetch_and_add(&st->bytes, -(__s64)size);
+	}
+}
+
+/* Called once per freed shadow, by klp_shadow_free and klp_shadow_free_all. */
+SEC("kprobe/klp_shadow_free_struct")
+int BPF_KPROBE(shadow_free_struct, struct klp_shadow *sh)
+{
+	shadow_gone((__u64)BPF_CORE_READ(sh, obj), BPF_CORE_READ(sh, id));
+	return 0;
+}
+
+/* Fallback when klp_shadow_free_struct is inlined: klp_shadow_free only (a
+ * free_all then goes unseen, and probe_status says so). */
+SEC("kprobe/klp_shadow_free")
+int BPF_KPROBE(shadow_free, void *obj, unsigned long id)
+{
+	shadow_gone((__u64)obj, id);
+	return 0;
+}
+
+/* ---- owner frees ----------------------------------------------------------- */
+
+struct orphan_ctx {
+	__u64 obj;
+	__u64 call_site;
+	__u64 cache;      /* kernel address of the cache name, 0 for kfree */
+	__s32 free_stack;
+	__u32 pad;
+};
+
+static __always_inline void orphan_one(struct orphan_ctx *oc, __u64 id)
+{
+	struct klpt_shadow_key k = { .obj = oc->obj, .id = id };
+	struct klpt_shadow_rec *r = bpf_map_lookup_elem(&live, &k);
+	struct klpt_shadow_stats *st;
+	struct klpt_shadow_event *e;
+
+	if (!r || (r->flags & KLPT_SH_ORPHANED))
+		return;
+	r->flags |= KLPT_SH_ORPHANED;
+	r->freed_ns = bpf_ktime_get_ns();
+	r->free_stack = oc->free_stack;
+	st = id_stats(id);
+	if (st)
+		__sync_fetch_and_add(&st->orphans, 1);
+	e = event_reserve(KLPT_SH_EV_ORPHAN);
+	if (!e)
+		return;
+	fill_from_rec(e, &k, r);
+	e->call_site = oc->call_site;
+	if (oc->cache)
+		bpf_probe_read_kernel_str(e->cache, sizeof(e->cache), (void *)oc->cache);
+	bpf_ringbuf_submit(e, 0);
+}
+
+static long orphan_each_id(struct bpf_map *map, __u64 *id, struct klpt_shadow_stats *st,
+			   struct orphan_ctx *oc)
+{
+	orphan_one(oc, *id);
+	return 0;
+}
+
+/* The common case (no shadow on this object) is one hash lookup, and none
+ * at all while no shadow exists. */
+static __always_inline int owner_freed(void *ctx, __u64 call_site, __u64 ptr, __u64 cache)
+{
+	struct klpt_shadow_owner *o;
+	struct orphan_ctx oc = {};
+
+	if (sstate.nlive <= 0 || !detect_leaks)
+		return 0;
+	o = bpf_map_lookup_elem(&owners, &ptr);
+	if (!o)
+		return 0;
+	__sync_fetch_and_add(&sstate.frees_seen, 1);
+	oc.obj = ptr;
+	oc.call_site = call_site;
+	oc.cache = cache;
+	oc.free_stack = bpf_get_stackid(ctx, &sstacks, 0);
+	if (o->count == 1)
+		orphan_one(&oc, o->id);
+	else
+		bpf_for_each_map_elem(&ids, orphan_each_id, &oc, 0);
+	return 0;
+}
+
+SEC("raw_tp/kfree")
+int BPF_PROG(kfree_hook, unsigned long call_site, const void *ptr)
+{
+	return owner_freed(ctx, call_site, (__u64)ptr, 0);
+}
+
+SEC("raw_tp/kmem_cache_free")
+int BPF_PROG(cache_free_hook, unsigned long call_site, const void *ptr, const void *third)
+{
+	__u64 name = (__u64)third;
+
+	if (sstate.nlive <= 0 || !detect_leaks)
+		return 0;
+	if (cache_arg_is_struct && third)
+		name = (__u64)BPF_CORE_READ((struct kmem_cache *)third, name);
+	return owner_freed(ctx, call_site, (__u64)ptr, name);
+}
+
+/* ---- start-up scan of klp_shadow_hash ------------------------------------------ */
+
+static long scan_bucket(__u32 i, void *unused)
+{
+	struct hlist_head *heads = (struct hlist_head *)sstate.hash_addr;
+	struct hlist_node *node = NULL;
+
+	if (bpf_probe_read_kernel(&node, sizeof(node), &heads[i].first))
+		return 1;
+	sstate.scan_buckets++;
+	for (int n = 0; n < KLPT_SHADOW_CHAIN; n++) {
+		struct klp_shadow *sh;
+		struct klpt_shadow_key k = {};
+		struct klpt_shadow_rec r = {};
+		__u64 off = bpf_core_field_offset(struct klp_shadow, node);
+
+		if (!node)
+			return 0;
+		sh = (struct klp_shadow *)((__u64)node - off);
+		k.obj = (__u64)BPF_CORE_READ(sh, obj);
+		k.id = BPF_CORE_READ(sh, id);
+		r.data = (__u64)sh + bpf_core_field_offset(struct klp_shadow, data);
+		r.alloc_stack = r.free_stack = -1;
+		r.flags = KLPT_SH_PREEXISTING;
+		if (!live_add(&k, &r))
+			sstate.scan_found++;
+		node = BPF_CORE_READ(node, next);
+	}
+	if (node)
+		sstate.scan_truncated++;
+	return 0;
+}
+
+/* Run once through BPF_PROG_TEST_RUN, after the probes are attached (so a
+ * shadow made meanwhile is seen by both and counted once). */
+SEC("raw_tp")
+int scan_hash(void *ctx)
+{
+	if (!sstate.hash_addr)
+		return 1;
+	bpf_loop(KLPT_SHADOW_BUCKETS, scan_bucket, NULL, 0);
+	return 0;
+}

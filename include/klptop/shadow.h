@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared between bpf/shadow.bpf.c and src/shadow.c: the records of the
+ * shadow-variable probes. Fixed-width types and explicit padding only, so
+ * both compilers agree on every offset (userspace asserts sizes).
+ */
+#ifndef KLPTOP_SHADOW_H
+#define KLPTOP_SHADOW_H
+
+#define KLPT_CACHE_LEN 32        /* slab cache name of a freed owner */
+#define KLPT_SHADOW_BUCKETS 4096 /* klp_shadow_hash: DEFINE_HASHTABLE(.., 12) */
+#define KLPT_SHADOW_CHAIN 64     /* longest hash chain the start-up scan walks */
+
+/* struct klpt_shadow_rec.flags */
+#define KLPT_SH_PREEXISTING 0x1  /* found in klp_shadow_hash at start-up */
+#define KLPT_SH_LEARNED 0x2      /* first seen returned by a get */
+#define KLPT_SH_ORPHANED 0x4     /* its owner was freed with it attached */
+
+enum klpt_shadow_event_type {
+	KLPT_SH_EV_ORPHAN = 1,   /* owner freed (kfree/kmem_cache_free), shadow attached */
+	KLPT_SH_EV_STALE,        /* a get returned the shadow of a freed owner */
+	KLPT_SH_EV_DUPLICATE,    /* klp_shadow_alloc: the pair exists (WARN path) */
+};
+
+/* Live map key: one shadow variable. */
+struct klpt_shadow_key {
+	__u64 obj;
+	__u64 id;
+};
+
+/* Live map value. */
+struct klpt_shadow_rec {
+	__u64 alloc_ns;          /* bpf_ktime_get_ns(); 0 if before klptop */
+	__u64 data;              /* the shadow data pointer the kernel returned */
+	__u64 size;              /* data bytes; 0 when unknown (pre-existing) */
+	__u64 freed_ns;          /* owner freed at (KLPT_SH_ORPHANED) */
+	__s32 alloc_stack;       /* stack id in the stacks map, < 0 none */
+	__s32 free_stack;        /* the owner's free stack, < 0 none */
+	__u32 flags;             /* KLPT_SH_* */
+	__u32 pad;
+};
+
+/* Per id counters (the ids map), updated with atomics. */
+struct klpt_shadow_stats {
+	__u64 allocs;            /* real allocations (an existing one returned is not) */
+	__u64 frees;             /* klp_shadow_free_struct calls */
+	__s64 live;              /* allocs - frees, plus shadows found at start-up */
+	__s64 bytes;             /* data bytes of the live ones (known sizes) */
+	__u64 orphans;           /* owner freed with the shadow attached */
+	__u64 stale;             /* stale hits */
+	__u64 duplicates;        /* klp_shadow_alloc on an existing pair */
+	__u64 failed;            /* allocation returned NULL for another reason */
+	__u64 preexisting;       /* found in the hash at start-up */
+};
+
+/* Owner objects that carry at least one shadow: what a free looks up. */
+struct klpt_shadow_owner {
+	__u64 count;             /* shadows attached */
+	__u64 id;                /* the id when count == 1 */
+};
+
+struct klpt_shadow_event {
+	__u32 type;              /* enum klpt_shadow_event_type */
+	__u32 flags;             /* the record's flags */
+	__u64 ts_ns;
+	__u64 obj;
+	__u64 id;
+	__u64 size;
+	__u64 alloc_ns;
+	__u64 freed_ns;          /* STALE: when the owner had been freed */
+	__u64 call_site;         /* free: the caller of kfree/kmem_cache_free */
+	__s32 alloc_stack;
+	__s32 free_stack;        /* ORPHAN: now; STALE: the earlier free */
+	__s32 stack;             /* STALE/DUPLICATE: the caller's stack now */
+	__u32 pad;
+	char cache[KLPT_CACHE_LEN];  /* ORPHAN from kmem_cache_free: its name */
+};
+
+/* Global state in .bss. */
+struct klpt_shadow_state {
+	__s64 nlive;             /* shadows in the live map: free hooks do nothing at 0 */
+	__u64 events_dropped;    /* ring buffer full */
+	__u64 live_dropped;      /* live map full: a shadow not tracked */
+	__u64 frees_seen;        /* free tracepoint hits that had work to do */
+	__u64 scan_found;        /* shadows found by the start-up scan */
+	__u64 scan_truncated;    /* chains longer than KLPT_SHADOW_CHAIN */
+	__u64 scan_buckets;      /* buckets walked */
+	__u64 hash_addr;         /* &klp_shadow_hash, set by userspace */
+};
+
+#endif

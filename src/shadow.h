@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The shadow-variable probes (bpf/shadow.bpf.c): loading them, the start-up
+ * scan of klp_shadow_hash, live accounting (rates, growth slope, age) and the
+ * de-duplicated leak reports that go into a snapshot. */
+#ifndef KLPTOP_SHADOW_H_USER
+#define KLPTOP_SHADOW_H_USER
+
+#include <stdio.h>
+
+#include "model.h"
+
+struct shadow_probe;
+struct ksyms;
+
+#define SHADOW_WINDOW_SAMPLES 10  /* samples the growth slope is fitted over */
+
+struct shadow_opts {
+	int no_leaks;   /* do not attach the free tracepoints */
+};
+
+/* Attaches what exists; NULL when BPF is unusable (ps->why_not says why,
+ * kept as is if already set). Missing points are added to ps->missing. */
+struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct probe_status *ps,
+					const struct ksyms *ks);
+void shadow_probe__close(struct shadow_probe *sp);
+int shadow_probe__event_fd(struct shadow_probe *sp);
+int shadow_probe__poll(struct shadow_probe *sp);
+/* Take one accounting sample now (rates and the slope window move on). */
+void shadow_probe__sample(struct shadow_probe *sp);
+/* Add s->shadows (s->patches must be filled: patch_gone uses them). */
+void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s);
+/* Turn leak detection on or off at run time (the free hooks stay attached). */
+void shadow_probe__set_detect(struct shadow_probe *sp, int on);
+
+/* --- pure helpers, unit-tested ------------------------------------------- */
+
+/* Least-squares slope of y over t (any units: y per t). 0 with < 2 points or
+ * when all t are equal. */
+double shadow__slope(const double *t, const double *y, size_t n);
+
+/* Leak reports de-duplicated by (kind, id, alloc stack, free stack). */
+struct leak_entry {
+	enum shadow_leak_kind kind;
+	uint64_t id;
+	int32_t alloc_stack, free_stack;
+	uint64_t count, first_ns, last_ns, obj, size;
+	char cache[32];
+};
+
+struct leak_table {
+	struct leak_entry *v;
+	size_t n, cap;
+	size_t *slots;     /* open addressing: index + 1, 0 empty */
+	size_t nslots;
+};
+
+/* Count one event; returns its entry. */
+struct leak_entry *leak_table__add(struct leak_table *t, enum shadow_leak_kind kind, uint64_t id,
+				   int32_t alloc_stack, int32_t free_stack, uint64_t ts);
+void leak_table__free(struct leak_table *t);
+
+/* Text summary of the leaks (klptop shadow on exit). */
+void shadow_snapshot__print_leaks(const struct shadow_snapshot *ss, FILE *f);
+
+#endif

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Shadow accounting: the least-squares growth slope and the de-duplication
+ * of leak reports, plus the "shadows" JSON keys. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+
+#include "model.h"
+#include "output.h"
+#include "shadow.h"
+#include "util.h"
+
+static void slope_of_a_line(void **state)
+{
+	double t[] = { 0, 1, 2, 3, 4 }, y[] = { 10, 12, 14, 16, 18 };
+
+	assert_true(fabs(shadow__slope(t, y, 5) - 2.0) < 1e-9);
+}
+
+/* Noise around a trend: the fit follows the trend; two samples would not. */
+static void slope_ignores_noise(void **state)
+{
+	double t[10], y[10];
+
+	for (int i = 0; i < 10; i++) {
+		t[i] = i * 0.5;
+		y[i] = 100 + 3 * t[i] + (i % 2 ? 4 : -4);
+	}
+	assert_true(fabs(shadow__slope(t, y, 10) - 3.0) < 1.0);
+	/* The last two points alone say 3 - 16 = -13/0.5 ... a different story. */
+	assert_true(fabs((y[9] - y[8]) / (t[9] - t[8]) - 3.0) > 10);
+}
+
+static void slope_degenerate(void **state)
+{
+	double t[] = { 5, 5, 5 }, y[] = { 1, 2, 3 };
+
+	assert_true(shadow__slope(t, y, 0) == 0);
+	assert_true(shadow__slope(t, y, 1) == 0);
+	assert_true(shadow__slope(t, y, 3) == 0); /* all at one time */
+}
+
+static void slope_flat_and_falling(void **state)
+{
+	double t[] = { 0, 1, 2, 3 }, flat[] = { 7, 7, 7, 7 }, down[] = { 30, 20, 10, 0 };
+
+	assert_true(fabs(shadow__slope(t, flat, 4)) < 1e-12);
+	assert_true(fabs(shadow__slope(t, down, 4) + 10.0) < 1e-9);
+}
+
+static void dedup_a_million(void **state)
+{
+	struct leak_table t = { 0 };
+	struct leak_entry *e = NULL;
+
+	for (int i = 0; i < 1000000; i++)
+		e = leak_table__add(&t, SHADOW_LEAK_ORPHAN, 0x6b6c7001, 3, 7, (uint64_t)i);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(e->count, 1000000);
+	assert_int_equal(e->first_ns, 0);
+	assert_int_equal(e->last_ns, 999999);
+	leak_table__free(&t);
+}
+
+static void dedup_keys_apart(void **state)
+{
+	struct leak_table t = { 0 };
+
+	/* kind, id, alloc stack and free stack each make a new line */
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, 7, 0);
+	leak_table__add(&t, SHADOW_LEAK_STALE, 1, 3, 7, 0);
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 2, 3, 7, 0);
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 4, 7, 0);
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, 8, 0);
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, -1, 0);
+	assert_int_equal(t.n, 6);
+	/* many distinct keys survive rehashing */
+	for (int i = 0; i < 5000; i++)
+		leak_table__add(&t, SHADOW_LEAK_ORPHAN, 9, i, i % 3, 1);
+	for (int i = 0; i < 5000; i++)
+		leak_table__add(&t, SHADOW_LEAK_ORPHAN, 9, i, i % 3, 2);
+	assert_int_equal(t.n, 5006);
+	for (size_t i = 6; i < t.n; i++)
+		assert_int_equal(t.v[i].count, 2);
+	leak_table__free(&t);
+}
+
+static void json_keys(void **state)
+{
+	struct snapshot s;
+	struct shadow_snapshot *ss;
+	json_object *o, *sh, *x;
+
+	snapshot__init(&s);
+	ss = s.shadows = xcalloc(1, sizeof(*ss));
+	ss->attached = ss->leak_detection = 1;
+	ss->live = 5;
+	ss->orphans = 2;
+	ss->ids = xcalloc(1, sizeof(*ss->ids));
+	ss->nids = 1;
+	ss->ids[0].id = 0x6b6c7001;
+	ss->ids[0].live = 5;
+	ss->leaks = xcalloc(1, sizeof(*ss->leaks));
+	ss->nleaks = 1;
+	ss->leaks[0].id = 0x6b6c7001;
+	ss->leaks[0].count = 2;
+	ss->leaks[0].module = xstrdup("klpt_lp_shadow_leak");
+	ss->leaks[0].cache = xstrdup("klpt_obj");
+	o = snapshot__to_json(&s);
+	assert_true(json_object_object_get_ex(o, "shadows", &sh));
+	for (const char *const *k = (const char *const[]){ "live", "bytes", "orphans", "stale",
+		"duplicates", "events_dropped", "preexisting", "ids", "groups", "leaks",
+		"leak_detection", NULL }; *k; k++)
+		assert_true(json_object_object_get_ex(sh, *k, NULL));
+	json_object_object_get_ex(sh, "ids", &x);
+	x = json_object_array_get_idx(x, 0);
+	json_object_object_get_ex(x, "id", &x);
+	assert_string_equal(json_object_get_string(x), "0x6b6c7001");
+	json_object_object_get_ex(sh, "leaks", &x);
+	x = json_object_array_get_idx(x, 0);
+	assert_true(json_object_object_get_ex(x, "kind", NULL));
+	json_object_object_get_ex(x, "cache", &x);
+	assert_string_equal(json_object_get_string(x), "klpt_obj");
+	json_object_put(o);
+	snapshot__free(&s);
+	assert_null(s.shadows);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(slope_of_a_line),
+		cmocka_unit_test(slope_ignores_noise),
+		cmocka_unit_test(slope_degenerate),
+		cmocka_unit_test(slope_flat_and_falling),
+		cmocka_unit_test(dedup_a_million),
+		cmocka_unit_test(dedup_keys_apart),
+		cmocka_unit_test(json_keys),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
