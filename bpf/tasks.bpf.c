@@ -23,6 +23,14 @@ __s32 pending_state = 0; /* the patch_state a pending thread still has */
 
 __u64 stack_buf[KLPT_TASK_MAX_STACK] = {};
 
+/* ftrace_lock's owner word, read on every iteration. While a livepatch
+ * completion waits in synchronize_rcu_tasks() inside ftrace_shutdown(), this
+ * mutex stays held, and anything that touches ftrace (a kprobe, reading
+ * available_filter_functions) would block klptop uninterruptibly. Reading
+ * it here needs no ftrace at all. */
+const volatile __u64 ftrace_lock_addr = 0;
+__u64 ftrace_lock_owner = 0;
+
 SEC("iter/task")
 int dump_task(struct bpf_iter__task *ctx)
 {
@@ -33,6 +41,8 @@ int dump_task(struct bpf_iter__task *ctx)
 
 	if (!task)
 		return 0;
+	if (ftrace_lock_addr)
+		ftrace_lock_owner = BPF_CORE_READ((struct mutex *)ftrace_lock_addr, owner.counter);
 	rec.pid = task->tgid;
 	rec.tid = task->pid;
 	rec.patch_state = task->patch_state;

@@ -126,26 +126,24 @@ static json_object *transition_to_json(const struct transition_info *tr)
 	json_object_object_add(o, "target", json_object_new_string(klp_state__name(tr->target)));
 	json_object_object_add(o, "tasks_total", json_object_new_int64((int64_t)tr->tasks_total));
 	json_object_object_add(o, "tasks_pending", json_object_new_int64((int64_t)tr->tasks_pending));
+	json_object *holdouts = json_object_new_array();
+
+	for (size_t i = 0; i < tr->nholdouts; i++)
+		json_object_array_add(holdouts, task_to_json(&tr->holdouts[i]));
 	for (size_t i = 0; i < tr->npending; i++)
 		json_object_array_add(pend, task_to_json(&tr->pending[i]));
 	json_object_object_add(o, "pending", pend);
+	json_object_object_add(o, "verdict_text", json_str_or_null(tr->verdict_text));
+	json_object_object_add(o, "rcu_tasks_holdouts", holdouts);
 	json_object_object_add(o, "observed", json_object_new_boolean(tr->observed));
 	if (!tr->observed)
 		return o;
+	json_object_object_add(o, "completing", json_object_new_boolean(tr->completing));
 	json_object_object_add(o, "elapsed_ns", tr->start_ns ? json_object_new_int64((int64_t)tr->elapsed_ns) : NULL);
 	json_object_object_add(o, "rounds", json_object_new_int64(tr->rounds));
 	json_object_object_add(o, "signal_rounds", json_object_new_int64(tr->signal_rounds));
 	json_object_object_add(o, "forced", json_object_new_boolean(tr->forced));
 	json_object_object_add(o, "reversed", json_object_new_boolean(tr->reversed));
-	json_object_object_add(o, "completing", json_object_new_boolean(tr->completing));
-	json_object_object_add(o, "verdict_text", json_str_or_null(tr->verdict_text));
-	{
-		json_object *h = json_object_new_array();
-
-		for (size_t i = 0; i < tr->nholdouts; i++)
-			json_object_array_add(h, task_to_json(&tr->holdouts[i]));
-		json_object_object_add(o, "rcu_tasks_holdouts", h);
-	}
 	json_object_object_add(o, "switched", switched_to_json(tr->switched));
 	json_object_object_add(o, "rate_per_s", json_object_new_double(tr->rate_per_s));
 	json_object_object_add(o, "eta_s", tr->eta_s >= 0 ? json_object_new_double(tr->eta_s) : NULL);

@@ -36,6 +36,20 @@ static void copy_probes(const struct probe_status *from, struct probe_status *to
 	to->nmissing = from->nmissing;
 }
 
+/* ftrace_lock is normally held for milliseconds; held for seconds, it is
+ * an unregister stuck in synchronize_rcu_tasks(), and every kprobe
+ * registration and every read of available_filter_functions would sleep
+ * uninterruptibly behind it. Sample it for up to 2 s. */
+static int ftrace_stays_busy(struct task_iter *iter)
+{
+	for (int i = 0; i < 10; i++) {
+		if (task_iter__ftrace_busy(iter) != 1)
+			return 0;
+		usleep(200000);
+	}
+	return 1;
+}
+
 static void open_bpf(struct sampler *sm)
 {
 	char why[256] = "";
@@ -45,18 +59,28 @@ static void open_bpf(struct sampler *sm)
 					     "and CAP_SYS_ADMIN); using procfs");
 		return;
 	}
-	sm->tp = trans_probe__open(&sm->probes, sm->ks);
-	if (sm->opts.shadows) {
-		struct shadow_opts so = { .no_leaks = sm->opts.no_leaks };
-
-		sm->shadow = shadow_probe__open(&so, &sm->probes, sm->ks);
-	}
-	sm->iter = task_iter__open(why, sizeof(why));
+	/* The iterator first: it needs no ftrace, and it tells whether touching
+	 * ftrace now would block us (see ftrace_stays_busy). */
+	sm->iter = task_iter__open(sm->ks, why, sizeof(why));
 	if (!sm->iter) {
 		p_info("%s; reading tasks from procfs", why);
 		sm->probes.missing = xrealloc(sm->probes.missing,
 					      (sm->probes.nmissing + 1) * sizeof(char *));
 		sm->probes.missing[sm->probes.nmissing++] = xstrdup("iter/task (using procfs)");
+	}
+	if (ftrace_stays_busy(sm->iter)) {
+		sm->probes.why_not = xstrdup(
+			"ftrace_lock has been held for over 2 s (a livepatch completion waiting in "
+			"synchronize_rcu_tasks()?): kprobes not attached, since registering one "
+			"would block klptop until it is released; tasks read by the iterator");
+		p_warn("%s", sm->probes.why_not);
+		return;
+	}
+	sm->tp = trans_probe__open(&sm->probes, sm->ks);
+	if (sm->opts.shadows) {
+		struct shadow_opts so = { .no_leaks = sm->opts.no_leaks };
+
+		sm->shadow = shadow_probe__open(&so, &sm->probes, sm->ks);
 	}
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "tasks.h"
+#include "kallsyms.h"
 #include "log.h"
 #include "util.h"
 
@@ -22,14 +23,21 @@ struct task_iter {
 	size_t cap;
 };
 
-struct task_iter *task_iter__open(char *why, size_t whylen)
+struct task_iter *task_iter__open(const struct ksyms *ks, char *why, size_t whylen)
 {
 	struct task_iter *ti = xcalloc(1, sizeof(*ti));
+	const struct ksym *lock = ksyms__find_name(ks, "ftrace_lock", NULL);
 	int err;
 
-	ti->skel = tasks_bpf__open_and_load();
+	ti->skel = tasks_bpf__open();
 	if (!ti->skel) {
-		snprintf(why, whylen, "task iterator failed to load: %s", strerror(errno));
+		snprintf(why, whylen, "task iterator failed to open: %s", strerror(errno));
+		goto fail;
+	}
+	ti->skel->rodata->ftrace_lock_addr = lock ? lock->addr : 0;
+	err = tasks_bpf__load(ti->skel);
+	if (err) {
+		snprintf(why, whylen, "task iterator failed to load: %s", strerror(-err));
 		goto fail;
 	}
 	ti->link = bpf_program__attach_iter(ti->skel->progs.dump_task, NULL);
@@ -83,6 +91,16 @@ static ssize_t read_iteration(struct task_iter *ti)
 	}
 	close(fd);
 	return (ssize_t)len;
+}
+
+int task_iter__ftrace_busy(struct task_iter *ti)
+{
+	if (!ti || !ti->skel->rodata->ftrace_lock_addr)
+		return -1;
+	ti->skel->bss->want_stacks = 0;
+	if (read_iteration(ti) < 0)
+		return -1;
+	return ti->skel->bss->ftrace_lock_owner != 0;
 }
 
 static void rec_to_task(const struct klpt_task_rec *r, struct task_snap *t)

@@ -23,12 +23,16 @@ sleep 4
 check stuck _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
 echo 0 > /sys/kernel/livepatch/klpt_lp_fix/enabled
 sleep 3
-klptop status --json > /tmp/rev.json
+# A klptop started now must answer, not hang on ftrace_lock, which the
+# stuck completion holds.
+timeout 60 klptop status --json > /tmp/rev.json
+check status-answers test $? -eq 0
 check_json reversal-target /tmp/rev.json '.transition.target == "unpatched" and .transition.tasks_pending == 0'
-check_json reversal-completing /tmp/rev.json '.transition.completing == true'
+check_json ftrace-busy-said /tmp/rev.json '.probes.why_not | test("ftrace_lock")'
 check_json reversal-holdout /tmp/rev.json \
 	'[.transition.rcu_tasks_holdouts[] | select(.comm == "klpt_spin")] | length == 1'
 check_json reversal-verdict /tmp/rev.json '.transition.verdict_text | test("synchronize_rcu_tasks")'
+check batch-completing grep -q 'verdict: all tasks switched, but klp_complete_transition waits' /tmp/batch.txt
 klpt_knob spin 0
 check reversal-completes lp_wait_transition klpt_lp_fix 30
 wait_until 10 test ! -d /sys/kernel/livepatch/klpt_lp_fix
