@@ -7,10 +7,12 @@
 #   make demo       boot the lab with a stuck transition and show klptop's view
 #   make unit       host unit tests only
 #   make lab        lab tests only (LAB_KERNELS="REL ..." and SCENARIOS="a b")
+#   make fuzz       libFuzzer target of the recording reader (build/fuzz_recfile)
 #   make vmlinux    regenerate build/vmlinux.h from the lab kernel's BTF
+#   make install    build/klptop, man page, bash completion (PREFIX, DESTDIR)
 #   V=1             show every command
 #
-# vmlinux.h is generated at build time from the BTF inside the newest installed
+# vmlinux.h is generated at build time from the BTF inside the oldest installed
 # CONFIG_LIVEPATCH kernel image (/boot/vmlinuz-*): published vmlinux.h files
 # lack the klp_* types, and a generated one never goes stale. CO-RE relocations
 # make the resulting objects work on other kernels (see docs/architecture.md).
@@ -33,9 +35,12 @@ CLANG     ?= clang
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-# Lab kernels: discovered, never hard-coded. The first one provides vmlinux.h.
+# Lab kernels: discovered, never hard-coded (kernels.sh prints newest first).
+# vmlinux.h comes from the oldest installed lab kernel, whatever LAB_KERNELS
+# selects: types that only a newer kernel has must never compile in by mistake
+# (see docs/kernels.md).
 LAB_KERNELS ?= $(shell tests/vm/kernels.sh)
-BTF_KERNEL  ?= $(firstword $(LAB_KERNELS))
+BTF_KERNEL  ?= $(lastword $(shell tests/vm/kernels.sh))
 
 WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	    -Wno-format-truncation
@@ -43,7 +48,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -I$(BUILD) \
 	    -DKLPTOP_VERSION='"$(VERSION)"' -MMD -MP
 STATIC   ?= 1
-LDLIBS   := -lbpf -lelf -lz -lzstd -ljson-c -lncursesw -ltinfo -lm
+LDLIBS   := -lbpf -lelf -lz -lzstd -ljson-c -lncursesw -ltinfo -lmicrohttpd -lm
 ifeq ($(STATIC),1)
 LDFLAGS  += -static
 endif
@@ -106,6 +111,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	$(Q)$(CC) $(CFLAGS) -Isrc -Itests/unit $^ -o $@ -lcmocka \
 		$(filter-out -static,$(LDLIBS))
 
+# The recording reader under libFuzzer + ASan/UBSan (tests/fuzz.sh runs it).
+FUZZ_SRCS := tests/fuzz/fuzz_recfile.c src/recfile.c src/report.c src/util.c src/log.c
+.PHONY: fuzz
+fuzz: $(BUILD)/fuzz_recfile
+$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) src/recfile.h src/log.h src/util.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
+		-DKLPTOP_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) -Isrc $(FUZZ_SRCS) -o $@ \
+		-lbpf -ljson-c -lz
+
 # --- kernel modules ----------------------------------------------------------
 kmod:
 	$(Q)for rel in $(LAB_KERNELS); do \
@@ -130,6 +146,9 @@ check: deps
 	$(Q)rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	$(Q)tests/run-unit.sh $(RESULTS) $(UNIT_BINS) || true
 	$(Q)tests/host-smoke.sh $(RESULTS) $(BUILD)/klptop || true
+	$(Q)tests/metrics-check.sh $(RESULTS) $(BUILD)/klptop || true
+	$(Q)tests/fuzz.sh $(RESULTS) || true
+	$(Q)tests/man-check.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/vm/lab.sh --results $(RESULTS) $(foreach k,$(LAB_KERNELS),--kernel $(k)) $(SCENARIOS) || true
 	$(Q)tests/summary.sh $(RESULTS)
 
@@ -139,6 +158,25 @@ demo: deps
 
 bench: all kmod
 	$(Q)bench/run.sh
+
+# --- install ---------------------------------------------------------------
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SBINDIR := $(PREFIX)/sbin
+MANDIR  := $(PREFIX)/share/man/man8
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+
+install: $(BUILD)/klptop
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/klptop)
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR)
+	$(Q)install -m 0755 $(BUILD)/klptop $(DESTDIR)$(SBINDIR)/klptop
+	$(Q)install -m 0644 docs/klptop.8 $(DESTDIR)$(MANDIR)/klptop.8
+	$(Q)install -m 0644 docs/klptop.bash-completion $(DESTDIR)$(BASHCOMPDIR)/klptop
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(SBINDIR)/klptop)
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/klptop $(DESTDIR)$(MANDIR)/klptop.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/klptop
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -341,6 +341,8 @@ int BPF_KRETPROBE(check_end, int ret)
 	b->last_ns = bpf_ktime_get_ns();
 	b->last_ret = ret;
 	b->state = task_sched_state(task);
+	if (b->state)
+		b->asleep++;
 	if (b->last_round != state.rounds + 1) {
 		b->rounds_failed++;
 		b->last_round = state.rounds + 1;
@@ -383,6 +385,21 @@ int BPF_KPROBE(update_patch_state, struct task_struct *task)
 	__sync_fetch_and_add(&state.switched[how], 1);
 	if (tid)
 		blocker_switched(tid, how);
+	return 0;
+}
+
+/* A blocker that exits never switches: close its story. One hash lookup per
+ * exiting task, only while a transition runs. */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(task_exit, struct task_struct *p)
+{
+	__u32 tid;
+
+	if (!state.active)
+		return 0;
+	tid = BPF_CORE_READ(p, pid);
+	if (tid)
+		blocker_switched(tid, KLPT_HOW_EXIT);
 	return 0;
 }
 

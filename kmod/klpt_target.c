@@ -66,9 +66,10 @@ noinline void klpt_spin_step(void)
 }
 
 /*
- * Same work, but cond_resched() is called inside the patched function: a
- * kernel >= 6.4 can switch a task there only if this function itself is not
- * being patched, because the function is still on the stack at that point.
+ * Same work, then cond_resched() from the patched function. GCC emits that
+ * call as a tail call (jmp): this function is no longer on the stack inside
+ * cond_resched(), so a 6.4+ kernel switches the task there (6.1 never does).
+ * See tests/vm/scenarios/transition-spin-cr.sh.
  */
 noinline void klpt_spin_step_cr(void)
 {
@@ -676,10 +677,13 @@ static int klpt_churn_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(klpt_churn_stats);
 
+/*
+ * No .llseek: the knobs cannot seek (-ESPIPE) on every kernel. no_llseek,
+ * which said the same, is gone since 6.12.
+ */
 #define KLPT_FOPS(_name, ...)						\
 	static const struct file_operations _name = {			\
 		.owner = THIS_MODULE,					\
-		.llseek = no_llseek,					\
 		__VA_ARGS__						\
 	}
 

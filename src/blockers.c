@@ -47,6 +47,14 @@ static int stack_has(const struct stack_frame *f, size_t n, const char *prefix)
 	return 0;
 }
 
+static int stack_marked(const struct stack_frame *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].marked)
+			return 1;
+	return 0;
+}
+
 static void judge_running(struct task_snap *t, const struct snapshot *s)
 {
 	if (!t->kthread) {
@@ -54,18 +62,26 @@ static void judge_running(struct task_snap *t, const struct snapshot *s)
 			    "user task on a CPU: switches at its next return to user space");
 		return;
 	}
-	if (s->cond_resched_switch && stack_has(t->oncpu, t->noncpu, "__cond_resched")) {
+	/* 6.4+ tries to switch the task at cond_resched() (__cond_resched, or
+	 * klp_cond_resched under preempt=full), but the check there is the same
+	 * stack check: it fails while a to-be-patched function is on the stack,
+	 * e.g. when the patched function itself calls cond_resched(). */
+	if (s->cond_resched_switch && !stack_marked(t->oncpu, t->noncpu) &&
+	    (stack_has(t->oncpu, t->noncpu, "__cond_resched") ||
+	     stack_has(t->oncpu, t->noncpu, "klp_cond_resched"))) {
 		set_verdict(t, VERDICT_WILL_SWITCH,
 			    "running kthread that calls cond_resched(): this kernel switches it there");
 		return;
 	}
-	if (t->rounds_failed < STUCK_AFTER_ROUNDS || t->checks_sleeping) {
+	/* Found off-CPU but runnable (R) is preemption, not sleep: the spinner
+	 * was still inside the patched function and will not leave it. */
+	if (t->rounds_failed < STUCK_AFTER_ROUNDS || t->checks_asleep) {
 		set_verdict(t, VERDICT_NONE, "running kthread: watching (%u checks so far)",
 			    t->rounds_failed);
 		return;
 	}
 	set_verdict(t, VERDICT_STUCK,
-		    "kthread was running at all %u checks and never slept: signals cannot reach "
+		    "kthread was running (or preempted) at all %u checks and never slept: signals cannot reach "
 		    "it, waiting will not help; it needs a code change (sleep or cond_resched%s) "
 		    "or a forced transition",
 		    t->rounds_failed, s->cond_resched_switch ? "" : " on a 6.4+ kernel");
@@ -89,8 +105,21 @@ static void judge_sleeping(struct task_snap *t)
 			    "once it leaves %s", f, f);
 }
 
+/* A kthread found runnable at every check, on a CPU or preempted inside the
+ * patched function, never sleeping: with one CPU it is never "running" when
+ * checked (the check itself preempted it), yet it is the same spinner. */
+static int runnable_kthread_never_slept(const struct task_snap *t)
+{
+	return t->kthread && !t->checks_asleep && t->rounds_failed &&
+	       (t->reason == REASON_RUNNING || (t->reason == REASON_SLEEPING_ON && t->state == 'R'));
+}
+
 void blocker__judge(struct task_snap *t, const struct snapshot *s)
 {
+	if (runnable_kthread_never_slept(t)) {
+		judge_running(t, s);
+		return;
+	}
 	switch (t->reason) {
 	case REASON_RUNNING:
 		judge_running(t, s);

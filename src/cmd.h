@@ -17,5 +17,8 @@ int cmd_top(int argc, char **argv);
 int cmd_shadow(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

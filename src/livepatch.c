@@ -99,6 +99,8 @@ static void parse_func_dir(const char *dirname, struct func_info *f)
 	long pos;
 
 	f->sympos = 0;
+	f->live = -1;
+	f->stack_pos = -1;
 	if (comma && !parse_long(comma + 1, &pos)) {
 		f->name = strndup(dirname, comma - dirname);
 		f->sympos = pos;

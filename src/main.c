@@ -24,6 +24,9 @@ static const struct cmd commands[] = {
 	{ "top", cmd_top, "live view of patches, transition and blockers (default; --batch)" },
 	{ "check", cmd_check, "preflight of a live patch module against this kernel (--json)" },
 	{ "gate", cmd_gate, "run COMMAND (insmod PATCH.ko) when no transition runs; follow it" },
+	{ "record", cmd_record, "record events and snapshots to a file (-o FILE; for report)" },
+	{ "report", cmd_report, "report on a recording: transitions, stragglers (--json, --format chrome)" },
+	{ "metrics", cmd_metrics, "Prometheus metrics: once, --textfile DIR or --listen PORT" },
 	{ "shadow", cmd_shadow, "shadow variables per id and module, leaks on exit (--json)" },
 };
 

@@ -123,7 +123,7 @@ const char *verdict__name(enum verdict v)
 const char *switch_how__name(enum switch_how h)
 {
 	static const char *const names[SWITCH_HOW_MAX] = {
-		"stack_check", "user_exit", "idle", "fork", "force",
+		"stack_check", "user_exit", "idle", "fork", "force", "exit",
 	};
 	return h < SWITCH_HOW_MAX ? names[h] : "unknown";
 }

@@ -20,6 +20,15 @@ struct ksyms;
 struct func_info {
 	char *name;
 	long sympos;      /* from the sysfs dir name "<func>,<sympos>" */
+	int walked;       /* the fields below come from the kernel's klp lists */
+	/* From the kernel's klp structures (BPF), valid when walked. */
+	uint64_t old_addr;
+	uint64_t new_addr;
+	int live;         /* 1: this patch's version runs, 0: another's, -1 unknown */
+	int stack_pos;    /* position in the function's klp_ops stack, -1 unknown */
+	int routed;       /* call counters attached */
+	double calls_per_s;  /* calls entering the old function */
+	double new_per_s;    /* of which redirected to this patch's version */
 };
 
 struct object_info {
@@ -84,6 +93,7 @@ struct task_snap {
 	unsigned int checks_running;     /* checks that found it on a CPU */
 	unsigned int checks_sleeping;    /* ... sleeping on a patched function */
 	unsigned int checks_unreliable;
+	unsigned int checks_asleep;      /* in a sleep state (S/D), not preempted */
 	unsigned int signal_rounds_seen;
 	/* Sampled on-CPU stack of a running blocker (the most frequent one). */
 	struct stack_frame *oncpu;
@@ -116,6 +126,7 @@ enum switch_how {
 	SWITCH_IDLE,         /* an idle task switched itself */
 	SWITCH_FORK,         /* born switched from a switched parent */
 	SWITCH_FORCE,        /* klp_force_transition */
+	SWITCH_EXIT,         /* never switched: it exited */
 	SWITCH_HOW_MAX,
 };
 

@@ -31,7 +31,18 @@ static json_object *funcs_to_json(const struct object_info *o)
 		json_object *f = json_object_new_object();
 
 		json_object_object_add(f, "name", json_object_new_string(o->funcs[i].name));
-		json_object_object_add(f, "sympos", json_object_new_int64(o->funcs[i].sympos));
+		const struct func_info *fi = &o->funcs[i];
+
+		json_object_object_add(f, "sympos", json_object_new_int64(fi->sympos));
+		json_object_object_add(f, "old_addr", fi->old_addr ? json_addr(fi->old_addr) : NULL);
+		json_object_object_add(f, "new_addr", fi->new_addr ? json_addr(fi->new_addr) : NULL);
+		json_object_object_add(f, "live", fi->walked ? json_tristate(fi->live) : NULL);
+		json_object_object_add(f, "stack_pos", !fi->walked || fi->stack_pos < 0 ? NULL :
+				       json_object_new_int(fi->stack_pos));
+		json_object_object_add(f, "calls_per_s", fi->routed ?
+				       json_object_new_double(fi->calls_per_s) : NULL);
+		json_object_object_add(f, "new_per_s", fi->routed ?
+				       json_object_new_double(fi->new_per_s) : NULL);
 		json_object_array_add(a, f);
 	}
 	return a;
@@ -306,6 +317,7 @@ json_object *snapshot__to_json(const struct snapshot *s)
 	json_object_object_add(k, "livepatch", json_object_new_boolean(s->kernel.livepatch));
 	json_object_object_add(k, "tainted", json_object_new_int64((int64_t)s->kernel.tainted));
 	json_object_object_add(k, "taint_livepatch", json_object_new_boolean(s->kernel.taint_livepatch));
+	json_object_object_add(k, "cond_resched_switch", json_object_new_boolean(s->cond_resched_switch));
 	json_object_object_add(root, "kernel", k);
 	for (size_t i = 0; i < s->npatches; i++)
 		json_object_array_add(patches, patch_to_json(&s->patches[i]));

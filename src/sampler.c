@@ -8,6 +8,7 @@
 #include "shadow.h"
 #include "tasks.h"
 #include "transition.h"
+#include "funcs.h"
 #include "util.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@ struct sampler {
 	struct ksyms *ks;
 	struct task_iter *iter;
 	struct trans_probe *tp;
+	struct func_probe *fp;
 	struct shadow_probe *shadow;
 	struct probe_status probes;
 	int cond_resched_switch;
@@ -77,6 +79,8 @@ static void open_bpf(struct sampler *sm)
 		return;
 	}
 	sm->tp = trans_probe__open(&sm->probes, sm->ks);
+	if (!sm->opts.no_routing)
+		sm->fp = func_probe__open(sm->ks, &sm->probes);
 	if (sm->opts.shadows) {
 		struct shadow_opts so = { .no_leaks = sm->opts.no_leaks };
 
@@ -108,6 +112,7 @@ void sampler__close(struct sampler *sm)
 	if (!sm)
 		return;
 	trans_probe__close(sm->tp);
+	func_probe__close(sm->fp);
 	shadow_probe__close(sm->shadow);
 	task_iter__close(sm->iter);
 	ksyms__free(sm->ks);
@@ -126,6 +131,19 @@ int sampler__event_fd(struct sampler *sm)
 int sampler__poll(struct sampler *sm)
 {
 	return trans_probe__poll(sm->tp) + shadow_probe__poll(sm->shadow);
+}
+
+void sampler__set_event_sink(struct sampler *sm,
+			     void (*fn)(void *ctx, int kind, const void *data, size_t len),
+			     void *ctx)
+{
+	trans_probe__set_sink(sm->tp, fn, ctx);
+	shadow_probe__set_sink(sm->shadow, fn, ctx);
+}
+
+void sampler__drops(struct sampler *sm, uint64_t *events, uint64_t *blockers)
+{
+	trans_probe__drops(sm->tp, events, blockers);
 }
 
 struct shadow_probe *sampler__shadow(struct sampler *sm)
@@ -178,6 +196,7 @@ int sampler__fill(struct sampler *sm, struct snapshot *s)
 	if (rc != EXIT_OK)
 		return rc;
 	trans_probe__fill(sm->tp, s, sm->ks);
+	func_probe__fill(sm->fp, s);
 	shadow_probe__fill(sm->shadow, s);
 	snapshot__mark_stacks(s);
 	snapshot__judge_blockers(s);

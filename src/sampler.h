@@ -15,6 +15,7 @@ struct ksyms;
 struct sampler_opts {
 	int no_bpf;       /* --no-bpf: procfs only */
 	int with_stacks;  /* read pending tasks' stacks */
+	int no_routing;   /* no call counters on patched functions */
 	int shadows;      /* also open the shadow-variable probes (src/shadow.c) */
 	int no_leaks;     /* ... without the free hooks (no leak detection) */
 };
@@ -35,6 +36,15 @@ int sampler__fill(struct sampler *sm, struct snapshot *s);
  * checks observed, or timeout_ms passed. Returns 1 if the rounds were seen. */
 int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms);
 const struct ksyms *sampler__ksyms(struct sampler *sm);
+/* Kinds of raw events handed to an event sink. */
+enum { SAMPLER_EV_TRANSITION = 1, SAMPLER_EV_SHADOW = 2 };
+/* Hand every raw BPF event (struct klpt_event or klpt_shadow_event, as the
+ * ring buffer delivered it) to fn as well, from sampler__poll(). */
+void sampler__set_event_sink(struct sampler *sm,
+			     void (*fn)(void *ctx, int kind, const void *data, size_t len),
+			     void *ctx);
+/* Lost events: transition ring buffer, blocker map (0 without BPF). */
+void sampler__drops(struct sampler *sm, uint64_t *events, uint64_t *blockers);
 /* The shadow probes, NULL unless opts.shadows and BPF works. */
 struct shadow_probe *sampler__shadow(struct sampler *sm);
 

@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "kallsyms.h"
 #include "log.h"
+#include "sampler.h"
 #include "util.h"
 
 #include <bpf/bpf.h>
@@ -77,6 +78,8 @@ struct shadow_probe {
 	int leak_detection;
 	int scanned;
 	char *scan_error;
+	void (*sink)(void *ctx, int kind, const void *data, size_t len);
+	void *sink_ctx;
 };
 
 /* --- pure helpers -------------------------------------------------------- */
@@ -359,6 +362,8 @@ static int handle_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e))
 		return 0;
+	if (sp->sink)
+		sp->sink(sp->sink_ctx, SAMPLER_EV_SHADOW, data, len);
 	switch (e->type) {
 	case KLPT_SH_EV_ORPHAN: kind = SHADOW_LEAK_ORPHAN; break;
 	case KLPT_SH_EV_STALE: kind = SHADOW_LEAK_STALE; break;
@@ -459,6 +464,15 @@ int shadow_probe__event_fd(struct shadow_probe *sp)
 int shadow_probe__poll(struct shadow_probe *sp)
 {
 	return sp ? ring_buffer__consume(sp->rb) : 0;
+}
+
+void shadow_probe__set_sink(struct shadow_probe *sp,
+			    void (*fn)(void *ctx, int kind, const void *data, size_t len), void *ctx)
+{
+	if (!sp)
+		return;
+	sp->sink = fn;
+	sp->sink_ctx = ctx;
 }
 
 void shadow_probe__set_detect(struct shadow_probe *sp, int on)

@@ -29,6 +29,9 @@ int shadow_probe__poll(struct shadow_probe *sp);
 void shadow_probe__sample(struct shadow_probe *sp);
 /* Add s->shadows (s->patches must be filled: patch_gone uses them). */
 void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s);
+/* Every ring-buffer event is also handed to fn (klptop record), raw. */
+void shadow_probe__set_sink(struct shadow_probe *sp,
+			    void (*fn)(void *ctx, int kind, const void *data, size_t len), void *ctx);
 /* Turn leak detection on or off at run time (the free hooks stay attached). */
 void shadow_probe__set_detect(struct shadow_probe *sp, int on);
 

@@ -7,6 +7,7 @@
 #include "transition.h"
 #include "kallsyms.h"
 #include "log.h"
+#include "sampler.h"
 #include "util.h"
 
 #include <bpf/bpf.h>
@@ -52,6 +53,8 @@ struct trans_probe {
 	struct rate_sample rate[8];
 	unsigned int nrate;
 	const struct ksyms *ks;            /* of the last fill, for force stacks */
+	void (*sink)(void *ctx, int kind, const void *data, size_t len);
+	void *sink_ctx;
 };
 
 /* --- attach-point probing ------------------------------------------------ */
@@ -284,6 +287,8 @@ static int handle_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e))
 		return 0;
+	if (tp->sink)
+		tp->sink(tp->sink_ctx, SAMPLER_EV_TRANSITION, data, len);
 	switch (e->type) {
 	case KLPT_EV_INIT:
 		tp->id = e->transition_id;
@@ -381,6 +386,21 @@ int trans_probe__poll(struct trans_probe *tp)
 	return tp ? ring_buffer__consume(tp->rb) : 0;
 }
 
+void trans_probe__set_sink(struct trans_probe *tp,
+			   void (*fn)(void *ctx, int kind, const void *data, size_t len), void *ctx)
+{
+	if (!tp)
+		return;
+	tp->sink = fn;
+	tp->sink_ctx = ctx;
+}
+
+void trans_probe__drops(struct trans_probe *tp, uint64_t *events, uint64_t *blockers)
+{
+	*events = tp ? tp->skel->bss->state.events_dropped : 0;
+	*blockers = tp ? tp->skel->bss->state.blockers_dropped : 0;
+}
+
 unsigned int trans_probe__rounds(struct trans_probe *tp)
 {
 	return tp ? tp->skel->bss->state.rounds : 0;
@@ -459,6 +479,7 @@ static void annotate_task(struct trans_probe *tp, struct task_snap *t, uint64_t 
 	t->checks_running = b.running;
 	t->checks_sleeping = b.sleeping;
 	t->checks_unreliable = b.unreliable;
+	t->checks_asleep = b.asleep;
 	t->signal_rounds_seen = signal_rounds_since(tp, b.first_ns);
 	free(t->function);
 	t->function = b.func[0] ? strndup(b.func, sizeof(b.func)) : NULL;

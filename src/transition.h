@@ -17,6 +17,11 @@ int trans_probe__event_fd(struct trans_probe *tp);
 int trans_probe__poll(struct trans_probe *tp);
 /* Rounds the kernel has run since the probes were attached. */
 unsigned int trans_probe__rounds(struct trans_probe *tp);
+/* Every ring-buffer event is also handed to fn (klptop record), raw. */
+void trans_probe__set_sink(struct trans_probe *tp,
+			   void (*fn)(void *ctx, int kind, const void *data, size_t len), void *ctx);
+/* Events lost to a full ring buffer, blockers to a full map. */
+void trans_probe__drops(struct trans_probe *tp, uint64_t *events, uint64_t *blockers);
 /* Annotate s (already filled with sysfs state and pending tasks). */
 void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct ksyms *ks);
 

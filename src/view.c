@@ -88,6 +88,36 @@ static void emitf(struct frame_out *fo, enum view_panel panel, enum line_kind ki
 	fo->emit(fo->ctx, &l);
 }
 
+/* Verdicts are the sentence an operator acts on: wrap them at word
+ * boundaries instead of cutting them at the screen's edge. */
+static void emit_wrapped(struct frame_out *fo, enum view_panel panel, enum line_kind kind,
+			 int item, int selected, int alert, const char *prefix, const char *text)
+{
+	int width = fo->vs->width, indent = (int)strlen(prefix);
+	const char *p = text;
+
+	if (width <= indent + 20) {
+		emitf(fo, panel, kind, item, selected, alert, "%s%s", prefix, text);
+		return;
+	}
+	while (*p) {
+		int room = width - indent, n = (int)strlen(p);
+
+		if (n > room) {
+			n = room;
+			while (n > room / 2 && p[n] != ' ')
+				n--;
+			if (p[n] != ' ')
+				n = room;
+		}
+		emitf(fo, panel, kind, item, selected, alert, "%*s%.*s", indent,
+		      p == text ? prefix : "", n, p);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+}
+
 static const char *yes_no(int v)
 {
 	return v < 0 ? "-" : v ? "yes" : "no";
@@ -193,6 +223,33 @@ static size_t patch_nfuncs(const struct patch_info *pi)
 	return n;
 }
 
+/* One line per function when the kernel's lists were read: which version
+ * is live and where calls go ("old code" = calls not yet redirected). */
+static int build_func_routes(struct frame_out *fo, const struct object_info *o, int item)
+{
+	int any = 0;
+
+	for (size_t k = 0; k < o->nfuncs; k++)
+		any |= o->funcs[k].walked;
+	if (!any)
+		return 0;
+	emitf(fo, PANEL_PATCHES, LINE_DETAIL, item, 0, 0, "     %s (patched %s):", o->name,
+	      yes_no(o->patched));
+	for (size_t k = 0; k < o->nfuncs; k++) {
+		const struct func_info *f = &o->funcs[k];
+		char route[96] = "";
+
+		if (f->routed)
+			snprintf(route, sizeof(route), "  calls %.0f/s  new %.0f/s  old code %.0f/s",
+				 f->calls_per_s, f->new_per_s,
+				 f->calls_per_s > f->new_per_s ? f->calls_per_s - f->new_per_s : 0);
+		emitf(fo, PANEL_PATCHES, LINE_DETAIL, item, 0, 0, "       %s,%ld %s%s", f->name,
+		      f->sympos, !f->walked || f->live < 0 ? "" : f->live ? "live" : "superseded",
+		      route);
+	}
+	return 1;
+}
+
 /* An object's functions, packed into as few lines as the width allows. */
 static void build_object_funcs(struct frame_out *fo, const struct object_info *o, int item)
 {
@@ -200,6 +257,8 @@ static void build_object_funcs(struct frame_out *fo, const struct object_info *o
 	char line[LINE_MAX_BYTES];
 	int len;
 
+	if (build_func_routes(fo, o, item))
+		return;
 	len = snprintf(line, sizeof(line), "     %s (patched %s):", o->name, yes_no(o->patched));
 	for (size_t k = 0; k < o->nfuncs; k++) {
 		char fn[512];
@@ -312,7 +371,8 @@ static void build_transition(struct frame_out *fo, const struct transition_info 
 	if (tr->observed)
 		build_transition_counts(fo, tr);
 	if (tr->verdict_text)
-		emitf(fo, PANEL_TRANSITION, LINE_WARNING, -1, 0, 1, "  verdict: %s", tr->verdict_text);
+		emit_wrapped(fo, PANEL_TRANSITION, LINE_WARNING, -1, 0, 1, "  verdict: ",
+			     tr->verdict_text);
 	for (size_t i = 0; i < tr->nholdouts; i++) {
 		const struct task_snap *t = &tr->holdouts[i];
 
@@ -486,8 +546,8 @@ static void build_stack(struct frame_out *fo, const struct transition_info *tr,
 			const struct task_snap *t, int item)
 {
 	if (t->verdict_text)
-		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, t->verdict == VERDICT_STUCK,
-		      "      verdict: %s", t->verdict_text);
+		emit_wrapped(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, t->verdict == VERDICT_STUCK,
+			     "      verdict: ", t->verdict_text);
 	if (tr->observed)
 		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0,
 		      "      checks: running %u, sleeping on a function %u, unreliable %u; "

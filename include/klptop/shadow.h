@@ -7,6 +7,11 @@
 #ifndef KLPTOP_SHADOW_H
 #define KLPTOP_SHADOW_H
 
+/* Compiles alone in both worlds: BPF programs get the types from vmlinux.h. */
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
 #define KLPT_CACHE_LEN 32        /* slab cache name of a freed owner */
 #define KLPT_SHADOW_BUCKETS 4096 /* klp_shadow_hash: DEFINE_HASHTABLE(.., 12) */
 #define KLPT_SHADOW_CHAIN 64     /* longest hash chain the start-up scan walks */

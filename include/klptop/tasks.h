@@ -4,6 +4,11 @@
 #ifndef KLPTOP_TASKS_H
 #define KLPTOP_TASKS_H
 
+/* Compiles alone in both worlds: BPF programs get the types from vmlinux.h. */
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
 #define KLPT_TASK_COMM_LEN 16
 #define KLPT_TASK_MAX_STACK 32
 

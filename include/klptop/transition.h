@@ -7,6 +7,11 @@
 #ifndef KLPTOP_TRANSITION_H
 #define KLPTOP_TRANSITION_H
 
+/* Compiles alone in both worlds: BPF programs get the types from vmlinux.h. */
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
 #define KLPT_COMM_LEN 16
 #define KLPT_FUNC_LEN 64
 #define KLPT_NAME_LEN 56 /* MODULE_NAME_LEN on x86-64 */
@@ -37,6 +42,7 @@ enum klpt_switch_how {
 	KLPT_HOW_IDLE,
 	KLPT_HOW_FORK,
 	KLPT_HOW_FORCE,
+	KLPT_HOW_EXIT,         /* never switched: the task exited */
 	KLPT_HOW_MAX,
 };
 
@@ -88,7 +94,8 @@ struct klpt_blocker {
 	__u32 last_round;
 	__u32 signal_rounds;   /* signal rounds it lived through */
 	__u32 state;           /* task __state at the last check */
-	__u32 pad;
+	__u32 asleep;          /* checks that found it in a sleep state (not R):
+				* a preempted spinner is R, a sleeper is not */
 	char comm[KLPT_COMM_LEN];
 	char func[KLPT_FUNC_LEN];
 };

@@ -609,10 +609,35 @@ static void test_screen_no_color(void **state)
 	view_state__free(&vs);
 }
 
+/* With the kernel's klp lists read, each function gets its own line: which
+ * version is live and how much traffic still runs the old code. */
+static void test_func_routes(void **state)
+{
+	struct snapshot s;
+	struct view_state vs;
+	struct func_info *f;
+	char *text;
+
+	make_snapshot(&s);
+	f = &s.patches[0].objs[0].funcs[0];
+	f->walked = 1;
+	f->live = 1;
+	f->stack_pos = 0;
+	f->routed = 1;
+	f->calls_per_s = 10900;
+	f->new_per_s = 0;
+	batch_state(&vs, 0);
+	text = batch_text(&s, &vs);
+	assert_non_null(strstr(text, "klpt_spin_step,1 live  calls 10900/s  new 0/s  old code 10900/s"));
+	free(text);
+	snapshot__free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_frame),
+		cmocka_unit_test(test_func_routes),
 		cmocka_unit_test(test_unknowns_show_dash),
 		cmocka_unit_test(test_sort),
 		cmocka_unit_test(test_stack_marks_blocking_frame),

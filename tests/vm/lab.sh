@@ -6,7 +6,8 @@
 #   lab.sh --demo [--kernel REL] [demo]
 #
 # Kernels default to every release tests/vm/kernels.sh prints; scenarios to
-# every tests/vm/scenarios/*.sh except demo.sh. For each kernel the initramfs
+# every tests/vm/scenarios/*.sh except demo.sh and bench-*.sh (benchmarks:
+# run by name, e.g. by bench/transition-bench.sh). For each kernel the initramfs
 # is built once (build/lab/REL/initramfs.cpio.gz), then each scenario boots
 # in its own VM, its console saved to build/lab/REL/SCENARIO.log.
 #
@@ -77,7 +78,7 @@ if [ ${#scenarios[@]} -eq 0 ]; then
 	else
 		for f in "$vm"/scenarios/*.sh; do
 			n=$(basename "$f" .sh)
-			[ "$n" = demo ] || scenarios+=("$n")
+			case $n in demo | bench-*) ;; *) scenarios+=("$n") ;; esac
 		done
 	fi
 fi
@@ -134,7 +135,7 @@ if [ $demo = 1 ]; then
 	rel=${kernels[0]} s=${scenarios[0]}
 	initrd=$(mkinitrd "$rel") || exit 1
 	mapfile -t qa < <(qemu_args "$rel" "$s" "$initrd" \
-		"klptop.term=${TERM:-vt220} klptop.rows=$(tput lines 2>/dev/null || echo 24) klptop.cols=$(tput cols 2>/dev/null || echo 80)")
+		"klptop.term=${TERM:-vt220} klptop.rows=$(tput lines 2>/dev/null || echo 24) klptop.cols=$(tput cols 2>/dev/null || echo 80) klptop.interactive=$([ -t 0 ] && [ -t 1 ] && echo 1 || echo 0)")
 	echo "lab: booting $rel with scenario $s (Ctrl-A X leaves qemu)"
 	# shellcheck disable=SC2086
 	exec qemu-system-x86_64 ${qa[0]} -serial mon:stdio -append "${qa[1]}"

@@ -4,7 +4,8 @@
 #   /bin/busybox + applet links, /init (tests/vm/init), /bin/klptop
 #   (build/klptop), /lib/klptop/kmod/*.ko (build/kmod/REL), /lib/klptop/lib.sh,
 #   /scenarios/*.sh, a dynamically linked jq with its libraries and loader,
-#   terminfo entries for the serial console.
+#   terminfo entries for the serial console, and the executables in
+#   build/bench/ (static benchmark helpers) in /bin.
 # Rebuilds only when an input changed (OUT.inputs lists them with size and
 # mtime). Needs no root: cpio writes every file as owned by root.
 set -euo pipefail
@@ -40,6 +41,7 @@ inputs() {
 	ls "$vm"/scenarios/*.sh 2>/dev/null || true
 	ls "$build"/kmod/"$rel"/*.ko 2>/dev/null || true
 	[ -e "$build/klptop" ] && echo "$build/klptop"
+	find "$build/bench" -maxdepth 1 -type f -perm -u+x 2>/dev/null || true
 	ldd "$jq" | awk '/=> \//{ print $3 } /^\t\//{ print $1 }'
 	for t in $terms $extra_terms; do terminfo $t; done
 }
@@ -71,6 +73,8 @@ if [ -e "$build/klptop" ]; then
 else
 	echo "mkinitramfs: warning: $build/klptop not built; the guest has no klptop" >&2
 fi
+# Benchmark helpers (bench/*.c, built static into build/bench/), if any.
+find "$build/bench" -maxdepth 1 -type f -perm -u+x -exec cp {} bin/ \; 2>/dev/null || true
 kos=$(ls "$build"/kmod/"$rel"/*.ko 2>/dev/null || true)
 [ -n "$kos" ] && cp $kos lib/klptop/kmod/
 [ -n "$kos" ] || echo "mkinitramfs: warning: no modules in $build/kmod/$rel (run 'make kmod')" >&2

@@ -39,6 +39,6 @@ sleep 2
 klptop_stop
 check batch-blocker-row grep -q 'klpt_sleep_d' /tmp/batch.txt
 check batch-duration grep -Eq 'ended: klpt_lp_fix -> patched completed after [0-9.]+s' /tmp/batch.txt
-check batch-straggler grep -Eq 'straggler klpt_sleep_d .*sleeping_on klpt_sleep_in, switched by (stack_check|idle)' /tmp/batch.txt
+check batch-straggler grep -Eq 'straggler klpt_sleep_d .*sleeping_on klpt_sleep_in, switched by (stack_check|idle|exit)' /tmp/batch.txt
 grep -E 'ended|straggler' /tmp/batch.txt | tail -3
 lp_unload klpt_lp_fix && pass unloaded

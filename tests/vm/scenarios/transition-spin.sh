@@ -25,7 +25,12 @@ check_json procfs-pending-kthread /tmp/procfs.json \
 check_json procfs-counts /tmp/procfs.json \
 	'.transition.tasks_pending >= 1 and .transition.tasks_total > .transition.tasks_pending'
 
-# status with BPF: the kernel's own check results over 4 rounds.
+# status with BPF: the kernel's own check results over 4 rounds. Meanwhile
+# a (switched) shell calls klpt_ping 300 times: those calls must reach the
+# new version, while the unswitched spinner's calls of klpt_spin_step still
+# run the old code.
+( for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	echo 25 > /sys/kernel/debug/klpt/ping; sleep 1; done ) &
 klptop status --json --rounds 4 > /tmp/bpf.json
 SPIN='[.transition.pending[] | select(.comm == "klpt_spin")][0]'
 check_json bpf-on /tmp/bpf.json '.probes.bpf == true and .source == "bpf"'
@@ -38,6 +43,16 @@ check_json spin-oncpu-caller /tmp/bpf.json \
 	"[$SPIN.oncpu_stack[].symbol] | index(\"klpt_spin_fn\") != null"
 check_json spin-oncpu-marked /tmp/bpf.json \
 	"[$SPIN.oncpu_stack[] | select(.marked)][0].symbol == \"klpt_spin_step\""
+FN='.patches[] | select(.name == "klpt_lp_fix") | .objects[0].funcs[]'
+check_json func-addresses /tmp/bpf.json \
+	"[$FN | select(.name == \"klpt_spin_step\")][0] | (.old_addr != null and .new_addr != null)"
+check_json func-live-version /tmp/bpf.json \
+	"[$FN | select(.name == \"klpt_spin_step\")][0] | (.live == true and .stack_pos == 0)"
+check_json spin-step-old-code /tmp/bpf.json \
+	"[$FN | select(.name == \"klpt_spin_step\")][0] | (.calls_per_s > 1000 and .new_per_s == 0)"
+check_json ping-new-code /tmp/bpf.json \
+	"[$FN | select(.name == \"klpt_ping\")][0] | (.new_per_s > 0 and .new_per_s == .calls_per_s)"
+check ping-patched test "$(cat /sys/kernel/debug/klpt/ping)" = 2
 klptop status > /tmp/bpf.txt
 check text-names-kthread grep -q 'klpt_spin .*kthread.*running' /tmp/bpf.txt
 check text-verdict grep -q 'waiting will not help' /tmp/bpf.txt

@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+# record-spin: post-incident capture of incident 1 (issue #6). klptop record
+# runs while the spinning kthread holds the fix patch's transition for ~6 s;
+# klptop report must tell the story from the file alone: the transition, its
+# outcome, klpt_spin running in klpt_spin_step, how long it blocked. A second
+# recording killed with -9 midway still reports; the Chrome trace parses.
+# lab-append: preempt=full
+# lab-timeout: 120
+. /lib/klptop/lib.sh
+
+recording() { grep -q 'recording to' "$1"; }
+
+lp_load klpt_target
+klptop record -o /tmp/r.klp --until-stable --interval 0.5 >/tmp/rec.log 2>&1 &
+REC=$!
+wait_until 30 recording /tmp/rec.log || { cat /tmp/rec.log; die record-attached "no 'recording to' line"; }
+klpt_knob spin 1
+wait_until 5 has_comm klpt_spin || die spinner-started "klpt_spin did not start"
+lp_load klpt_lp_fix
+sleep 6
+check stuck-while-recording _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
+klpt_knob spin 0
+check transition-completes lp_wait_transition klpt_lp_fix 30
+# --until-stable: record stops by itself once no transition is in progress.
+wait_until 15 sh -c "! kill -0 $REC 2>/dev/null" || { kill -INT $REC; fail record-until-stable "still running"; }
+wait $REC
+check record-exit-0 test $? -eq 0
+cat /tmp/rec.log
+check mode-0600 sh -c "ls -l /tmp/r.klp | grep -q '^-rw------- '"
+check refuses-overwrite sh -c "! klptop record -o /tmp/r.klp -d 1"
+
+klptop report /tmp/r.klp >/tmp/report.txt 2>&1
+check report-exit-0 test $? -eq 0
+cat /tmp/report.txt
+check report-outcome grep -q 'klpt_lp_fix -> patched: start .*outcome completed' /tmp/report.txt
+check report-names-spinner grep -q '^  klpt_spin (pid .*kthread' /tmp/report.txt
+check report-running grep -q 'klpt_spin .*reason running' /tmp/report.txt
+check report-spin-step grep -q 'on-CPU: .*klpt_spin_step' /tmp/report.txt
+check report-switched grep -q 'switched (' /tmp/report.txt
+klptop report --json /tmp/r.klp >/tmp/report.json
+check_json json-outcome /tmp/report.json \
+	'[.transitions[] | select(.patch == "klpt_lp_fix")][0] | .outcome == "completed" and .duration_s >= 4'
+check_json json-blocked-time /tmp/report.json \
+	'[.stragglers[] | select(.comm == "klpt_spin")][0] | .blocked_s >= 4 and .reason == "running"'
+check_json json-clean-end /tmp/report.json '.complete == true and .end.reason == "stable"'
+klptop report --format chrome /tmp/r.klp >/tmp/trace.json
+check_json chrome-spin-track /tmp/trace.json \
+	'[.traceEvents[] | select(.ph == "X" and .cat == "blocker" and .args.comm == "klpt_spin")] | length == 1'
+check_json chrome-pending-counter /tmp/trace.json \
+	'[.traceEvents[] | select(.ph == "C" and .name == "pending tasks" and .args.pending > 0)] | length > 0'
+
+# Killed with -9 in the middle of a transition (the reverse one): the file
+# reads back to its last complete chunk.
+klptop record -o /tmp/k.klp -d 60 --interval 0.2 >/tmp/rec2.log 2>&1 &
+REC=$!
+wait_until 30 recording /tmp/rec2.log || die record2-attached "no 'recording to' line"
+lp_disable klpt_lp_fix
+sleep 2
+kill -9 $REC
+wait $REC 2>/dev/null
+klptop report /tmp/k.klp >/tmp/k.txt 2>&1
+check killed-report-exit-0 test $? -eq 0
+cat /tmp/k.txt
+check killed-report-unpatch grep -q 'klpt_lp_fix -> unpatched' /tmp/k.txt
+check killed-report-says-cut grep -q 'no end marker\|truncated at byte' /tmp/k.txt
+
+# Flight recorder: nothing is written until SIGUSR1; SIGTERM then ends the
+# file cleanly.
+klptop record -o /tmp/f.klp -d 30 --interval 0.2 --flight-recorder 256K >/tmp/rec3.log 2>&1 &
+REC=$!
+wait_until 30 recording /tmp/rec3.log || die record3-attached "no 'recording to' line"
+sleep 1
+check ring-in-memory test "$(wc -c </tmp/f.klp)" -eq 16
+kill -USR1 $REC
+sleep 1
+kill -TERM $REC
+wait $REC
+check flight-exit-0 test $? -eq 0
+klptop report --json /tmp/f.klp >/tmp/f.json
+check_json flight-trigger /tmp/f.json \
+	'.trigger.trigger == "SIGUSR1" and .complete == true and .end.reason == "SIGTERM" and .snapshots >= 5'
