@@ -37,7 +37,11 @@ gcc -static -O2 -pthread -Wall -Wextra -Werror -o "$build/bench/threads" bench/t
 # klptop's objects as an archive: only what klpt-bench uses is linked
 # (transition.o is left out: klpt-bench includes transition.c).
 rm -f "$build/bench/libklptop.a"
-ar rcs "$build/bench/libklptop.a" $(ls "$build"/obj/*.o | grep -v -e '/main\.o$' -e '/transition\.o$')
+objs=()
+for o in "$build"/obj/*.o; do
+	case $o in */main.o | */transition.o) ;; *) objs+=("$o") ;; esac
+done
+ar rcs "$build/bench/libklptop.a" "${objs[@]}"
 gcc -static -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-format-truncation -D_GNU_SOURCE \
 	-Iinclude -I"$build" -Isrc -DKLPTOP_VERSION='"bench"' bench/klpt-bench.c \

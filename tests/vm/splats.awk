@@ -47,7 +47,7 @@ function is_trigger(s) {
 
 function is_header(s) {
 	return s ~ /cut here/ || s ~ /^NMI backtrace for cpu/ ||
-		s ~ /^CPU: [0-9]+ PID: / || s ~ /^sysrq: / ||
+		s ~ /^CPU: [0-9]+ (UID: [0-9]+ )?PID: / || s ~ /^sysrq: / ||
 		s ~ /^Sending NMI from CPU/
 }
 

@@ -46,7 +46,7 @@ else
 	sleep 1
 	check transition-stays _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
 	klptop status --json --rounds 4 > /tmp/s.json
-	jq -c "$CR | {reason, verdict, verdict_text, rounds_failed}" /tmp/s.json
+	jq -M -c "$CR | {reason, verdict, verdict_text, rounds_failed}" /tmp/s.json
 	check_json cr-switch-point /tmp/s.json '.kernel.cond_resched_switch == false'
 	check_json replace-null /tmp/s.json "[$FN][0].replace == null"
 	check_json cr-running /tmp/s.json "$CR.kthread == true and $CR.reason == \"running\""
@@ -56,6 +56,9 @@ else
 	klpt_knob spin_cr 0
 	check transition-completes lp_wait_transition klpt_lp_fix 30
 fi
+# Every attach point klptop uses exists on both kernels (docs/kernels.md).
+jq -M -c .probes /tmp/s.json
+check_json probes-complete /tmp/s.json '.probes.bpf == true and (.probes.missing | length) == 0'
 klpt_knob spin_cr 0
 lp_unload klpt_lp_fix && pass unloaded
 check target-removed rmmod klpt_target
