@@ -12,6 +12,9 @@
 #include "util.h"
 #include "view.h"
 
+/* Blocker rows per batch frame: the longest-blocked first (sort order). */
+#define BATCH_MAX_ROWS 50
+
 #include <curses.h>
 #include <errno.h>
 #include <getopt.h>
@@ -324,6 +327,7 @@ static int run_batch(struct sampler *sm, struct loop *l, const struct top_opts *
 
 	view_state__init(&vs);
 	vs.expand_all = 1;
+	vs.max_rows = BATCH_MAX_ROWS;
 	vs.with_stacks = o->so.with_stacks;
 	vs.width = batch_width(o);
 	rc = batch_loop(sm, l, o, &vs);

@@ -606,6 +606,14 @@ static void build_blockers(struct frame_out *fo, const struct transition_info *t
 	      "COMM", "TYPE", 'S', w.reason, "REASON", w.func, "FUNCTION", w.rounds, "RND",
 	      w.blocked, "BLOCKED", "VERDICT");
 	for (size_t i = 0; i < tr->npending; i++) {
+		/* 10 000 pending tasks printed in full every second would cost a
+		 * core (bench/transition-bench.sh): batch shows the worst ones. */
+		if (vs->max_rows && i == (size_t)vs->max_rows) {
+			emitf(fo, PANEL_BLOCKERS, LINE_TEXT, -1, 0, 0,
+			      "  ... %zu more pending tasks not shown (klptop status --json lists all)",
+			      tr->npending - i);
+			break;
+		}
 		build_blocker_row(fo, tr, v[i], &w, (int)i);
 		if (!vs->with_stacks)
 			continue;

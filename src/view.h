@@ -57,6 +57,7 @@ struct view_state {
 	enum view_panel focus;     /* PANEL_PATCHES or PANEL_BLOCKERS */
 	int cursor;                /* draw a cursor (the screen) or not (batch) */
 	int expand_all;            /* batch: every stack and every patch's functions */
+	int max_rows;              /* batch: blocker rows per frame, 0 = all */
 	int with_stacks;           /* stacks are shown at all */
 	int width;                 /* columns every line must fit in; 0: no limit */
 	int sel[PANEL_COUNT];      /* selected row per panel */

@@ -633,11 +633,30 @@ static void test_func_routes(void **state)
 	snapshot__free(&s);
 }
 
+/* Batch frames list the longest-blocked tasks up to a cap and say how many
+ * were left out, so 10 000 pending tasks do not cost a core per frame. */
+static void test_batch_row_cap(void **state)
+{
+	struct snapshot s;
+	struct view_state vs;
+	char *text;
+
+	make_snapshot(&s);
+	batch_state(&vs, 0);
+	vs.max_rows = 1;
+	vs.sort = SORT_BLOCKED;
+	text = batch_text(&s, &vs);
+	assert_non_null(strstr(text, "1 more pending tasks not shown"));
+	free(text);
+	snapshot__free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_frame),
 		cmocka_unit_test(test_func_routes),
+		cmocka_unit_test(test_batch_row_cap),
 		cmocka_unit_test(test_unknowns_show_dash),
 		cmocka_unit_test(test_sort),
 		cmocka_unit_test(test_stack_marks_blocking_frame),
