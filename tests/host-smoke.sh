@@ -119,4 +119,52 @@ host_top_checks() {
 }
 host_top_checks
 # ---- end of live view checks -------------------------------------------------
+
+# ---- status on a host without live patching (issue 3's acceptance) ----------
+# On a kernel without CONFIG_LIVEPATCH (or a fixture tree without
+# /sys/kernel/livepatch), status prints one line naming the missing feature
+# and exits 3; under --json the error is JSON on stdout.
+host_status_checks() {
+	local fx err rc
+	fx=$(mktemp -d)
+	mkdir -p "$fx/sys/kernel" "$fx/proc/sys/kernel"
+	echo 6.18.0-test >"$fx/proc/sys/kernel/osrelease"
+	err=$("$bin" --root "$fx" status 2>&1 >/dev/null); rc=$?
+	if [ $rc -eq 3 ] && [ "$(printf '%s
+' "$err" | wc -l)" -eq 1 ] &&
+		printf '%s' "$err" | grep -q 'CONFIG_LIVEPATCH'; then
+		echo "PASS host/status-no-livepatch" >>"$out"
+	else
+		echo "FAIL host/status-no-livepatch: rc=$rc, stderr: $err" >>"$out"
+		status=1
+	fi
+	err=$("$bin" --root "$fx" status --json 2>/dev/null); rc=$?
+	if [ $rc -eq 3 ] && printf '%s' "$err" | jq -e '.error | test("CONFIG_LIVEPATCH")' >/dev/null 2>&1; then
+		echo "PASS host/status-no-livepatch-json" >>"$out"
+	else
+		echo "FAIL host/status-no-livepatch-json: rc=$rc, stdout: $err" >>"$out"
+		status=1
+	fi
+	# This machine itself, when it has no live patching (the dev host).
+	if [ ! -d /sys/kernel/livepatch ]; then
+		"$bin" status >/dev/null 2>&1; rc=$?
+		if [ $rc -eq 3 ]; then
+			echo "PASS host/status-this-host" >>"$out"
+		else
+			echo "FAIL host/status-this-host: exit $rc, want 3" >>"$out"
+			status=1
+		fi
+	fi
+	# A closed pipe is reported, not a crash (SIGPIPE is ignored).
+	"$bin" --root "$fx" status --json 2>/dev/null | head -c 1 >/dev/null
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -lt 128 ]; then
+		echo "PASS host/status-sigpipe" >>"$out"
+	else
+		echo "FAIL host/status-sigpipe: killed by signal $((rc - 128))" >>"$out"
+		status=1
+	fi
+	rm -rf "$fx"
+}
+host_status_checks
 exit $status
