@@ -56,6 +56,13 @@ static void open_bpf(struct sampler *sm)
 {
 	char why[256] = "";
 
+	/* CO-RE needs the running kernel's BTF to relocate field accesses. */
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		sm->probes.why_not = xstrdup("this kernel has no BTF (/sys/kernel/btf/vmlinux, "
+					     "CONFIG_DEBUG_INFO_BTF): BPF probes cannot load; using "
+					     "procfs");
+		return;
+	}
 	if (geteuid() != 0 && access("/sys/fs/bpf", W_OK)) {
 		sm->probes.why_not = xstrdup("not root: BPF needs root (or CAP_BPF, CAP_PERFMON "
 					     "and CAP_SYS_ADMIN); using procfs");
@@ -98,7 +105,9 @@ struct sampler *sampler__open(const struct sampler_opts *o)
 		p_debug("cannot read %s: %s", g_opts.kallsyms, strerror(errno));
 	/* 6.4+ switches tasks at cond_resched() (__klp_sched_try_switch). */
 	sm->cond_resched_switch = ksyms__find_name(sm->ks, "__klp_sched_try_switch", NULL) != NULL;
-	if (o->no_bpf)
+	if (g_opts.root)
+		sm->probes.why_not = xstrdup("reading a captured tree (--root): no BPF");
+	else if (o->no_bpf)
 		sm->probes.why_not = xstrdup("disabled by --no-bpf");
 	else
 		open_bpf(sm);
