@@ -46,7 +46,8 @@ WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initi
 	    -Wno-format-truncation
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -I$(BUILD) \
-	    -DKLPTOP_VERSION='"$(VERSION)"' -MMD -MP
+	    -DKLPTOP_VERSION='"$(VERSION)"' -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS  += $(EXTRA_CFLAGS)
 STATIC   ?= 1
 LDLIBS   := -lbpf -lelf -lz -lzstd -ljson-c -lncursesw -ltinfo -lmicrohttpd -lm
 ifeq ($(STATIC),1)
@@ -65,7 +66,7 @@ LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps kmod check unit lab demo vmlinux clean bench install uninstall
+.PHONY: all deps kmod check unit unit-bins asan lab demo vmlinux clean bench install uninstall
 all: $(BUILD)/klptop
 
 deps:
@@ -133,6 +134,15 @@ kmod:
 # --- tests -----------------------------------------------------------------
 RESULTS := $(BUILD)/results
 
+unit-bins: $(UNIT_BINS)
+
+# The same userspace under ASan + UBSan, dynamically linked, in build/asan:
+# unit tests and the host smoke test run on it in make check.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan STATIC=0 EXTRA_CFLAGS="$(SAN_FLAGS)" \
+		$(BUILD)/asan/klptop unit-bins
+
 unit: $(UNIT_BINS)
 	$(Q)mkdir -p $(RESULTS) && rm -f $(RESULTS)/unit-*.txt
 	$(Q)tests/run-unit.sh $(RESULTS) $(UNIT_BINS)
@@ -149,6 +159,8 @@ check: deps
 	$(Q)tests/metrics-check.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/fuzz.sh $(RESULTS) || true
 	$(Q)tests/man-check.sh $(RESULTS) $(BUILD)/klptop || true
+	$(Q)$(MAKE) --no-print-directory asan && tests/sanitized.sh $(RESULTS) $(BUILD)/asan || \
+		echo "FAIL asan/build: the sanitized build failed" >> $(RESULTS)/asan-build.txt
 	$(Q)tests/vm/lab.sh --results $(RESULTS) $(foreach k,$(LAB_KERNELS),--kernel $(k)) $(SCENARIOS) || true
 	$(Q)tests/summary.sh $(RESULTS)
 

@@ -630,6 +630,7 @@ static void test_func_routes(void **state)
 	text = batch_text(&s, &vs);
 	assert_non_null(strstr(text, "klpt_spin_step,1 live  calls 10900/s  new 0/s  old code 10900/s"));
 	free(text);
+	view_state__free(&vs);
 	snapshot__free(&s);
 }
 
@@ -648,6 +649,7 @@ static void test_batch_row_cap(void **state)
 	text = batch_text(&s, &vs);
 	assert_non_null(strstr(text, "1 more pending tasks not shown"));
 	free(text);
+	view_state__free(&vs);
 	snapshot__free(&s);
 }
 
