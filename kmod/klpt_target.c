@@ -49,15 +49,20 @@ static struct dentry *klpt_dir;
 
 /* Long enough to dominate the loop (the task is almost always inside). */
 #define KLPT_SPIN_NS	(50 * NSEC_PER_USEC)
+/* klpt_spin stays inside klpt_spin_step for 10 ms per call: a check that
+ * preempts it (one vCPU, or a busy host) then finds the patched function on
+ * its stack, as in incident 1, instead of catching it between two calls with
+ * a clean stack and switching it. ~100 calls/s remain for call routing. */
+#define KLPT_SPIN_STEP_NS	(10 * NSEC_PER_MSEC)
 
 /*
- * Time-based so a step lasts ~50 us under TCG as on hardware. It must never
+ * Time-based so a step lasts the same under TCG as on hardware. It must never
  * sleep nor call cond_resched(): that is what makes it a blocker.
  */
 noinline void klpt_spin_step(void)
 {
 	volatile unsigned long work = 0;
-	u64 end = local_clock() + KLPT_SPIN_NS;
+	u64 end = local_clock() + KLPT_SPIN_STEP_NS;
 
 	while (local_clock() < end) {
 		work++;

@@ -105,7 +105,7 @@ klptop gate --wait --timeout 4 --json -- insmod "$K/klpt_lp_b.ko" >/tmp/g-wt.jso
 check gate-wait-timeout-rc test $? = 3
 check_json gate-wait-timeout /tmp/g-wt.json \
 	'.result == "timeout" and .phase == "wait" and
-	 any(.status.transition.pending[]; .comm == "klpt_spin" and .reason == "running")'
+	 any(.status.transition.pending[]; .comm == "klpt_spin" and (.reason == "running" or .reason == "sleeping_on"))'
 check b-not-loaded test ! -d $LP/klpt_lp_b
 
 # --wait proceeds once the spinner is released
@@ -120,7 +120,7 @@ lp_unload klpt_lp_fix
 klpt_knob spin 1
 wait_until 5 has_comm klpt_spin || die spinner-restarted "klpt_spin did not start"
 expect_rc gate-follow-timeout 3 klptop gate --timeout 5 -- insmod "$K/klpt_lp_fix.ko"
-check follow-report sh -c "echo \"\$1\" | grep -q 'klpt_spin .*kthread.*running'" _ "$OUT"
+check follow-report sh -c "echo \"\$1\" | grep -Eq 'klpt_spin .*kthread.*(running|sleeping_on)'" _ "$OUT"
 check follow-names-patch sh -c "echo \"\$1\" | grep -q 'transition of klpt_lp_fix did not complete'" _ "$OUT"
 klpt_knob spin 0
 check fix-completes lp_wait_transition klpt_lp_fix 30

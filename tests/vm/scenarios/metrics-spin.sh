@@ -78,13 +78,15 @@ wait_until 5 has_comm klpt_spin || { ps; die spinner-started "klpt_spin did not 
 lp_load klpt_lp_fix
 
 PENDING='^klptop_transition_pending_tasks[{]patch="klpt_lp_fix",target="patched"[}] '
-RUNNING='^klptop_transition_blocked_tasks[{]patch="klpt_lp_fix",reason="running"[}] '
+# running, or preempted inside klpt_spin_step (reason sleeping_on) when the
+# check ran on the spinner's CPU: the kernel reports either for a spinner.
+RUNNING='^klptop_transition_blocked_tasks[{]patch="klpt_lp_fix",reason="(running|sleeping_on)"[}] '
 STUCK='^klptop_transition_stuck_tasks[{]patch="klpt_lp_fix"[}] '
 if until_s 10 at_least "$PENDING" 1; then pass pending-tasks; else
 	fail pending-tasks "no klptop_transition_pending_tasks >= 1 for klpt_lp_fix"; show_scrape; fi
 # The reason comes from the kernel's own checks (one round a second).
 if until_s 15 at_least "$RUNNING" 1; then pass blocked-running; else
-	fail blocked-running "no blocked_tasks{reason=\"running\"} >= 1"; show_scrape; fi
+	fail blocked-running "no blocked_tasks{reason=running|sleeping_on} >= 1"; show_scrape; fi
 # The stuck verdict takes 3 checks that all found it on a CPU.
 if until_s 15 at_least "$STUCK" 1; then pass stuck-tasks; else
 	fail stuck-tasks "no klptop_transition_stuck_tasks >= 1"; show_scrape; fi

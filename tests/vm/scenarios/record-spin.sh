@@ -34,14 +34,14 @@ check report-exit-0 test $? -eq 0
 cat /tmp/report.txt
 check report-outcome grep -q 'klpt_lp_fix -> patched: start .*outcome completed' /tmp/report.txt
 check report-names-spinner grep -q '^  klpt_spin (pid .*kthread' /tmp/report.txt
-check report-running grep -q 'klpt_spin .*reason running' /tmp/report.txt
+check report-running grep -Eq 'klpt_spin .*reason (running|sleeping_on)' /tmp/report.txt
 check report-spin-step grep -q 'on-CPU: .*klpt_spin_step' /tmp/report.txt
 check report-switched grep -q 'switched (' /tmp/report.txt
 klptop report --json /tmp/r.klp >/tmp/report.json
 check_json json-outcome /tmp/report.json \
 	'[.transitions[] | select(.patch == "klpt_lp_fix")][0] | .outcome == "completed" and .duration_s >= 4'
 check_json json-blocked-time /tmp/report.json \
-	'[.stragglers[] | select(.comm == "klpt_spin")][0] | .blocked_s >= 4 and .reason == "running"'
+	'[.stragglers[] | select(.comm == "klpt_spin")][0] | .blocked_s >= 4 and (.reason == "running" or .reason == "sleeping_on")'
 check_json json-clean-end /tmp/report.json '.complete == true and .end.reason == "stable"'
 klptop report --format chrome /tmp/r.klp >/tmp/trace.json
 check_json chrome-spin-track /tmp/trace.json \

@@ -50,6 +50,6 @@ klptop_stop
 grep -E 'ended|unsafe|holdout' /tmp/batch.txt | sort -u | tail -8
 check reversal-reported grep -Eq 'ended: klpt_lp_fix -> unpatched reversed' /tmp/batch.txt
 check force-reported grep -Eq 'ended: klpt_lp_fix -> patched forced' /tmp/batch.txt
-check unsafe-listed grep -Eq 'unsafe at force: [0-9]+/[0-9]+ klpt_spin kthread running' /tmp/batch.txt
+check unsafe-listed grep -Eq 'unsafe at force: [0-9]+/[0-9]+ klpt_spin kthread (running|sleeping_on)' /tmp/batch.txt
 check holdout-shown grep -q 'RCU-tasks holdout: .* klpt_spin kthread' /tmp/batch.txt
 klpt_knob spin 0
