@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "funcs.h"
+#include "attach.h"
 #include "kallsyms.h"
 #include "log.h"
 #include "util.h"
@@ -51,8 +52,7 @@ struct func_probe *func_probe__open(const struct ksyms *ks, struct probe_status 
 			why = "funcs BPF program failed to load: no live versions or call routing";
 	}
 	if (why) {
-		ps->missing = xrealloc(ps->missing, (ps->nmissing + 1) * sizeof(*ps->missing));
-		ps->missing[ps->nmissing++] = xstrdup(why);
+		probe_status__add_missing(ps, why);
 		if (fp)
 			free(fp);
 		return NULL;

@@ -2,6 +2,7 @@
 /* The live sampler: sysfs for patches, the BPF task iterator (or procfs) for
  * tasks, the transition probes for why tasks block. */
 #include "sampler.h"
+#include "attach.h"
 #include "cmd.h"
 #include "kallsyms.h"
 #include "log.h"
@@ -73,9 +74,7 @@ static void open_bpf(struct sampler *sm)
 	sm->iter = task_iter__open(sm->ks, why, sizeof(why));
 	if (!sm->iter) {
 		p_info("%s; reading tasks from procfs", why);
-		sm->probes.missing = xrealloc(sm->probes.missing,
-					      (sm->probes.nmissing + 1) * sizeof(char *));
-		sm->probes.missing[sm->probes.nmissing++] = xstrdup("iter/task (using procfs)");
+		probe_status__add_missing(&sm->probes, "iter/task (using procfs)");
 	}
 	if (ftrace_stays_busy(sm->iter)) {
 		sm->probes.why_not = xstrdup(

@@ -6,6 +6,7 @@
  * code path are one line with a count.
  */
 #include "shadow.h"
+#include "attach.h"
 #include "cmd.h"
 #include "kallsyms.h"
 #include "log.h"
@@ -197,29 +198,6 @@ void shadow_snapshot__free(struct shadow_snapshot *ss)
 
 /* --- attach points -------------------------------------------------------- */
 
-static void add_missing(struct probe_status *ps, const char *what)
-{
-	ps->missing = xrealloc(ps->missing, (ps->nmissing + 1) * sizeof(*ps->missing));
-	ps->missing[ps->nmissing++] = xstrdup(what);
-}
-
-static int listed(const char *text, const char *fn)
-{
-	size_t n = strlen(fn);
-
-	for (const char *p = text; (p = strstr(p, fn)); p += n)
-		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == ' ' || !p[n]))
-			return 1;
-	return 0;
-}
-
-static char *filter_functions(void)
-{
-	char *t = read_all("/sys/kernel/tracing/available_filter_functions", NULL);
-
-	return t ? t : read_all("/sys/kernel/debug/tracing/available_filter_functions", NULL);
-}
-
 static int tracepoint_exists(const char *cat, const char *name)
 {
 	char path[256];
@@ -276,27 +254,22 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 			    const struct ksyms *ks, struct probe_status *ps)
 {
 	struct shadow_bpf *skel = sp->skel;
-	char *filters = filter_functions();
+	char *filters = attach__filter_functions();
 	struct bpf_program *p;
 	char what[128];
 
 	bpf_object__for_each_program(p, skel->obj) {
 		const char *sec = bpf_program__section_name(p);
-		const char *fn = strchr(sec, '/');
-		const struct ksym *sym;
+		const char *fn = attach__kprobe_target(p);
 
-		if (strncmp(sec, "kprobe/", 7) && strncmp(sec, "kretprobe/", 10))
-			continue;
-		fn++;
-		sym = ksyms__find_name(ks, fn, NULL);
-		if (sym && ksym_is_text(sym) && (!filters || listed(filters, fn)))
+		if (!fn || attach__kprobe_ok(ks, filters, fn))
 			continue;
 		bpf_program__set_autoload(p, false);
 		if (p == skel->progs.shadow_free)
 			continue; /* a fallback: only said missing with its primary */
 		if (!strncmp(sec, "kprobe/", 7)) {
 			snprintf(what, sizeof(what), "shadow: %s", sec);
-			add_missing(ps, what);
+			probe_status__add_missing(ps, what);
 		}
 	}
 	if (bpf_program__autoload(skel->progs.shadow_free_struct)) {
@@ -312,9 +285,9 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 	if (o->no_leaks || !tracepoint_exists("kmem", "kmem_cache_free"))
 		bpf_program__set_autoload(skel->progs.cache_free_hook, false);
 	if (!o->no_leaks && !bpf_program__autoload(skel->progs.kfree_hook))
-		add_missing(ps, "shadow: raw_tp/kfree (no leak detection for kmalloc owners)");
+		probe_status__add_missing(ps, "shadow: raw_tp/kfree (no leak detection for kmalloc owners)");
 	if (!o->no_leaks && !bpf_program__autoload(skel->progs.cache_free_hook))
-		add_missing(ps, "shadow: raw_tp/kmem_cache_free (no leak detection for slab owners)");
+		probe_status__add_missing(ps, "shadow: raw_tp/kmem_cache_free (no leak detection for slab owners)");
 	skel->rodata->cache_arg_is_struct = cache_arg_is_struct();
 	/* No klp_shadow_hash (no livepatch, or no KALLSYMS_ALL): no scan, and
 	 * without livepatch no struct klp_shadow for CO-RE either. */
@@ -427,7 +400,7 @@ fail:
 	if (!ps->bpf && !ps->why_not)
 		ps->why_not = xstrdup(msg);
 	else
-		add_missing(ps, msg);
+		probe_status__add_missing(ps, msg);
 	shadow_probe__close(sp);
 	return NULL;
 }

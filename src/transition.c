@@ -5,6 +5,7 @@
  * its version: what is missing is reported, the rest still works.
  */
 #include "transition.h"
+#include "attach.h"
 #include "kallsyms.h"
 #include "log.h"
 #include "sampler.h"
@@ -59,63 +60,6 @@ struct trans_probe {
 
 /* --- attach-point probing ------------------------------------------------ */
 
-static int in_filter_functions(const char *text, const char *fn)
-{
-	size_t n = strlen(fn);
-
-	for (const char *p = text; (p = strstr(p, fn)); p += n) {
-		int start = p == text || p[-1] == '\n';
-		int end = p[n] == '\n' || p[n] == ' ' || p[n] == '\0';
-
-		if (start && end)
-			return 1;
-	}
-	return 0;
-}
-
-static char *read_filter_functions(void)
-{
-	static const char *const paths[] = {
-		"/sys/kernel/tracing/available_filter_functions",
-		"/sys/kernel/debug/tracing/available_filter_functions",
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
-		char *t = read_all(paths[i], NULL);
-
-		if (t)
-			return t;
-	}
-	return NULL;
-}
-
-static void add_missing(struct probe_status *ps, const char *what)
-{
-	ps->missing = xrealloc(ps->missing, (ps->nmissing + 1) * sizeof(*ps->missing));
-	ps->missing[ps->nmissing++] = xstrdup(what);
-}
-
-/* Can a kprobe go on fn? It must be a real (not inlined) function of
- * vmlinux, and ftrace-traceable so the kprobe sits on the ftrace site. */
-static int probeable(const struct ksyms *ks, const char *filters, const char *fn)
-{
-	const struct ksym *s = ksyms__find_name(ks, fn, NULL);
-
-	if (!s || !ksym_is_text(s))
-		return 0;
-	return !filters || in_filter_functions(filters, fn);
-}
-
-static const char *prog_target(const struct bpf_program *p)
-{
-	const char *sec = bpf_program__section_name(p);
-	const char *slash = strchr(sec, '/');
-
-	if (!slash || (strncmp(sec, "kprobe/", 7) && strncmp(sec, "kretprobe/", 10)))
-		return NULL;
-	return slash + 1;
-}
-
 static int is_fallback(const struct transition_bpf *skel, const struct bpf_program *p)
 {
 	return p == skel->progs.try_switch_begin || p == skel->progs.try_switch_end;
@@ -124,21 +68,21 @@ static int is_fallback(const struct transition_bpf *skel, const struct bpf_progr
 static void choose_programs(struct transition_bpf *skel, const struct ksyms *ks,
 			    struct probe_status *ps)
 {
-	char *filters = read_filter_functions();
+	char *filters = attach__filter_functions();
 	struct bpf_program *p;
 	int have_check;
 
 	if (!filters)
 		p_debug("available_filter_functions unreadable: trusting kallsyms alone");
 	bpf_object__for_each_program(p, skel->obj) {
-		const char *fn = prog_target(p);
+		const char *fn = attach__kprobe_target(p);
 
-		if (!fn || probeable(ks, filters, fn))
+		if (!fn || attach__kprobe_ok(ks, filters, fn))
 			continue;
 		bpf_program__set_autoload(p, false);
 		if (!is_fallback(skel, p) && (strncmp(bpf_program__section_name(p), "kretprobe/", 10) ||
 					      !ksyms__find_name(ks, fn, NULL)))
-			add_missing(ps, bpf_program__section_name(p));
+			probe_status__add_missing(ps, bpf_program__section_name(p));
 	}
 	/* The fallback only when the precise per-task check is not probeable. */
 	have_check = bpf_program__autoload(skel->progs.check_end);
@@ -161,7 +105,7 @@ static void set_signals_counter(struct transition_bpf *skel, const struct ksyms 
 	if (s && s->addr)
 		skel->rodata->klp_signals_cnt_addr = s->addr;
 	else
-		add_missing(ps, "klp_signals_cnt in kallsyms (signal rounds counted from the "
+		probe_status__add_missing(ps, "klp_signals_cnt in kallsyms (signal rounds counted from the "
 				"rounds seen)");
 }
 
@@ -191,7 +135,7 @@ static void attach_oncpu_sampler(struct trans_probe *tp, struct probe_status *ps
 		tp->perf_links[tp->nperf++] = l;
 	}
 	if (!tp->nperf)
-		add_missing(ps, "perf_event cpu-clock (no on-CPU stacks of running blockers)");
+		probe_status__add_missing(ps, "perf_event cpu-clock (no on-CPU stacks of running blockers)");
 }
 
 /* --- events --------------------------------------------------------------- */
