@@ -481,8 +481,10 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 
 	if (!tid || !state.active)
 		return 0;
+	/* Any blocker, not only those last seen running: a spinner that the
+	 * check found preempted (one vCPU) still spends its time on a CPU. */
 	b = bpf_map_lookup_elem(&blockers, &tid);
-	if (!b || b->last_ret != -KLPT_EBUSY)
+	if (!b)
 		return 0;
 	key.tid = tid;
 	key.stack_id = bpf_get_stackid(ctx, &oncpu_stacks, 0);

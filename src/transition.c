@@ -427,10 +427,11 @@ static void annotate_task(struct trans_probe *tp, struct task_snap *t, uint64_t 
 	t->signal_rounds_seen = signal_rounds_since(tp, b.first_ns);
 	free(t->function);
 	t->function = b.func[0] ? strndup(b.func, sizeof(b.func)) : NULL;
+	/* Both stacks: the one the kernel judged (none for a running task) and
+	 * where the task runs when it is on a CPU (none for a sleeper). */
 	if (t->reason != REASON_RUNNING)
 		judged_stack(tp, b.stack_key, t);
-	else
-		oncpu_stack(tp, t);
+	oncpu_stack(tp, t);
 }
 
 static void update_rate(struct trans_probe *tp, struct transition_info *tr, uint64_t now)
