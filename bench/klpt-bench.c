@@ -42,17 +42,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void free_tr(struct transition_info *tr)
-{
-	for (size_t i = 0; i < tr->npending; i++)
-		task_snap__free(&tr->pending[i]);
-	free(tr->pending);
-	for (size_t i = 0; i < tr->nholdouts; i++)
-		task_snap__free(&tr->holdouts[i]);
-	free(tr->holdouts);
-	memset(tr, 0, sizeof(*tr));
-}
-
 /* The loop users hand-roll: every thread's patch_state, nothing else. */
 static size_t procfs_loop(void)
 {
@@ -133,7 +122,7 @@ static int cmd_snap(int iters)
 		task_iter__scan(ti, &tr, 0, ks);
 		bpf.ns[i] = now_ns() - t0;
 		bpf.tasks = tr.tasks_total;
-		free_tr(&tr);
+		transition_info__clear(&tr);
 
 		t0 = now_ns();
 		raw.tasks = procfs_loop();
@@ -144,7 +133,7 @@ static int cmd_snap(int iters)
 		procscan__scan_transition(&default_paths, &tr, &fo, ks);
 		ps.ns[i] = now_ns() - t0;
 		ps.tasks = tr.tasks_total;
-		free_tr(&tr);
+		transition_info__clear(&tr);
 	}
 	report(&bpf, iters, 0);
 	double b = bpf.ns[iters / 2] / 1e3 / (bpf.tasks ? bpf.tasks : 1);

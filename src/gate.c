@@ -389,7 +389,7 @@ int cmd_gate(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct sampler_opts so = { .with_stacks = 1 };
+	struct sampler_opts so = { .with_stacks = 1, .no_routing = 1 };
 	struct gate g = { .timeout_s = 60 };
 	json_object *cmd;
 	int c, rc;

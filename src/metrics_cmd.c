@@ -164,7 +164,9 @@ static int parse_args(int argc, char **argv, struct metrics_opts *o)
 	int c;
 
 	*o = (struct metrics_opts){ .delay_s = 15.0, .rounds = 3,
-				    .so = { .shadows = 1, .no_bpf = g_opts.root != NULL } };
+				    .so = { .shadows = 1, .no_bpf = g_opts.root != NULL,
+					    /* no per-call kprobes on patched functions: not exported */
+					    .no_routing = 1 } };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "t:l:d:n:r:Bh", longopts, NULL)) != -1) {
 		switch (c) {

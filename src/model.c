@@ -50,10 +50,8 @@ void task_snap__free(struct task_snap *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static void transition_info__free(struct transition_info *tr)
+void transition_info__clear(struct transition_info *tr)
 {
-	if (!tr)
-		return;
 	for (size_t i = 0; i < tr->npending; i++)
 		task_snap__free(&tr->pending[i]);
 	free(tr->pending);
@@ -62,6 +60,14 @@ static void transition_info__free(struct transition_info *tr)
 	free(tr->holdouts);
 	free(tr->verdict_text);
 	free(tr->patch);
+	memset(tr, 0, sizeof(*tr));
+}
+
+static void transition_info__free(struct transition_info *tr)
+{
+	if (!tr)
+		return;
+	transition_info__clear(tr);
 	free(tr);
 }
 

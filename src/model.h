@@ -291,6 +291,8 @@ int snapshot__finish_transition(struct snapshot *s, const struct sys_paths *p, i
 int snapshot__fill_live(struct snapshot *s, const struct sys_paths *p,
 			const struct fill_opts *o, const struct ksyms *ks);
 void task_snap__free(struct task_snap *t);
+/* Free what tr holds (not tr itself) and zero it. */
+void transition_info__clear(struct transition_info *tr);
 /* Deep copy (strings and frames are duplicated). */
 void task_snap__copy(struct task_snap *dst, const struct task_snap *src);
 /* Mark the frames of pending tasks that hold up the transition. */

@@ -98,6 +98,7 @@ static json_object *task_to_json(const struct task_snap *t)
 	json_object_object_add(o, "kthread", json_object_new_boolean(t->kthread));
 	json_object_object_add(o, "state", json_object_new_string(state));
 	json_object_object_add(o, "patch_state", json_object_new_int(t->patch_state));
+	json_object_object_add(o, "tif_pending", json_tristate(t->tif_pending));
 	json_object_object_add(o, "reason", json_object_new_string(reason__name(t->reason)));
 	json_object_object_add(o, "function", json_str_or_null(t->function));
 	json_object_object_add(o, "rounds_failed", json_object_new_int64(t->rounds_failed));

@@ -175,7 +175,7 @@ static int emit(const struct snapshot *s, const struct shadow_cmd_opts *o, int s
 int cmd_shadow(int argc, char **argv)
 {
 	struct shadow_cmd_opts o;
-	struct sampler_opts so = { .shadows = 1 };
+	struct sampler_opts so = { .shadows = 1, .no_routing = 1 };
 	struct itimerspec its = { 0 };
 	struct sampler *sm;
 	struct snapshot s;

@@ -42,7 +42,6 @@ struct trans_probe {
 	struct bpf_link **perf_links;
 	int nperf;
 	/* the transition being followed */
-	uint64_t id;
 	uint64_t signal_ts[MAX_SIGNAL_TS]; /* when signal rounds happened */
 	unsigned int nsignal_ts;
 	struct task_snap *unsafe;          /* switched by force while blocking */
@@ -235,7 +234,6 @@ static int handle_event(void *ctx, void *data, size_t len)
 		tp->sink(tp->sink_ctx, SAMPLER_EV_TRANSITION, data, len);
 	switch (e->type) {
 	case KLPT_EV_INIT:
-		tp->id = e->transition_id;
 		tp->nsignal_ts = 0;
 		tp->nrate = 0;
 		p_debug("transition of %.*s to %s begins", KLPT_NAME_LEN, e->patch,
@@ -364,7 +362,6 @@ static void join_transition(struct trans_probe *tp, const struct transition_info
 	copy_str(st->patch, sizeof(st->patch), tr->patch);
 	st->target = tr->target;
 	st->active = 1;
-	tp->id = st->transition_id;
 }
 
 static unsigned int signal_rounds_since(const struct trans_probe *tp, uint64_t since)

@@ -39,6 +39,9 @@ check_json bpf-on /tmp/bpf.json '.probes.bpf == true and .source == "bpf"'
 # sleeping_on klpt_spin_step with state R. Either way it never sleeps.
 check_json spin-reason-running /tmp/bpf.json \
 	"$SPIN | (.reason == \"running\" or (.reason == \"sleeping_on\" and .state == \"R\" and .function == \"klpt_spin_step\"))"
+# The task iterator reads TIF_PATCH_PENDING (bit number checked on each
+# kernel): set on every task that has not switched yet.
+check_json spin-tif-pending /tmp/bpf.json "$SPIN.tif_pending == true"
 check_json spin-rounds /tmp/bpf.json "$SPIN.rounds_failed >= 3 and .transition.rounds >= 3"
 check_json spin-verdict-stuck /tmp/bpf.json "$SPIN.verdict == \"stuck\""
 check_json spin-oncpu-stack /tmp/bpf.json \
