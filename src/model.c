@@ -291,8 +291,9 @@ int snapshot__finish_transition(struct snapshot *s, const struct sys_paths *p, i
 	if (!s->transition)
 		return EXIT_OK;
 	if (scan_err == -EACCES || scan_err == -EPERM) {
-		p_err("reading %s/*/task/*/patch_state needs root (or CAP_SYS_PTRACE); "
-		      "run klptop as root", p->procfs);
+		p_err("not privileged: reading the tasks' patch state needs root, or CAP_BPF + "
+		      "CAP_PERFMON for the BPF probes, or CAP_DAC_READ_SEARCH for %s/*/task/*/patch_state",
+		      p->procfs);
 		return EXIT_PERM;
 	}
 	if (scan_err) {

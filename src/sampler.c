@@ -2,6 +2,7 @@
 /* The live sampler: sysfs for patches, the BPF task iterator (or procfs) for
  * tasks, the transition probes for why tasks block. */
 #include "sampler.h"
+#include "privs.h"
 #include "attach.h"
 #include "cmd.h"
 #include "kallsyms.h"
@@ -64,9 +65,9 @@ static void open_bpf(struct sampler *sm)
 					     "procfs");
 		return;
 	}
-	if (geteuid() != 0 && access("/sys/fs/bpf", W_OK)) {
-		sm->probes.why_not = xstrdup("not root: BPF needs root (or CAP_BPF, CAP_PERFMON "
-					     "and CAP_SYS_ADMIN); using procfs");
+	if (!privs__bpf_ok(why, sizeof(why))) {
+		strncat(why, "; using procfs", sizeof(why) - strlen(why) - 1);
+		sm->probes.why_not = xstrdup(why);
 		return;
 	}
 	/* The iterator first: it needs no ftrace, and it tells whether touching
@@ -94,6 +95,21 @@ static void open_bpf(struct sampler *sm)
 	}
 }
 
+/* kptr_restrict / perf_event_paranoid hide kernel addresses from a process
+ * without CAP_SYSLOG: every /proc/kallsyms address reads 0. The probes still
+ * load, but what needs addresses is lost, and the user must know which. */
+static void warn_hidden_addresses(struct sampler *sm)
+{
+	static const char what[] = "kernel addresses (/proc/kallsyms reads 0: needs CAP_SYSLOG "
+				   "or root): stacks without symbols, no function routing, no "
+				   "start-up shadow scan";
+
+	if (!sm->ks || !sm->ks->addrs_hidden || !sm->probes.bpf)
+		return;
+	probe_status__add_missing(&sm->probes, what);
+	p_warn("%s", what);
+}
+
 struct sampler *sampler__open(const struct sampler_opts *o)
 {
 	struct sampler *sm = xcalloc(1, sizeof(*sm));
@@ -112,6 +128,7 @@ struct sampler *sampler__open(const struct sampler_opts *o)
 		open_bpf(sm);
 	if (!sm->probes.bpf && sm->probes.why_not)
 		p_info("BPF off: %s", sm->probes.why_not);
+	warn_hidden_addresses(sm);
 	return sm;
 }
 

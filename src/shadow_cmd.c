@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "output.h"
+#include "privs.h"
 #include "sampler.h"
 #include "shadow.h"
 #include "util.h"
@@ -177,6 +178,7 @@ int cmd_shadow(int argc, char **argv)
 	struct shadow_cmd_opts o;
 	struct sampler_opts so = { .shadows = 1, .no_routing = 1 };
 	struct itimerspec its = { 0 };
+	char why[256];
 	struct sampler *sm;
 	struct snapshot s;
 	sigset_t mask;
@@ -187,8 +189,8 @@ int cmd_shadow(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	log_json = o.json;
-	if (geteuid() != 0) {
-		p_err("shadow: needs root (BPF kprobes and tracepoints)");
+	if (!privs__bpf_ok(why, sizeof(why))) {
+		p_err("shadow: %s", why);
 		return EXIT_PERM;
 	}
 	so.no_leaks = o.no_leaks;

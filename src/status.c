@@ -102,7 +102,9 @@ int cmd_status(int argc, char **argv)
 	if (s.transition && rounds) {
 		snapshot__free(&s);
 		snapshot__init(&s);
-		sampler__fill(sm, &s);
+		rc = sampler__fill(sm, &s);
+		if (rc != EXIT_OK)
+			goto out_close; /* said once, not again after the rounds */
 		sampler__wait_rounds(sm, rounds, (int)rounds * 1500 + 1000);
 	}
 	snapshot__free(&s);
@@ -110,6 +112,7 @@ int cmd_status(int argc, char **argv)
 	rc = sampler__fill(sm, &s);
 	if (rc == EXIT_OK)
 		rc = print_snapshot(&s, json, pretty, so.with_stacks);
+out_close:
 	sampler__close(sm);
 out_free:
 	snapshot__free(&s);

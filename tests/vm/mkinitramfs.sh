@@ -3,7 +3,8 @@
 # mkinitramfs.sh REL OUT.cpio.gz: the lab initramfs for kernel REL.
 #   /bin/busybox + applet links, /init (tests/vm/init), /bin/klptop
 #   (build/klptop), /lib/klptop/kmod/*.ko (build/kmod/REL), /lib/klptop/lib.sh,
-#   /scenarios/*.sh, a dynamically linked jq with its libraries and loader,
+#   /scenarios/*.sh, dynamically linked jq and capsh (privilege tests) with
+#   their libraries and loader,
 #   terminfo entries for the serial console, and the executables in
 #   build/bench/ (static benchmark helpers) in /bin.
 # Rebuilds only when an input changed (OUT.inputs lists them with size and
@@ -17,8 +18,11 @@ vm=$root/tests/vm
 
 busybox=$(command -v busybox || echo /bin/busybox)
 jq=$(command -v jq || true)
+capsh=$(command -v capsh || echo /usr/sbin/capsh)
 [ -x "$busybox" ] || { echo "mkinitramfs: no busybox (run 'make deps')" >&2; exit 1; }
 [ -n "$jq" ] || { echo "mkinitramfs: no jq (run 'make deps')" >&2; exit 1; }
+[ -x "$capsh" ] || { echo "mkinitramfs: no capsh (run 'make deps')" >&2; exit 1; }
+dynlibs() { ldd "$@" | awk '/=> \//{ print $3 } /^\t\//{ print $1 }' | sort -u; }
 if ldd "$busybox" >/dev/null 2>&1; then
 	echo "mkinitramfs: $busybox is dynamically linked: install busybox-static" >&2
 	exit 1
@@ -37,12 +41,12 @@ terminfo() { # path of a terminfo entry
 
 # Inputs: everything copied, plus this script and its helpers.
 inputs() {
-	printf '%s\n' "$0" "$vm/init" "$vm/lib.sh" "$busybox" "$jq"
+	printf '%s\n' "$0" "$vm/init" "$vm/lib.sh" "$busybox" "$jq" "$capsh"
 	ls "$vm"/scenarios/*.sh 2>/dev/null || true
 	ls "$build"/kmod/"$rel"/*.ko 2>/dev/null || true
 	[ -e "$build/klptop" ] && echo "$build/klptop"
 	find "$build/bench" -maxdepth 1 -type f -perm -u+x 2>/dev/null || true
-	ldd "$jq" | awk '/=> \//{ print $3 } /^\t\//{ print $1 }'
+	dynlibs "$jq" "$capsh"
 	for t in $terms $extra_terms; do terminfo $t; done
 }
 manifest=$(inputs | sort -u | xargs stat -L -c '%n %s %Y')
@@ -79,10 +83,12 @@ kos=$(ls "$build"/kmod/"$rel"/*.ko 2>/dev/null || true)
 [ -n "$kos" ] && cp $kos lib/klptop/kmod/
 [ -n "$kos" ] || echo "mkinitramfs: warning: no modules in $build/kmod/$rel (run 'make kmod')" >&2
 
-# jq is dynamic: bring its libraries and the loader at their own paths.
+# jq and capsh are dynamic: bring their libraries and the loader at their
+# own paths.
 rm -f bin/jq
 cp "$jq" bin/jq
-for lib in $(ldd "$jq" | awk '/=> \//{ print $3 } /^\t\//{ print $1 }'); do
+cp "$capsh" sbin/capsh
+for lib in $(dynlibs "$jq" "$capsh"); do
 	mkdir -p ".$(dirname "$lib")"
 	cp -L "$lib" ".$lib"
 done
@@ -98,6 +104,7 @@ for t in $terms $extra_terms; do
 	cp "$src" "usr/share/terminfo/${t:0:1}/$t"
 done
 echo 'root:x:0:0:root:/root:/bin/sh' >etc/passwd
+echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/sh' >>etc/passwd
 echo 'root:x:0:' >etc/group
 
 mkdir -p "$(dirname "$out")"
