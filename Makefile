@@ -9,7 +9,8 @@
 #   make lab        lab tests only (LAB_KERNELS="REL ..." and SCENARIOS="a b")
 #   make fuzz       libFuzzer target of the recording reader (build/fuzz_recfile)
 #   make vmlinux    regenerate build/vmlinux.h from the lab kernel's BTF
-#   make install    build/klptop, man page, bash completion (PREFIX, DESTDIR)
+#   make install    klptop, man page, bash completion, exporter unit, docs
+#                   (PREFIX=/usr/local, DESTDIR); make uninstall removes them
 #   V=1             show every command
 #
 # vmlinux.h is generated at build time from the BTF inside the oldest installed
@@ -46,7 +47,8 @@ WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initi
 	    -Wno-format-truncation
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -I$(BUILD) \
-	    -DKLPTOP_VERSION='"$(VERSION)"' -MMD -MP $(EXTRA_CFLAGS)
+	    -DKLPTOP_VERSION='"$(VERSION)"' -DKLPTOP_BTF_KERNEL='"$(BTF_KERNEL)"' \
+	    -DKLPTOP_STATIC=$(STATIC) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS  += $(EXTRA_CFLAGS)
 STATIC   ?= 1
 LDLIBS   := -lbpf -lelf -lz -lzstd -ljson-c -lncursesw -ltinfo -lmicrohttpd -lm
@@ -94,6 +96,18 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# klptop --version lists the BPF programs built in: their sections, read
+# from the objects themselves so the list cannot go stale.
+$(BUILD)/bpf_programs.h: $(BPF_OBJS)
+	$(call msg,GEN,$@)
+	$(Q)for o in $(sort $(BPF_OBJS)); do \
+		printf '"  %s:' "$$(basename $$o .bpf.o)"; \
+		readelf -SW $$o | awk '{ for (i = 1; i <= NF; i++) if ($$i ~ /^(kprobe|kretprobe|raw_tp|iter|fentry|fexit|tp_btf|tracepoint)(\/|$$)/) print $$i }' | \
+			sort -u | tr '\n' ' ' | sed 's/ $$//; s/^/ /'; \
+		printf '\\n"\n'; \
+	done > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/version.o: $(BUILD)/bpf_programs.h
 
 # --- userspace -------------------------------------------------------------
 $(BUILD)/obj/%.o: src/%.c | $(SKELS)
@@ -159,6 +173,10 @@ check: deps
 	$(Q)tests/metrics-check.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/fuzz.sh $(RESULTS) || true
 	$(Q)tests/man-check.sh $(RESULTS) $(BUILD)/klptop || true
+	$(Q)tests/install-check.sh $(RESULTS) || true
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/dyn STATIC=0 $(BUILD)/dyn/klptop && \
+		tests/valgrind.sh $(RESULTS) $(BUILD)/dyn/klptop || \
+		echo "FAIL valgrind/build: the dynamic build failed" >> $(RESULTS)/valgrind-build.txt
 	$(Q)$(MAKE) --no-print-directory asan && tests/sanitized.sh $(RESULTS) $(BUILD)/asan || \
 		echo "FAIL asan/build: the sanitized build failed" >> $(RESULTS)/asan-build.txt
 	$(Q)tests/vm/lab.sh --results $(RESULTS) $(foreach k,$(LAB_KERNELS),--kernel $(k)) $(SCENARIOS) || true
@@ -177,18 +195,30 @@ DESTDIR ?=
 SBINDIR := $(PREFIX)/sbin
 MANDIR  := $(PREFIX)/share/man/man8
 BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+SYSTEMDDIR  := $(PREFIX)/lib/systemd/system
+DOCDIR  := $(PREFIX)/share/doc/klptop
+DOCS    := $(filter-out docs/klptop.8,$(wildcard docs/*.md)) docs/klptop-alerts.yml
+INSTALLED := $(SBINDIR)/klptop $(MANDIR)/klptop.8 $(BASHCOMPDIR)/klptop \
+	$(SYSTEMDDIR)/klptop-exporter.service $(addprefix $(DOCDIR)/,$(notdir $(DOCS)))
 
+# The exporter unit names the binary where this install puts it.
 install: $(BUILD)/klptop
-	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/klptop)
-	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(DOCDIR)
 	$(Q)install -m 0755 $(BUILD)/klptop $(DESTDIR)$(SBINDIR)/klptop
 	$(Q)install -m 0644 docs/klptop.8 $(DESTDIR)$(MANDIR)/klptop.8
 	$(Q)install -m 0644 docs/klptop.bash-completion $(DESTDIR)$(BASHCOMPDIR)/klptop
+	$(Q)sed -e 's|/usr/local/sbin/klptop|$(SBINDIR)/klptop|g' \
+		-e 's|/usr/local/share/doc/klptop|$(DOCDIR)|g' docs/klptop-exporter.service \
+		> $(DESTDIR)$(SYSTEMDDIR)/klptop-exporter.service
+	$(Q)chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/klptop-exporter.service
+	$(Q)install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 
 uninstall:
-	$(call msg,UNINSTALL,$(DESTDIR)$(SBINDIR)/klptop)
-	$(Q)rm -f $(DESTDIR)$(SBINDIR)/klptop $(DESTDIR)$(MANDIR)/klptop.8 \
-		$(DESTDIR)$(BASHCOMPDIR)/klptop
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -12,6 +12,10 @@ struct global_opts {
 };
 extern struct global_opts g_opts;
 
+#include <stdio.h>
+/* version.c */
+void print_version(FILE *f);
+
 int cmd_status(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_shadow(int argc, char **argv);
@@ -20,5 +24,8 @@ int cmd_gate(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+/* act.c: the two commands that write to the kernel */
+int cmd_force(int argc, char **argv);
+int cmd_disable(int argc, char **argv);
 
 #endif

@@ -28,6 +28,8 @@ static const struct cmd commands[] = {
 	{ "report", cmd_report, "report on a recording: transitions, stragglers (--json, --format chrome)" },
 	{ "metrics", cmd_metrics, "Prometheus metrics: once, --textfile DIR or --listen PORT" },
 	{ "shadow", cmd_shadow, "shadow variables per id and module, leaks on exit (--json)" },
+	{ "force", cmd_force, "force a stuck transition (UNSAFE; asks first, logs to dmesg)" },
+	{ "disable", cmd_disable, "disable a patch / reverse its transition (asks first, logs)" },
 };
 
 static void usage(FILE *f)
@@ -41,12 +43,6 @@ static void usage(FILE *f)
 		   "  --root DIR      read sysfs and procfs below DIR (a captured tree)\n"
 		   "  -V, --version   version and build facts\n"
 		   "Run 'klptop COMMAND --help' for a command's options.\n");
-}
-
-static void version(void)
-{
-	printf("klptop %s\nlibbpf %u.%u\n", KLPTOP_VERSION, libbpf_major_version(),
-	       libbpf_minor_version());
 }
 
 /* An exact name, or a prefix that matches exactly one command. */
@@ -101,7 +97,7 @@ int main(int argc, char **argv)
 			     c = getopt_long(argc, argv, "+:vVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v': log_level++; break;
-		case 'V': version(); return EXIT_OK;
+		case 'V': print_version(stdout); return EXIT_OK;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'R': set_root(optarg); break;
 		case '?': top_args = 1; break;

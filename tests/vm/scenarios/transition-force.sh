@@ -21,7 +21,17 @@ sleep 2
 lp_load klpt_lp_fix
 sleep 4
 check stuck _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
-echo 0 > /sys/kernel/livepatch/klpt_lp_fix/enabled
+# klptop disable: without a terminal to confirm on and without --yes it
+# refuses and writes nothing; with --yes it logs itself, then reverses.
+klptop disable klpt_lp_fix </dev/null >/tmp/dis0.out 2>&1
+check disable-refused-no-tty sh -c "[ $? = 2 ] && grep -q 'no terminal to confirm on.*--yes' /tmp/dis0.out"
+check disable-refused-wrote-nothing _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/enabled 1
+klptop disable --yes --wait 0 --reason "spinner holds it" klpt_lp_fix >/tmp/dis.out 2>&1
+check disable-exit-0 test $? -eq 0
+cat /tmp/dis.out
+check disable-says-reverse grep -q 'reverses its transition' /tmp/dis.out
+check disable-logged sh -c "dmesg | grep -q 'klptop\[[0-9]*\]: disable klpt_lp_fix by uid 0: 1 pending: [0-9]*/klpt_spin; reason: spinner holds it'"
+check disable-wrote _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/enabled 0
 sleep 3
 # A klptop started now must answer, not hang on ftrace_lock, which the
 # stuck completion holds.
@@ -43,8 +53,21 @@ wait_until 5 has_comm klpt_spin || die spinner-restarted "klpt_spin did not rest
 lp_load klpt_lp_fix
 sleep 5
 check stuck-again _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
-echo 1 > /sys/kernel/livepatch/klpt_lp_fix/force
+# klptop force: refused without confirmation, then with --yes it lists the
+# unsafe task where it is, logs to dmesg, writes force and follows the end.
+echo klpt_lp_fix | klptop force klpt_lp_fix >/tmp/force0.out 2>&1
+check force-refused-piped-yes sh -c "[ $? = 2 ] && grep -q 'no terminal to confirm on' /tmp/force0.out"
+check force-refused-still-stuck _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
+check force-not-logged-when-refused sh -c "! dmesg | grep -q 'klptop\[[0-9]*\]: force'"
+klptop force --yes klpt_lp_fix >/tmp/force.out 2>&1
+check force-exit-0 test $? -eq 0
+cat /tmp/force.out
+check force-lists-unsafe grep -Eq '^ +[0-9]+ klpt_spin +kthread [RS] +in klpt_spin_step' /tmp/force.out
+check force-logged sh -c "dmesg | grep -q 'klptop\[[0-9]*\]: force klpt_lp_fix by uid 0: 1 unsafe: [0-9]*/klpt_spin'"
+check force-followed grep -q 'transition ended after' /tmp/force.out
 check forced-completes lp_wait_transition klpt_lp_fix 30
+klptop force --yes klpt_lp_fix >/tmp/force2.out 2>&1
+check force-again-refused sh -c "[ $? = 1 ] && grep -q 'not in transition: nothing to force' /tmp/force2.out"
 sleep 2
 klptop_stop
 grep -E 'ended|unsafe|holdout' /tmp/batch.txt | sort -u | tail -8
