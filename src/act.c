@@ -34,9 +34,10 @@ static void act_usage(FILE *f, enum act_kind k)
 		fprintf(f, "Usage: klptop force PATCH [--yes] [--reason TEXT] [--wait SECONDS]\n"
 			   "  Force PATCH's transition: the kernel marks every task not yet switched\n"
 			   "  as switched without checking its stack. UNSAFE: a task still running a\n"
-			   "  patched function may then mix old and new code; the patch module can\n"
-			   "  never be removed afterwards. Lists those tasks, asks for the patch name\n"
-			   "  to be typed, logs to the kernel log, writes sysfs 'force'.\n");
+			   "  patched function may then mix old and new code, and the modules of\n"
+			   "  the patches on their way out can never be removed. Lists those tasks,\n"
+			   "  asks for the patch name to be typed, logs to the kernel log, writes\n"
+			   "  sysfs 'force'.\n");
 	else
 		fprintf(f, "Usage: klptop disable PATCH [--yes] [--reason TEXT] [--wait SECONDS]\n"
 			   "  Disable PATCH: during its transition this reverses it (tasks switch\n"
@@ -165,8 +166,17 @@ static void describe(enum act_kind k, const struct snapshot *s, const struct pat
 		printf("  %7d %-16s %s %c  in %s\n", t->tid, t->comm, t->kthread ? "kthread" : "user   ",
 		       t->state ? t->state : '?', where(t));
 	}
-	printf("After a force the patch module can never be unloaded (the kernel keeps\n"
-	       "its reference), and the kernel stays tainted.\n");
+	/* Which modules the kernel pins (klp_force_transition): the patch being
+	 * removed, or the patches a cumulative patch replaces. */
+	if (tr->target == KLP_UNPATCHED)
+		printf("After the force %s's module can never be unloaded (until reboot).\n",
+		       p->name);
+	else if (p->replace == 1)
+		printf("After the force the patches %s replaces can never be unloaded (until "
+		       "reboot).\n", p->name);
+	else if (p->replace < 0)
+		printf("If %s is cumulative (replace), the patches it replaces can never be "
+		       "unloaded after the force.\n", p->name);
 }
 
 static int read_flag(const char *path)
