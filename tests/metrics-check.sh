@@ -42,18 +42,13 @@ fixture() {
 	echo 6.1.0-99-amd64 >"$d/proc/sys/kernel/osrelease"
 	echo 36864 >"$d/proc/sys/kernel/tainted"
 	printf 'ffffffffc0a01000 t klpt_spin_step\t[klpt_target]\n' >"$d/proc/kallsyms"
-	task "$d" 1 1 init 4194560 S 1 '[<0>] do_wait+0x1/0x2\n'
-	task "$d" 50 50 klpt_spin 2129984 R 0 '[<0>] klpt_spin_step+0x1d/0x40 [klpt_target]\n'
-	task "$d" 60 61 sleeper 4194560 S 0 '[<0>] klpt_spin_step+0x10/0x40 [klpt_target]\n'
+	top_task "$d" 1 1 init 4194560 S 1 '[<0>] do_wait+0x1/0x2\n'
+	top_task "$d" 50 50 klpt_spin 2129984 R 0 '[<0>] klpt_spin_step+0x1d/0x40 [klpt_target]\n'
+	top_task "$d" 60 61 sleeper 4194560 S 0 '[<0>] klpt_spin_step+0x10/0x40 [klpt_target]\n'
 }
 
-task() { # root pid tid comm flags state patch_state stack
-	t=$1/proc/$2/task/$3
-	mkdir -p "$t"
-	echo "$7" >"$t/patch_state"
-	echo "$3 ($4) $6 2 0 0 0 -1 $5 0 0 0 0 0 0" >"$t/stat"
-	printf "$8" >"$t/stack"
-}
+# top_task: tests/fixture-tree.sh
+. "$(dirname "$0")/fixture-tree.sh"
 
 # busybox wget as the HTTP client (busybox-static is a lab dependency). Not
 # its -T: Debian's busybox 1.35 wget dies of SIGSEGV with it.
