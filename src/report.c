@@ -31,6 +31,10 @@ struct rtrans {
 	int target;
 	uint64_t start_ns, end_ns;   /* CLOCK_MONOTONIC; 0 unknown / not ended */
 	unsigned int rounds, signal_rounds;
+	/* When the first signal rounds ran: a straggler's share of them is
+	 * counted from these (its blocker record stops at its last failed
+	 * check, usually before the round whose signal freed it). */
+	uint64_t signal_ts[256];
 	int forced, reversed, cancelled;
 	const char *outcome;     /* NULL: still pending at the end of the file */
 	int seen_events;
@@ -231,6 +235,18 @@ static void set_str(char **dst, const char *src)
 	*dst = xstrdup(src);
 }
 
+
+/* Signal rounds tk lived through while blocking t, up to until. */
+static void count_signals_seen(struct rtask *tk, const struct rtrans *t, uint64_t until)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < t->signal_rounds && i < ARRAY_SIZE(t->signal_ts); i++)
+		if (t->signal_ts[i] >= tk->first_ns && t->signal_ts[i] <= until)
+			n++;
+	if (n > tk->signal_rounds_seen)
+		tk->signal_rounds_seen = n;
+}
 static void trans_event(struct report *rp, const struct rec_chunk *c)
 {
 	struct klpt_event e;
@@ -261,6 +277,8 @@ static void trans_event(struct report *rp, const struct rec_chunk *c)
 	case KLPT_EV_ROUND:
 		t->rounds++;
 		if (e.signals) {
+			if (t->signal_rounds < ARRAY_SIZE(t->signal_ts))
+				t->signal_ts[t->signal_rounds] = e.ts_ns;
 			t->signal_rounds++;
 			add_instant(rp, e.ts_ns, 0, "signal round (%s)", t->patch);
 		}
@@ -303,6 +321,7 @@ static void trans_event(struct report *rp, const struct rec_chunk *c)
 		}
 		if (!tk->first_ns)
 			tk->first_ns = e.ts_ns;
+		count_signals_seen(tk, t, e.ts_ns);
 		tk->switched = 1;
 		tk->how = how_name(e.how);
 		tk->switched_ns = e.ts_ns;
