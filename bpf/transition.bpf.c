@@ -127,6 +127,12 @@ static __always_inline void blocker_switched(__u32 tid, __u32 how)
 
 	if (!b)
 		return;
+	/* A record of an earlier transition or epoch (before a reversal) that
+	 * lingered: its task did not switch now, it is just gone. */
+	if (b->transition_id != state.transition_id || !state.active) {
+		bpf_map_delete_elem(&blockers, &tid);
+		return;
+	}
 	e = event_reserve(KLPT_EV_BLOCKER_SWITCHED);
 	if (e) {
 		e->pid = b->pid;

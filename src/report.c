@@ -91,7 +91,8 @@ struct report {
 
 static const char *how_name(uint32_t how)
 {
-	static const char *const n[] = { "stack-check", "user-exit", "idle", "fork", "force" };
+	static const char *const n[] = { "stack-check", "user-exit", "idle", "fork", "force",
+					 "exit" };
 
 	return how < ARRAY_SIZE(n) ? n[how] : "unknown";
 }
@@ -151,6 +152,15 @@ static struct rtrans *trans_of(struct report *rp, const struct klpt_event *e)
 	for (size_t i = rp->ntr; i-- > 0;)
 		if (rp->tr[i].id == e->transition_id && rp->tr[i].seen_events)
 			return &rp->tr[i];
+	/* A reversal is the same transition in a new epoch: the BPF side gives
+	 * it a new transition_id (fresh blocker records), the report keeps
+	 * one transition whose target turned. */
+	if (e->type == KLPT_EV_REVERSE && rp->ntr && !rp->tr[rp->ntr - 1].outcome &&
+	    !strncmp(rp->tr[rp->ntr - 1].patch, e->patch, KLPT_NAME_LEN)) {
+		rp->tr[rp->ntr - 1].id = e->transition_id;
+		rp->tr[rp->ntr - 1].seen_events = 1;
+		return &rp->tr[rp->ntr - 1];
+	}
 	/* A transition first seen by a snapshot (joined): adopt it. */
 	if (rp->ntr && !rp->tr[rp->ntr - 1].seen_events && !rp->tr[rp->ntr - 1].outcome &&
 	    !strncmp(rp->tr[rp->ntr - 1].patch, e->patch, KLPT_NAME_LEN)) {
@@ -289,7 +299,9 @@ static void trans_event(struct report *rp, const struct rec_chunk *c)
 		break;
 	case KLPT_EV_REVERSE:
 		t->reversed = 1;
-		t->target = !t->target;
+		t->target = (int)e.target; /* the new target, whatever we knew */
+		/* Who held the old direction up is already where the new one goes. */
+		gone_from_pending(rp, t->patch, e.ts_ns + 1, "released by the reversal");
 		add_instant(rp, e.ts_ns, 0, "reversal (%s)", t->patch);
 		break;
 	case KLPT_EV_CANCEL:
@@ -574,9 +586,24 @@ static void report_free(struct report *rp)
 
 /* Only tasks that failed checks (or were pending for more than one sample)
  * are stragglers worth a story. */
-static int is_straggler(const struct rtask *t)
+/* Did the probes watch any transition of this patch? */
+static int patch_observed(const struct report *rp, const char *patch)
 {
-	return t->rounds_failed > 0 || t->switched || t->last_ns > t->first_ns;
+	for (size_t i = 0; i < rp->ntr; i++)
+		if (rp->tr[i].seen_events && !strcmp(rp->tr[i].patch, patch))
+			return 1;
+	return 0;
+}
+
+/* A task that held the transition up. With the probes: one the kernel's
+ * check failed on (a task merely caught pending by a snapshot, before its
+ * first check, is not: after a reversal that is every task). Without them:
+ * one pending in two snapshots or more. */
+static int is_straggler(const struct report *rp, const struct rtask *t)
+{
+	if (t->rounds_failed > 0)
+		return 1;
+	return !patch_observed(rp, t->patch) && t->last_ns > t->first_ns;
 }
 
 /* How long a task held the transition: the probes' figure, or what the
@@ -676,7 +703,7 @@ static void print_text(const struct report *rp, const char *path, FILE *f)
 	for (size_t i = 0; i < rp->ntasks; i++) {
 		const struct rtask *t = &rp->tasks[i];
 
-		if (!is_straggler(t))
+		if (!is_straggler(rp, t))
 			continue;
 		any = 1;
 		fprintf(f, "  %s (pid %d tid %d%s) held %s: blocked %.1f s from %+.1f s, reason %s, "
@@ -698,7 +725,12 @@ static void print_text(const struct report *rp, const char *path, FILE *f)
 		if (t->stack)
 			fprintf(f, "    stack: %s\n", t->stack);
 		if (t->switched)
-			fprintf(f, "    switched (%s) at %+.1f s\n", t->how, rel_s(rp, t->switched_ns));
+			if (!strcmp(t->how, "exit"))
+				fprintf(f, "    exited without switching at %+.1f s\n",
+					rel_s(rp, t->switched_ns));
+			else
+				fprintf(f, "    switched (%s) at %+.1f s\n", t->how,
+					rel_s(rp, t->switched_ns));
 		else
 			fprintf(f, "    not seen to switch (last seen blocking at %+.1f s)\n",
 				rel_s(rp, t->last_ns));
@@ -781,7 +813,7 @@ static json_object *to_json(const struct report *rp)
 	for (size_t i = 0; i < rp->ntasks; i++) {
 		const struct rtask *t = &rp->tasks[i];
 
-		if (!is_straggler(t))
+		if (!is_straggler(rp, t))
 			continue;
 		x = json_object_new_object();
 		json_object_object_add(x, "comm", json_object_new_string(t->comm));
@@ -877,7 +909,7 @@ static json_object *to_chrome(const struct report *rp)
 		const struct rtask *t = &rp->tasks[i];
 		uint64_t en = t->switched ? t->switched_ns : t->last_ns;
 
-		if (!is_straggler(t))
+		if (!is_straggler(rp, t))
 			continue;
 		snprintf(name, sizeof(name), "%s (tid %d)", t->comm, t->tid);
 		json_object_array_add(ev, thread_name(t->tid, name));

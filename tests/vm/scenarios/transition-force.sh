@@ -17,6 +17,10 @@ lp_load klpt_target
 klpt_knob spin 1
 wait_until 5 has_comm klpt_spin || die spinner-started "klpt_spin did not start"
 klptop_bg /tmp/batch.txt --batch -d 1
+# The whole incident recorded too: the report must tell both transitions.
+klptop record -o /tmp/force.klp --interval 0.5 >/tmp/rec.log 2>&1 &
+REC=$!
+wait_until 30 grep -q 'recording to' /tmp/rec.log || die record-started "no 'recording to' line"
 sleep 2
 lp_load klpt_lp_fix
 sleep 4
@@ -70,6 +74,16 @@ klptop force --yes klpt_lp_fix >/tmp/force2.out 2>&1
 check force-again-refused sh -c "[ $? = 1 ] && grep -q 'not in transition: nothing to force' /tmp/force2.out"
 sleep 2
 klptop_stop
+kill -INT $REC
+wait $REC
+check record-sigint-exit-0 test $? -eq 0
+klptop report /tmp/force.klp >/tmp/force-report.txt 2>&1
+check report-exit-0 test $? -eq 0
+sed -n '/^Transitions/,/^Drops/p' /tmp/force-report.txt
+check report-reversed grep -Eq '^  klpt_lp_fix -> unpatched: start .*outcome reversed' /tmp/force-report.txt
+check report-forced grep -Eq '^  klpt_lp_fix -> patched: start .*outcome forced' /tmp/force-report.txt
+check report-spinner-forced grep -Eq 'switched \(force\)' /tmp/force-report.txt
+check report-ended-sigint grep -q 'ended cleanly (SIGINT)' /tmp/force-report.txt
 grep -E 'ended|unsafe|holdout' /tmp/batch.txt | sort -u | tail -8
 check reversal-reported grep -Eq 'ended: klpt_lp_fix -> unpatched reversed' /tmp/batch.txt
 check force-reported grep -Eq 'ended: klpt_lp_fix -> patched forced' /tmp/batch.txt
