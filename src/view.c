@@ -180,6 +180,49 @@ static char cursor_mark(int selected)
 
 /* ---- header -------------------------------------------------------------- */
 
+/* "+0.0s", "+12.3s", "+4m05s": the time since the recording started. */
+static const char *fmt_offset(uint64_t ns, char *buf, size_t len)
+{
+	char d[32];
+
+	if (ns < 60000000000ull)
+		snprintf(buf, len, "+%.1fs", ns / 1e9);
+	else
+		snprintf(buf, len, "+%s", fmt_duration(ns, d, sizeof(d)));
+	return buf;
+}
+
+static const char *fmt_speed(int exp, char *buf, size_t len)
+{
+	if (exp >= 0)
+		snprintf(buf, len, "%dx", 1 << exp);
+	else
+		snprintf(buf, len, "1/%dx", 1 << -exp);
+	return buf;
+}
+
+/* Which snapshot of the recording this is, when it was taken (offset and
+ * wall clock), and the playback's state. */
+static void build_replay_line(struct frame_out *fo, const struct view_replay *r)
+{
+	char off[32], wall[64] = "-", speed[16], state[48] = "";
+	time_t t = (time_t)(r->wall_ns / 1000000000ull);
+	struct tm tm;
+
+	fmt_offset(r->offset_ns, off, sizeof(off));
+	if (r->wall_ns && localtime_r(&t, &tm))
+		strftime(wall, sizeof(wall), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	fmt_speed(r->speed_exp, speed, sizeof(speed));
+	if (!r->batch)
+		snprintf(state, sizeof(state), " [%s %s]",
+			 r->playing ? "playing" : r->index + 1 == r->count ? "end" : "paused", speed);
+	/* The file name last: it may be long, and the line is cut at the width. */
+	emitf(fo, PANEL_HEADER, LINE_TITLE, -1, 0, 0, "replay%s  snapshot %zu/%zu  %s  %s  %s",
+	      state, r->index + 1, r->count, off, wall, r->name);
+	if (r->problem)
+		emitf(fo, PANEL_HEADER, LINE_WARNING, -1, 0, 1, "recording: %s", r->problem);
+}
+
 static void build_header(struct frame_out *fo, const struct snapshot *s)
 {
 	const struct probe_status *ps = &s->probes;
@@ -193,6 +236,8 @@ static void build_header(struct frame_out *fo, const struct snapshot *s)
 	      "klptop  %s  livepatch %s  taint K %s  BPF %s  %s%s", s->kernel.release,
 	      yes_no(s->kernel.livepatch), yes_no(s->kernel.taint_livepatch),
 	      ps->bpf ? "on" : "off", clock, fo->vs->paused ? "  [paused]" : "");
+	if (fo->vs->replay)
+		build_replay_line(fo, fo->vs->replay);
 	/* Without BPF, reasons, rounds and blocked times are unknown: say why. */
 	if (!ps->bpf)
 		emitf(fo, PANEL_HEADER, LINE_WARNING, -1, 0, 0,
@@ -736,6 +781,22 @@ static void switch_focus(struct view_state *vs)
 	vs->focus = vs->focus == PANEL_BLOCKERS ? PANEL_PATCHES : PANEL_BLOCKERS;
 }
 
+enum view_replay_key view__replay_key(const struct view_state *vs, int key)
+{
+	if (!vs->replay || vs->help)
+		return VIEW_RKEY_NONE;
+	switch (key) {
+	case 'p': return VIEW_RKEY_PAUSE;
+	case '.': case 'n': case KEY_RIGHT: return VIEW_RKEY_NEXT;
+	case ',': case 'b': case KEY_LEFT: return VIEW_RKEY_PREV;
+	case '<': return VIEW_RKEY_START;
+	case '>': return VIEW_RKEY_END;
+	case '+': case '=': return VIEW_RKEY_FASTER;
+	case '-': case '_': return VIEW_RKEY_SLOWER;
+	default: return VIEW_RKEY_NONE;
+	}
+}
+
 int view__key(struct view_state *vs, int key)
 {
 	if (vs->help) {
@@ -872,7 +933,10 @@ void view__screen_resize(void)
 
 	if (!screen)
 		return;
-	if (screen_out_fd >= 0 && !ioctl(screen_out_fd, TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col)
+	/* resizeterm() queues a KEY_RESIZE for getch(): calling it again for
+	 * that key, at the same size, would queue another, forever. */
+	if (screen_out_fd >= 0 && !ioctl(screen_out_fd, TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col &&
+	    is_term_resized(ws.ws_row, ws.ws_col))
 		resizeterm(ws.ws_row, ws.ws_col);
 	clearok(curscr, TRUE);
 }
@@ -989,9 +1053,13 @@ static void draw_footer(const struct view_state *vs)
 {
 	char buf[256];
 
-	snprintf(buf, sizeof(buf),
-		 " q quit  j/k move  Enter stack  Tab panel  s sort  p pause  ? help%s",
-		 vs->paused ? "  PAUSED" : "");
+	if (vs->replay)
+		snprintf(buf, sizeof(buf),
+			 " q quit  p play/pause  ,/. step  </> start/end  +/- speed  ? help");
+	else
+		snprintf(buf, sizeof(buf),
+			 " q quit  j/k move  Enter stack  Tab panel  s sort  p pause  ? help%s",
+			 vs->paused ? "  PAUSED" : "");
 	attrset(A_REVERSE);
 	/* Not the last column: some terminals scroll when it is written. */
 	mvaddnstr(LINES - 1, 0, buf, COLS - 1);
@@ -1017,9 +1085,25 @@ static const char *const help_text[] = {
 	"  => marks frames that block the transition",
 };
 
-static void draw_help(void)
+static const char *const replay_help_text[] = {
+	"klptop --replay keys",
+	"",
+	"  p          play / pause",
+	"  . n Right  next snapshot (pauses)",
+	"  , b Left   previous snapshot (pauses)",
+	"  < >        first, last snapshot",
+	"  + -        faster, slower (1/8x to 64x)",
+	"  q          quit",
+	"  j k, Enter, Tab, s: as in the live view",
+	"",
+	"  => marks frames that block the transition",
+};
+
+static void draw_help(const struct view_state *vs)
 {
-	int n = (int)ARRAY_SIZE(help_text), w = 48;
+	const char *const *text = vs->replay ? replay_help_text : help_text;
+	int n = vs->replay ? (int)ARRAY_SIZE(replay_help_text) : (int)ARRAY_SIZE(help_text);
+	int w = 48;
 	int h = n + 2, y0, x0;
 
 	w = min_int(w, COLS);
@@ -1027,14 +1111,14 @@ static void draw_help(void)
 	y0 = max_int(0, (LINES - h) / 2);
 	x0 = max_int(0, (COLS - w) / 2);
 	for (int y = 0; y < h; y++) {
-		const char *text = y > 0 && y <= n ? help_text[y - 1] : "";
+		const char *line = y > 0 && y <= n ? text[y - 1] : "";
 		int border = y == 0 || y == h - 1;
 
 		attrset(border ? A_REVERSE : A_NORMAL);
 		for (int x = 0; x < w; x++)
 			mvaddch(y0 + y, x0 + x, border ? ' ' : x == 0 || x == w - 1 ? '|' : ' ');
 		if (!border && w > 4)
-			mvaddnstr(y0 + y, x0 + 2, text, w - 4);
+			mvaddnstr(y0 + y, x0 + 2, line, w - 4);
 	}
 	attrset(A_NORMAL);
 }
@@ -1074,7 +1158,7 @@ void view__draw(const struct snapshot *s, struct view_state *vs)
 	}
 	draw_footer(vs);
 	if (vs->help)
-		draw_help();
+		draw_help(vs);
 	refresh();
 	free_lines(&sl);
 }
