@@ -863,6 +863,16 @@ static int pump(int fd, struct term *t, int quiet_ms, int max_ms)
 	}
 }
 
+/* Feed output until needle shows on the screen (then until quiet), or
+ * max_ms passed: a sanitizer build starts slowly. */
+static void pump_until(int fd, struct term *t, const char *needle, int max_ms)
+{
+	for (int waited = 0; waited < max_ms && term_find(t, needle) < 0; waited += 100)
+		if (pump(fd, t, 100, 100) < 0)
+			break;
+	pump(fd, t, 300, 5000);
+}
+
 static char rec_path[64];
 
 static void write_recording_file(void)
@@ -909,13 +919,13 @@ static void kid_start(struct kid *k, int rows, int cols)
 	assert_true(k->pid >= 0);
 	if (k->pid == 0)
 		child_run(NULL);
-	pump(k->master, &k->t, 400, 5000);
+	pump_until(k->master, &k->t, " q quit", 20000);
 }
 
 static void kid_keys(struct kid *k, const char *keys)
 {
 	assert_int_equal(write(k->master, keys, strlen(keys)), (ssize_t)strlen(keys));
-	pump(k->master, &k->t, 400, 5000);
+	pump(k->master, &k->t, 500, 5000);
 }
 
 /* Wait up to ms for the child to end; its status, or -1 when it did not. */
@@ -1084,7 +1094,7 @@ static void test_screen_terminal_gone(void **state)
 	}
 	close(slave);
 	term_init(&t, 24, 80);
-	pump(master, &t, 400, 5000);
+	pump_until(master, &t, " q quit", 20000);
 	assert_true(term_find(&t, " q quit") == 23);
 	close(master);
 	rc = kid_wait(pid, 3000, &ru);
