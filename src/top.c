@@ -157,8 +157,10 @@ static int parse_top_args(int argc, char **argv, struct top_opts *o)
 	}
 	/* A replay follows the recording's own clock and has no kernel to probe. */
 	if (o->replay && o->live_only) {
-		p_err("top: %s has no meaning with --replay (playback follows the recording's "
-		      "timing; +/- change its speed)", o->live_only);
+		p_err("top: %s has no meaning with --replay (%s)", o->live_only,
+		      !strcmp(o->live_only, "-d") ? "playback follows the recording's timing; "
+						    "keys + and - change its speed"
+						  : "a replay reads no kernel");
 		return EXIT_USAGE;
 	}
 	return -1;
