@@ -439,14 +439,14 @@ static void build_history(struct frame_out *fo, const struct snapshot *s)
 
 		fmt_duration(h->start_ns && h->end_ns > h->start_ns ? h->end_ns - h->start_ns : 0,
 			     took, sizeof(took));
-		emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, forced,
+		emitf(fo, PANEL_HISTORY, LINE_TEXT, -1, 0, forced,
 		      "ended: %s -> %s %s after %s, rounds %u, signal rounds %u", h->patch,
 		      klp_state__name(h->target), h->outcome ? h->outcome : "?", took, h->rounds,
 		      h->signal_rounds);
 		for (size_t j = 0; j < h->nunsafe; j++) {
 			const struct task_snap *t = &h->unsafe[j];
 
-			emitf(fo, PANEL_TRANSITION, LINE_WARNING, -1, 0, 1,
+			emitf(fo, PANEL_HISTORY, LINE_WARNING, -1, 0, 1,
 			      "  unsafe at force: %d/%d %s %s %s %s", t->pid, t->tid, t->comm,
 			      t->kthread ? "kthread" : "user", reason__name(t->reason),
 			      t->function ? t->function : "-");
@@ -456,7 +456,7 @@ static void build_history(struct frame_out *fo, const struct snapshot *s)
 			char blocked[32];
 
 			fmt_duration(t->blocked_ns, blocked, sizeof(blocked));
-			emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, 0,
+			emitf(fo, PANEL_HISTORY, LINE_TEXT, -1, 0, 0,
 			      "  straggler %s (tid %d): blocked %s, %u rounds, last %s%s%s, "
 			      "switched by %s", t->comm, t->tid, blocked, t->rounds_failed,
 			      reason__name(t->reason), t->function ? " " : "",
@@ -1031,6 +1031,9 @@ static void share_rows(struct panel_window *focused, struct panel_window *other,
 	}
 	other->height = min_int(other->nbody, max_int(2, avail / 4));
 	other->height = min_int(other->height, avail);
+	/* A short terminal: the focused panel's first rows come first. */
+	if (avail - other->height < min_int(focused->nbody, 3))
+		other->height = max_int(0, avail - min_int(focused->nbody, 3));
 	focused->height = min_int(focused->nbody, avail - other->height);
 	other->height = min_int(other->nbody, avail - focused->height);
 }
@@ -1123,6 +1126,50 @@ static void draw_help(const struct view_state *vs)
 	attrset(A_NORMAL);
 }
 
+/*
+ * Which fixed lines give way on a short terminal, so that the focused
+ * panel keeps a few rows: first the Shadows panel and the transitions that
+ * already ended, then the running transition's details (rounds, how tasks
+ * switched) but not its progress bar or alerts (verdict, holdouts), then
+ * the header's notes and warnings. 0: never.
+ */
+static int drop_rank(const struct view_line *l, int is_bar)
+{
+	if (is_body(l))
+		return 0;
+	if (l->panel == PANEL_SHADOWS || l->panel == PANEL_HISTORY)
+		return 3;
+	if (l->kind == LINE_TITLE || l->kind == LINE_COLUMNS || is_bar)
+		return 0;
+	if (l->panel == PANEL_TRANSITION && !l->alert)
+		return 2;
+	if (l->panel == PANEL_HEADER && l->kind == LINE_WARNING)
+		return 1;
+	return 0;
+}
+
+/* Hide up to deficit droppable lines, least wanted first, from the bottom.
+ * Returns how many were hidden. */
+static int make_room(const struct screen_lines *sl, char *hidden, int deficit)
+{
+	size_t bar = sl->n;
+	int dropped = 0;
+
+	for (size_t i = 0; i + 1 < sl->n; i++) {
+		if (sl->v[i].panel == PANEL_TRANSITION && sl->v[i].kind == LINE_TITLE) {
+			bar = i + 1;
+			break;
+		}
+	}
+	for (int rank = 3; rank >= 1 && dropped < deficit; rank--)
+		for (size_t i = sl->n; i-- > 0 && dropped < deficit;)
+			if (!hidden[i] && drop_rank(&sl->v[i], i == bar) == rank) {
+				hidden[i] = 1;
+				dropped++;
+			}
+	return dropped;
+}
+
 void view__draw(const struct snapshot *s, struct view_state *vs)
 {
 	struct screen_lines sl = { 0 };
@@ -1130,16 +1177,20 @@ void view__draw(const struct snapshot *s, struct view_state *vs)
 	enum view_panel other;
 	int fixed = 0, y = 0, body_seen[PANEL_COUNT] = { 0 };
 	int rows = LINES - 1; /* the footer */
+	char *hidden;
 
 	if (!screen)
 		return;
 	vs->width = COLS;
 	view__build_frame(s, vs, collect_line, &sl);
+	hidden = xcalloc(sl.n ? sl.n : 1, 1);
 	for (size_t i = 0; i < sl.n; i++)
 		fixed += !is_body(&sl.v[i]);
 	measure_panel(&sl, vs, PANEL_PATCHES, &pw[PANEL_PATCHES]);
 	measure_panel(&sl, vs, PANEL_BLOCKERS, &pw[PANEL_BLOCKERS]);
 	other = vs->focus == PANEL_PATCHES ? PANEL_BLOCKERS : PANEL_PATCHES;
+	/* The focused panel keeps at least three rows (or all it has). */
+	fixed -= make_room(&sl, hidden, min_int(pw[vs->focus].nbody, 3) - (rows - fixed));
 	share_rows(&pw[vs->focus], &pw[other], rows - fixed);
 	vs->top[PANEL_PATCHES] = scroll_to_selection(vs->top[PANEL_PATCHES], &pw[PANEL_PATCHES]);
 	vs->top[PANEL_BLOCKERS] = scroll_to_selection(vs->top[PANEL_BLOCKERS], &pw[PANEL_BLOCKERS]);
@@ -1148,6 +1199,8 @@ void view__draw(const struct snapshot *s, struct view_state *vs)
 	for (size_t i = 0; i < sl.n && y < rows; i++) {
 		const struct view_line *l = &sl.v[i];
 
+		if (hidden[i])
+			continue;
 		if (is_body(l)) {
 			int k = body_seen[l->panel]++;
 
@@ -1160,5 +1213,6 @@ void view__draw(const struct snapshot *s, struct view_state *vs)
 	if (vs->help)
 		draw_help(vs);
 	refresh();
+	free(hidden);
 	free_lines(&sl);
 }

@@ -17,6 +17,7 @@ enum view_panel {
 	PANEL_HEADER,
 	PANEL_PATCHES,
 	PANEL_TRANSITION,
+	PANEL_HISTORY,     /* transitions that ended while klptop watched */
 	PANEL_BLOCKERS,
 	PANEL_SHADOWS,     /* only when the shadow probes run (klptop shadow) */
 	PANEL_COUNT,
