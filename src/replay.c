@@ -611,6 +611,8 @@ uint64_t replay__offset_ns(const struct replay *rp, size_t i)
 
 /* ---- playback ------------------------------------------------------------ */
 
+#define REPLAY_MAX_GAP_NS (86400ull * 1000000000ull)
+
 int replay__act(struct replay *rp, enum replay_action a)
 {
 	size_t was = rp->cur, last = rp->nsnaps ? rp->nsnaps - 1 : 0;
@@ -668,6 +670,9 @@ uint64_t replay__due_ns(const struct replay *rp)
 		return UINT64_MAX;
 	gap = rp->snaps[rp->cur + 1].mono_ns > rp->snaps[rp->cur].mono_ns
 		      ? rp->snaps[rp->cur + 1].mono_ns - rp->snaps[rp->cur].mono_ns : 0;
+	/* A damaged clock must not overflow the shift below. */
+	if (gap > REPLAY_MAX_GAP_NS)
+		gap = REPLAY_MAX_GAP_NS;
 	if (rp->speed_exp >= 0)
 		gap >>= rp->speed_exp;
 	else
