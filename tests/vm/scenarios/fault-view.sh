@@ -15,7 +15,8 @@
 . /lib/klptop/lib.sh
 
 # ---- a live view on a pseudo terminal -----------------------------------------
-# view_start ARGS...: klptop ARGS on a new pty at 80x24; its pid in $VPID,
+# view_start ARGS...: klptop ARGS on a new pty at 80x24 (run through
+# $VIEW_WRAP when set, e.g. setsid); its pid in $VPID,
 # the pty in $VTTY, what it draws in /tmp/screen.raw; write keys to fd 3.
 # When klptop ends, /tmp/view.exit holds its status and /tmp/view.stty the
 # terminal's settings afterwards (not after a hangup: telnetd kills the
@@ -26,7 +27,7 @@ view_start() {
 export TERM=vt100
 stty rows 24 cols 80
 tty >/tmp/view.tty
-sh -c 'echo \$\$ >/tmp/view.pid; exec klptop $*'
+sh -c 'echo \$\$ >/tmp/view.pid; exec ${VIEW_WRAP:-} klptop $*'
 echo \$? >/tmp/view.exit
 stty -a >/tmp/view.stty 2>&1
 VIEW
@@ -111,6 +112,30 @@ else
 	kill -9 "$VPID"
 fi
 wait $TD 2>/dev/null
+
+# The same without a SIGHUP: klptop in a session of its own (setsid) has no
+# controlling terminal, so the hangup only shows as EIO and POLLHUP on its
+# stdin and stdout. It must end at once, not spin on them.
+VIEW_WRAP=setsid
+if view_start; then
+	VIEW_WRAP=
+	pass nosighup-view-started
+	sleep 1
+	exec 3>&-
+	if wait_until 5 sh -c "! kill -0 $VPID 2>/dev/null"; then
+		pass eio-exits
+	else
+		T0=$(cpu_ticks "$VPID")
+		sleep 1
+		fail eio-exits "klptop still running 5 s after its terminal went away ($(($(cpu_ticks "$VPID") - T0)) ticks in 1 s)"
+		kill -9 "$VPID"
+	fi
+	wait $TD 2>/dev/null
+else
+	VIEW_WRAP=
+	fail nosighup-view-started "no live view on the pty under setsid"
+	exec 3>&-
+fi
 
 # ---- SIGINT and SIGTERM give the terminal back -------------------------------------
 for sig in INT TERM; do
