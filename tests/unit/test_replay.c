@@ -968,6 +968,11 @@ static void test_screen_resize(void **state)
 {
 	struct kid a, b, c;
 	struct winsize big = { .ws_row = 30, .ws_col = 100 }, small = { .ws_row = 12, .ws_col = 40 };
+	struct winsize std = { .ws_row = 24, .ws_col = 80 };
+	static const struct winsize odd[] = {
+		{ .ws_row = 1, .ws_col = 1 }, { .ws_row = 2, .ws_col = 5 },
+		{ .ws_row = 5, .ws_col = 12 }, { .ws_row = 64, .ws_col = 160 },
+	};
 	int y;
 
 	kid_start(&a, 24, 80);
@@ -1004,17 +1009,35 @@ static void test_screen_resize(void **state)
 	assert_true(term_find(&a.t, "sleeper   user") >= 0);
 	assert_true(term_find(&a.t, "Shadows") < 0);
 	assert_same_screen(&a.t, &c.t);
+	kid_keys(&b, "q");
+	kid_keys(&c, "q");
+	assert_int_equal(kid_wait(b.pid, 3000, NULL), 0);
+	assert_int_equal(kid_wait(c.pid, 3000, NULL), 0);
+	close(b.master);
+	close(c.master);
+
+	/* Absurd sizes on the way (a window dragged to nothing, a huge one),
+	 * then 80x24 again: what a fresh start at 80x24 shows. */
+	for (size_t i = 0; i < ARRAY_SIZE(odd); i++) {
+		term_resize(&a.t, odd[i].ws_row, odd[i].ws_col);
+		assert_int_equal(ioctl(a.master, TIOCSWINSZ, &odd[i]), 0);
+		pump(a.master, &a.t, 300, 5000);
+		assert_int_equal(kill(a.pid, 0), 0);
+	}
+	term_resize(&a.t, 24, 80);
+	assert_int_equal(ioctl(a.master, TIOCSWINSZ, &std), 0);
+	pump(a.master, &a.t, 400, 5000);
+	kid_start(&b, 24, 80);
+	kid_keys(&b, AT_STALL);
+	assert_same_screen(&a.t, &b.t);
 
 	/* Still alive, and q quits with 0. */
 	kid_keys(&a, "q");
 	kid_keys(&b, "q");
-	kid_keys(&c, "q");
 	assert_int_equal(kid_wait(a.pid, 3000, NULL), 0);
 	assert_int_equal(kid_wait(b.pid, 3000, NULL), 0);
-	assert_int_equal(kid_wait(c.pid, 3000, NULL), 0);
 	close(a.master);
 	close(b.master);
-	close(c.master);
 }
 
 /* Replay keys as a user presses them: step, end, start over, play. */
