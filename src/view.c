@@ -180,6 +180,49 @@ static char cursor_mark(int selected)
 
 /* ---- header -------------------------------------------------------------- */
 
+/* "+0.0s", "+12.3s", "+4m05s": the time since the recording started. */
+static const char *fmt_offset(uint64_t ns, char *buf, size_t len)
+{
+	char d[32];
+
+	if (ns < 60000000000ull)
+		snprintf(buf, len, "+%.1fs", ns / 1e9);
+	else
+		snprintf(buf, len, "+%s", fmt_duration(ns, d, sizeof(d)));
+	return buf;
+}
+
+static const char *fmt_speed(int exp, char *buf, size_t len)
+{
+	if (exp >= 0)
+		snprintf(buf, len, "%dx", 1 << exp);
+	else
+		snprintf(buf, len, "1/%dx", 1 << -exp);
+	return buf;
+}
+
+/* Which snapshot of the recording this is, when it was taken (offset and
+ * wall clock), and the playback's state. */
+static void build_replay_line(struct frame_out *fo, const struct view_replay *r)
+{
+	char off[32], wall[64] = "-", speed[16], state[48] = "";
+	time_t t = (time_t)(r->wall_ns / 1000000000ull);
+	struct tm tm;
+
+	fmt_offset(r->offset_ns, off, sizeof(off));
+	if (r->wall_ns && localtime_r(&t, &tm))
+		strftime(wall, sizeof(wall), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	fmt_speed(r->speed_exp, speed, sizeof(speed));
+	if (!r->batch)
+		snprintf(state, sizeof(state), " [%s %s]",
+			 r->playing ? "playing" : r->index + 1 == r->count ? "end" : "paused", speed);
+	/* The file name last: it may be long, and the line is cut at the width. */
+	emitf(fo, PANEL_HEADER, LINE_TITLE, -1, 0, 0, "replay%s  snapshot %zu/%zu  %s  %s  %s",
+	      state, r->index + 1, r->count, off, wall, r->name);
+	if (r->problem)
+		emitf(fo, PANEL_HEADER, LINE_WARNING, -1, 0, 1, "recording: %s", r->problem);
+}
+
 static void build_header(struct frame_out *fo, const struct snapshot *s)
 {
 	const struct probe_status *ps = &s->probes;
@@ -193,6 +236,8 @@ static void build_header(struct frame_out *fo, const struct snapshot *s)
 	      "klptop  %s  livepatch %s  taint K %s  BPF %s  %s%s", s->kernel.release,
 	      yes_no(s->kernel.livepatch), yes_no(s->kernel.taint_livepatch),
 	      ps->bpf ? "on" : "off", clock, fo->vs->paused ? "  [paused]" : "");
+	if (fo->vs->replay)
+		build_replay_line(fo, fo->vs->replay);
 	/* Without BPF, reasons, rounds and blocked times are unknown: say why. */
 	if (!ps->bpf)
 		emitf(fo, PANEL_HEADER, LINE_WARNING, -1, 0, 0,
@@ -394,14 +439,14 @@ static void build_history(struct frame_out *fo, const struct snapshot *s)
 
 		fmt_duration(h->start_ns && h->end_ns > h->start_ns ? h->end_ns - h->start_ns : 0,
 			     took, sizeof(took));
-		emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, forced,
+		emitf(fo, PANEL_HISTORY, LINE_TEXT, -1, 0, forced,
 		      "ended: %s -> %s %s after %s, rounds %u, signal rounds %u", h->patch,
 		      klp_state__name(h->target), h->outcome ? h->outcome : "?", took, h->rounds,
 		      h->signal_rounds);
 		for (size_t j = 0; j < h->nunsafe; j++) {
 			const struct task_snap *t = &h->unsafe[j];
 
-			emitf(fo, PANEL_TRANSITION, LINE_WARNING, -1, 0, 1,
+			emitf(fo, PANEL_HISTORY, LINE_WARNING, -1, 0, 1,
 			      "  unsafe at force: %d/%d %s %s %s %s", t->pid, t->tid, t->comm,
 			      t->kthread ? "kthread" : "user", reason__name(t->reason),
 			      t->function ? t->function : "-");
@@ -411,7 +456,7 @@ static void build_history(struct frame_out *fo, const struct snapshot *s)
 			char blocked[32];
 
 			fmt_duration(t->blocked_ns, blocked, sizeof(blocked));
-			emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, 0,
+			emitf(fo, PANEL_HISTORY, LINE_TEXT, -1, 0, 0,
 			      "  straggler %s (tid %d): blocked %s, %u rounds, last %s%s%s, "
 			      "switched by %s", t->comm, t->tid, blocked, t->rounds_failed,
 			      reason__name(t->reason), t->function ? " " : "",
@@ -736,6 +781,22 @@ static void switch_focus(struct view_state *vs)
 	vs->focus = vs->focus == PANEL_BLOCKERS ? PANEL_PATCHES : PANEL_BLOCKERS;
 }
 
+enum view_replay_key view__replay_key(const struct view_state *vs, int key)
+{
+	if (!vs->replay || vs->help)
+		return VIEW_RKEY_NONE;
+	switch (key) {
+	case 'p': return VIEW_RKEY_PAUSE;
+	case '.': case 'n': case KEY_RIGHT: return VIEW_RKEY_NEXT;
+	case ',': case 'b': case KEY_LEFT: return VIEW_RKEY_PREV;
+	case '<': return VIEW_RKEY_START;
+	case '>': return VIEW_RKEY_END;
+	case '+': case '=': return VIEW_RKEY_FASTER;
+	case '-': case '_': return VIEW_RKEY_SLOWER;
+	default: return VIEW_RKEY_NONE;
+	}
+}
+
 int view__key(struct view_state *vs, int key)
 {
 	if (vs->help) {
@@ -872,7 +933,10 @@ void view__screen_resize(void)
 
 	if (!screen)
 		return;
-	if (screen_out_fd >= 0 && !ioctl(screen_out_fd, TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col)
+	/* resizeterm() queues a KEY_RESIZE for getch(): calling it again for
+	 * that key, at the same size, would queue another, forever. */
+	if (screen_out_fd >= 0 && !ioctl(screen_out_fd, TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col &&
+	    is_term_resized(ws.ws_row, ws.ws_col))
 		resizeterm(ws.ws_row, ws.ws_col);
 	clearok(curscr, TRUE);
 }
@@ -967,6 +1031,9 @@ static void share_rows(struct panel_window *focused, struct panel_window *other,
 	}
 	other->height = min_int(other->nbody, max_int(2, avail / 4));
 	other->height = min_int(other->height, avail);
+	/* A short terminal: the focused panel's first rows come first. */
+	if (avail - other->height < min_int(focused->nbody, 3))
+		other->height = max_int(0, avail - min_int(focused->nbody, 3));
 	focused->height = min_int(focused->nbody, avail - other->height);
 	other->height = min_int(other->nbody, avail - focused->height);
 }
@@ -989,9 +1056,13 @@ static void draw_footer(const struct view_state *vs)
 {
 	char buf[256];
 
-	snprintf(buf, sizeof(buf),
-		 " q quit  j/k move  Enter stack  Tab panel  s sort  p pause  ? help%s",
-		 vs->paused ? "  PAUSED" : "");
+	if (vs->replay)
+		snprintf(buf, sizeof(buf),
+			 " q quit  p play/pause  ,/. step  </> start/end  +/- speed  ? help");
+	else
+		snprintf(buf, sizeof(buf),
+			 " q quit  j/k move  Enter stack  Tab panel  s sort  p pause  ? help%s",
+			 vs->paused ? "  PAUSED" : "");
 	attrset(A_REVERSE);
 	/* Not the last column: some terminals scroll when it is written. */
 	mvaddnstr(LINES - 1, 0, buf, COLS - 1);
@@ -1017,9 +1088,25 @@ static const char *const help_text[] = {
 	"  => marks frames that block the transition",
 };
 
-static void draw_help(void)
+static const char *const replay_help_text[] = {
+	"klptop --replay keys",
+	"",
+	"  p          play / pause",
+	"  . n Right  next snapshot (pauses)",
+	"  , b Left   previous snapshot (pauses)",
+	"  < >        first, last snapshot",
+	"  + -        faster, slower (1/8x to 64x)",
+	"  q          quit",
+	"  j k, Enter, Tab, s: as in the live view",
+	"",
+	"  => marks frames that block the transition",
+};
+
+static void draw_help(const struct view_state *vs)
 {
-	int n = (int)ARRAY_SIZE(help_text), w = 48;
+	const char *const *text = vs->replay ? replay_help_text : help_text;
+	int n = vs->replay ? (int)ARRAY_SIZE(replay_help_text) : (int)ARRAY_SIZE(help_text);
+	int w = 48;
 	int h = n + 2, y0, x0;
 
 	w = min_int(w, COLS);
@@ -1027,16 +1114,60 @@ static void draw_help(void)
 	y0 = max_int(0, (LINES - h) / 2);
 	x0 = max_int(0, (COLS - w) / 2);
 	for (int y = 0; y < h; y++) {
-		const char *text = y > 0 && y <= n ? help_text[y - 1] : "";
+		const char *line = y > 0 && y <= n ? text[y - 1] : "";
 		int border = y == 0 || y == h - 1;
 
 		attrset(border ? A_REVERSE : A_NORMAL);
 		for (int x = 0; x < w; x++)
 			mvaddch(y0 + y, x0 + x, border ? ' ' : x == 0 || x == w - 1 ? '|' : ' ');
 		if (!border && w > 4)
-			mvaddnstr(y0 + y, x0 + 2, text, w - 4);
+			mvaddnstr(y0 + y, x0 + 2, line, w - 4);
 	}
 	attrset(A_NORMAL);
+}
+
+/*
+ * Which fixed lines give way on a short terminal, so that the focused
+ * panel keeps a few rows: first the Shadows panel and the transitions that
+ * already ended, then the running transition's details (rounds, how tasks
+ * switched) but not its progress bar or alerts (verdict, holdouts), then
+ * the header's notes and warnings. 0: never.
+ */
+static int drop_rank(const struct view_line *l, int is_bar)
+{
+	if (is_body(l))
+		return 0;
+	if (l->panel == PANEL_SHADOWS || l->panel == PANEL_HISTORY)
+		return 3;
+	if (l->kind == LINE_TITLE || l->kind == LINE_COLUMNS || is_bar)
+		return 0;
+	if (l->panel == PANEL_TRANSITION && !l->alert)
+		return 2;
+	if (l->panel == PANEL_HEADER && l->kind == LINE_WARNING)
+		return 1;
+	return 0;
+}
+
+/* Hide up to deficit droppable lines, least wanted first, from the bottom.
+ * Returns how many were hidden. */
+static int make_room(const struct screen_lines *sl, char *hidden, int deficit)
+{
+	size_t bar = sl->n;
+	int dropped = 0;
+
+	for (size_t i = 0; i + 1 < sl->n; i++) {
+		if (sl->v[i].panel == PANEL_TRANSITION && sl->v[i].kind == LINE_TITLE) {
+			bar = i + 1;
+			break;
+		}
+	}
+	for (int rank = 3; rank >= 1 && dropped < deficit; rank--)
+		for (size_t i = sl->n; i-- > 0 && dropped < deficit;)
+			if (!hidden[i] && drop_rank(&sl->v[i], i == bar) == rank) {
+				hidden[i] = 1;
+				dropped++;
+			}
+	return dropped;
 }
 
 void view__draw(const struct snapshot *s, struct view_state *vs)
@@ -1046,16 +1177,20 @@ void view__draw(const struct snapshot *s, struct view_state *vs)
 	enum view_panel other;
 	int fixed = 0, y = 0, body_seen[PANEL_COUNT] = { 0 };
 	int rows = LINES - 1; /* the footer */
+	char *hidden;
 
 	if (!screen)
 		return;
 	vs->width = COLS;
 	view__build_frame(s, vs, collect_line, &sl);
+	hidden = xcalloc(sl.n ? sl.n : 1, 1);
 	for (size_t i = 0; i < sl.n; i++)
 		fixed += !is_body(&sl.v[i]);
 	measure_panel(&sl, vs, PANEL_PATCHES, &pw[PANEL_PATCHES]);
 	measure_panel(&sl, vs, PANEL_BLOCKERS, &pw[PANEL_BLOCKERS]);
 	other = vs->focus == PANEL_PATCHES ? PANEL_BLOCKERS : PANEL_PATCHES;
+	/* The focused panel keeps at least three rows (or all it has). */
+	fixed -= make_room(&sl, hidden, min_int(pw[vs->focus].nbody, 3) - (rows - fixed));
 	share_rows(&pw[vs->focus], &pw[other], rows - fixed);
 	vs->top[PANEL_PATCHES] = scroll_to_selection(vs->top[PANEL_PATCHES], &pw[PANEL_PATCHES]);
 	vs->top[PANEL_BLOCKERS] = scroll_to_selection(vs->top[PANEL_BLOCKERS], &pw[PANEL_BLOCKERS]);
@@ -1064,6 +1199,8 @@ void view__draw(const struct snapshot *s, struct view_state *vs)
 	for (size_t i = 0; i < sl.n && y < rows; i++) {
 		const struct view_line *l = &sl.v[i];
 
+		if (hidden[i])
+			continue;
 		if (is_body(l)) {
 			int k = body_seen[l->panel]++;
 
@@ -1074,7 +1211,8 @@ void view__draw(const struct snapshot *s, struct view_state *vs)
 	}
 	draw_footer(vs);
 	if (vs->help)
-		draw_help();
+		draw_help(vs);
 	refresh();
+	free(hidden);
 	free_lines(&sl);
 }

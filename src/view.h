@@ -17,6 +17,7 @@ enum view_panel {
 	PANEL_HEADER,
 	PANEL_PATCHES,
 	PANEL_TRANSITION,
+	PANEL_HISTORY,     /* transitions that ended while klptop watched */
 	PANEL_BLOCKERS,
 	PANEL_SHADOWS,     /* only when the shadow probes run (klptop shadow) */
 	PANEL_COUNT,
@@ -52,6 +53,31 @@ struct view_line {
 
 typedef void (*view_emit_fn)(void *ctx, const struct view_line *line);
 
+/* What the frame says about a replay (klptop --replay): which snapshot of how
+ * many, when it was taken, and how the playback goes. */
+struct view_replay {
+	const char *name;          /* the recording */
+	size_t index, count;       /* snapshot shown (0-based), snapshots in all */
+	uint64_t offset_ns;        /* since the recording started */
+	uint64_t wall_ns;          /* CLOCK_REALTIME when it was taken; 0 unknown */
+	int batch;                 /* no playback state to show */
+	int playing;
+	int speed_exp;             /* speed 2^speed_exp */
+	const char *problem;       /* cut or damaged recording; NULL when clean */
+};
+
+/* Keys of the replay, on top of the view's own (see docs/live-view.md). */
+enum view_replay_key {
+	VIEW_RKEY_NONE,
+	VIEW_RKEY_PAUSE,
+	VIEW_RKEY_NEXT,
+	VIEW_RKEY_PREV,
+	VIEW_RKEY_START,
+	VIEW_RKEY_END,
+	VIEW_RKEY_FASTER,
+	VIEW_RKEY_SLOWER,
+};
+
 struct view_state {
 	enum view_sort sort;
 	enum view_panel focus;     /* PANEL_PATCHES or PANEL_BLOCKERS */
@@ -65,6 +91,7 @@ struct view_state {
 	int open_tid;              /* task whose stack is open; 0: none */
 	int open_patch;            /* patch whose functions are open; -1: none */
 	int paused;
+	const struct view_replay *replay;  /* set while replaying a recording */
 	int help;
 	int quit;
 	/* Filled by the last view__build_frame(), for moving the cursor. */
@@ -91,6 +118,10 @@ int view__print_batch(const struct snapshot *s, struct view_state *vs, FILE *f);
 /* Keys. Pure state changes so they are testable without a terminal; ncurses
  * key codes (KEY_UP, ...) are accepted. Returns 1 when a redraw is needed. */
 int view__key(struct view_state *vs, int key);
+/* The replay's meaning of a key (ncurses codes accepted), or VIEW_RKEY_NONE
+ * when it is one of the view's keys. Keys go to view__key while the help is
+ * open. */
+enum view_replay_key view__replay_key(const struct view_state *vs, int key);
 
 /* The ncurses screen. view__screen_open() returns 0, or -1 when the terminal
  * cannot do it (the caller falls back to batch). */

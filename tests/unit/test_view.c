@@ -653,9 +653,57 @@ static void test_batch_row_cap(void **state)
 	snapshot__free(&s);
 }
 
+/* A replayed frame says where in the recording it is; the replay's keys
+ * do not take the view's (j, k, s, Enter) and yield to an open help. */
+static void test_replay_line_and_keys(void **state)
+{
+	struct snapshot s;
+	struct view_state vs;
+	struct view_replay vr = {
+		.name = "incident.klp", .index = 11, .count = 57, .offset_ns = 65 * SEC,
+		.playing = 0, .speed_exp = -1,
+		.problem = "recording cut or damaged (truncated at byte 100): replaying the 57 "
+			   "snapshots before it",
+	};
+	struct lines ls = { 0 };
+
+	make_snapshot(&s);
+	vr.wall_ns = s.taken_ns;
+	batch_state(&vs, 0);
+	vs.replay = &vr;
+	view__build_frame(&s, &vs, collect, &ls);
+	assert_non_null(find_line(&ls, "replay [paused 1/2x]  snapshot 12/57  +1m05s  2024-05-0"));
+	assert_non_null(find_line(&ls, "  incident.klp"));
+	assert_non_null(find_line(&ls, "recording: recording cut or damaged (truncated at byte 100)"));
+	lines_free(&ls);
+	vr.batch = 1;
+	vr.index = 56;
+	view__build_frame(&s, &vs, collect, &ls);
+	assert_non_null(find_line(&ls, "replay  snapshot 57/57  +1m05s  "));
+	lines_free(&ls);
+
+	assert_int_equal(view__replay_key(&vs, 'p'), VIEW_RKEY_PAUSE);
+	assert_int_equal(view__replay_key(&vs, KEY_RIGHT), VIEW_RKEY_NEXT);
+	assert_int_equal(view__replay_key(&vs, ','), VIEW_RKEY_PREV);
+	assert_int_equal(view__replay_key(&vs, '<'), VIEW_RKEY_START);
+	assert_int_equal(view__replay_key(&vs, '>'), VIEW_RKEY_END);
+	assert_int_equal(view__replay_key(&vs, '+'), VIEW_RKEY_FASTER);
+	assert_int_equal(view__replay_key(&vs, '-'), VIEW_RKEY_SLOWER);
+	assert_int_equal(view__replay_key(&vs, 'j'), VIEW_RKEY_NONE);
+	assert_int_equal(view__replay_key(&vs, 's'), VIEW_RKEY_NONE);
+	vs.help = 1;
+	assert_int_equal(view__replay_key(&vs, 'p'), VIEW_RKEY_NONE);
+	vs.help = 0;
+	vs.replay = NULL;   /* live: p is the view's pause */
+	assert_int_equal(view__replay_key(&vs, 'p'), VIEW_RKEY_NONE);
+	view_state__free(&vs);
+	snapshot__free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_replay_line_and_keys),
 		cmocka_unit_test(test_batch_frame),
 		cmocka_unit_test(test_func_routes),
 		cmocka_unit_test(test_batch_row_cap),
