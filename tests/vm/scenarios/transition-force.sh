@@ -13,6 +13,21 @@
 # lab-timeout: 180
 . /lib/klptop/lib.sh
 
+# force_on_pty ANSWER OUT: klptop force on a pseudo terminal (busybox
+# telnetd in inetd mode, as in fault-view: a fifo is its keyboard), ANSWER
+# typed at its prompt; what the terminal showed, with "exit=N", in OUT.
+force_on_pty() {
+	printf '#!/bin/sh\nklptop force --wait 30 klpt_lp_fix\necho "exit=$?"\nsleep 1\n' >/tmp/force.sh
+	chmod +x /tmp/force.sh
+	rm -f /tmp/fkeys && mkfifo /tmp/fkeys
+	telnetd -i -f /dev/null -l /tmp/force.sh </tmp/fkeys >"$2" 2>/dev/null &
+	exec 4>/tmp/fkeys
+	wait_until 60 grep -q 'Type the patch name' "$2" || { exec 4>&-; return 1; }
+	printf '%s\r' "$1" >&4
+	wait_until 60 grep -q 'exit=' "$2"
+	exec 4>&-
+}
+
 lp_load klpt_target
 klpt_knob spin 1
 wait_until 5 has_comm klpt_spin || die spinner-started "klpt_spin did not start"
@@ -57,15 +72,20 @@ wait_until 5 has_comm klpt_spin || die spinner-restarted "klpt_spin did not rest
 lp_load klpt_lp_fix
 sleep 5
 check stuck-again _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
-# klptop force: refused without confirmation, then with --yes it lists the
-# unsafe task where it is, logs to dmesg, writes force and follows the end.
+# klptop force: a pipe cannot confirm; on a terminal a wrong answer writes
+# nothing; the patch name typed there forces it. Each time it lists the
+# unsafe task where it is; once confirmed it logs to dmesg, writes force and
+# follows the transition to its end.
 echo klpt_lp_fix | klptop force klpt_lp_fix >/tmp/force0.out 2>&1
 check force-refused-piped-yes sh -c "[ $? = 2 ] && grep -q 'no terminal to confirm on' /tmp/force0.out"
 check force-refused-still-stuck _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
+force_on_pty nope /tmp/force-no.raw || die force-pty "no prompt on the pty: $(tail -c 300 /tmp/force-no.raw)"
+check force-pty-wrong-answer sh -c "grep -q 'not confirmed: nothing written' /tmp/force-no.raw && grep -q 'exit=2' /tmp/force-no.raw"
+check force-wrong-still-stuck _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
 check force-not-logged-when-refused sh -c "! dmesg | grep -q 'klptop\[[0-9]*\]: force'"
-klptop force --yes klpt_lp_fix >/tmp/force.out 2>&1
-check force-exit-0 test $? -eq 0
-cat /tmp/force.out
+force_on_pty klpt_lp_fix /tmp/force.out || die force-pty "no prompt on the pty: $(tail -c 300 /tmp/force.out)"
+tr -d '\r' </tmp/force.out | grep -v '^$'
+check force-exit-0 grep -q 'exit=0' /tmp/force.out
 check force-lists-unsafe grep -Eq '^ +[0-9]+ klpt_spin +kthread [RS] +in klpt_spin_step' /tmp/force.out
 check force-logged sh -c "dmesg | grep -q 'klptop\[[0-9]*\]: force klpt_lp_fix by uid 0: 1 unsafe: [0-9]*/klpt_spin'"
 check force-followed grep -q 'transition ended after' /tmp/force.out
