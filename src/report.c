@@ -149,9 +149,19 @@ static struct rtrans *new_trans(struct report *rp, uint64_t id, const char *patc
 /* The transition an event belongs to; one joined mid-way gets a record. */
 static struct rtrans *trans_of(struct report *rp, const struct klpt_event *e)
 {
-	for (size_t i = rp->ntr; i-- > 0;)
-		if (rp->tr[i].id == e->transition_id && rp->tr[i].seen_events)
-			return &rp->tr[i];
+	for (size_t i = rp->ntr; i-- > 0;) {
+		struct rtrans *t = &rp->tr[i];
+
+		if (t->id != e->transition_id || !t->seen_events)
+			continue;
+		/* Probes that joined a running transition learn its patch and
+		 * target from the first snapshot: events before that have none. */
+		if (!t->patch[0] && e->patch[0]) {
+			copy_str(t->patch, sizeof(t->patch), e->patch);
+			t->target = e->target;
+		}
+		return t;
+	}
 	/* A reversal is the same transition in a new epoch: the BPF side gives
 	 * it a new transition_id (fresh blocker records), the report keeps
 	 * one transition whose target turned. */
@@ -474,7 +484,11 @@ static void snapshot_chunk(struct report *rp, const struct rec_chunk *c)
 
 		if (!patch)
 			patch = "?";
-		if (!t || strcmp(t->patch, patch)) {
+		if (t && !t->patch[0]) {
+			/* Events came first, from probes not yet told what they joined. */
+			copy_str(t->patch, sizeof(t->patch), patch);
+			t->target = target && !strcmp(target, "unpatched") ? 0 : 1;
+		} else if (!t || strcmp(t->patch, patch)) {
 			int64_t el = jint(tr, "elapsed_ns");
 
 			t = new_trans(rp, 0, patch, target && !strcmp(target, "unpatched") ? 0 : 1);

@@ -36,9 +36,22 @@ klptop_bg /tmp/batch.txt --batch -d 1
 klptop record -o /tmp/force.klp --interval 0.5 >/tmp/rec.log 2>&1 &
 REC=$!
 wait_until 30 grep -q 'recording to' /tmp/rec.log || die record-started "no 'recording to' line"
+# A flight recorder keeps events in memory until the transition has been
+# pending for 4 s: then it writes what it holds and records on.
+klptop record -o /tmp/fr1.klp --interval 0.5 --flight-recorder 1M --trigger-pending 4 \
+	>/tmp/fr1.log 2>&1 &
+FR1=$!
+wait_until 30 grep -q 'recording to' /tmp/fr1.log || die fr1-started "no 'recording to' line"
 sleep 2
 lp_load klpt_lp_fix
-sleep 4
+check fr1-holds-in-memory test "$(wc -c </tmp/fr1.klp)" -eq 16
+wait_until 20 grep -q 'flight recorder triggered' /tmp/fr1.log
+check fr1-triggered-pending grep -q 'triggered (transition pending too long)' /tmp/fr1.log
+kill -TERM $FR1
+wait $FR1
+klptop report --json /tmp/fr1.klp >/tmp/fr1.json
+check_json fr1-report-trigger /tmp/fr1.json \
+	'.trigger.trigger == "transition pending too long" and .complete == true'
 check stuck _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
 # klptop disable: without a terminal to confirm on and without --yes it
 # refuses and writes nothing; with --yes it logs itself, then reverses.
@@ -72,6 +85,10 @@ wait_until 5 has_comm klpt_spin || die spinner-restarted "klpt_spin did not rest
 lp_load klpt_lp_fix
 sleep 5
 check stuck-again _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
+# A second flight recorder, with no time trigger: the force fires it.
+klptop record -o /tmp/fr2.klp --interval 0.5 --flight-recorder 1M >/tmp/fr2.log 2>&1 &
+FR2=$!
+wait_until 30 grep -q 'recording to' /tmp/fr2.log || die fr2-started "no 'recording to' line"
 # klptop force: a pipe cannot confirm; on a terminal a wrong answer writes
 # nothing; the patch name typed there forces it. Each time it lists the
 # unsafe task where it is; once confirmed it logs to dmesg, writes force and
@@ -90,6 +107,13 @@ check force-lists-unsafe grep -Eq '^ +[0-9]+ klpt_spin +kthread [RS] +in klpt_sp
 check force-logged sh -c "dmesg | grep -q 'klptop\[[0-9]*\]: force klpt_lp_fix by uid 0: 1 unsafe: [0-9]*/klpt_spin'"
 check force-followed grep -q 'transition ended after' /tmp/force.out
 check forced-completes lp_wait_transition klpt_lp_fix 30
+sleep 1 # the completion event reaches the recorder
+wait_until 10 grep -q 'flight recorder triggered' /tmp/fr2.log
+check fr2-triggered-force grep -q 'triggered (forced transition)' /tmp/fr2.log
+kill -TERM $FR2
+wait $FR2
+klptop report /tmp/fr2.klp >/tmp/fr2.txt 2>&1
+check fr2-report-forced grep -Eq 'klpt_lp_fix -> patched: .*outcome forced' /tmp/fr2.txt || cat /tmp/fr2.txt
 klptop force --yes klpt_lp_fix >/tmp/force2.out 2>&1
 check force-again-refused sh -c "[ $? = 1 ] && grep -q 'not in transition: nothing to force' /tmp/force2.out"
 sleep 2
