@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,26 @@ static int ftrace_stays_busy(struct task_iter *iter)
 	return 1;
 }
 
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT 38
+#define CAP_BPF_BIT 39
+
+/* May a non-root klptop load its probes? Only with the capabilities, read
+ * from CapEff: a writable /sys/fs/bpf proves nothing (bpffs is mode 1777
+ * where it is mounted by hand). */
+static int bpf_capable(void)
+{
+	char *status = read_all("/proc/self/status", NULL), *p;
+	unsigned long caps = 0;
+
+	p = status ? strstr(status, "\nCapEff:") : NULL;
+	if (p)
+		caps = strtoul(p + 8, NULL, 16);
+	free(status);
+	return (caps >> CAP_SYS_ADMIN_BIT & 1) ||
+	       ((caps >> CAP_BPF_BIT & 1) && (caps >> CAP_PERFMON_BIT & 1));
+}
+
 static void open_bpf(struct sampler *sm)
 {
 	char why[256] = "";
@@ -64,14 +85,17 @@ static void open_bpf(struct sampler *sm)
 					     "procfs");
 		return;
 	}
-	if (geteuid() != 0 && access("/sys/fs/bpf", W_OK)) {
+	if (geteuid() != 0 && !bpf_capable()) {
 		sm->probes.why_not = xstrdup("not root: BPF needs root (or CAP_BPF, CAP_PERFMON "
 					     "and CAP_SYS_ADMIN); using procfs");
 		return;
 	}
 	/* The iterator first: it needs no ftrace, and it tells whether touching
 	 * ftrace now would block us (see ftrace_stays_busy). */
-	sm->iter = task_iter__open(sm->ks, why, sizeof(why));
+	if (attach__disabled("iter/task"))
+		snprintf(why, sizeof(why), "task iterator disabled by KLPTOP_DISABLE_ATTACH");
+	else
+		sm->iter = task_iter__open(sm->ks, why, sizeof(why));
 	if (!sm->iter) {
 		p_info("%s; reading tasks from procfs", why);
 		probe_status__add_missing(&sm->probes, "iter/task (using procfs)");
@@ -112,6 +136,7 @@ struct sampler *sampler__open(const struct sampler_opts *o)
 		open_bpf(sm);
 	if (!sm->probes.bpf && sm->probes.why_not)
 		p_info("BPF off: %s", sm->probes.why_not);
+	probe_status__warn_missing(&sm->probes);
 	return sm;
 }
 
@@ -171,12 +196,21 @@ int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms
 
 	if (!sm->tp)
 		return 0;
+	/* Without the round probe, wait as long as the rounds take (the kernel
+	 * checks about once a second), taking events meanwhile. */
+	if (!trans_probe__sees_rounds(sm->tp)) {
+		uint64_t by_time = now_ns() + (uint64_t)rounds * 1000000000ull + 500000000ull;
+
+		if (by_time < deadline)
+			deadline = by_time;
+		goal = UINT_MAX;
+	}
 	while (trans_probe__rounds(sm->tp) < goal) {
 		struct pollfd pfd = { .fd = sampler__event_fd(sm), .events = POLLIN };
 		uint64_t now = now_ns();
 
 		if (now >= deadline)
-			return 0;
+			return goal == UINT_MAX;
 		poll(&pfd, 1, (int)((deadline - now) / 1000000ull) + 1);
 		sampler__poll(sm);
 	}
