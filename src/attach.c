@@ -130,15 +130,35 @@ const char *attach__lost(const char *missing)
 void probe_status__warn_missing(const struct probe_status *ps)
 {
 	for (size_t i = 0; i < ps->nmissing; i++) {
-		const char *lost = attach__lost(ps->missing[i]);
+		const char *m = ps->missing[i], *lost = attach__lost(m);
 		char point[128];
 
-		point_of(ps->missing[i], point, sizeof(point));
-		p_warn("probe %s %s%s%s", ps->missing[i],
-		       attach__disabled(point) ? "disabled by KLPTOP_DISABLE_ATTACH" :
-						 "not available on this kernel",
-		       lost ? ": " : "", lost ? lost : "");
+		/* A kretprobe goes with its kprobe: one line for the function. */
+		if (strstr(m, "kretprobe/")) {
+			char entry[160];
+
+			snprintf(entry, sizeof(entry), "%.*skprobe/%s", (int)(strstr(m, "kretprobe/") - m),
+				 m, strstr(m, "kretprobe/") + 10);
+			if (probe_status__has_missing(ps, entry))
+				continue;
+		}
+		point_of(m, point, sizeof(point));
+		if (lost || !strchr(m, ' '))
+			p_warn("probe %s %s%s%s", m,
+			       attach__disabled(point) ? "disabled by KLPTOP_DISABLE_ATTACH" :
+							 "not available on this kernel",
+			       lost ? ": " : "", lost ? lost : "");
+		else /* it says what it is and what it costs */
+			p_warn("missing: %s", m);
 	}
+}
+
+int probe_status__has_missing(const struct probe_status *ps, const char *what)
+{
+	for (size_t i = 0; i < ps->nmissing; i++)
+		if (!strcmp(ps->missing[i], what))
+			return 1;
+	return 0;
 }
 
 void probe_status__add_missing(struct probe_status *ps, const char *what)

@@ -24,6 +24,7 @@ int attach__disabled(const char *point);
 /* What a user loses without the attach point an entry of probes.missing
  * names; NULL when the entry says it itself. */
 const char *attach__lost(const char *missing);
+int probe_status__has_missing(const struct probe_status *ps, const char *what);
 /* One warning on stderr per missing attach point, with what it costs. */
 void probe_status__warn_missing(const struct probe_status *ps);
 

@@ -136,7 +136,9 @@ struct sampler *sampler__open(const struct sampler_opts *o)
 		open_bpf(sm);
 	if (!sm->probes.bpf && sm->probes.why_not)
 		p_info("BPF off: %s", sm->probes.why_not);
-	probe_status__warn_missing(&sm->probes);
+	/* Without live patching every klp_ point is absent: not news. */
+	if (!access("/sys/kernel/livepatch", F_OK))
+		probe_status__warn_missing(&sm->probes);
 	return sm;
 }
 
