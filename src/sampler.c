@@ -224,17 +224,30 @@ int sampler__fill(struct sampler *sm, struct snapshot *s)
 	struct fill_opts fo = { .with_stacks = sm->opts.with_stacks };
 	int rc, err = 0;
 
-	copy_probes(&sm->probes, &s->probes);
-	s->cond_resched_switch = sm->cond_resched_switch;
-	s->source = sm->iter || sm->tp ? "bpf" : "procfs";
-	rc = snapshot__read_sysfs(s, &g_opts.paths);
-	if (rc != EXIT_OK)
-		return rc;
-	if (s->transition) {
-		if (sm->iter)
-			err = task_iter__scan(sm->iter, s->transition, fo.with_stacks, sm->ks);
-		else
-			err = procscan__scan_transition(&g_opts.paths, s->transition, &fo, sm->ks);
+	for (int tries = 0;; tries++) {
+		int target = -1;
+
+		copy_probes(&sm->probes, &s->probes);
+		s->cond_resched_switch = sm->cond_resched_switch;
+		s->source = sm->iter || sm->tp ? "bpf" : "procfs";
+		rc = snapshot__read_sysfs(s, &g_opts.paths);
+		if (rc != EXIT_OK)
+			return rc;
+		if (s->transition) {
+			/* sysfs `enabled` names the target only once the
+			 * transition has started; the probe saw the kernel set it. */
+			target = trans_probe__target(sm->tp, s->transition->patch);
+			if (target >= 0)
+				s->transition->target = target;
+			if (sm->iter)
+				err = task_iter__scan(sm->iter, s->transition, fo.with_stacks, sm->ks);
+			else
+				err = procscan__scan_transition(&g_opts.paths, s->transition, &fo,
+								sm->ks);
+		}
+		if (err || tries == 2 || target >= 0 || !snapshot__target_moved(s, &g_opts.paths))
+			break;
+		snapshot__free(s);
 	}
 	rc = snapshot__finish_transition(s, &g_opts.paths, err);
 	if (rc != EXIT_OK)

@@ -346,6 +346,19 @@ void trans_probe__drops(struct trans_probe *tp, uint64_t *events, uint64_t *bloc
 	*blockers = tp ? tp->skel->bss->state.blockers_dropped : 0;
 }
 
+int trans_probe__target(struct trans_probe *tp, const char *patch)
+{
+	const struct klpt_state *st;
+
+	if (!tp)
+		return -1;
+	st = &tp->skel->bss->state;
+	/* Only a start we saw: a joined transition's target came from sysfs. */
+	if (!st->active || !st->start_ns || strncmp(st->patch, patch, sizeof(st->patch)))
+		return -1;
+	return (int)st->target;
+}
+
 int trans_probe__sees_rounds(struct trans_probe *tp)
 {
 	return tp && bpf_program__autoload(tp->skel->progs.round_end);

@@ -10,7 +10,7 @@
 # shadow's final summary, a recording that ends with an end chunk naming
 # the signal, the metrics port free again, no kprobe left registered, no
 # splat. (Closed pipes: fault-sigpipe.)
-# lab-timeout: 120
+# lab-timeout: 180
 . /lib/klptop/lib.sh
 
 PORT=9815

@@ -5,7 +5,7 @@
 # death by SIGPIPE), for status (JSON and text), report (JSON and Chrome
 # trace), metrics and shadow (which keeps printing, so its first failed
 # write must end it).
-# lab-timeout: 120
+# lab-timeout: 180
 . /lib/klptop/lib.sh
 
 lp_load klpt_target

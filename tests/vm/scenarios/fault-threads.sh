@@ -8,7 +8,7 @@
 # total within what the system can hold), and the blocker is named each
 # time, with its reason once the kernel's checks were watched. (Under TCG a
 # BPF answer takes ~10-20 s while the churn runs: expect one or two.)
-# lab-timeout: 120
+# lab-timeout: 180
 . /lib/klptop/lib.sh
 
 CHURN_S=40

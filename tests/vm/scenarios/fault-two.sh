@@ -8,7 +8,7 @@
 # second patch load. What a user sees: every command exits 0, both statuses
 # name the blocker with the kernel's reason, each report tells exactly what
 # happened while it recorded, no kprobe is left at the end, no splat.
-# lab-timeout: 120
+# lab-timeout: 180
 . /lib/klptop/lib.sh
 
 KPROBES=/sys/kernel/debug/kprobes/list
