@@ -161,12 +161,20 @@ unit: $(UNIT_BINS)
 	$(Q)mkdir -p $(RESULTS) && rm -f $(RESULTS)/unit-*.txt
 	$(Q)tests/run-unit.sh $(RESULTS) $(UNIT_BINS)
 
-lab: all kmod
+# Static helpers the lab scenarios run in the guest (mkinitramfs.sh copies
+# build/bench/* into /bin).
+LAB_HELPERS := $(BUILD)/bench/thread-churn
+$(BUILD)/bench/thread-churn: tests/vm/thread-churn.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -static -O2 -pthread -Wall -Wextra -Werror $< -o $@
+
+lab: all kmod $(LAB_HELPERS)
 	$(Q)mkdir -p $(RESULTS) && rm -f $(RESULTS)/lab-*.txt
 	$(Q)tests/vm/lab.sh --results $(RESULTS) $(foreach k,$(LAB_KERNELS),--kernel $(k)) $(SCENARIOS)
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory all kmod $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all kmod $(UNIT_BINS) $(LAB_HELPERS)
 	$(Q)rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	$(Q)tests/run-unit.sh $(RESULTS) $(UNIT_BINS) || true
 	$(Q)tests/host-smoke.sh $(RESULTS) $(BUILD)/klptop || true

@@ -286,6 +286,18 @@ int snapshot__read_sysfs(struct snapshot *s, const struct sys_paths *p)
 	return EXIT_OK;
 }
 
+int snapshot__target_moved(const struct snapshot *s, const struct sys_paths *p)
+{
+	char path[512];
+	long v;
+
+	if (!s->transition)
+		return 0;
+	snprintf(path, sizeof(path), "%s/kernel/livepatch/%s/enabled", p->sysfs,
+		 s->transition->patch);
+	return !read_long(path, &v) && (v ? KLP_PATCHED : KLP_UNPATCHED) != s->transition->target;
+}
+
 int snapshot__finish_transition(struct snapshot *s, const struct sys_paths *p, int scan_err)
 {
 	if (!s->transition)
@@ -317,11 +329,15 @@ int snapshot__finish_transition(struct snapshot *s, const struct sys_paths *p, i
 int snapshot__fill_live(struct snapshot *s, const struct sys_paths *p,
 			const struct fill_opts *o, const struct ksyms *ks)
 {
-	int rc = snapshot__read_sysfs(s, p), err = 0;
+	for (int tries = 0;; tries++) {
+		int rc = snapshot__read_sysfs(s, p), err = 0;
 
-	if (rc != EXIT_OK)
-		return rc;
-	if (s->transition)
-		err = procscan__scan_transition(p, s->transition, o, ks);
-	return snapshot__finish_transition(s, p, err);
+		if (rc != EXIT_OK)
+			return rc;
+		if (s->transition)
+			err = procscan__scan_transition(p, s->transition, o, ks);
+		if (err || tries == 2 || !snapshot__target_moved(s, p))
+			return snapshot__finish_transition(s, p, err);
+		snapshot__free(s);
+	}
 }

@@ -287,6 +287,11 @@ void snapshot__warn(struct snapshot *s, const char *fmt, ...) __attribute__((for
  * the caller scans tasks, then finish checks the transition still runs. */
 int snapshot__read_sysfs(struct snapshot *s, const struct sys_paths *p);
 int snapshot__finish_transition(struct snapshot *s, const struct sys_paths *p, int scan_err);
+/* sysfs `enabled` of the transition's patch no longer names its target: the
+ * kernel flips it only after klp_start_transition() (a transition began,
+ * or reversed, while the tasks were read), so pending tasks were judged
+ * against the wrong target. The caller reads again. */
+int snapshot__target_moved(const struct snapshot *s, const struct sys_paths *p);
 /* Fill from sysfs/procfs. Returns 0 or an EXIT_* code after printing why. */
 int snapshot__fill_live(struct snapshot *s, const struct sys_paths *p,
 			const struct fill_opts *o, const struct ksyms *ks);

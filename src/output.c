@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "output.h"
+#include "attach.h"
 #include "util.h"
 
 #include <errno.h>
@@ -435,8 +436,12 @@ void snapshot__print_text(const struct snapshot *s, FILE *f, int with_stacks)
 		fprintf(f, "warning: %s\n", s->warnings[i]);
 	if (!s->probes.bpf && s->probes.why_not)
 		fprintf(f, "bpf: off (%s)\n", s->probes.why_not);
-	for (size_t i = 0; i < s->probes.nmissing; i++)
-		fprintf(f, "bpf: missing %s\n", s->probes.missing[i]);
+	for (size_t i = 0; i < s->probes.nmissing; i++) {
+		const char *lost = attach__lost(s->probes.missing[i]);
+
+		fprintf(f, "bpf: missing %s%s%s\n", s->probes.missing[i], lost ? ": " : "",
+			lost ? lost : "");
+	}
 	print_history(s, f, with_stacks);
 	if (!tr) {
 		fprintf(f, "no transition in progress\n");

@@ -14,6 +14,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,10 @@ static void open_bpf(struct sampler *sm)
 	}
 	/* The iterator first: it needs no ftrace, and it tells whether touching
 	 * ftrace now would block us (see ftrace_stays_busy). */
-	sm->iter = task_iter__open(sm->ks, why, sizeof(why));
+	if (attach__disabled("iter/task"))
+		snprintf(why, sizeof(why), "task iterator disabled by KLPTOP_DISABLE_ATTACH");
+	else
+		sm->iter = task_iter__open(sm->ks, why, sizeof(why));
 	if (!sm->iter) {
 		p_info("%s; reading tasks from procfs", why);
 		probe_status__add_missing(&sm->probes, "iter/task (using procfs)");
@@ -129,6 +133,9 @@ struct sampler *sampler__open(const struct sampler_opts *o)
 	if (!sm->probes.bpf && sm->probes.why_not)
 		p_info("BPF off: %s", sm->probes.why_not);
 	warn_hidden_addresses(sm);
+	/* Without live patching every klp_ point is absent: not news. */
+	if (!access("/sys/kernel/livepatch", F_OK))
+		probe_status__warn_missing(&sm->probes);
 	return sm;
 }
 
@@ -188,12 +195,21 @@ int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms
 
 	if (!sm->tp)
 		return 0;
+	/* Without the round probe, wait as long as the rounds take (the kernel
+	 * checks about once a second), taking events meanwhile. */
+	if (!trans_probe__sees_rounds(sm->tp)) {
+		uint64_t by_time = now_ns() + (uint64_t)rounds * 1000000000ull + 500000000ull;
+
+		if (by_time < deadline)
+			deadline = by_time;
+		goal = UINT_MAX;
+	}
 	while (trans_probe__rounds(sm->tp) < goal) {
 		struct pollfd pfd = { .fd = sampler__event_fd(sm), .events = POLLIN };
 		uint64_t now = now_ns();
 
 		if (now >= deadline)
-			return 0;
+			return goal == UINT_MAX;
 		poll(&pfd, 1, (int)((deadline - now) / 1000000ull) + 1);
 		sampler__poll(sm);
 	}
@@ -205,17 +221,30 @@ int sampler__fill(struct sampler *sm, struct snapshot *s)
 	struct fill_opts fo = { .with_stacks = sm->opts.with_stacks };
 	int rc, err = 0;
 
-	copy_probes(&sm->probes, &s->probes);
-	s->cond_resched_switch = sm->cond_resched_switch;
-	s->source = sm->iter || sm->tp ? "bpf" : "procfs";
-	rc = snapshot__read_sysfs(s, &g_opts.paths);
-	if (rc != EXIT_OK)
-		return rc;
-	if (s->transition) {
-		if (sm->iter)
-			err = task_iter__scan(sm->iter, s->transition, fo.with_stacks, sm->ks);
-		else
-			err = procscan__scan_transition(&g_opts.paths, s->transition, &fo, sm->ks);
+	for (int tries = 0;; tries++) {
+		int target = -1;
+
+		copy_probes(&sm->probes, &s->probes);
+		s->cond_resched_switch = sm->cond_resched_switch;
+		s->source = sm->iter || sm->tp ? "bpf" : "procfs";
+		rc = snapshot__read_sysfs(s, &g_opts.paths);
+		if (rc != EXIT_OK)
+			return rc;
+		if (s->transition) {
+			/* sysfs `enabled` names the target only once the
+			 * transition has started; the probe saw the kernel set it. */
+			target = trans_probe__target(sm->tp, s->transition->patch);
+			if (target >= 0)
+				s->transition->target = target;
+			if (sm->iter)
+				err = task_iter__scan(sm->iter, s->transition, fo.with_stacks, sm->ks);
+			else
+				err = procscan__scan_transition(&g_opts.paths, s->transition, &fo,
+								sm->ks);
+		}
+		if (err || tries == 2 || target >= 0 || !snapshot__target_moved(s, &g_opts.paths))
+			break;
+		snapshot__free(s);
 	}
 	rc = snapshot__finish_transition(s, &g_opts.paths, err);
 	if (rc != EXIT_OK)

@@ -91,6 +91,9 @@ static void choose_programs(struct transition_bpf *skel, const struct ksyms *ks,
 	} else if (bpf_program__autoload(skel->progs.try_switch_end)) {
 		p_info("klp_check_and_switch_task not probeable: using klp_try_switch_task "
 		       "(no blocking reasons)");
+	} else {
+		/* Neither: which tasks switch by a stack check goes unseen too. */
+		probe_status__add_missing(ps, "kprobe/klp_try_switch_task");
 	}
 	free(filters);
 }
@@ -120,7 +123,7 @@ static void attach_oncpu_sampler(struct trans_probe *tp, struct probe_status *ps
 	};
 
 	tp->perf_links = xcalloc(ncpu > 0 ? ncpu : 1, sizeof(*tp->perf_links));
-	for (int cpu = 0; cpu < ncpu; cpu++) {
+	for (int cpu = 0; cpu < ncpu && !attach__disabled("perf_event"); cpu++) {
 		int fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 		struct bpf_link *l;
 
@@ -341,6 +344,24 @@ void trans_probe__drops(struct trans_probe *tp, uint64_t *events, uint64_t *bloc
 {
 	*events = tp ? tp->skel->bss->state.events_dropped : 0;
 	*blockers = tp ? tp->skel->bss->state.blockers_dropped : 0;
+}
+
+int trans_probe__target(struct trans_probe *tp, const char *patch)
+{
+	const struct klpt_state *st;
+
+	if (!tp)
+		return -1;
+	st = &tp->skel->bss->state;
+	/* Only a start we saw: a joined transition's target came from sysfs. */
+	if (!st->active || !st->start_ns || strncmp(st->patch, patch, sizeof(st->patch)))
+		return -1;
+	return (int)st->target;
+}
+
+int trans_probe__sees_rounds(struct trans_probe *tp)
+{
+	return tp && bpf_program__autoload(tp->skel->progs.round_end);
 }
 
 unsigned int trans_probe__rounds(struct trans_probe *tp)

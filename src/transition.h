@@ -16,6 +16,11 @@ void trans_probe__close(struct trans_probe *tp);
 int trans_probe__event_fd(struct trans_probe *tp);
 int trans_probe__poll(struct trans_probe *tp);
 /* Rounds the kernel has run since the probes were attached. */
+/* The target klp_init_transition (or a reversal) set for patch's running
+ * transition, or -1 when the probe did not see it begin. */
+int trans_probe__target(struct trans_probe *tp, const char *patch);
+/* The round probe (klp_try_complete_transition) is attached. */
+int trans_probe__sees_rounds(struct trans_probe *tp);
 unsigned int trans_probe__rounds(struct trans_probe *tp);
 /* Every ring-buffer event is also handed to fn (klptop record), raw. */
 void trans_probe__set_sink(struct trans_probe *tp,
