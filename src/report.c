@@ -83,6 +83,8 @@ struct report {
 	uint64_t chunks;
 	const char *problem;     /* the reader's message, or NULL */
 	int complete;
+	struct rec_dict *dict;   /* version 2: strings and stacks */
+	uint32_t version, flags;
 };
 
 static const char *how_name(uint32_t how)
@@ -231,16 +233,11 @@ static void set_str(char **dst, const char *src)
 	*dst = xstrdup(src);
 }
 
-static void trans_event(struct report *rp, const struct rec_chunk *c)
+static void trans_event(struct report *rp, struct klpt_event e)
 {
-	struct klpt_event e;
 	struct rtrans *t;
 	struct rtask *tk;
 
-	if (recfile__event(c, &e, sizeof(e))) {
-		rp->bad_payloads++;
-		return;
-	}
 	rp->nevents++;
 	e.patch[KLPT_NAME_LEN - 1] = '\0';
 	e.comm[KLPT_COMM_LEN - 1] = '\0';
@@ -313,21 +310,38 @@ static void trans_event(struct report *rp, const struct rec_chunk *c)
 	}
 }
 
-static void shadow_event(struct report *rp, const struct rec_chunk *c)
+static void shadow_event(struct report *rp, struct klpt_shadow_event e)
 {
 	static const char *const names[] = { "?", "shadow orphan", "shadow stale", "shadow duplicate" };
-	struct klpt_shadow_event e;
 
-	if (recfile__event(c, &e, sizeof(e))) {
-		rp->bad_payloads++;
-		return;
-	}
 	rp->nshadow_events++;
 	if (e.type >= ARRAY_SIZE(names))
 		e.type = 0;
 	rp->shadow_kinds[e.type]++;
 	note_ts(rp, e.ts_ns);
 	add_instant(rp, e.ts_ns, -1, "%s", names[e.type]);
+}
+
+/* Version 1: one event per chunk, the struct as delivered. */
+static void v1_event(struct report *rp, const struct rec_chunk *c)
+{
+	struct klpt_shadow_event se;
+	struct klpt_event e;
+
+	if (c->type == REC_TRANS_EVENT && !recfile__event(c, &e, sizeof(e)))
+		trans_event(rp, e);
+	else if (c->type == REC_SHADOW_EVENT && !recfile__event(c, &se, sizeof(se)))
+		shadow_event(rp, se);
+	else
+		rp->bad_payloads++;
+}
+
+static void packed_event(void *ctx, const struct rec_event *e)
+{
+	if (e->kind == REC_EV_TRANSITION)
+		trans_event(ctx, e->u.t);
+	else
+		shadow_event(ctx, e->u.s);
 }
 
 static int64_t jint(json_object *o, const char *key)
@@ -496,6 +510,9 @@ static void build(struct report *rp, struct rec_reader *rd)
 {
 	struct rec_chunk c;
 
+	rp->dict = recfile__dict_new();
+	rp->version = rd->version;
+	rp->flags = rd->flags;
 	while (recfile__next(rd, &c) == 1) {
 		switch (c.type) {
 		case REC_HEADER:
@@ -517,8 +534,17 @@ static void build(struct report *rp, struct rec_reader *rd)
 			}
 			break;
 		}
-		case REC_TRANS_EVENT: trans_event(rp, &c); break;
-		case REC_SHADOW_EVENT: shadow_event(rp, &c); break;
+		case REC_TRANS_EVENT:
+		case REC_SHADOW_EVENT: v1_event(rp, &c); break;
+		case REC_STRINGS:
+		case REC_STACKS:
+			if (recfile__dict_add(rp->dict, &c))
+				rp->bad_payloads++;
+			break;
+		case REC_EVENTS:
+			if (recfile__events(&c, rp->dict, packed_event, rp) < 0)
+				rp->bad_payloads++;
+			break;
 		case REC_SNAPSHOT: snapshot_chunk(rp, &c); break;
 		case REC_DROPS: keep_json(&rp->drops, &c); break;
 		case REC_END: keep_json(&rp->end, &c); break;
@@ -548,6 +574,7 @@ static void report_free(struct report *rp)
 		free(rp->tasks[i].stack);
 	}
 	free(rp->tasks);
+	recfile__dict_free(rp->dict);
 	free(rp->tr);
 	free(rp->samples);
 	free(rp->inst);
@@ -603,6 +630,8 @@ static void print_text(const struct report *rp, const char *path, FILE *f)
 		(unsigned long long)rp->chunks, (unsigned long long)rp->nevents,
 		(unsigned long long)rp->nshadow_events, (unsigned long long)rp->nsnapshots,
 		(unsigned long long)rp->nsymbols, rp->last_ts > rp->t0 ? rel_s(rp, rp->last_ts) : 0.0);
+	fprintf(f, "  format version %u%s\n", rp->version,
+		rp->flags & REC_FLAG_REDACTED ? ", redacted (no kernel addresses)" : "");
 	if (rp->end)
 		fprintf(f, "  ended cleanly (%s)\n", jstr(rp->end, "reason") ?: "?");
 	if (rp->trigger)
@@ -725,6 +754,8 @@ static json_object *to_json(const struct report *rp)
 	json_object_object_add(o, "metadata", json_object_get(rp->meta));
 	json_object_object_add(o, "trigger", json_object_get(rp->trigger));
 	json_object_object_add(o, "chunks", json_object_new_int64((int64_t)rp->chunks));
+	json_object_object_add(o, "format_version", json_object_new_int((int)rp->version));
+	json_object_object_add(o, "redacted", json_object_new_boolean(rp->flags & REC_FLAG_REDACTED));
 	json_object_object_add(o, "complete", json_object_new_boolean(rp->complete));
 	json_object_object_add(o, "problem", rp->problem ? json_object_new_string(rp->problem) : NULL);
 	json_object_object_add(o, "malformed_payloads", json_object_new_int64((int64_t)rp->bad_payloads));
@@ -907,18 +938,55 @@ static json_object *to_chrome(const struct report *rp)
 
 static void report_usage(FILE *f)
 {
-	fputs("Usage: klptop report FILE [--json] [--format text|json|chrome] [--pretty]\n"
+	fputs("Usage: klptop report FILE [--json] [--format text|json|chrome] [--pretty] [--redact]\n"
 	      "  What a recording made by 'klptop record' says: each transition, how\n"
 	      "  pending tasks converged, the stragglers and why, shadows, drops.\n"
 	      "  -j, --json          JSON for tools\n"
 	      "  -F, --format FMT    text (default), json, or chrome: Trace Event JSON\n"
 	      "                      for Perfetto (ui.perfetto.dev) or chrome://tracing\n"
 	      "  -p, --pretty        indent JSON\n"
+	      "  -R, --redact        no kernel addresses in the output (owners as obj#N)\n"
 	      "  A damaged or cut file is reported up to its last complete chunk.\n",
 	      f);
 }
 
-int report__mem(const char *name, const void *buf, size_t len, int format, int pretty, FILE *out)
+/* --redact: kernel addresses out of everything the report carries over from
+ * the file (header, metadata, shadows, drops), owners as obj#N. */
+static void redact_model(struct report *rp)
+{
+	struct rec_pseudonyms *p = rec_pseudonyms__new();
+	json_object *const objs[] = { rp->header, rp->meta, rp->drops, rp->end, rp->shadows,
+				      rp->trigger };
+
+	for (size_t i = 0; i < ARRAY_SIZE(objs); i++)
+		if (objs[i])
+			recfile__redact_json(p, objs[i]);
+	for (size_t i = 0; i < rp->ntasks; i++) {
+		char **s[] = { &rp->tasks[i].function, &rp->tasks[i].oncpu, &rp->tasks[i].stack };
+
+		for (size_t j = 0; j < ARRAY_SIZE(s); j++)
+			if (*s[j])
+				recfile__redact_text(*s[j]);
+	}
+	rec_pseudonyms__free(p);
+}
+
+static int render(struct report *rp, const char *name, int format, int flags, FILE *out)
+{
+	if (format == 0) {
+		print_text(rp, name, out);
+	} else {
+		json_object *o = format == 1 ? to_json(rp) : to_chrome(rp);
+
+		fputs(json_object_to_json_string_ext(o, flags & REPORT_PRETTY ? JSON_C_TO_STRING_PRETTY
+									: JSON_C_TO_STRING_PLAIN), out);
+		fputc('\n', out);
+		json_object_put(o);
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+int report__mem(const char *name, const void *buf, size_t len, int format, int flags, FILE *out)
 {
 	struct report rp = { 0 };
 	struct rec_reader rd;
@@ -931,24 +999,31 @@ int report__mem(const char *name, const void *buf, size_t len, int format, int p
 	build(&rp, &rd);
 	if (rp.problem && format == 0)
 		p_warn("%s: %s", name, rp.problem);
-	if (format == 0) {
-		print_text(&rp, name, out);
-		if (fflush(out))
-			rc = EXIT_ERROR;
-	} else {
-		json_object *o = format == 1 ? to_json(&rp) : to_chrome(&rp);
+	if (flags & REPORT_REDACT) {
+		char *txt = NULL;
+		size_t tlen = 0;
+		FILE *mem = open_memstream(&txt, &tlen);
 
-		fputs(json_object_to_json_string_ext(o, pretty ? JSON_C_TO_STRING_PRETTY
-							       : JSON_C_TO_STRING_PLAIN), out);
-		if (fputc('\n', out) == EOF || fflush(out))
+		redact_model(&rp);
+		/* And a last pass over the rendered text: whatever a free-text
+		 * field carried (a warning, a message) cannot leak an address. */
+		if (!mem || render(&rp, name, format, flags, mem) || fclose(mem)) {
 			rc = EXIT_ERROR;
-		json_object_put(o);
+		} else {
+			recfile__redact_text(txt);
+			fputs(txt, out);
+		}
+		free(txt);
+	} else if (render(&rp, name, format, flags, out)) {
+		rc = EXIT_ERROR;
 	}
+	if (fflush(out) || ferror(out))
+		rc = EXIT_ERROR;
 	report_free(&rp);
 	return rc;
 }
 
-static int report_file(const char *path, int format, int pretty)
+static int report_file(const char *path, int format, int flags)
 {
 	size_t len;
 	char *buf = read_all(path, &len);
@@ -958,7 +1033,7 @@ static int report_file(const char *path, int format, int pretty)
 		p_err("report: cannot read %s: %s", path, strerror(errno));
 		return errno == EACCES ? EXIT_PERM : EXIT_ERROR;
 	}
-	rc = report__mem(path, buf, len, format, pretty, stdout);
+	rc = report__mem(path, buf, len, format, flags, stdout);
 	free(buf);
 	return rc;
 }
@@ -969,13 +1044,14 @@ int cmd_report(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "pretty", no_argument, NULL, 'p' },
+		{ "redact", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	int format = 0, pretty = 0, c;
+	int format = 0, flags = 0, c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jF:ph", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jF:pRh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': format = 1; break;
 		case 'F':
@@ -990,7 +1066,8 @@ int cmd_report(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'p': pretty = 1; break;
+		case 'p': flags |= REPORT_PRETTY; break;
+		case 'R': flags |= REPORT_REDACT; break;
 		case 'h': report_usage(stdout); return EXIT_OK;
 		default: report_usage(stderr); return EXIT_USAGE;
 		}
@@ -1001,5 +1078,5 @@ int cmd_report(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_json = format == 1;
-	return report_file(argv[optind], format, pretty);
+	return report_file(argv[optind], format, flags);
 }
