@@ -489,6 +489,11 @@ struct rec_writer {
 	void *resolve_ctx;
 	int redact;
 	struct rec_pseudonyms *pseudo;
+	/* One deflate stream for every batch (deflateInit allocates and clears
+	 * ~256 KiB: per batch, that cost more than the packing). */
+	z_stream zs;
+	int zs_ready;
+	struct bbuf zout;
 };
 
 static int emit(struct rec_writer *w, const void *p, size_t len)
@@ -855,6 +860,36 @@ int recfile__add_event(struct rec_writer *w, int kind, const void *ev, size_t le
 	return 0;
 }
 
+/* The batch as a zlib stream (what uncompress() reads) into w->zout:
+ * its length, or 0 when not worth it or zlib failed. Level 1: the batch is
+ * already packed; this is the cheap half. */
+static size_t deflate_batch(struct rec_writer *w)
+{
+	size_t bound;
+
+	if (w->batch.len < 256)
+		return 0;
+	if (!w->zs_ready) {
+		if (deflateInit(&w->zs, 1) != Z_OK)
+			return 0;
+		w->zs_ready = 1;
+	} else if (deflateReset(&w->zs) != Z_OK) {
+		return 0;
+	}
+	bound = deflateBound(&w->zs, (uLong)w->batch.len);
+	if (w->zout.cap < bound) {
+		w->zout.p = xrealloc(w->zout.p, bound);
+		w->zout.cap = bound;
+	}
+	w->zs.next_in = w->batch.p;
+	w->zs.avail_in = (uInt)w->batch.len;
+	w->zs.next_out = w->zout.p;
+	w->zs.avail_out = (uInt)bound;
+	if (deflate(&w->zs, Z_FINISH) != Z_STREAM_END)
+		return 0;
+	return bound - w->zs.avail_out;
+}
+
 /* Dictionary entries first (a batch refers to them), then the batch. */
 int recfile__flush_events(struct rec_writer *w)
 {
@@ -876,22 +911,19 @@ int recfile__flush_events(struct rec_writer *w)
 		w->new_stks_n = 0;
 	}
 	if (w->nbatch && !rc) {
-		uLongf zlen = compressBound((uLong)w->batch.len);
-		uint8_t *z = xmalloc(zlen);
+		size_t zlen = 0;
 
 		put_le64(h, w->base_ts);
 		put_le32(h + 8, w->nbatch);
 		put_le32(h + 16, (uint32_t)w->batch.len);
-		/* Level 1: the batch is already packed; this is the cheap half. */
-		if (compress2(z, &zlen, w->batch.p, (uLong)w->batch.len, 1) == Z_OK &&
-		    zlen < w->batch.len) {
+		zlen = deflate_batch(w);
+		if (zlen && zlen < w->batch.len) {
 			put_le32(h + 12, REC_ENC_ZLIB);
-			rc = write_chunk(w, REC_EVENTS, h, 20, z, zlen);
+			rc = write_chunk(w, REC_EVENTS, h, 20, w->zout.p, zlen);
 		} else {
 			put_le32(h + 12, REC_ENC_PLAIN);
 			rc = write_chunk(w, REC_EVENTS, h, 20, w->batch.p, w->batch.len);
 		}
-		free(z);
 		w->batch.len = 0;
 		w->nbatch = 0;
 	}
@@ -1001,6 +1033,9 @@ int recfile__close(struct rec_writer *w)
 	}
 	free(w->mem);
 	free(w->batch.p);
+	free(w->zout.p);
+	if (w->zs_ready)
+		deflateEnd(&w->zs);
 	free(w->new_strs.p);
 	free(w->new_stks.p);
 	imap_free(&w->str_map);
