@@ -84,6 +84,7 @@ struct report {
 	const char *problem;     /* the reader's message, or NULL */
 	int complete;
 	struct rec_dict *dict;   /* version 2: strings and stacks */
+	uint64_t type_bytes[REC_TYPE_MAX];   /* file bytes by chunk type */
 	uint32_t version, flags;
 };
 
@@ -514,6 +515,7 @@ static void build(struct report *rp, struct rec_reader *rd)
 	rp->version = rd->version;
 	rp->flags = rd->flags;
 	while (recfile__next(rd, &c) == 1) {
+		rp->type_bytes[c.type] += REC_CHUNK_HDR + (uint64_t)c.len;
 		switch (c.type) {
 		case REC_HEADER:
 			keep_json(&rp->header, &c);
@@ -760,6 +762,13 @@ static json_object *to_json(const struct report *rp)
 	json_object_object_add(o, "problem", rp->problem ? json_object_new_string(rp->problem) : NULL);
 	json_object_object_add(o, "malformed_payloads", json_object_new_int64((int64_t)rp->bad_payloads));
 	json_object_object_add(o, "transition_events", json_object_new_int64((int64_t)rp->nevents));
+	json_object_object_add(o, "shadow_events", json_object_new_int64((int64_t)rp->nshadow_events));
+	x = json_object_new_object();
+	for (uint32_t i = 1; i < REC_TYPE_MAX; i++)
+		if (rp->type_bytes[i])
+			json_object_object_add(x, rec_chunk_type__name(i),
+					       json_object_new_int64((int64_t)rp->type_bytes[i]));
+	json_object_object_add(o, "chunk_bytes", x);
 	json_object_object_add(o, "snapshots", json_object_new_int64((int64_t)rp->nsnapshots));
 	a = json_object_new_array();
 	for (size_t i = 0; i < rp->ntr; i++) {
