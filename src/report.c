@@ -24,6 +24,7 @@
 #define MAX_TASKS 4096
 #define MAX_SAMPLES (1u << 20)
 #define MAX_INSTANTS (1u << 16)
+#define MAX_LEAK_GROUPS 256
 
 struct rtrans {
 	uint64_t id;             /* transition_id; 0: joined, seen only in snapshots */
@@ -65,6 +66,18 @@ struct rinstant {
 	char name[64];
 };
 
+/* Shadow events grouped like klptop shadow's leak reports: by kind, id,
+ * allocation stack and free stack. */
+struct rleak {
+	uint32_t type;
+	uint64_t id;
+	int32_t astk, fstk;           /* the recorded stack ids */
+	uint32_t astk_ref, fstk_ref;  /* into the file's stack dictionary (v2) */
+	uint64_t count, first_ns, last_ns;
+	char cache[KLPT_CACHE_LEN];
+	char *alloc_text, *free_text; /* "a <- b", NULL: not known */
+};
+
 struct report {
 	json_object *header, *meta, *drops, *end, *shadows;
 	json_object *trigger;    /* flight recorder: why the ring was written */
@@ -80,6 +93,9 @@ struct report {
 	size_t ninst, capinst;
 	uint64_t nevents, nshadow_events, nsnapshots, nsymbols, bad_payloads;
 	uint64_t shadow_kinds[4];
+	struct rleak *leaks;
+	size_t nleaks, capleaks;
+	uint64_t leaks_ungrouped;   /* events beyond MAX_LEAK_GROUPS groups */
 	uint64_t chunks;
 	const char *problem;     /* the reader's message, or NULL */
 	int complete;
@@ -311,9 +327,44 @@ static void trans_event(struct report *rp, struct klpt_event e)
 	}
 }
 
-static void shadow_event(struct report *rp, struct klpt_shadow_event e)
+/* "sym+0xoff [mod] <- ..." of a dictionary stack, from the traced function
+ * on (the BPF program's own frames skipped, as klptop shadow does). */
+static char *stack_text(const struct report *rp, uint32_t ref)
+{
+	const struct rec_stack *st = recfile__dict_stack(rp->dict, ref);
+	char buf[1024] = "";
+	uint32_t i = 0, shown = 0;
+
+	if (!st || !st->n)
+		return NULL;
+	while (i + 1 < st->n && ((st->frames[i].module && !strcmp(st->frames[i].module, "bpf")) ||
+				 (st->frames[i].symbol && (!strncmp(st->frames[i].symbol, "bpf_", 4) ||
+							   !strncmp(st->frames[i].symbol, "__bpf_", 6)))))
+		i++;
+	for (; i < st->n && shown < 8; i++, shown++) {
+		const struct rec_frame *f = &st->frames[i];
+		size_t l = strlen(buf);
+
+		if (f->symbol)
+			snprintf(buf + l, sizeof(buf) - l, "%s%s+0x%llx%s%s%s", shown ? " <- " : "",
+				 f->symbol, (unsigned long long)f->offset, f->module ? " [" : "",
+				 f->module ?: "", f->module ? "]" : "");
+		else
+			snprintf(buf + l, sizeof(buf) - l, "%s?", shown ? " <- " : "");
+	}
+	return xstrdup(buf);
+}
+
+/* refs: the dictionary stacks of alloc_stack, free_stack and stack (0s in
+ * version 1). A group's second stack is the owner's free for an orphan,
+ * the get that returned it for a stale shadow, none for a duplicate (whose
+ * "alloc" stack is the failed allocation). */
+static void shadow_event(struct report *rp, struct klpt_shadow_event e, const uint32_t refs[3])
 {
 	static const char *const names[] = { "?", "shadow orphan", "shadow stale", "shadow duplicate" };
+	struct rleak *l = NULL;
+	int32_t as = e.alloc_stack, fs = e.free_stack;
+	uint32_t aref = refs[0], fref = refs[1];
 
 	rp->nshadow_events++;
 	if (e.type >= ARRAY_SIZE(names))
@@ -321,6 +372,47 @@ static void shadow_event(struct report *rp, struct klpt_shadow_event e)
 	rp->shadow_kinds[e.type]++;
 	note_ts(rp, e.ts_ns);
 	add_instant(rp, e.ts_ns, -1, "%s", names[e.type]);
+	if (e.type == KLPT_SH_EV_STALE) {
+		fs = e.stack;
+		fref = refs[2];
+	} else if (e.type == KLPT_SH_EV_DUPLICATE) {
+		as = e.stack;
+		aref = refs[2];
+		fs = -1;
+		fref = 0;
+	}
+	if (!e.type)
+		return;
+	for (size_t i = 0; i < rp->nleaks && !l; i++)
+		if (rp->leaks[i].type == e.type && rp->leaks[i].id == e.id &&
+		    rp->leaks[i].astk == as && rp->leaks[i].fstk == fs)
+			l = &rp->leaks[i];
+	if (!l) {
+		if (rp->nleaks >= MAX_LEAK_GROUPS) {
+			rp->leaks_ungrouped++;
+			return;
+		}
+		grow_array((void **)&rp->leaks, &rp->capleaks, rp->nleaks, sizeof(*l));
+		l = &rp->leaks[rp->nleaks++];
+		memset(l, 0, sizeof(*l));
+		l->type = e.type;
+		l->id = e.id;
+		l->astk = as;
+		l->fstk = fs;
+		l->astk_ref = aref;
+		l->fstk_ref = fref;
+		l->first_ns = e.ts_ns;
+		l->alloc_text = stack_text(rp, aref);
+		l->free_text = stack_text(rp, fref);
+	}
+	e.cache[KLPT_CACHE_LEN - 1] = '\0';
+	if (e.cache[0])
+		copy_str(l->cache, sizeof(l->cache), e.cache);
+	l->count++;
+	if (e.ts_ns < l->first_ns)
+		l->first_ns = e.ts_ns;
+	if (e.ts_ns > l->last_ns)
+		l->last_ns = e.ts_ns;
 }
 
 /* Version 1: one event per chunk, the struct as delivered. */
@@ -332,7 +424,7 @@ static void v1_event(struct report *rp, const struct rec_chunk *c)
 	if (c->type == REC_TRANS_EVENT && !recfile__event(c, &e, sizeof(e)))
 		trans_event(rp, e);
 	else if (c->type == REC_SHADOW_EVENT && !recfile__event(c, &se, sizeof(se)))
-		shadow_event(rp, se);
+		shadow_event(rp, se, (const uint32_t[3]){ 0, 0, 0 });
 	else
 		rp->bad_payloads++;
 }
@@ -342,7 +434,8 @@ static void packed_event(void *ctx, const struct rec_event *e)
 	if (e->kind == REC_EV_TRANSITION)
 		trans_event(ctx, e->u.t);
 	else
-		shadow_event(ctx, e->u.s);
+		shadow_event(ctx, e->u.s,
+			     (const uint32_t[3]){ e->stack_ref, e->free_stack_ref, e->get_stack_ref });
 }
 
 static int64_t jint(json_object *o, const char *key)
@@ -576,6 +669,11 @@ static void report_free(struct report *rp)
 		free(rp->tasks[i].stack);
 	}
 	free(rp->tasks);
+	for (size_t i = 0; i < rp->nleaks; i++) {
+		free(rp->leaks[i].alloc_text);
+		free(rp->leaks[i].free_text);
+	}
+	free(rp->leaks);
 	recfile__dict_free(rp->dict);
 	free(rp->tr);
 	free(rp->samples);
@@ -605,6 +703,76 @@ static const char *target_name(int target)
 }
 
 /* ---- text ------------------------------------------------------------------ */
+
+static const char *const leak_kinds[] = { "?", "orphan", "stale", "duplicate" };
+
+/* Per id, from the last snapshot: what the probes counted since start. */
+static void print_shadow_ids(const struct report *rp, FILE *f)
+{
+	json_object *ids;
+
+	if (!rp->shadows || !json_object_object_get_ex(rp->shadows, "ids", &ids) ||
+	    !json_object_is_type(ids, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(ids); i++) {
+		json_object *d = json_object_array_get_idx(ids, i);
+
+		if (!json_object_is_type(d, json_type_object))
+			continue;
+		fprintf(f, "  id %s: %lld allocs, %lld frees, %lld live, %lld orphans, %lld stale, "
+			   "%lld duplicates\n", jstr(d, "id") ?: "?", (long long)jint(d, "allocs"),
+			(long long)jint(d, "frees"), (long long)jint(d, "live"),
+			(long long)jint(d, "orphans"), (long long)jint(d, "stale"),
+			(long long)jint(d, "duplicates"));
+	}
+}
+
+/* A stack of the last snapshot's leak report of the same kind and id: for
+ * version-1 files, whose events carry stack ids only. */
+static char *snapshot_leak_stack(const struct report *rp, const struct rleak *l, const char *key)
+{
+	json_object *leaks, *st;
+
+	if (!rp->shadows || !json_object_object_get_ex(rp->shadows, "leaks", &leaks) ||
+	    !json_object_is_type(leaks, json_type_array))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(leaks); i++) {
+		json_object *x = json_object_array_get_idx(leaks, i);
+		const char *kind = jstr(x, "kind"), *id = jstr(x, "id");
+		char want[32];
+
+		snprintf(want, sizeof(want), "0x%llx", (unsigned long long)l->id);
+		if (kind && id && !strcmp(kind, leak_kinds[l->type]) && !strcmp(id, want) &&
+		    json_object_object_get_ex(x, key, &st))
+			return frames_text(st);
+	}
+	return NULL;
+}
+
+static void print_leak_groups(const struct report *rp, FILE *f)
+{
+	for (size_t i = 0; i < rp->nleaks; i++) {
+		const struct rleak *l = &rp->leaks[i];
+		char *a = l->alloc_text ? NULL : snapshot_leak_stack(rp, l, "alloc_stack");
+		char *b = l->free_text ? NULL : snapshot_leak_stack(rp, l, "free_stack");
+
+		fprintf(f, "  %s id 0x%llx: %llu events from %+.1f s to %+.1f s%s%s\n",
+			leak_kinds[l->type], (unsigned long long)l->id, (unsigned long long)l->count,
+			rel_s(rp, l->first_ns), rel_s(rp, l->last_ns), l->cache[0] ? ", cache " : "",
+			l->cache);
+		if (l->alloc_text || a)
+			fprintf(f, "    %s: %s\n", l->type == KLPT_SH_EV_DUPLICATE ? "failed alloc" : "allocated",
+				l->alloc_text ?: a);
+		if (l->free_text || b)
+			fprintf(f, "    %s: %s\n", l->type == KLPT_SH_EV_STALE ? "stale get" : "owner freed",
+				l->free_text ?: b);
+		free(a);
+		free(b);
+	}
+	if (rp->leaks_ungrouped)
+		fprintf(f, "  (%llu more events in further groups)\n",
+			(unsigned long long)rp->leaks_ungrouped);
+}
 
 static void print_text(const struct report *rp, const char *path, FILE *f)
 {
@@ -725,9 +893,11 @@ static void print_text(const struct report *rp, const char *path, FILE *f)
 				(long long)jint(rp->shadows, "live"), (long long)jint(rp->shadows, "orphans"),
 				(long long)jint(rp->shadows, "stale"),
 				(long long)jint(rp->shadows, "duplicates"));
+		print_shadow_ids(rp, f);
 		fprintf(f, "  events recorded: %llu orphan, %llu stale, %llu duplicate\n",
 			(unsigned long long)rp->shadow_kinds[1], (unsigned long long)rp->shadow_kinds[2],
 			(unsigned long long)rp->shadow_kinds[3]);
+		print_leak_groups(rp, f);
 	}
 
 	fprintf(f, "\nDrops: ");
@@ -833,6 +1003,25 @@ static json_object *to_json(const struct report *rp)
 	json_object_object_add(x, "stale_events", json_object_new_int64((int64_t)rp->shadow_kinds[2]));
 	json_object_object_add(x, "duplicate_events", json_object_new_int64((int64_t)rp->shadow_kinds[3]));
 	json_object_object_add(x, "last", json_object_get(rp->shadows));
+	a = json_object_new_array();
+	for (size_t i = 0; i < rp->nleaks; i++) {
+		const struct rleak *l = &rp->leaks[i];
+		json_object *g = json_object_new_object();
+		char id[32];
+
+		snprintf(id, sizeof(id), "0x%llx", (unsigned long long)l->id);
+		json_object_object_add(g, "kind", json_object_new_string(leak_kinds[l->type]));
+		json_object_object_add(g, "id", json_object_new_string(id));
+		json_object_object_add(g, "count", json_object_new_int64((int64_t)l->count));
+		json_object_object_add(g, "first_s", jdouble(rel_s(rp, l->first_ns)));
+		json_object_object_add(g, "last_s", jdouble(rel_s(rp, l->last_ns)));
+		json_object_object_add(g, "cache", l->cache[0] ? json_object_new_string(l->cache) : NULL);
+		json_object_object_add(g, "alloc_stack", l->alloc_text ? json_object_new_string(l->alloc_text) : NULL);
+		json_object_object_add(g, l->type == KLPT_SH_EV_STALE ? "get_stack" : "free_stack",
+				       l->free_text ? json_object_new_string(l->free_text) : NULL);
+		json_object_array_add(a, g);
+	}
+	json_object_object_add(x, "event_groups", a);
 	json_object_object_add(o, "shadows", x);
 	json_object_object_add(o, "drops", json_object_get(rp->drops));
 	json_object_object_add(o, "end", json_object_get(rp->end));
