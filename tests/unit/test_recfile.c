@@ -106,7 +106,11 @@ static void snap(struct rec_writer *w, double t, int pending)
 			 (unsigned long long)((t - 1.0) * 1e9), t > 3.0);
 	else
 		snprintf(json, sizeof(json), "{\"transition\":null,\"shadows\":{\"live\":3,"
-			 "\"leaks\":[{\"kind\":\"orphan\",\"obj\":\"0xffff88800a1b2c00\"}]}}");
+			 "\"ids\":[{\"id\":\"0x4b4c5054\",\"allocs\":5,\"frees\":1,\"live\":3,"
+			 "\"orphans\":1,\"stale\":0,\"duplicates\":0}],"
+			 "\"leaks\":[{\"kind\":\"orphan\",\"id\":\"0x4b4c5054\",\"obj\":\"0xffff88800a1b2c00\","
+			 "\"alloc_stack\":[{\"addr\":\"0xffffffffc0a020d0\",\"symbol\":\"klpt_lp_leak_alloc\"},"
+			 "{\"addr\":\"0xffffffffc0a020d8\",\"symbol\":\"klpt_obj_new\"}]}]}}");
 	assert_int_equal(recfile__write_snapshot(w, S(t), json), 0);
 }
 
@@ -520,12 +524,24 @@ static void check_report(const char *version)
 	assert_non_null(strstr(txt, "on-CPU: klpt_spin_step <- klpt_spin_fn"));
 	assert_non_null(strstr(txt, "switched (stack-check) at +6.5 s"));
 	assert_non_null(strstr(txt, "1 orphan"));
+	/* The shadow story: per id counts, the orphan and where it came from
+	 * (v2: the file's stack dictionary; v1: the snapshot's leak report). */
+	assert_non_null(strstr(txt, "id 0x4b4c5054: 5 allocs, 1 frees, 3 live, 1 orphans"));
+	assert_non_null(strstr(txt, "orphan id 0x4b4c5054: 1 events from +4.5 s to +4.5 s, "
+				    "cache klpt_obj"));
+	assert_non_null(strstr(txt, v1 ? "allocated: klpt_lp_leak_alloc <- klpt_obj_new\n"
+				       : "allocated: klpt_lp_leak_alloc+0x10 [klpt_lp_leak] <- "
+					 "klpt_obj_new+0x11 <- kthread+0x12\n"));
+	if (!v1)
+		assert_non_null(strstr(txt, "owner freed: klpt_lp_leak_alloc+0x10 [klpt_lp_leak]"));
 	assert_non_null(strstr(txt, "9 transition events, 1 shadow events, 7 snapshots"));
 	assert_null(strstr(txt, "WARNING"));
 	json = report_of(buf, len, 1, &rc);
 	assert_non_null(strstr(json, "\"outcome\":\"completed\""));
 	assert_non_null(strstr(json, "\"complete\":true"));
 	assert_non_null(strstr(json, "\"malformed_payloads\":0,"));
+	assert_non_null(strstr(json, "\"event_groups\":[{\"kind\":\"orphan\",\"id\":\"0x4b4c5054\","
+				     "\"count\":1,"));
 	chrome = report_of(buf, len, 2, &rc);
 	assert_non_null(strstr(chrome, "\"traceEvents\""));
 	assert_non_null(strstr(chrome, "\"name\":\"pending tasks\""));
