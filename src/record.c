@@ -45,6 +45,7 @@ struct recorder {
 	size_t nmodules_written;      /* modules covered by the last SYMBOLS */
 	int redact;                   /* --redact */
 	uint64_t shadow_dropped;      /* shadow events lost (ring buffer full) */
+	uint64_t fill_max_ns;         /* longest sampler__fill: ring buffers unread */
 	int stack_fd[2];              /* our own shadow / judged stack maps, -1 */
 	struct ksyms *ks;             /* to symbolize recorded stacks */
 	uint64_t ks_loaded_ns;
@@ -262,8 +263,18 @@ static int take_snapshot(struct recorder *r, json_object **probes)
 	json_object *o;
 	int rc, busy;
 
+	uint64_t t0;
+
+	/* The ring buffers are not read while the sampler fills (under
+	 * emulation that takes tens of ms, as long as 2000 shadow events take
+	 * to fill 256 KiB): empty them right before and right after. */
+	sampler__poll(r->sm);
 	snapshot__init(&s);
+	t0 = now_ns();
 	rc = sampler__fill(r->sm, &s);
+	if (now_ns() - t0 > r->fill_max_ns)
+		r->fill_max_ns = now_ns() - t0;
+	sampler__poll(r->sm);
 	if (rc != EXIT_OK) {
 		snapshot__free(&s);
 		return -1;
@@ -631,6 +642,8 @@ int cmd_record(int argc, char **argv)
 	json_object_object_add(end, "transition_events", json_object_new_int64((int64_t)r.events));
 	json_object_object_add(end, "shadow_events", json_object_new_int64((int64_t)r.shadow_events));
 	json_object_object_add(end, "snapshots", json_object_new_int64((int64_t)snaps));
+	json_object_object_add(end, "snapshot_fill_max_ms",
+			       json_object_new_double((double)r.fill_max_ns / 1e6));
 	json_object_object_add(end, "flight_recorder_trigger",
 			       r.triggered ? json_object_new_string(r.triggered) : NULL);
 	recfile__write_json(r.w, REC_END, end);

@@ -74,6 +74,8 @@ run() {
 		bytes_per_event_events \
 		"$(awk -v a="$evbytes" -v b="$ev" 'BEGIN { printf "%.1f", b ? a / b : 0 }')"
 	klptb "$1" drops "$(jq -c '.drops' /tmp/$1.json)" chunks "$(jq -c '.chunk_bytes' /tmp/$1.json)"
+	klptb "$1" snapshot_fill_max_ms "$(jq '.end.snapshot_fill_max_ms' /tmp/$1.json)" \
+		drop_pct "$(jq '100 * (.drops.shadow_events // 0) / ((.shadow_events + (.drops.shadow_events // 0)) | if . == 0 then 1 else . end)' /tmp/$1.json)"
 	# Every destroyed object was an orphan; one not recorded was dropped
 	# (counted) or lost (a bug).
 	check_json "$1-events-recorded" /tmp/$1.json \
