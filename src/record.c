@@ -157,9 +157,11 @@ static void find_stack_maps(struct recorder *r)
 	closedir(d);
 }
 
-/* Stack resolver for the writer: read the ips behind an id once, symbolize
- * them with the sampler's kallsyms. Frames keep their module and offset, so
- * a redacted file still says where. */
+/* Stack resolver for the writer: read the ips behind an id (once: the
+ * writer keeps what it resolved) and symbolize them with our own copy of
+ * kallsyms. Frames keep symbol, module and offset, so a redacted file still
+ * says where. A frame in a module that appeared within the last second of
+ * a reload stays unnamed ("?"). */
 static size_t resolve_stack(void *ctx, uint32_t source, uint64_t key, struct rec_frame *out,
 			    size_t max)
 {
