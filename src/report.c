@@ -904,11 +904,12 @@ static void print_text(const struct report *rp, const char *path, FILE *f)
 	if (!rp->drops)
 		fprintf(f, "unknown (no drop counters recorded)\n");
 	else
-		fprintf(f, "%lld transition events, %lld blocker records%s\n",
+		fprintf(f, "%lld transition events, %lld blocker records, %lld shadow events%s\n",
 			(long long)jint(rp->drops, "transition_events"),
 			(long long)jint(rp->drops, "blockers"),
-			jint(rp->drops, "transition_events") || jint(rp->drops, "blockers")
-				? ": the story above is incomplete" : "");
+			(long long)jint(rp->drops, "shadow_events"),
+			jint(rp->drops, "transition_events") || jint(rp->drops, "blockers") ||
+			jint(rp->drops, "shadow_events") ? ": the story above is incomplete" : "");
 }
 
 /* ---- JSON ------------------------------------------------------------------ */
