@@ -39,6 +39,8 @@ struct recorder {
 	struct sampler *sm;
 	uint64_t events, shadow_events;
 	int seen_transition;      /* a transition ran at some point */
+	int trans_open;           /* INIT seen, its COMPLETE/CANCEL not yet */
+	unsigned int idle_snaps;  /* snapshots in a row without a transition */
 	int write_error;
 	uint64_t last_drops[3];
 	char *modules[MAX_MODULES];   /* whose kallsyms lines go into SYMBOLS */
@@ -108,9 +110,14 @@ static void sink(void *ctx, int kind, const void *data, size_t len)
 	struct recorder *r = ctx;
 	int shadow = kind == SAMPLER_EV_SHADOW;
 
-	if (!shadow && len >= sizeof(struct klpt_event) &&
-	    ((const struct klpt_event *)data)->type == KLPT_EV_INIT)
-		r->seen_transition = 1;
+	if (!shadow && len >= sizeof(struct klpt_event)) {
+		uint32_t type = ((const struct klpt_event *)data)->type;
+
+		if (type == KLPT_EV_INIT)
+			r->seen_transition = r->trans_open = 1;
+		else if (type == KLPT_EV_COMPLETE || type == KLPT_EV_CANCEL)
+			r->trans_open = 0;
+	}
 	/* Packed into the current batch (docs/trace-format.md, version 2). */
 	if (recfile__add_event(r->w, shadow ? REC_EV_SHADOW : REC_EV_TRANSITION, data, len))
 		r->write_error = 1;
@@ -627,7 +634,13 @@ int cmd_record(int argc, char **argv)
 				why = "snapshot failed";
 				break;
 			}
-			if (until_stable && r.seen_transition && !busy) {
+			/* A klp_init_transition seen by the probes may not be in
+			 * sysfs yet when the next fill reads it: stable once its
+			 * completion was seen too (or, if that event was lost,
+			 * after 3 idle snapshots). */
+			r.idle_snaps = busy ? 0 : r.idle_snaps + 1;
+			if (until_stable && r.seen_transition && !busy &&
+			    (!r.trans_open || r.idle_snaps >= 3)) {
 				why = "stable";
 				break;
 			}
