@@ -316,6 +316,9 @@ static uint64_t fnv(const void *p, size_t len)
 }
 
 #define DICT_MAX (1u << 20)        /* strings or stacks in one file */
+#define DICT_MAX_FRAMES (1u << 21) /* frames of all stacks: a frame costs a
+				    * reader 32 bytes and a file 3, so a
+				    * hostile file is capped at 64 MiB */
 #define PSEUDONYMS_MAX (1u << 22)  /* distinct owners named in a redacted file */
 
 /* ---- pseudonyms ------------------------------------------------------------ */
@@ -483,6 +486,7 @@ struct rec_writer {
 	char **strs;               /* by id - 1, to compare on a hash match */
 	size_t nstrs, capstrs;
 	uint32_t nstacks;
+	size_t nframes;
 	struct bbuf new_strs, new_stks;
 	uint32_t new_strs_first, new_strs_n, new_stks_first, new_stks_n;
 	rec_stack_fn resolve;
@@ -730,6 +734,9 @@ static uint32_t intern_stack(struct rec_writer *w, uint32_t source, uint64_t key
 		n = w->resolve(w->resolve_ctx, source, key, fr, REC_MAX_FRAMES);
 	if (n > REC_MAX_FRAMES)
 		n = REC_MAX_FRAMES;
+	if (w->nframes + n > DICT_MAX_FRAMES)
+		n = 0;   /* what a reader accepts: the stack goes unnamed */
+	w->nframes += n;
 	bb_u8(&w->new_stks, (uint8_t)source);
 	/* An address is what --redact leaves out; ids and hashes are not. */
 	bb_var(&w->new_stks, w->redact && source == REC_STK_ADDR ? 0 : key);
@@ -1184,6 +1191,7 @@ struct rec_dict {
 	size_t nstrs, capstrs;
 	struct rec_stack *stacks;
 	size_t nstacks, capstacks;
+	size_t nframes;
 };
 
 struct rec_dict *recfile__dict_new(void)
@@ -1263,8 +1271,10 @@ int recfile__dict_add(struct rec_dict *d, const struct rec_chunk *c)
 			st.key = cur_var(&cu);
 			fl = cur_bytes(&cu, 1);
 			nf = cur_var(&cu);
-			if (cu.bad || !fl || *fl > 1 || nf > REC_MAX_FRAMES)
+			if (cu.bad || !fl || *fl > 1 || nf > REC_MAX_FRAMES ||
+			    d->nframes + nf > DICT_MAX_FRAMES)
 				return -1;
+			d->nframes += nf;
 			st.n = (uint32_t)nf;
 			st.frames = xcalloc(nf ? nf : 1, sizeof(*st.frames));
 			for (uint64_t j = 0; j < nf; j++) {
