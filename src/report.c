@@ -49,6 +49,7 @@ struct rtask {
 	uint64_t blocked_ns;
 	uint64_t first_ns, last_ns;  /* blocking since / last seen blocking */
 	int switched;
+	int switched_by_event;   /* KLPT_EV_BLOCKER_SWITCHED, not inferred */
 	const char *how;
 	uint64_t switched_ns;
 	char patch[KLPT_NAME_LEN + 1];
@@ -106,7 +107,10 @@ struct report {
 
 static const char *how_name(uint32_t how)
 {
-	static const char *const n[] = { "stack-check", "user-exit", "idle", "fork", "force" };
+	/* enum klpt_switch_how; an exiting task never switches, its story
+	 * just ends */
+	static const char *const n[] = { "stack-check", "user-exit", "idle", "fork", "force",
+					 "exited" };
 
 	return how < ARRAY_SIZE(n) ? n[how] : "unknown";
 }
@@ -318,6 +322,7 @@ static void trans_event(struct report *rp, struct klpt_event e)
 		if (!tk->first_ns)
 			tk->first_ns = e.ts_ns;
 		tk->switched = 1;
+		tk->switched_by_event = 1;
 		tk->how = how_name(e.how);
 		tk->switched_ns = e.ts_ns;
 		tk->last_ns = e.ts_ns;
@@ -478,6 +483,16 @@ static void snapshot_task(struct report *rp, json_object *p, const char *patch, 
 
 	if (!json_object_is_type(p, json_type_object))
 		return;
+	/* The probes' event can come just before a snapshot that still lists
+	 * the task (the kernel sets patch_state after the probe point, an
+	 * exiting task stays listed a moment): not a new episode. */
+	for (size_t i = rp->ntasks; i-- > 0;) {
+		const struct rtask *o = &rp->tasks[i];
+
+		if (o->tid == (int)jint(p, "tid") && !strcmp(o->patch, patch) && o->switched &&
+		    o->switched_by_event && ts >= o->switched_ns && ts - o->switched_ns < 1000000000ull)
+			return;
+	}
 	t = task_of(rp, (int)jint(p, "tid"), patch);
 	if (!t)
 		return;
@@ -877,7 +892,9 @@ static void print_text(const struct report *rp, const char *path, FILE *f)
 			fprintf(f, "    on-CPU: %s\n", t->oncpu);
 		if (t->stack)
 			fprintf(f, "    stack: %s\n", t->stack);
-		if (t->switched)
+		if (t->switched && !strcmp(t->how, "exited"))
+			fprintf(f, "    exited at %+.1f s, never switched\n", rel_s(rp, t->switched_ns));
+		else if (t->switched)
 			fprintf(f, "    switched (%s) at %+.1f s\n", t->how, rel_s(rp, t->switched_ns));
 		else
 			fprintf(f, "    not seen to switch (last seen blocking at %+.1f s)\n",
