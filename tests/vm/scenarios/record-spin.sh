@@ -41,7 +41,9 @@ check report-outcome grep -q 'klpt_lp_fix -> patched: start .*outcome completed'
 check report-names-spinner grep -q '^  klpt_spin (pid .*kthread' /tmp/report.txt
 check report-running grep -Eq 'klpt_spin .*reason (running|sleeping_on)' /tmp/report.txt
 check report-spin-step grep -q 'on-CPU: .*klpt_spin_step' /tmp/report.txt
-check report-switched grep -q 'switched (' /tmp/report.txt
+# Its story ends: spin 0 stops the kthread, which exits before a check
+# can switch it (probes: KLPT_HOW_EXIT) or is seen switched.
+check report-story-ends grep -Eq '^    (switched \(|exited at .*never switched)' /tmp/report.txt
 klptop report --json /tmp/r.klp >/tmp/report.json
 check_json json-outcome /tmp/report.json \
 	'[.transitions[] | select(.patch == "klpt_lp_fix")][0] | .outcome == "completed" and .duration_s >= 4'
