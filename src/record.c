@@ -5,12 +5,16 @@
  * SIGTERM end the recording cleanly (an END chunk), kill -9 leaves a file
  * that reads back to its last complete chunk. */
 #include "cmd.h"
+#include "kallsyms.h"
 #include "log.h"
 #include "output.h"
 #include "recfile.h"
 #include "sampler.h"
+#include "shadow.h"
 #include "util.h"
 
+#include <bpf/bpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -28,17 +32,26 @@
 #include "klptop/transition.h"
 
 #define MAX_MODULES 64
+#define REC_PACE_MS 2     /* ring buffer reads, at most, while events flow */
 
 struct recorder {
 	struct rec_writer *w;
 	struct sampler *sm;
 	uint64_t events, shadow_events;
 	int seen_transition;      /* a transition ran at some point */
+	int trans_open;           /* INIT seen, its COMPLETE/CANCEL not yet */
+	unsigned int idle_snaps;  /* snapshots in a row without a transition */
 	int write_error;
 	uint64_t last_drops[3];
 	char *modules[MAX_MODULES];   /* whose kallsyms lines go into SYMBOLS */
 	size_t nmodules;
 	size_t nmodules_written;      /* modules covered by the last SYMBOLS */
+	int redact;                   /* --redact */
+	uint64_t shadow_dropped;      /* shadow events lost (ring buffer full) */
+	uint64_t fill_max_ns;         /* longest sampler__fill: ring buffers unread */
+	int stack_fd[2];              /* our own shadow / judged stack maps, -1 */
+	struct ksyms *ks;             /* to symbolize recorded stacks */
+	uint64_t ks_loaded_ns;
 	/* --flight-recorder */
 	double trigger_pending;       /* seconds; 0: no pending trigger */
 	uint64_t busy_since;          /* first snapshot of the current transition */
@@ -64,6 +77,8 @@ static void record_usage(FILE *f)
 	      "                      trigger: SIGUSR1, a forced transition, a shadow\n"
 	      "                      orphan, --trigger-pending (and at exit)\n"
 	      "  -T, --trigger-pending S  trigger when a transition has been pending S s\n"
+	      "  -R, --redact        no raw kernel addresses in FILE: frames as\n"
+	      "                      symbol+offset, owner objects as obj#N (to share)\n"
 	      "  SIGINT or SIGTERM stop the recording and close FILE cleanly.\n",
 	      f);
 }
@@ -93,23 +108,115 @@ static void trigger(struct recorder *r, const char *why)
 static void sink(void *ctx, int kind, const void *data, size_t len)
 {
 	struct recorder *r = ctx;
-	uint32_t type = kind == SAMPLER_EV_SHADOW ? REC_SHADOW_EVENT : REC_TRANS_EVENT;
+	int shadow = kind == SAMPLER_EV_SHADOW;
 
-	if (kind == SAMPLER_EV_TRANSITION && len >= sizeof(struct klpt_event) &&
-	    ((const struct klpt_event *)data)->type == KLPT_EV_INIT)
-		r->seen_transition = 1;
-	if (recfile__write_event(r->w, type, data, len))
+	if (!shadow && len >= sizeof(struct klpt_event)) {
+		uint32_t type = ((const struct klpt_event *)data)->type;
+
+		if (type == KLPT_EV_INIT)
+			r->seen_transition = r->trans_open = 1;
+		else if (type == KLPT_EV_COMPLETE || type == KLPT_EV_CANCEL)
+			r->trans_open = 0;
+	}
+	/* Packed into the current batch (docs/trace-format.md, version 2). */
+	if (recfile__add_event(r->w, shadow ? REC_EV_SHADOW : REC_EV_TRANSITION, data, len))
 		r->write_error = 1;
-	if (type == REC_SHADOW_EVENT)
+	if (shadow)
 		r->shadow_events++;
 	else
 		r->events++;
-	if (kind == SAMPLER_EV_TRANSITION && len >= sizeof(struct klpt_event) &&
+	if (!shadow && len >= sizeof(struct klpt_event) &&
 	    ((const struct klpt_event *)data)->type == KLPT_EV_FORCE)
 		trigger(r, "forced transition");
-	if (kind == SAMPLER_EV_SHADOW && len >= sizeof(struct klpt_shadow_event) &&
+	if (shadow && len >= sizeof(struct klpt_shadow_event) &&
 	    ((const struct klpt_shadow_event *)data)->type == KLPT_SH_EV_ORPHAN)
 		trigger(r, "shadow orphan");
+}
+
+/* The stack maps of our own BPF objects, found among our file descriptors
+ * by name: the shadow probes' "sstacks" (stack id -> 32 ips) and the
+ * transition probes' "stacks" (stack_key -> struct klpt_stack). */
+static void find_stack_maps(struct recorder *r)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	r->stack_fd[0] = r->stack_fd[1] = -1;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		long fd;
+
+		if (parse_long(de->d_name, &fd) || fd < 0 || fd == dirfd(d))
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd((int)fd, &info, &len))
+			continue;
+		if (info.type == BPF_MAP_TYPE_STACK_TRACE && !strcmp(info.name, "sstacks") &&
+		    info.value_size == 32 * sizeof(__u64))
+			r->stack_fd[0] = (int)fd;
+		else if (info.type == BPF_MAP_TYPE_HASH && !strcmp(info.name, "stacks") &&
+			 info.key_size == sizeof(__u64) && info.value_size == sizeof(struct klpt_stack))
+			r->stack_fd[1] = (int)fd;
+	}
+	closedir(d);
+}
+
+/* Stack resolver for the writer: read the ips behind an id (once: the
+ * writer keeps what it resolved) and symbolize them with our own copy of
+ * kallsyms. Frames keep symbol, module and offset, so a redacted file still
+ * says where. A frame in a module that appeared within the last second of
+ * a reload stays unnamed ("?"). */
+static size_t resolve_stack(void *ctx, uint32_t source, uint64_t key, struct rec_frame *out,
+			    size_t max)
+{
+	struct recorder *r = ctx;
+	uint64_t ips[KLPT_MAX_STACK] = { 0 };
+	size_t n = 0;
+
+	if (source == REC_STK_SHADOW && r->stack_fd[0] >= 0) {
+		__u32 id = (__u32)key;
+
+		if (bpf_map_lookup_elem(r->stack_fd[0], &id, ips))
+			return 0;
+		while (n < KLPT_MAX_STACK && ips[n])
+			n++;
+	} else if (source == REC_STK_JUDGED && r->stack_fd[1] >= 0) {
+		struct klpt_stack st;
+
+		if (bpf_map_lookup_elem(r->stack_fd[1], &key, &st))
+			return 0;
+		n = st.nr < KLPT_MAX_STACK ? st.nr : KLPT_MAX_STACK;
+		memcpy(ips, st.ips, n * sizeof(ips[0]));
+	} else if (source == REC_STK_ADDR && key) {
+		ips[0] = key;
+		n = 1;
+	}
+	if (n > max)
+		n = max;
+	/* A patch loaded after we read kallsyms: reload, at most once a second. */
+	for (size_t i = 0; i < n; i++) {
+		if (r->ks && ksyms__find_addr(r->ks, ips[i], NULL))
+			continue;
+		if (now_ns() - r->ks_loaded_ns >= 1000000000ull) {
+			ksyms__free(r->ks);
+			r->ks = ksyms__load(g_opts.kallsyms);
+			r->ks_loaded_ns = now_ns();
+		}
+		break;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ksym *s = r->ks ? ksyms__find_addr(r->ks, ips[i], &out[i].offset) : NULL;
+
+		out[i].addr = ips[i];
+		out[i].symbol = s ? s->name : NULL;
+		out[i].module = s ? s->module : NULL;
+		if (!s)
+			out[i].offset = 0;
+	}
+	return n;
 }
 
 static void read_line(const char *path, char *buf, size_t len)
@@ -142,6 +249,7 @@ static int write_header(struct recorder *r, int argc, char **argv)
 	json_object_object_add(h, "start_realtime_ns", json_object_new_int64((int64_t)realtime_ns()));
 	json_object_object_add(h, "start_monotonic_ns", json_object_new_int64((int64_t)now_ns()));
 	json_object_object_add(h, "event_size", json_object_new_int((int)sizeof(struct klpt_event)));
+	json_object_object_add(h, "redacted", json_object_new_boolean(r->redact));
 	rc = recfile__write_json(r->w, REC_HEADER, h);
 	json_object_put(h);
 	return rc;
@@ -165,8 +273,18 @@ static int take_snapshot(struct recorder *r, json_object **probes)
 	json_object *o;
 	int rc, busy;
 
+	uint64_t t0;
+
+	/* The ring buffers are not read while the sampler fills (under
+	 * emulation that takes tens of ms, as long as 2000 shadow events take
+	 * to fill 256 KiB): empty them right before and right after. */
+	sampler__poll(r->sm);
 	snapshot__init(&s);
+	t0 = now_ns();
 	rc = sampler__fill(r->sm, &s);
+	if (now_ns() - t0 > r->fill_max_ns)
+		r->fill_max_ns = now_ns() - t0;
+	sampler__poll(r->sm);
 	if (rc != EXIT_OK) {
 		snapshot__free(&s);
 		return -1;
@@ -183,7 +301,11 @@ static int take_snapshot(struct recorder *r, json_object **probes)
 		for (size_t j = 0; j < s.patches[i].nobjs; j++)
 			remember_module(r, s.patches[i].objs[j].name);
 	}
+	if (s.shadows)
+		r->shadow_dropped = s.shadows->events_dropped;
 	o = snapshot__to_json(&s);
+	if (r->redact)
+		recfile__redact_json(recfile__pseudonyms(r->w), o);
 	if (recfile__write_snapshot(r->w, now_ns(),
 				    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)))
 		r->write_error = 1;
@@ -203,6 +325,7 @@ static void write_drops(struct recorder *r, int always)
 	json_object *o;
 
 	sampler__drops(r->sm, &d[0], &d[1]);
+	d[2] = r->shadow_dropped;
 	if (!always && !memcmp(d, r->last_drops, sizeof(d)))
 		return;
 	memcpy(r->last_drops, d, sizeof(d));
@@ -210,6 +333,7 @@ static void write_drops(struct recorder *r, int always)
 	json_object_object_add(o, "monotonic_ns", json_object_new_int64((int64_t)now_ns()));
 	json_object_object_add(o, "transition_events", json_object_new_int64((int64_t)d[0]));
 	json_object_object_add(o, "blockers", json_object_new_int64((int64_t)d[1]));
+	json_object_object_add(o, "shadow_events", json_object_new_int64((int64_t)d[2]));
 	if (recfile__write_json(r->w, REC_DROPS, o))
 		r->write_error = 1;
 	json_object_put(o);
@@ -242,6 +366,13 @@ static void write_symbols(struct recorder *r)
 		}
 		if (!keep)
 			continue;
+		/* --redact: the names stay, the address becomes zeros (what
+		 * kallsyms itself shows under kptr_restrict). */
+		if (r->redact && name) {
+			size_t alen = strcspn(line, " ");
+
+			memset(line, '0', alen);
+		}
 		size_t l = strlen(line);
 
 		if (outlen + l + 1 > REC_MAX_CHUNK - 16)
@@ -306,6 +437,7 @@ int cmd_record(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "flight-recorder", required_argument, NULL, 'F' },
 		{ "trigger-pending", required_argument, NULL, 'T' },
+		{ "redact", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -313,7 +445,7 @@ int cmd_record(int argc, char **argv)
 	struct recorder r = { 0 };
 	double duration = 0, interval = 1.0;
 	const char *path = NULL, *why = "duration";
-	int until_stable = 0, force = 0, c, sfd = -1, tfd = -1, rc = EXIT_OK;
+	int until_stable = 0, force = 0, c, sfd = -1, tfd = -1, rc = EXIT_OK, pace = 0;
 	json_object *probes = NULL, *meta, *end;
 	uint64_t deadline = 0, snaps = 0;
 	size_t ring = 0;
@@ -321,7 +453,7 @@ int cmd_record(int argc, char **argv)
 	sigset_t mask;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:d:ui:lSfF:T:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:d:ui:lSfF:T:Rh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': path = optarg; break;
 		case 'd':
@@ -344,6 +476,7 @@ int cmd_record(int argc, char **argv)
 			if (parse_seconds("--trigger-pending", optarg, 0.1, &r.trigger_pending))
 				return EXIT_USAGE;
 			break;
+		case 'R': r.redact = 1; break;
 		case 'h': record_usage(stdout); return EXIT_OK;
 		default: record_usage(stderr); return EXIT_USAGE;
 		}
@@ -385,6 +518,8 @@ int cmd_record(int argc, char **argv)
 		rc = EXIT_ERROR;
 		goto out;
 	}
+	if (r.redact)
+		recfile__set_redact(r.w);
 	if (ring)
 		recfile__set_ring(r.w, ring);
 	if (write_header(&r, argc, argv)) {
@@ -398,6 +533,10 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	sampler__set_event_sink(r.sm, sink, &r);
+	find_stack_maps(&r);
+	r.ks = ksyms__load(g_opts.kallsyms);
+	r.ks_loaded_ns = now_ns();
+	recfile__set_stack_resolver(r.w, resolve_stack, &r);
 	if (duration > 0)
 		deadline = now_ns() + (uint64_t)(duration * 1e9);
 	if (take_snapshot(&r, &probes) < 0) {
@@ -431,21 +570,28 @@ int cmd_record(int argc, char **argv)
 		timerfd_settime(tfd, 0, &its, NULL);
 	}
 	for (;;) {
-		struct pollfd pfd[3] = {
+		/* Both ring buffers: the shadow one fills in milliseconds under
+		 * object churn, long before the next snapshot tick. */
+		int sh_fd = shadow_probe__event_fd(sampler__shadow(r.sm));
+		int ev_fd = sampler__event_fd(r.sm);
+		struct pollfd pfd[4] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = tfd, .events = POLLIN },
-			{ .fd = sampler__event_fd(r.sm), .events = POLLIN },
+			{ .fd = pace ? -1 : ev_fd, .events = POLLIN },
+			{ .fd = pace || sh_fd == ev_fd ? -1 : sh_fd, .events = POLLIN },
 		};
-		int timeout = -1;
+		int timeout = pace ? REC_PACE_MS : -1;
+		uint64_t before;
 
 		if (deadline) {
 			uint64_t now = now_ns();
 
 			if (now >= deadline)
 				break;
-			timeout = (int)((deadline - now) / 1000000u) + 1;
+			if (timeout < 0 || (deadline - now) / 1000000u < (uint64_t)timeout)
+				timeout = (int)((deadline - now) / 1000000u) + 1;
 		}
-		if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
+		if (poll(pfd, 4, timeout) < 0 && errno != EINTR) {
 			p_err("record: poll: %s", strerror(errno));
 			rc = EXIT_ERROR;
 			break;
@@ -462,7 +608,18 @@ int cmd_record(int argc, char **argv)
 				}
 			}
 		}
+		before = r.events + r.shadow_events;
 		sampler__poll(r.sm);
+		/* While events flow, read the ring buffers every REC_PACE_MS
+		 * instead of at every wake-up: each wake-up is a poll, a read of
+		 * the ring and a write() of a batch, and at tens of thousands a
+		 * second those cost more than the events. 256 KiB of ring buffer
+		 * holds ~2000 shadow events: 2 ms of them at 1M/s. */
+		pace = r.events + r.shadow_events != before;
+		/* What this round brought goes out now, as one batch: a kill -9
+		 * loses at most what the ring buffers still held. */
+		if (recfile__flush_events(r.w))
+			r.write_error = 1;
 		if (pfd[1].revents & POLLIN) {
 			uint64_t ticks;
 			int busy;
@@ -477,7 +634,13 @@ int cmd_record(int argc, char **argv)
 				why = "snapshot failed";
 				break;
 			}
-			if (until_stable && r.seen_transition && !busy) {
+			/* A klp_init_transition seen by the probes may not be in
+			 * sysfs yet when the next fill reads it: stable once its
+			 * completion was seen too (or, if that event was lost,
+			 * after 3 idle snapshots). */
+			r.idle_snaps = busy ? 0 : r.idle_snaps + 1;
+			if (until_stable && r.seen_transition && !busy &&
+			    (!r.trans_open || r.idle_snaps >= 3)) {
 				why = "stable";
 				break;
 			}
@@ -505,6 +668,8 @@ int cmd_record(int argc, char **argv)
 	json_object_object_add(end, "transition_events", json_object_new_int64((int64_t)r.events));
 	json_object_object_add(end, "shadow_events", json_object_new_int64((int64_t)r.shadow_events));
 	json_object_object_add(end, "snapshots", json_object_new_int64((int64_t)snaps));
+	json_object_object_add(end, "snapshot_fill_max_ms",
+			       json_object_new_double((double)r.fill_max_ns / 1e6));
 	json_object_object_add(end, "flight_recorder_trigger",
 			       r.triggered ? json_object_new_string(r.triggered) : NULL);
 	recfile__write_json(r.w, REC_END, end);
@@ -520,6 +685,7 @@ out:
 	}
 	for (size_t i = 0; i < r.nmodules; i++)
 		free(r.modules[i]);
+	ksyms__free(r.ks);
 	if (sfd >= 0)
 		close(sfd);
 	if (tfd >= 0)

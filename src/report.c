@@ -24,6 +24,7 @@
 #define MAX_TASKS 4096
 #define MAX_SAMPLES (1u << 20)
 #define MAX_INSTANTS (1u << 16)
+#define MAX_LEAK_GROUPS 256
 
 struct rtrans {
 	uint64_t id;             /* transition_id; 0: joined, seen only in snapshots */
@@ -52,6 +53,7 @@ struct rtask {
 	uint64_t blocked_ns;
 	uint64_t first_ns, last_ns;  /* blocking since / last seen blocking */
 	int switched;
+	int switched_by_event;   /* KLPT_EV_BLOCKER_SWITCHED, not inferred */
 	const char *how;
 	uint64_t switched_ns;
 	char patch[KLPT_NAME_LEN + 1];
@@ -69,6 +71,18 @@ struct rinstant {
 	char name[64];
 };
 
+/* Shadow events grouped like klptop shadow's leak reports: by kind, id,
+ * allocation stack and free stack. */
+struct rleak {
+	uint32_t type;
+	uint64_t id;
+	int32_t astk, fstk;           /* the recorded stack ids */
+	uint32_t astk_ref, fstk_ref;  /* into the file's stack dictionary (v2) */
+	uint64_t count, first_ns, last_ns;
+	char cache[KLPT_CACHE_LEN];
+	char *alloc_text, *free_text; /* "a <- b", NULL: not known */
+};
+
 struct report {
 	json_object *header, *meta, *drops, *end, *shadows;
 	json_object *trigger;    /* flight recorder: why the ring was written */
@@ -84,15 +98,23 @@ struct report {
 	size_t ninst, capinst;
 	uint64_t nevents, nshadow_events, nsnapshots, nsymbols, bad_payloads;
 	uint64_t shadow_kinds[4];
+	struct rleak *leaks;
+	size_t nleaks, capleaks;
+	uint64_t leaks_ungrouped;   /* events beyond MAX_LEAK_GROUPS groups */
 	uint64_t chunks;
 	const char *problem;     /* the reader's message, or NULL */
 	int complete;
+	struct rec_dict *dict;   /* version 2: strings and stacks */
+	uint64_t type_bytes[REC_TYPE_MAX];   /* file bytes by chunk type */
+	uint32_t version, flags;
 };
 
 static const char *how_name(uint32_t how)
 {
+	/* enum klpt_switch_how; an exiting task never switches, its story
+	 * just ends */
 	static const char *const n[] = { "stack-check", "user-exit", "idle", "fork", "force",
-					 "exit" };
+					 "exited" };
 
 	return how < ARRAY_SIZE(n) ? n[how] : "unknown";
 }
@@ -255,7 +277,6 @@ static void set_str(char **dst, const char *src)
 	*dst = xstrdup(src);
 }
 
-
 /* Signal rounds tk lived through while blocking t, up to until. */
 static void count_signals_seen(struct rtask *tk, const struct rtrans *t, uint64_t until)
 {
@@ -267,16 +288,12 @@ static void count_signals_seen(struct rtask *tk, const struct rtrans *t, uint64_
 	if (n > tk->signal_rounds_seen)
 		tk->signal_rounds_seen = n;
 }
-static void trans_event(struct report *rp, const struct rec_chunk *c)
+
+static void trans_event(struct report *rp, struct klpt_event e)
 {
-	struct klpt_event e;
 	struct rtrans *t;
 	struct rtask *tk;
 
-	if (recfile__event(c, &e, sizeof(e))) {
-		rp->bad_payloads++;
-		return;
-	}
 	rp->nevents++;
 	e.patch[KLPT_NAME_LEN - 1] = '\0';
 	e.comm[KLPT_COMM_LEN - 1] = '\0';
@@ -345,6 +362,7 @@ static void trans_event(struct report *rp, const struct rec_chunk *c)
 			tk->first_ns = e.ts_ns;
 		count_signals_seen(tk, t, e.ts_ns);
 		tk->switched = 1;
+		tk->switched_by_event = 1;
 		tk->how = how_name(e.how);
 		tk->switched_ns = e.ts_ns;
 		tk->last_ns = e.ts_ns;
@@ -354,21 +372,115 @@ static void trans_event(struct report *rp, const struct rec_chunk *c)
 	}
 }
 
-static void shadow_event(struct report *rp, const struct rec_chunk *c)
+/* "sym+0xoff [mod] <- ..." of a dictionary stack, from the traced function
+ * on (the BPF program's own frames skipped, as klptop shadow does). */
+static char *stack_text(const struct report *rp, uint32_t ref)
+{
+	const struct rec_stack *st = recfile__dict_stack(rp->dict, ref);
+	char buf[1024] = "";
+	uint32_t i = 0, shown = 0;
+
+	if (!st || !st->n)
+		return NULL;
+	while (i + 1 < st->n && ((st->frames[i].module && !strcmp(st->frames[i].module, "bpf")) ||
+				 (st->frames[i].symbol && (!strncmp(st->frames[i].symbol, "bpf_", 4) ||
+							   !strncmp(st->frames[i].symbol, "__bpf_", 6)))))
+		i++;
+	for (; i < st->n && shown < 8; i++, shown++) {
+		const struct rec_frame *f = &st->frames[i];
+		size_t l = strlen(buf);
+
+		if (f->symbol)
+			snprintf(buf + l, sizeof(buf) - l, "%s%s+0x%llx%s%s%s", shown ? " <- " : "",
+				 f->symbol, (unsigned long long)f->offset, f->module ? " [" : "",
+				 f->module ?: "", f->module ? "]" : "");
+		else
+			snprintf(buf + l, sizeof(buf) - l, "%s?", shown ? " <- " : "");
+	}
+	return xstrdup(buf);
+}
+
+/* refs: the dictionary stacks of alloc_stack, free_stack and stack (0s in
+ * version 1). A group's second stack is the owner's free for an orphan,
+ * the get that returned it for a stale shadow, none for a duplicate (whose
+ * "alloc" stack is the failed allocation). */
+static void shadow_event(struct report *rp, struct klpt_shadow_event e, const uint32_t refs[3])
 {
 	static const char *const names[] = { "?", "shadow orphan", "shadow stale", "shadow duplicate" };
-	struct klpt_shadow_event e;
+	struct rleak *l = NULL;
+	int32_t as = e.alloc_stack, fs = e.free_stack;
+	uint32_t aref = refs[0], fref = refs[1];
 
-	if (recfile__event(c, &e, sizeof(e))) {
-		rp->bad_payloads++;
-		return;
-	}
 	rp->nshadow_events++;
 	if (e.type >= ARRAY_SIZE(names))
 		e.type = 0;
 	rp->shadow_kinds[e.type]++;
 	note_ts(rp, e.ts_ns);
 	add_instant(rp, e.ts_ns, -1, "%s", names[e.type]);
+	if (e.type == KLPT_SH_EV_STALE) {
+		fs = e.stack;
+		fref = refs[2];
+	} else if (e.type == KLPT_SH_EV_DUPLICATE) {
+		as = e.stack;
+		aref = refs[2];
+		fs = -1;
+		fref = 0;
+	}
+	if (!e.type)
+		return;
+	for (size_t i = 0; i < rp->nleaks && !l; i++)
+		if (rp->leaks[i].type == e.type && rp->leaks[i].id == e.id &&
+		    rp->leaks[i].astk == as && rp->leaks[i].fstk == fs)
+			l = &rp->leaks[i];
+	if (!l) {
+		if (rp->nleaks >= MAX_LEAK_GROUPS) {
+			rp->leaks_ungrouped++;
+			return;
+		}
+		grow_array((void **)&rp->leaks, &rp->capleaks, rp->nleaks, sizeof(*l));
+		l = &rp->leaks[rp->nleaks++];
+		memset(l, 0, sizeof(*l));
+		l->type = e.type;
+		l->id = e.id;
+		l->astk = as;
+		l->fstk = fs;
+		l->astk_ref = aref;
+		l->fstk_ref = fref;
+		l->first_ns = e.ts_ns;
+		l->alloc_text = stack_text(rp, aref);
+		l->free_text = stack_text(rp, fref);
+	}
+	e.cache[KLPT_CACHE_LEN - 1] = '\0';
+	if (e.cache[0])
+		copy_str(l->cache, sizeof(l->cache), e.cache);
+	l->count++;
+	if (e.ts_ns < l->first_ns)
+		l->first_ns = e.ts_ns;
+	if (e.ts_ns > l->last_ns)
+		l->last_ns = e.ts_ns;
+}
+
+/* Version 1: one event per chunk, the struct as delivered. */
+static void v1_event(struct report *rp, const struct rec_chunk *c)
+{
+	struct klpt_shadow_event se;
+	struct klpt_event e;
+
+	if (c->type == REC_TRANS_EVENT && !recfile__event(c, &e, sizeof(e)))
+		trans_event(rp, e);
+	else if (c->type == REC_SHADOW_EVENT && !recfile__event(c, &se, sizeof(se)))
+		shadow_event(rp, se, (const uint32_t[3]){ 0, 0, 0 });
+	else
+		rp->bad_payloads++;
+}
+
+static void packed_event(void *ctx, const struct rec_event *e)
+{
+	if (e->kind == REC_EV_TRANSITION)
+		trans_event(ctx, e->u.t);
+	else
+		shadow_event(ctx, e->u.s,
+			     (const uint32_t[3]){ e->stack_ref, e->free_stack_ref, e->get_stack_ref });
 }
 
 static int64_t jint(json_object *o, const char *key)
@@ -411,6 +523,16 @@ static void snapshot_task(struct report *rp, json_object *p, const char *patch, 
 
 	if (!json_object_is_type(p, json_type_object))
 		return;
+	/* The probes' event can come just before a snapshot that still lists
+	 * the task (the kernel sets patch_state after the probe point, an
+	 * exiting task stays listed a moment): not a new episode. */
+	for (size_t i = rp->ntasks; i-- > 0;) {
+		const struct rtask *o = &rp->tasks[i];
+
+		if (o->tid == (int)jint(p, "tid") && !strcmp(o->patch, patch) && o->switched &&
+		    o->switched_by_event && ts >= o->switched_ns && ts - o->switched_ns < 1000000000ull)
+			return;
+	}
 	t = task_of(rp, (int)jint(p, "tid"), patch);
 	if (!t)
 		return;
@@ -541,7 +663,11 @@ static void build(struct report *rp, struct rec_reader *rd)
 {
 	struct rec_chunk c;
 
+	rp->dict = recfile__dict_new();
+	rp->version = rd->version;
+	rp->flags = rd->flags;
 	while (recfile__next(rd, &c) == 1) {
+		rp->type_bytes[c.type] += REC_CHUNK_HDR + (uint64_t)c.len;
 		switch (c.type) {
 		case REC_HEADER:
 			keep_json(&rp->header, &c);
@@ -562,8 +688,17 @@ static void build(struct report *rp, struct rec_reader *rd)
 			}
 			break;
 		}
-		case REC_TRANS_EVENT: trans_event(rp, &c); break;
-		case REC_SHADOW_EVENT: shadow_event(rp, &c); break;
+		case REC_TRANS_EVENT:
+		case REC_SHADOW_EVENT: v1_event(rp, &c); break;
+		case REC_STRINGS:
+		case REC_STACKS:
+			if (recfile__dict_add(rp->dict, &c))
+				rp->bad_payloads++;
+			break;
+		case REC_EVENTS:
+			if (recfile__events(&c, rp->dict, packed_event, rp) < 0)
+				rp->bad_payloads++;
+			break;
 		case REC_SNAPSHOT: snapshot_chunk(rp, &c); break;
 		case REC_DROPS: keep_json(&rp->drops, &c); break;
 		case REC_END: keep_json(&rp->end, &c); break;
@@ -593,6 +728,12 @@ static void report_free(struct report *rp)
 		free(rp->tasks[i].stack);
 	}
 	free(rp->tasks);
+	for (size_t i = 0; i < rp->nleaks; i++) {
+		free(rp->leaks[i].alloc_text);
+		free(rp->leaks[i].free_text);
+	}
+	free(rp->leaks);
+	recfile__dict_free(rp->dict);
 	free(rp->tr);
 	free(rp->samples);
 	free(rp->inst);
@@ -637,6 +778,76 @@ static const char *target_name(int target)
 
 /* ---- text ------------------------------------------------------------------ */
 
+static const char *const leak_kinds[] = { "?", "orphan", "stale", "duplicate" };
+
+/* Per id, from the last snapshot: what the probes counted since start. */
+static void print_shadow_ids(const struct report *rp, FILE *f)
+{
+	json_object *ids;
+
+	if (!rp->shadows || !json_object_object_get_ex(rp->shadows, "ids", &ids) ||
+	    !json_object_is_type(ids, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(ids); i++) {
+		json_object *d = json_object_array_get_idx(ids, i);
+
+		if (!json_object_is_type(d, json_type_object))
+			continue;
+		fprintf(f, "  id %s: %lld allocs, %lld frees, %lld live, %lld orphans, %lld stale, "
+			   "%lld duplicates\n", jstr(d, "id") ?: "?", (long long)jint(d, "allocs"),
+			(long long)jint(d, "frees"), (long long)jint(d, "live"),
+			(long long)jint(d, "orphans"), (long long)jint(d, "stale"),
+			(long long)jint(d, "duplicates"));
+	}
+}
+
+/* A stack of the last snapshot's leak report of the same kind and id: for
+ * version-1 files, whose events carry stack ids only. */
+static char *snapshot_leak_stack(const struct report *rp, const struct rleak *l, const char *key)
+{
+	json_object *leaks, *st;
+
+	if (!rp->shadows || !json_object_object_get_ex(rp->shadows, "leaks", &leaks) ||
+	    !json_object_is_type(leaks, json_type_array))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(leaks); i++) {
+		json_object *x = json_object_array_get_idx(leaks, i);
+		const char *kind = jstr(x, "kind"), *id = jstr(x, "id");
+		char want[32];
+
+		snprintf(want, sizeof(want), "0x%llx", (unsigned long long)l->id);
+		if (kind && id && !strcmp(kind, leak_kinds[l->type]) && !strcmp(id, want) &&
+		    json_object_object_get_ex(x, key, &st))
+			return frames_text(st);
+	}
+	return NULL;
+}
+
+static void print_leak_groups(const struct report *rp, FILE *f)
+{
+	for (size_t i = 0; i < rp->nleaks; i++) {
+		const struct rleak *l = &rp->leaks[i];
+		char *a = l->alloc_text ? NULL : snapshot_leak_stack(rp, l, "alloc_stack");
+		char *b = l->free_text ? NULL : snapshot_leak_stack(rp, l, "free_stack");
+
+		fprintf(f, "  %s id 0x%llx: %llu events from %+.1f s to %+.1f s%s%s\n",
+			leak_kinds[l->type], (unsigned long long)l->id, (unsigned long long)l->count,
+			rel_s(rp, l->first_ns), rel_s(rp, l->last_ns), l->cache[0] ? ", cache " : "",
+			l->cache);
+		if (l->alloc_text || a)
+			fprintf(f, "    %s: %s\n", l->type == KLPT_SH_EV_DUPLICATE ? "failed alloc" : "allocated",
+				l->alloc_text ?: a);
+		if (l->free_text || b)
+			fprintf(f, "    %s: %s\n", l->type == KLPT_SH_EV_STALE ? "stale get" : "owner freed",
+				l->free_text ?: b);
+		free(a);
+		free(b);
+	}
+	if (rp->leaks_ungrouped)
+		fprintf(f, "  (%llu more events in further groups)\n",
+			(unsigned long long)rp->leaks_ungrouped);
+}
+
 static void print_text(const struct report *rp, const char *path, FILE *f)
 {
 	json_object *cmd;
@@ -663,6 +874,8 @@ static void print_text(const struct report *rp, const char *path, FILE *f)
 		(unsigned long long)rp->chunks, (unsigned long long)rp->nevents,
 		(unsigned long long)rp->nshadow_events, (unsigned long long)rp->nsnapshots,
 		(unsigned long long)rp->nsymbols, rp->last_ts > rp->t0 ? rel_s(rp, rp->last_ts) : 0.0);
+	fprintf(f, "  format version %u%s\n", rp->version,
+		rp->flags & REC_FLAG_REDACTED ? ", redacted (no kernel addresses)" : "");
 	if (rp->end)
 		fprintf(f, "  ended cleanly (%s)\n", jstr(rp->end, "reason") ?: "?");
 	if (rp->trigger)
@@ -738,13 +951,10 @@ static void print_text(const struct report *rp, const char *path, FILE *f)
 			fprintf(f, "    on-CPU: %s\n", t->oncpu);
 		if (t->stack)
 			fprintf(f, "    stack: %s\n", t->stack);
-		if (t->switched)
-			if (!strcmp(t->how, "exit"))
-				fprintf(f, "    exited without switching at %+.1f s\n",
-					rel_s(rp, t->switched_ns));
-			else
-				fprintf(f, "    switched (%s) at %+.1f s\n", t->how,
-					rel_s(rp, t->switched_ns));
+		if (t->switched && !strcmp(t->how, "exited"))
+			fprintf(f, "    exited at %+.1f s, never switched\n", rel_s(rp, t->switched_ns));
+		else if (t->switched)
+			fprintf(f, "    switched (%s) at %+.1f s\n", t->how, rel_s(rp, t->switched_ns));
 		else
 			fprintf(f, "    not seen to switch (last seen blocking at %+.1f s)\n",
 				rel_s(rp, t->last_ns));
@@ -759,20 +969,23 @@ static void print_text(const struct report *rp, const char *path, FILE *f)
 				(long long)jint(rp->shadows, "live"), (long long)jint(rp->shadows, "orphans"),
 				(long long)jint(rp->shadows, "stale"),
 				(long long)jint(rp->shadows, "duplicates"));
+		print_shadow_ids(rp, f);
 		fprintf(f, "  events recorded: %llu orphan, %llu stale, %llu duplicate\n",
 			(unsigned long long)rp->shadow_kinds[1], (unsigned long long)rp->shadow_kinds[2],
 			(unsigned long long)rp->shadow_kinds[3]);
+		print_leak_groups(rp, f);
 	}
 
 	fprintf(f, "\nDrops: ");
 	if (!rp->drops)
 		fprintf(f, "unknown (no drop counters recorded)\n");
 	else
-		fprintf(f, "%lld transition events, %lld blocker records%s\n",
+		fprintf(f, "%lld transition events, %lld blocker records, %lld shadow events%s\n",
 			(long long)jint(rp->drops, "transition_events"),
 			(long long)jint(rp->drops, "blockers"),
-			jint(rp->drops, "transition_events") || jint(rp->drops, "blockers")
-				? ": the story above is incomplete" : "");
+			(long long)jint(rp->drops, "shadow_events"),
+			jint(rp->drops, "transition_events") || jint(rp->drops, "blockers") ||
+			jint(rp->drops, "shadow_events") ? ": the story above is incomplete" : "");
 }
 
 /* ---- JSON ------------------------------------------------------------------ */
@@ -790,10 +1003,19 @@ static json_object *to_json(const struct report *rp)
 	json_object_object_add(o, "metadata", json_object_get(rp->meta));
 	json_object_object_add(o, "trigger", json_object_get(rp->trigger));
 	json_object_object_add(o, "chunks", json_object_new_int64((int64_t)rp->chunks));
+	json_object_object_add(o, "format_version", json_object_new_int((int)rp->version));
+	json_object_object_add(o, "redacted", json_object_new_boolean(rp->flags & REC_FLAG_REDACTED));
 	json_object_object_add(o, "complete", json_object_new_boolean(rp->complete));
 	json_object_object_add(o, "problem", rp->problem ? json_object_new_string(rp->problem) : NULL);
 	json_object_object_add(o, "malformed_payloads", json_object_new_int64((int64_t)rp->bad_payloads));
 	json_object_object_add(o, "transition_events", json_object_new_int64((int64_t)rp->nevents));
+	json_object_object_add(o, "shadow_events", json_object_new_int64((int64_t)rp->nshadow_events));
+	x = json_object_new_object();
+	for (uint32_t i = 1; i < REC_TYPE_MAX; i++)
+		if (rp->type_bytes[i])
+			json_object_object_add(x, rec_chunk_type__name(i),
+					       json_object_new_int64((int64_t)rp->type_bytes[i]));
+	json_object_object_add(o, "chunk_bytes", x);
 	json_object_object_add(o, "snapshots", json_object_new_int64((int64_t)rp->nsnapshots));
 	a = json_object_new_array();
 	for (size_t i = 0; i < rp->ntr; i++) {
@@ -858,6 +1080,25 @@ static json_object *to_json(const struct report *rp)
 	json_object_object_add(x, "stale_events", json_object_new_int64((int64_t)rp->shadow_kinds[2]));
 	json_object_object_add(x, "duplicate_events", json_object_new_int64((int64_t)rp->shadow_kinds[3]));
 	json_object_object_add(x, "last", json_object_get(rp->shadows));
+	a = json_object_new_array();
+	for (size_t i = 0; i < rp->nleaks; i++) {
+		const struct rleak *l = &rp->leaks[i];
+		json_object *g = json_object_new_object();
+		char id[32];
+
+		snprintf(id, sizeof(id), "0x%llx", (unsigned long long)l->id);
+		json_object_object_add(g, "kind", json_object_new_string(leak_kinds[l->type]));
+		json_object_object_add(g, "id", json_object_new_string(id));
+		json_object_object_add(g, "count", json_object_new_int64((int64_t)l->count));
+		json_object_object_add(g, "first_s", jdouble(rel_s(rp, l->first_ns)));
+		json_object_object_add(g, "last_s", jdouble(rel_s(rp, l->last_ns)));
+		json_object_object_add(g, "cache", l->cache[0] ? json_object_new_string(l->cache) : NULL);
+		json_object_object_add(g, "alloc_stack", l->alloc_text ? json_object_new_string(l->alloc_text) : NULL);
+		json_object_object_add(g, l->type == KLPT_SH_EV_STALE ? "get_stack" : "free_stack",
+				       l->free_text ? json_object_new_string(l->free_text) : NULL);
+		json_object_array_add(a, g);
+	}
+	json_object_object_add(x, "event_groups", a);
 	json_object_object_add(o, "shadows", x);
 	json_object_object_add(o, "drops", json_object_get(rp->drops));
 	json_object_object_add(o, "end", json_object_get(rp->end));
@@ -972,18 +1213,55 @@ static json_object *to_chrome(const struct report *rp)
 
 static void report_usage(FILE *f)
 {
-	fputs("Usage: klptop report FILE [--json] [--format text|json|chrome] [--pretty]\n"
+	fputs("Usage: klptop report FILE [--json] [--format text|json|chrome] [--pretty] [--redact]\n"
 	      "  What a recording made by 'klptop record' says: each transition, how\n"
 	      "  pending tasks converged, the stragglers and why, shadows, drops.\n"
 	      "  -j, --json          JSON for tools\n"
 	      "  -F, --format FMT    text (default), json, or chrome: Trace Event JSON\n"
 	      "                      for Perfetto (ui.perfetto.dev) or chrome://tracing\n"
 	      "  -p, --pretty        indent JSON\n"
+	      "  -R, --redact        no kernel addresses in the output (owners as obj#N)\n"
 	      "  A damaged or cut file is reported up to its last complete chunk.\n",
 	      f);
 }
 
-int report__mem(const char *name, const void *buf, size_t len, int format, int pretty, FILE *out)
+/* --redact: kernel addresses out of everything the report carries over from
+ * the file (header, metadata, shadows, drops), owners as obj#N. */
+static void redact_model(struct report *rp)
+{
+	struct rec_pseudonyms *p = rec_pseudonyms__new();
+	json_object *const objs[] = { rp->header, rp->meta, rp->drops, rp->end, rp->shadows,
+				      rp->trigger };
+
+	for (size_t i = 0; i < ARRAY_SIZE(objs); i++)
+		if (objs[i])
+			recfile__redact_json(p, objs[i]);
+	for (size_t i = 0; i < rp->ntasks; i++) {
+		char **s[] = { &rp->tasks[i].function, &rp->tasks[i].oncpu, &rp->tasks[i].stack };
+
+		for (size_t j = 0; j < ARRAY_SIZE(s); j++)
+			if (*s[j])
+				recfile__redact_text(*s[j]);
+	}
+	rec_pseudonyms__free(p);
+}
+
+static int render(struct report *rp, const char *name, int format, int flags, FILE *out)
+{
+	if (format == 0) {
+		print_text(rp, name, out);
+	} else {
+		json_object *o = format == 1 ? to_json(rp) : to_chrome(rp);
+
+		fputs(json_object_to_json_string_ext(o, flags & REPORT_PRETTY ? JSON_C_TO_STRING_PRETTY
+									: JSON_C_TO_STRING_PLAIN), out);
+		fputc('\n', out);
+		json_object_put(o);
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+int report__mem(const char *name, const void *buf, size_t len, int format, int flags, FILE *out)
 {
 	struct report rp = { 0 };
 	struct rec_reader rd;
@@ -996,24 +1274,31 @@ int report__mem(const char *name, const void *buf, size_t len, int format, int p
 	build(&rp, &rd);
 	if (rp.problem && format == 0)
 		p_warn("%s: %s", name, rp.problem);
-	if (format == 0) {
-		print_text(&rp, name, out);
-		if (fflush(out))
-			rc = EXIT_ERROR;
-	} else {
-		json_object *o = format == 1 ? to_json(&rp) : to_chrome(&rp);
+	if (flags & REPORT_REDACT) {
+		char *txt = NULL;
+		size_t tlen = 0;
+		FILE *mem = open_memstream(&txt, &tlen);
 
-		fputs(json_object_to_json_string_ext(o, pretty ? JSON_C_TO_STRING_PRETTY
-							       : JSON_C_TO_STRING_PLAIN), out);
-		if (fputc('\n', out) == EOF || fflush(out))
+		redact_model(&rp);
+		/* And a last pass over the rendered text: whatever a free-text
+		 * field carried (a warning, a message) cannot leak an address. */
+		if (!mem || render(&rp, name, format, flags, mem) || fclose(mem)) {
 			rc = EXIT_ERROR;
-		json_object_put(o);
+		} else {
+			recfile__redact_text(txt);
+			fputs(txt, out);
+		}
+		free(txt);
+	} else if (render(&rp, name, format, flags, out)) {
+		rc = EXIT_ERROR;
 	}
+	if (fflush(out) || ferror(out))
+		rc = EXIT_ERROR;
 	report_free(&rp);
 	return rc;
 }
 
-static int report_file(const char *path, int format, int pretty)
+static int report_file(const char *path, int format, int flags)
 {
 	size_t len;
 	char *buf = read_all(path, &len);
@@ -1023,7 +1308,7 @@ static int report_file(const char *path, int format, int pretty)
 		p_err("report: cannot read %s: %s", path, strerror(errno));
 		return errno == EACCES ? EXIT_PERM : EXIT_ERROR;
 	}
-	rc = report__mem(path, buf, len, format, pretty, stdout);
+	rc = report__mem(path, buf, len, format, flags, stdout);
 	free(buf);
 	return rc;
 }
@@ -1034,13 +1319,14 @@ int cmd_report(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "pretty", no_argument, NULL, 'p' },
+		{ "redact", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	int format = 0, pretty = 0, c;
+	int format = 0, flags = 0, c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jF:ph", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jF:pRh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': format = 1; break;
 		case 'F':
@@ -1055,7 +1341,8 @@ int cmd_report(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'p': pretty = 1; break;
+		case 'p': flags |= REPORT_PRETTY; break;
+		case 'R': flags |= REPORT_REDACT; break;
 		case 'h': report_usage(stdout); return EXIT_OK;
 		default: report_usage(stderr); return EXIT_USAGE;
 		}
@@ -1066,5 +1353,5 @@ int cmd_report(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_json = format == 1;
-	return report_file(argv[optind], format, pretty);
+	return report_file(argv[optind], format, flags);
 }

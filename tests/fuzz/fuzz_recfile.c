@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* libFuzzer target: the recording reader and all three reports on any
- * input. They must neither crash, nor leak, nor loop (make fuzz). */
+/* libFuzzer target: the recording reader (both format versions, the packed
+ * event batches and their dictionaries) and all three reports, plain and
+ * --redact, on any input. They must neither crash, nor leak, nor loop
+ * (make fuzz). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
+static void count(void *ctx, const struct rec_event *e)
+{
+	*(uint64_t *)ctx += e->kind;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static FILE *null;
@@ -18,6 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	char *json;
 	uint64_t ts;
 	uint8_t ev[512];
+	struct rec_dict *d;
+	uint64_t n = 0;
 
 	if (!null) {
 		null = fopen("/dev/null", "w");
@@ -25,12 +34,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 	if (recfile__open_mem(&r, data, len))
 		return 0;
+	d = recfile__dict_new();
 	while (recfile__next(&r, &c) == 1) {
 		if (c.type == REC_SNAPSHOT && !recfile__snapshot(&c, &ts, &json))
 			free(json);
+		if (c.type == REC_STRINGS || c.type == REC_STACKS)
+			recfile__dict_add(d, &c);
+		if (c.type == REC_EVENTS)
+			recfile__events(&c, d, count, &n);
 		recfile__event(&c, ev, sizeof(ev));
 	}
-	for (int fmt = 0; fmt < 3; fmt++)
+	recfile__dict_free(d);
+	for (int fmt = 0; fmt < 3; fmt++) {
 		report__mem("fuzz", data, len, fmt, 0, null);
+		report__mem("fuzz", data, len, fmt, REPORT_REDACT, null);
+	}
 	return 0;
 }
