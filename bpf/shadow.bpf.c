@@ -520,7 +520,7 @@ int BPF_KPROBE(kvfree_call_rcu_hook, void *head, void *arg)
 
 struct bulk_ctx {
 	void **p;
-	__u64 hits;
+	__u64 found;      /* set, never counted: the verifier then sees one state */
 	struct orphan_ctx oc;
 	__u32 report;     /* second pass: report what the first found */
 	__u32 pad;
@@ -536,7 +536,7 @@ static long bulk_one(__u32 i, struct bulk_ctx *b)
 	o = bpf_map_lookup_elem(&owners, &ptr);
 	if (!o)
 		return 0;
-	b->hits++;
+	b->found = 1;
 	if (b->report) {
 		struct orphan_ctx oc = b->oc;
 
@@ -564,7 +564,7 @@ int BPF_KPROBE(free_bulk_hook, struct kmem_cache *s, size_t size, void **p)
 	}
 	b.p = p;
 	bpf_loop(n, bulk_one, &b, 0);
-	if (!b.hits)
+	if (!b.found)
 		return 0;
 	b.report = 1;
 	/* At a function's entry the return address is on top of the stack. */

@@ -366,6 +366,46 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 		bpf_program__set_autoload(skel->progs.scan_hash, false);
 }
 
+/* Attach program by program: a kprobe the kernel refuses although kallsyms
+ * lists its function (a blacklisted or notrace function, when tracefs is
+ * not readable to tell) costs only that probe, and probes.missing says so.
+ * Fails only when nothing at all could be attached. */
+static int attach_each(struct shadow_probe *sp, struct probe_status *ps)
+{
+	const struct bpf_object_skeleton *sk = sp->skel->skeleton;
+	int attached = 0, err = -ENOENT;
+	char what[160];
+
+	for (int i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_program *p = *sk->progs[i].prog;
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(p) || !bpf_program__autoattach(p) ||
+		    p == sp->skel->progs.scan_hash)
+			continue;
+		l = bpf_program__attach(p);
+		if (!l || libbpf_get_error(l)) {
+			err = l ? (int)libbpf_get_error(l) : -errno;
+			snprintf(what, sizeof(what), "shadow: %s (attach failed: %s)",
+				 bpf_program__section_name(p), strerror(-err));
+			probe_status__add_missing(ps, what);
+			continue;
+		}
+		*sk->progs[i].link = l;
+		attached++;
+	}
+	return attached ? 0 : err;
+}
+
+static void missing_free(struct probe_status *ps)
+{
+	for (size_t i = 0; i < ps->nmissing; i++)
+		free(ps->missing[i]);
+	free(ps->missing);
+	ps->missing = NULL;
+	ps->nmissing = 0;
+}
+
 static struct bpf_link *attach_dump(struct bpf_program *p, struct bpf_map *m)
 {
 	union bpf_iter_link_info li = { .map.map_fd = (__u32)bpf_map__fd(m) };
@@ -379,6 +419,11 @@ static struct bpf_link *attach_dump(struct bpf_program *p, struct bpf_map *m)
  * dump_live in bpf/shadow.bpf.c); without them, map syscalls. */
 static void attach_dumps(struct shadow_probe *sp, struct probe_status *ps)
 {
+	if (!bpf_program__autoload(sp->skel->progs.dump_live)) {
+		probe_status__add_missing(ps, "shadow: iter/bpf_map_elem (not loadable: maps read with "
+					  "syscalls, which can make the kernel skip probe hits)");
+		return;
+	}
 	sp->live_iter = attach_dump(sp->skel->progs.dump_live, sp->skel->maps.live);
 	sp->ids_iter = attach_dump(sp->skel->progs.dump_ids, sp->skel->maps.ids);
 	if (!sp->live_iter || !sp->ids_iter)
@@ -466,23 +511,44 @@ struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct prob
 	sp->ks = ksyms__load(g_opts.kallsyms);
 	sp->ks_loaded_ns = now_ns();
 	sp->start_ns = now_ns();
-	sp->skel = shadow_bpf__open();
-	if (!sp->skel) {
-		snprintf(msg, sizeof(msg), "shadow probes: cannot open BPF object: %s",
-			 strerror(errno));
-		goto fail;
+	/* With the map dump iterators first; a kernel that refuses them (an
+	 * iterator program fails the whole object) gets the rest without. */
+	for (int dumps = 1; dumps >= 0; dumps--) {
+		struct probe_status tmp = { 0 };
+
+		shadow_bpf__destroy(sp->skel);
+		sp->skel = shadow_bpf__open();
+		if (!sp->skel) {
+			snprintf(msg, sizeof(msg), "shadow probes: cannot open BPF object: %s",
+				 strerror(errno));
+			goto fail;
+		}
+		choose_programs(sp, o, ks, &tmp);
+		if (!dumps) {
+			bpf_program__set_autoload(sp->skel->progs.dump_live, false);
+			bpf_program__set_autoload(sp->skel->progs.dump_ids, false);
+		}
+		if (set_ring_size(sp)) {
+			snprintf(msg, sizeof(msg), "shadow probes: bad KLPTOP_SHADOW_RINGBUF_KB");
+			missing_free(&tmp);
+			goto fail;
+		}
+		err = shadow_bpf__load(sp->skel);
+		if (!err || !dumps) {
+			for (size_t i = 0; i < tmp.nmissing; i++)
+				probe_status__add_missing(ps, tmp.missing[i]);
+		}
+		missing_free(&tmp);
+		if (!err)
+			break;
+		p_debug("shadow probes: load %s map iterators failed: %s",
+			dumps ? "with" : "without", strerror(-err));
 	}
-	choose_programs(sp, o, ks, ps);
-	if (set_ring_size(sp)) {
-		snprintf(msg, sizeof(msg), "shadow probes: bad KLPTOP_SHADOW_RINGBUF_KB");
-		goto fail;
-	}
-	err = shadow_bpf__load(sp->skel);
 	if (err) {
 		snprintf(msg, sizeof(msg), "shadow probes: cannot load: %s", strerror(-err));
 		goto fail;
 	}
-	err = shadow_bpf__attach(sp->skel);
+	err = attach_each(sp, ps);
 	if (err) {
 		snprintf(msg, sizeof(msg), "shadow probes: cannot attach: %s", strerror(-err));
 		goto fail;
