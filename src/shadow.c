@@ -419,6 +419,13 @@ static struct bpf_link *attach_dump(struct bpf_program *p, struct bpf_map *m)
  * dump_live in bpf/shadow.bpf.c); without them, map syscalls. */
 static void attach_dumps(struct shadow_probe *sp, struct probe_status *ps)
 {
+	/* Diagnostic (bench-shadow-miss): read the maps the old way, to show
+	 * the skipped hits it causes. */
+	if (getenv("KLPTOP_SHADOW_MAP_SYSCALLS")) {
+		probe_status__add_missing(ps, "shadow: iter/bpf_map_elem (KLPTOP_SHADOW_MAP_SYSCALLS "
+					  "set: maps read with syscalls)");
+		return;
+	}
 	if (!bpf_program__autoload(sp->skel->progs.dump_live)) {
 		probe_status__add_missing(ps, "shadow: iter/bpf_map_elem (not loadable: maps read with "
 					  "syscalls, which can make the kernel skip probe hits)");

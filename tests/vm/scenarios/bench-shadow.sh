@@ -70,9 +70,9 @@ pass cost-measured
 
 # --- 2. events sustained --------------------------------------------------------
 for ring in 256 16; do
-	for rate in 1000 2000 5000 10000 20000 0; do
-		count=$((rate * 4))
-		[ "$rate" = 0 ] && count=40000
+	for rate in 1000 5000 20000 0; do
+		count=$((rate * 2))
+		[ "$rate" = 0 ] && count=20000
 		KLPTOP_SHADOW_RINGBUF_KB=$ring start_klptop /tmp/r.jsonl --json -d 1
 		t0=$(uptime_s)
 		klpt_knob churn "$count $rate kmalloc"
