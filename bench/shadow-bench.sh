@@ -5,7 +5,7 @@
 # (static, into build/bench/, which mkinitramfs.sh copies to the guest's
 # /bin), boots tests/vm/scenarios/bench-shadow.sh and prints:
 #   1. the free-hook cost: ns per kmalloc/kfree pair (klpt_target's
-#      kfree_loop) and per open/close of /dev/null, best of 3 per mode, and
+#      kfree_loop) and per open/close of /dev/null, best of 2 per mode, and
 #      the ratio to no klptop;
 #   2. per ring size and churn rate: objects/s reached, leak events/s,
 #      dropped, missed, exact or not; and the highest rate with no drop.
@@ -43,10 +43,8 @@ echo "log: $log"
 tr -d '\r' <"$log" | sed -n 's/^KLPTS //p' | awk '
 function min(a, b) { return a == "" || b + 0 < a + 0 ? b : a }
 $1 == "cost" {
-	phase = ($2 == "armed" || seen_armed) ? "with shadows alive" : "no shadow alive"
 	if ($2 == "armed") seen_armed = 1
 	if ($2 == "off" && seen_armed) { offk2 = min(offk2, $4); offf2 = min(offf2, $6); next }
-	if ($2 == "noleaks" && seen_armed) { nlk2 = min(nlk2, $4); nlf2 = min(nlf2, $6); next }
 	k[$2] = min(k[$2], $4); f[$2] = min(f[$2], $6)
 }
 $1 == "rate" {
@@ -55,14 +53,13 @@ $1 == "rate" {
 	drop[n] = dr; miss[n] = mi; exact[n] = ($9 == d) ? "yes" : "no (" $9 " of " d ")"; dl[n] = del
 }
 END {
-	printf "1. free-hook cost, best of 3 (ns; ratio to no klptop):\n"
+	printf "1. free-hook cost, best of 2 (ns; ratio to no klptop):\n"
 	printf "   %-28s %12s %8s %14s %8s\n", "mode", "kmalloc+kfree", "ratio", "open+close", "ratio"
 	printf "   %-28s %12.1f %8.3f %14.1f %8.3f\n", "off", k["off"], 1, f["off"], 1
 	printf "   %-28s %12.1f %8.3f %14.1f %8.3f\n", "--no-leaks", k["noleaks"], k["noleaks"] / k["off"], f["noleaks"], f["noleaks"] / f["off"]
 	printf "   %-28s %12.1f %8.3f %14.1f %8.3f\n", "leaks, no shadow alive", k["idle"], k["idle"] / k["off"], f["idle"], f["idle"] / f["off"]
 	if (offk2 != "") {
 		printf "   %-28s %12.1f %8.3f %14.1f %8.3f\n", "off (shadows alive)", offk2, 1, offf2, 1
-		printf "   %-28s %12.1f %8.3f %14.1f %8.3f\n", "--no-leaks (shadows alive)", nlk2, nlk2 / offk2, nlf2, nlf2 / offf2
 		printf "   %-28s %12.1f %8.3f %14.1f %8.3f\n", "leaks, shadows alive", k["armed"], k["armed"] / offk2, f["armed"], f["armed"] / offf2
 	}
 	printf "2. events sustained (2 leak events per object: orphan + stale hit):\n"
