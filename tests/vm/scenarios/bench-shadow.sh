@@ -48,6 +48,7 @@ stuck() { # PID WHAT
 	log "klptop $1 $2: state $(awk '{ print $3 }' /proc/$1/stat 2>/dev/null)," \
 		"wchan $(cat /proc/$1/wchan 2>/dev/null)"
 	sed 's/^/#   /' /proc/$1/stack 2>/dev/null
+	grep -E '^(SigPnd|ShdPnd|SigBlk|SigIgn)' /proc/$1/status 2>/dev/null | sed 's/^/#   /'
 	for t in /proc/$1/task/*; do
 		log "  thread ${t##*/}: $(cat $t/wchan 2>/dev/null)"
 	done
