@@ -35,7 +35,7 @@ lp_load klpt_target
 start_klptop() { # OUT ARGS...
 	_o=$1
 	shift
-	klptop shadow "$@" >"$_o" 2>/dev/null &
+	klptop shadow "$@" >"$_o" 2>"$_o.err" &
 	KPID=$!
 	if ! wait_until 180 test -s "$_o"; then
 		stuck "$KPID" "no output after 180 s"
@@ -56,6 +56,7 @@ stuck() { # PID WHAT
 stop_klptop() {
 	kill -INT "$KPID" 2>/dev/null
 	if ! wait_until 120 sh -c "! kill -0 $KPID"; then
+		sed 's/^/#   stderr: /' "$_o.err" | head -n 5
 		stuck "$KPID" "still running 120 s after SIGINT"
 		kill -9 "$KPID"
 	fi
@@ -114,6 +115,10 @@ for step in $STEPS; do
 			"events \($s.orphans + $s.stale + $s.duplicates) delivered \([$s.leaks[].count] | add // 0) " +
 			"dropped \($s.events_dropped) missed \($s.missed) missed_counted \($s.missed_counted)"' \
 			/tmp/r.json | sed 's/^/KLPTS /'
+		# What was attached, and what klptop said (a step that sees nothing).
+		log "step $ring:$rate: missing $(jq -c '[.probes.missing[]?, .probes.why_not]' /tmp/r.json)," \
+			"ids $(jq -c '[.shadows.ids[] | {id, allocs, orphans, stale, live, preexisting}]' /tmp/r.json)"
+		sed 's/^/#   stderr: /' /tmp/r.jsonl.err | head -n 5
 	}
 done
 pass rates-measured
