@@ -12,6 +12,16 @@
  * Maps: live (obj, id) -> record of every shadow we know of; owners obj ->
  * how many shadows it carries, which is the only lookup a free does; ids
  * id -> counters. Orphans, stale hits and duplicates go to a ring buffer.
+ *
+ * Owners freed with kfree_rcu(): kvfree_call_rcu() only queues them; the RCU
+ * batch frees them a grace period later from a kworker, mostly through
+ * kfree_bulk() -> kmem_cache_free_bulk(), which has no per-object tracepoint
+ * (6.1 and 6.12). So kvfree_call_rcu notes the caller's stack for an owner
+ * that carries a shadow (rcu_pending), kmem_cache_free_bulk is a kprobe that
+ * reads the pointer array, and the orphan is reported when the memory is
+ * really freed (a klp_shadow_free() right after kfree_rcu() is still correct:
+ * the address cannot be reused before the grace period ends), with the
+ * kfree_rcu() caller's stack, the only one that names who dropped the owner.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -25,6 +35,9 @@ char LICENSE[] SEC("license") = "GPL";
  * before v6.2's slab tracepoint rework (and on some 6.1 builds), a struct
  * kmem_cache * after. Userspace reads which one from the BTF. */
 const volatile __u32 cache_arg_is_struct = 1;
+/* kvfree_call_rcu(head, X): X is the object since v6.3, the rcu_head's
+ * offset in it (or the object, when head is NULL) before. From the BTF. */
+const volatile __u32 kvfree_arg_is_ptr = 1;
 
 struct klpt_shadow_state sstate = {};
 /* Free hooks do nothing while 0 (klptop shadow --no-leaks, the bench). */
@@ -32,8 +45,17 @@ __u32 detect_leaks = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
+	__uint(max_entries, 256 * 1024);  /* KLPTOP_SHADOW_RINGBUF_KB resizes it */
 } sevents SEC(".maps");
+
+/* Owners with a shadow, queued by kfree_rcu(): obj -> caller's stack. LRU:
+ * an owner whose batch free goes unseen (vfree) must not fill it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct klpt_shadow_rcu);
+} rcu_pending SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -145,10 +167,13 @@ static __always_inline void owner_del(__u64 obj, __u64 id)
 
 	if (!o)
 		return;
-	if (o->count <= 1)
+	if (o->count <= 1) {
 		bpf_map_delete_elem(&owners, &obj);
-	else
+		/* Its last shadow is gone: a kfree_rcu() of it is no leak. */
+		bpf_map_delete_elem(&rcu_pending, &obj);
+	} else {
 		__sync_fetch_and_add(&o->count, -1);
+	}
 }
 
 /* Insert a shadow into the live map; returns 0 if it was new to us. */
@@ -375,8 +400,9 @@ struct orphan_ctx {
 	__u64 obj;
 	__u64 call_site;
 	__u64 cache;      /* kernel address of the cache name, 0 for kfree */
+	__u64 rcu_queued_ns;
 	__s32 free_stack;
-	__u32 pad;
+	__u32 free_via;   /* enum klpt_shadow_free_via */
 };
 
 static __always_inline void orphan_one(struct orphan_ctx *oc, __u64 id)
@@ -399,6 +425,8 @@ static __always_inline void orphan_one(struct orphan_ctx *oc, __u64 id)
 		return;
 	fill_from_rec(e, &k, r);
 	e->call_site = oc->call_site;
+	e->rcu_queued_ns = oc->rcu_queued_ns;
+	e->free_via = oc->free_via;
 	if (oc->cache)
 		bpf_probe_read_kernel_str(e->cache, sizeof(e->cache), (void *)oc->cache);
 	bpf_ringbuf_submit(e, 0);
@@ -411,9 +439,29 @@ static long orphan_each_id(struct bpf_map *map, __u64 *id, struct klpt_shadow_st
 	return 0;
 }
 
+/* The owner oc->obj, which carries the shadows counted in o, is freed. An
+ * owner queued by kfree_rcu() gets that caller's stack instead of the RCU
+ * batch's (a kworker in kfree_rcu_work, which names nobody). */
+static __always_inline void owner_dead(struct orphan_ctx *oc, struct klpt_shadow_owner *o)
+{
+	struct klpt_shadow_rcu *q = bpf_map_lookup_elem(&rcu_pending, &oc->obj);
+
+	__sync_fetch_and_add(&sstate.frees_seen, 1);
+	if (q) {
+		oc->free_stack = q->stack;
+		oc->rcu_queued_ns = q->queued_ns;
+		bpf_map_delete_elem(&rcu_pending, &oc->obj);
+	}
+	if (o->count == 1)
+		orphan_one(oc, o->id);
+	else
+		bpf_for_each_map_elem(&ids, orphan_each_id, oc, 0);
+}
+
 /* The common case (no shadow on this object) is one hash lookup, and none
  * at all while no shadow exists. */
-static __always_inline int owner_freed(void *ctx, __u64 call_site, __u64 ptr, __u64 cache)
+static __always_inline int owner_freed(void *ctx, __u64 call_site, __u64 ptr, __u64 cache,
+				       __u32 via)
 {
 	struct klpt_shadow_owner *o;
 	struct orphan_ctx oc = {};
@@ -423,22 +471,19 @@ static __always_inline int owner_freed(void *ctx, __u64 call_site, __u64 ptr, __
 	o = bpf_map_lookup_elem(&owners, &ptr);
 	if (!o)
 		return 0;
-	__sync_fetch_and_add(&sstate.frees_seen, 1);
 	oc.obj = ptr;
 	oc.call_site = call_site;
 	oc.cache = cache;
+	oc.free_via = via;
 	oc.free_stack = bpf_get_stackid(ctx, &sstacks, 0);
-	if (o->count == 1)
-		orphan_one(&oc, o->id);
-	else
-		bpf_for_each_map_elem(&ids, orphan_each_id, &oc, 0);
+	owner_dead(&oc, o);
 	return 0;
 }
 
 SEC("raw_tp/kfree")
 int BPF_PROG(kfree_hook, unsigned long call_site, const void *ptr)
 {
-	return owner_freed(ctx, call_site, (__u64)ptr, 0);
+	return owner_freed(ctx, call_site, (__u64)ptr, 0, KLPT_SH_FREE_KFREE);
 }
 
 SEC("raw_tp/kmem_cache_free")
@@ -450,7 +495,86 @@ int BPF_PROG(cache_free_hook, unsigned long call_site, const void *ptr, const vo
 		return 0;
 	if (cache_arg_is_struct && third)
 		name = (__u64)BPF_CORE_READ((struct kmem_cache *)third, name);
-	return owner_freed(ctx, call_site, (__u64)ptr, name);
+	return owner_freed(ctx, call_site, (__u64)ptr, name, KLPT_SH_FREE_CACHE);
+}
+
+/* kfree_rcu(): remember who dropped an owner that still carries a shadow. */
+SEC("kprobe/kvfree_call_rcu")
+int BPF_KPROBE(kvfree_call_rcu_hook, void *head, void *arg)
+{
+	struct klpt_shadow_rcu q = {};
+	__u64 ptr = (__u64)arg;
+
+	if (sstate.nlive <= 0 || !detect_leaks)
+		return 0;
+	if (!kvfree_arg_is_ptr && head)
+		ptr = (__u64)head - (__u64)arg;
+	if (!bpf_map_lookup_elem(&owners, &ptr))
+		return 0;
+	q.queued_ns = bpf_ktime_get_ns();
+	q.stack = bpf_get_stackid(ctx, &sstacks, 0);
+	bpf_map_update_elem(&rcu_pending, &ptr, &q, BPF_ANY);
+	__sync_fetch_and_add(&sstate.rcu_queued, 1);
+	return 0;
+}
+
+struct bulk_ctx {
+	void **p;
+	__u64 found;      /* set, never counted: the verifier then sees one state */
+	struct orphan_ctx oc;
+	__u32 report;     /* second pass: report what the first found */
+	__u32 pad;
+};
+
+static long bulk_one(__u32 i, struct bulk_ctx *b)
+{
+	struct klpt_shadow_owner *o;
+	__u64 ptr = 0;
+
+	if (bpf_probe_read_kernel(&ptr, sizeof(ptr), &b->p[i]) || !ptr)
+		return 0;
+	o = bpf_map_lookup_elem(&owners, &ptr);
+	if (!o)
+		return 0;
+	b->found = 1;
+	if (b->report) {
+		struct orphan_ctx oc = b->oc;
+
+		oc.obj = ptr;
+		owner_dead(&oc, o);
+	}
+	return 0;
+}
+
+/* kfree_bulk() and kmem_cache_free_bulk(): the kfree_rcu() batch (channels
+ * 1 and 2 of kfree_rcu_work) and a few drivers. No tracepoint per object:
+ * read the array at entry (the slab rewrites it while freeing). A first pass
+ * only looks up; the stack is taken once, if any owner is in the batch. */
+SEC("kprobe/kmem_cache_free_bulk")
+int BPF_KPROBE(free_bulk_hook, struct kmem_cache *s, size_t size, void **p)
+{
+	struct bulk_ctx b = {};
+	__u32 n = size;
+
+	if (sstate.nlive <= 0 || !detect_leaks || !p || !size)
+		return 0;
+	if (size > KLPT_BULK_MAX) {
+		__sync_fetch_and_add(&sstate.bulk_truncated, size - KLPT_BULK_MAX);
+		n = KLPT_BULK_MAX;
+	}
+	b.p = p;
+	bpf_loop(n, bulk_one, &b, 0);
+	if (!b.found)
+		return 0;
+	b.report = 1;
+	/* At a function's entry the return address is on top of the stack. */
+	bpf_probe_read_kernel(&b.oc.call_site, sizeof(b.oc.call_site), (void *)PT_REGS_SP(ctx));
+	b.oc.free_via = KLPT_SH_FREE_BULK;
+	if (s)
+		b.oc.cache = (__u64)BPF_CORE_READ(s, name);
+	b.oc.free_stack = bpf_get_stackid(ctx, &sstacks, 0);
+	bpf_loop(n, bulk_one, &b, 0);
+	return 0;
 }
 
 /* ---- start-up scan of klp_shadow_hash ------------------------------------------ */
@@ -494,5 +618,47 @@ int scan_hash(void *ctx)
 	if (!sstate.hash_addr)
 		return 1;
 	bpf_loop(KLPT_SHADOW_BUCKETS, scan_bucket, NULL, 0);
+	return 0;
+}
+
+/* ---- map dumps for userspace ------------------------------------------------- */
+
+/*
+ * Userspace reads the live and ids maps through these iterators, not with
+ * map syscalls. A map syscall runs with bpf_prog_active raised on its CPU
+ * (bpf_disable_instrumentation), and a batch lookup of the 262144-bucket live
+ * map keeps it raised across every empty bucket; the section is preemptible
+ * under preempt=full, and any task that then runs on that CPU has all its
+ * kprobe programs skipped (before v6.7 without a trace). That is how
+ * klp_shadow_alloc/get hits were lost, and with them orphans (the 299 of 300).
+ * An iterator program runs without touching bpf_prog_active.
+ */
+SEC("iter/bpf_map_elem")
+int dump_live(struct bpf_iter__bpf_map_elem *ctx)
+{
+	struct klpt_shadow_key *k = ctx->key;
+	struct klpt_shadow_rec *v = ctx->value;
+	struct klpt_shadow_live_dump d;
+
+	if (!k || !v)
+		return 0;
+	d.key = *k;
+	d.rec = *v;
+	bpf_seq_write(ctx->meta->seq, &d, sizeof(d));
+	return 0;
+}
+
+SEC("iter/bpf_map_elem")
+int dump_ids(struct bpf_iter__bpf_map_elem *ctx)
+{
+	__u64 *k = ctx->key;
+	struct klpt_shadow_stats *v = ctx->value;
+	struct klpt_shadow_ids_dump d;
+
+	if (!k || !v)
+		return 0;
+	d.id = *k;
+	d.stats = *v;
+	bpf_seq_write(ctx->meta->seq, &d, sizeof(d));
 	return 0;
 }

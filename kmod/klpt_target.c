@@ -16,8 +16,11 @@
  *   release     write: wake every sleeper requested so far.
  *   ping        read: klpt_ping(); write N: call it N times.
  *   func_a/b    read: klpt_func_a()/klpt_func_b().
- *   churn       "COUNT RATE KIND" or "0": create/destroy klpt_obj objects.
+ *   churn       "COUNT RATE KIND" or "0": create/destroy klpt_obj objects;
+ *               KIND kmalloc, cache, rcu (kfree_rcu), bulk (kfree_bulk),
+ *               cachebulk (kmem_cache_free_bulk).
  *   churn_stats read: created/destroyed/live/running.
+ *   kfree_loop  write N: N kmalloc(128)/kfree pairs; read: ns per pair.
  *
  * Unload safety: every debugfs file is opened with a reference on this
  * module, so rmmod fails (EBUSY) while a reader blocks in "block"; release
@@ -339,9 +342,11 @@ struct klpt_obj *klpt_obj_alloc_raw(int kind)
 	switch (kind) {
 	case KLPT_OBJ_KMALLOC:
 	case KLPT_OBJ_RCU:
+	case KLPT_OBJ_BULK:
 		obj = kzalloc(sizeof(*obj), GFP_KERNEL);
 		break;
 	case KLPT_OBJ_CACHE:
+	case KLPT_OBJ_CACHE_BULK:
 		obj = kmem_cache_alloc(klpt_obj_cache, GFP_KERNEL);
 		break;
 	default:
@@ -357,6 +362,63 @@ struct klpt_obj *klpt_obj_alloc_raw(int kind)
 }
 EXPORT_SYMBOL_GPL(klpt_obj_alloc_raw);
 
+/*
+ * Objects of the bulk kinds wait here and go back to the slab in one
+ * kfree_bulk()/kmem_cache_free_bulk() call per KLPT_BULK_BATCH, the way the
+ * kfree_rcu() batch frees: no kfree/kmem_cache_free tracepoint per object.
+ */
+struct klpt_bulk {
+	void *p[KLPT_BULK_BATCH];
+	unsigned int n;
+};
+
+static DEFINE_SPINLOCK(klpt_bulk_lock);
+static struct klpt_bulk klpt_bulk_kmalloc, klpt_bulk_cache;	/* under klpt_bulk_lock */
+
+/* Called with klpt_bulk_lock held; frees outside it (the slab may take
+ * its own locks, and the batch is ours once taken). */
+static void klpt_bulk_take(struct klpt_bulk *b, struct klpt_bulk *out)
+{
+	*out = *b;
+	b->n = 0;
+}
+
+static noinline void klpt_bulk_free(struct klpt_bulk *b, bool cache)
+{
+	if (!b->n)
+		return;
+	if (cache)
+		kmem_cache_free_bulk(klpt_obj_cache, b->n, b->p);
+	else
+		kfree_bulk(b->n, b->p);
+}
+
+static void klpt_bulk_add(struct klpt_obj *obj, bool cache)
+{
+	struct klpt_bulk *b = cache ? &klpt_bulk_cache : &klpt_bulk_kmalloc;
+	struct klpt_bulk full = { .n = 0 };
+
+	spin_lock(&klpt_bulk_lock);
+	b->p[b->n++] = obj;
+	if (b->n == KLPT_BULK_BATCH)
+		klpt_bulk_take(b, &full);
+	spin_unlock(&klpt_bulk_lock);
+	klpt_bulk_free(&full, cache);
+}
+
+/* Free what waits in the bulk batches (churn end, module exit). */
+static void klpt_bulk_flush(void)
+{
+	struct klpt_bulk k, c;
+
+	spin_lock(&klpt_bulk_lock);
+	klpt_bulk_take(&klpt_bulk_kmalloc, &k);
+	klpt_bulk_take(&klpt_bulk_cache, &c);
+	spin_unlock(&klpt_bulk_lock);
+	klpt_bulk_free(&k, false);
+	klpt_bulk_free(&c, true);
+}
+
 void klpt_obj_free_raw(struct klpt_obj *obj)
 {
 	if (!obj)
@@ -370,6 +432,12 @@ void klpt_obj_free_raw(struct klpt_obj *obj)
 		break;
 	case KLPT_OBJ_RCU:
 		kfree_rcu(obj, rcu);
+		break;
+	case KLPT_OBJ_BULK:
+		klpt_bulk_add(obj, false);
+		break;
+	case KLPT_OBJ_CACHE_BULK:
+		klpt_bulk_add(obj, true);
 		break;
 	default:
 		kfree(obj);
@@ -441,6 +509,7 @@ static int klpt_churn_fn(void *data)
 	for (i = 0; i < KLPT_RING; i++)
 		if (ring[i])
 			klpt_obj_destroy(ring[i]);
+	klpt_bulk_flush();
 	WRITE_ONCE(klpt_churn_running, false);
 	return 0;
 }
@@ -474,6 +543,31 @@ static int klpt_churn_start(u64 count, u32 rate, int kind)
 	klpt_churn_task = t;
 	WRITE_ONCE(klpt_churn_running, true);
 	wake_up_process(t);
+	return 0;
+}
+
+/* ---- kfree_loop: what one kmalloc/kfree pair costs (bench-shadow) ------ */
+
+static u64 klpt_kfree_loop_ps;	/* picoseconds per pair, last run; klpt_lock */
+
+/* N pairs of kmalloc(128)/kfree, back to back: every kfree passes the
+ * kmem:kfree tracepoint, which is what klptop shadow's leak hooks cost. */
+static int klpt_kfree_loop(unsigned int n)
+{
+	u64 t0 = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		void *p = kmalloc(128, GFP_KERNEL);
+
+		if (!p)
+			return -ENOMEM;
+		OPTIMIZER_HIDE_VAR(p);
+		kfree(p);
+		if (!(i % 1024))
+			cond_resched();
+	}
+	klpt_kfree_loop_ps = n ? div_u64((ktime_get_ns() - t0) * 1000, n) : 0;
 	return 0;
 }
 
@@ -634,10 +728,41 @@ static ssize_t klpt_func_b_read(struct file *file, char __user *ubuf,
 	return *ppos ? 0 : klpt_str_read(klpt_func_b(), ubuf, count, ppos);
 }
 
+static ssize_t klpt_kfree_loop_write(struct file *file, const char __user *ubuf,
+				     size_t count, loff_t *ppos)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, count, 0, &n);
+	if (ret)
+		return ret;
+	mutex_lock(&klpt_lock);
+	ret = klpt_kfree_loop(n);
+	mutex_unlock(&klpt_lock);
+	return ret ?: count;
+}
+
+static ssize_t klpt_kfree_loop_read(struct file *file, char __user *ubuf,
+				    size_t count, loff_t *ppos)
+{
+	char buf[32];
+	u64 ps;
+	int len;
+
+	mutex_lock(&klpt_lock);
+	ps = klpt_kfree_loop_ps;
+	mutex_unlock(&klpt_lock);
+	len = scnprintf(buf, sizeof(buf), "%llu.%03llu\n", ps / 1000, ps % 1000);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
+}
+
 static const char * const klpt_kind_names[] = {
 	[KLPT_OBJ_KMALLOC] = "kmalloc",
 	[KLPT_OBJ_CACHE] = "cache",
 	[KLPT_OBJ_RCU] = "rcu",
+	[KLPT_OBJ_BULK] = "bulk",
+	[KLPT_OBJ_CACHE_BULK] = "cachebulk",
 };
 
 static ssize_t klpt_churn_write(struct file *file, const char __user *ubuf,
@@ -701,6 +826,8 @@ KLPT_FOPS(klpt_ping_fops, .read = klpt_ping_read, .write = klpt_ping_write,);
 KLPT_FOPS(klpt_func_a_fops, .read = klpt_func_a_read,);
 KLPT_FOPS(klpt_func_b_fops, .read = klpt_func_b_read,);
 KLPT_FOPS(klpt_churn_fops, .write = klpt_churn_write,);
+KLPT_FOPS(klpt_kfree_loop_fops, .read = klpt_kfree_loop_read,
+	  .write = klpt_kfree_loop_write,);
 
 static int __init klpt_target_init(void)
 {
@@ -723,6 +850,8 @@ static int __init klpt_target_init(void)
 	debugfs_create_file("churn", 0200, klpt_dir, NULL, &klpt_churn_fops);
 	debugfs_create_file("churn_stats", 0400, klpt_dir, NULL,
 			    &klpt_churn_stats_fops);
+	debugfs_create_file("kfree_loop", 0600, klpt_dir, NULL,
+			    &klpt_kfree_loop_fops);
 	return 0;
 }
 
@@ -739,6 +868,8 @@ static void __exit klpt_target_exit(void)
 	klpt_spinner_stop(&klpt_spin_cr);
 	klpt_churn_stop();
 	mutex_unlock(&klpt_lock);
+	/* Objects a patch destroyed after the churn (none in the lab). */
+	klpt_bulk_flush();
 
 	/* Objects freed with kfree_rcu need no module code: no rcu_barrier. */
 	kmem_cache_destroy(klpt_obj_cache);

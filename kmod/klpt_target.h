@@ -23,7 +23,13 @@ enum klpt_obj_kind {
 	KLPT_OBJ_KMALLOC,	/* kzalloc / kfree */
 	KLPT_OBJ_CACHE,		/* kmem_cache "klpt_obj" */
 	KLPT_OBJ_RCU,		/* kzalloc / kfree_rcu */
+	KLPT_OBJ_BULK,		/* kzalloc / kfree_bulk, KLPT_BULK_BATCH at a time */
+	KLPT_OBJ_CACHE_BULK,	/* kmem_cache "klpt_obj" / kmem_cache_free_bulk */
+	KLPT_OBJ_KINDS,
 };
+
+/* Bulk kinds are freed in batches of this many (the rest when churn ends). */
+#define KLPT_BULK_BATCH	8
 
 #define KLPT_OBJ_MAGIC	0x6b6c7074U	/* "klpt": set by every allocator */
 

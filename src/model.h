@@ -207,11 +207,21 @@ struct shadow_leak {
 	uint64_t obj;                 /* the last owner address */
 	uint64_t size;
 	char *cache;                  /* slab cache of the freed owner, NULL: kmalloc */
+	const char *free_via;         /* ORPHAN: kfree, kmem_cache_free, kmem_cache_free_bulk */
+	int kfree_rcu;                /* ORPHAN: owner went through kfree_rcu(): free_stack is its caller's */
+	uint64_t rcu_delay_ns;        /* ORPHAN via kfree_rcu: queue to free, last one */
 	char *module;                 /* who allocated the shadow */
 	struct stack_frame *alloc_stack;
 	size_t nalloc_stack;
 	struct stack_frame *free_stack;   /* ORPHAN: owner's free; STALE: the get */
 	size_t nfree_stack;
+};
+
+/* A shadow BPF program whose hits the kernel skipped. */
+struct shadow_missed {
+	char *program;
+	uint64_t recursion;           /* bpf_prog_info.recursion_misses */
+	uint64_t kprobe;              /* the kprobe's own nmissed (bpf_link_info) */
 };
 
 struct shadow_snapshot {
@@ -221,6 +231,12 @@ struct shadow_snapshot {
 	int64_t bytes;
 	uint64_t events_dropped;      /* ring buffer full: leak events lost */
 	uint64_t live_dropped;        /* live map full: shadows not tracked */
+	uint64_t missed;              /* probe hits the kernel skipped (recursion, kprobe misses) */
+	int missed_counted;           /* the kernel counts skipped kprobe programs (else missed undercounts) */
+	struct shadow_missed *missed_by;  /* per program, only those that missed */
+	size_t nmissed_by;
+	uint64_t rcu_queued;          /* owners with a shadow handed to kfree_rcu() */
+	uint64_t bulk_truncated;      /* kmem_cache_free_bulk pointers not read */
 	int scanned;                  /* the start-up scan of klp_shadow_hash ran */
 	uint64_t preexisting;         /* what it found */
 	uint64_t scan_truncated;      /* chains it could not finish */

@@ -275,10 +275,30 @@ static json_object *shadow_leaks_to_json(const struct shadow_snapshot *ss)
 		json_object_object_add(o, "obj", json_addr(l->obj));
 		json_object_object_add(o, "size", json_object_new_int64((int64_t)l->size));
 		json_object_object_add(o, "cache", json_str_or_null(l->cache));
+		json_object_object_add(o, "free_via", json_str_or_null(l->free_via));
+		json_object_object_add(o, "kfree_rcu", json_object_new_boolean(l->kfree_rcu));
+		json_object_object_add(o, "rcu_delay_ns", l->kfree_rcu ?
+				       json_object_new_int64((int64_t)l->rcu_delay_ns) : NULL);
 		json_object_object_add(o, "first_ns", json_object_new_int64((int64_t)l->first_ns));
 		json_object_object_add(o, "last_ns", json_object_new_int64((int64_t)l->last_ns));
 		json_object_object_add(o, "alloc_stack", frames_to_json(l->alloc_stack, l->nalloc_stack));
 		json_object_object_add(o, "free_stack", frames_to_json(l->free_stack, l->nfree_stack));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *shadow_missed_to_json(const struct shadow_snapshot *ss)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < ss->nmissed_by; i++) {
+		const struct shadow_missed *m = &ss->missed_by[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "program", json_object_new_string(m->program));
+		json_object_object_add(o, "recursion", json_object_new_int64((int64_t)m->recursion));
+		json_object_object_add(o, "kprobe", json_object_new_int64((int64_t)m->kprobe));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -296,6 +316,11 @@ json_object *shadow_snapshot__to_json(const struct shadow_snapshot *ss)
 	json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)ss->duplicates));
 	json_object_object_add(o, "events_dropped", json_object_new_int64((int64_t)ss->events_dropped));
 	json_object_object_add(o, "live_dropped", json_object_new_int64((int64_t)ss->live_dropped));
+	json_object_object_add(o, "missed", json_object_new_int64((int64_t)ss->missed));
+	json_object_object_add(o, "missed_counted", json_object_new_boolean(ss->missed_counted));
+	json_object_object_add(o, "missed_by", shadow_missed_to_json(ss));
+	json_object_object_add(o, "rcu_queued", json_object_new_int64((int64_t)ss->rcu_queued));
+	json_object_object_add(o, "bulk_truncated", json_object_new_int64((int64_t)ss->bulk_truncated));
 	json_object_object_add(o, "scanned", json_object_new_boolean(ss->scanned));
 	json_object_object_add(o, "preexisting", json_object_new_int64((int64_t)ss->preexisting));
 	json_object_object_add(o, "scan_truncated", json_object_new_int64((int64_t)ss->scan_truncated));

@@ -28,8 +28,9 @@ _Static_assert(sizeof(struct klpt_shadow_key) == 16, "klpt_shadow_key layout");
 _Static_assert(sizeof(struct klpt_shadow_rec) == 48, "klpt_shadow_rec layout");
 _Static_assert(sizeof(struct klpt_shadow_stats) == 72, "klpt_shadow_stats layout");
 _Static_assert(sizeof(struct klpt_shadow_owner) == 16, "klpt_shadow_owner layout");
-_Static_assert(sizeof(struct klpt_shadow_event) == 112, "klpt_shadow_event layout");
-_Static_assert(sizeof(struct klpt_shadow_state) == 64, "klpt_shadow_state layout");
+_Static_assert(sizeof(struct klpt_shadow_event) == 128, "klpt_shadow_event layout");
+_Static_assert(sizeof(struct klpt_shadow_state) == 80, "klpt_shadow_state layout");
+_Static_assert(sizeof(struct klpt_shadow_rcu) == 16, "klpt_shadow_rcu layout");
 
 #define STACK_SLOTS 8192     /* max_entries of the sstacks map */
 #define STACK_DEPTH 32
@@ -65,6 +66,7 @@ struct group_acc {
 struct shadow_probe {
 	struct shadow_bpf *skel;
 	struct ring_buffer *rb;
+	struct bpf_link *live_iter, *ids_iter;  /* map dumps; NULL: map syscalls */
 	struct ksyms *ks;            /* our own: reloaded when patches come */
 	uint64_t ks_loaded_ns;
 	struct stack_info *stacks[STACK_SLOTS];
@@ -104,14 +106,24 @@ double shadow__slope(const double *t, const double *y, size_t n)
 	return sxx > 0 ? sxy / sxx : 0;
 }
 
-static size_t leak_hash(enum shadow_leak_kind kind, uint64_t id, int32_t a, int32_t f)
+static size_t leak_hash(enum shadow_leak_kind kind, uint64_t id, int32_t a, int32_t f,
+			const struct leak_how *how)
 {
 	uint64_t h = 14695981039346656037ull;
-	uint64_t parts[4] = { (uint64_t)kind, id, (uint32_t)a, (uint32_t)f };
+	uint64_t parts[6] = { (uint64_t)kind, id, (uint32_t)a, (uint32_t)f, how->free_via,
+			      (uint64_t)how->kfree_rcu };
 
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 6; i++)
 		h = (h ^ parts[i]) * 1099511628211ull;
+	for (const char *c = how->cache; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ull;
 	return (size_t)h;
+}
+
+static int leak_how__equal(const struct leak_how *a, const struct leak_how *b)
+{
+	return a->free_via == b->free_via && a->kfree_rcu == b->kfree_rcu &&
+	       !strcmp(a->cache, b->cache);
 }
 
 static void leak_table__rehash(struct leak_table *t)
@@ -123,7 +135,8 @@ static void leak_table__rehash(struct leak_table *t)
 	t->nslots = nslots;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct leak_entry *e = &t->v[i];
-		size_t s = leak_hash(e->kind, e->id, e->alloc_stack, e->free_stack) & (nslots - 1);
+		size_t s = leak_hash(e->kind, e->id, e->alloc_stack, e->free_stack, &e->how) &
+			   (nslots - 1);
 
 		while (t->slots[s])
 			s = (s + 1) & (nslots - 1);
@@ -132,18 +145,22 @@ static void leak_table__rehash(struct leak_table *t)
 }
 
 struct leak_entry *leak_table__add(struct leak_table *t, enum shadow_leak_kind kind, uint64_t id,
-				   int32_t alloc_stack, int32_t free_stack, uint64_t ts)
+				   int32_t alloc_stack, int32_t free_stack,
+				   const struct leak_how *how, uint64_t ts)
 {
+	static const struct leak_how unknown;
 	struct leak_entry *e;
 	size_t s;
 
+	if (!how)
+		how = &unknown;
 	if ((t->n + 1) * 2 > t->nslots)
 		leak_table__rehash(t);
-	s = leak_hash(kind, id, alloc_stack, free_stack) & (t->nslots - 1);
+	s = leak_hash(kind, id, alloc_stack, free_stack, how) & (t->nslots - 1);
 	for (; t->slots[s]; s = (s + 1) & (t->nslots - 1)) {
 		e = &t->v[t->slots[s] - 1];
 		if (e->kind == kind && e->id == id && e->alloc_stack == alloc_stack &&
-		    e->free_stack == free_stack)
+		    e->free_stack == free_stack && leak_how__equal(&e->how, how))
 			goto found;
 	}
 	grow_array((void **)&t->v, &t->cap, t->n, sizeof(*t->v));
@@ -153,6 +170,7 @@ struct leak_entry *leak_table__add(struct leak_table *t, enum shadow_leak_kind k
 	e->id = id;
 	e->alloc_stack = alloc_stack;
 	e->free_stack = free_stack;
+	e->how = *how;
 	e->first_ns = ts;
 	t->slots[s] = t->n;
 found:
@@ -193,6 +211,9 @@ void shadow_snapshot__free(struct shadow_snapshot *ss)
 		stack_frames__free(l->free_stack, l->nfree_stack);
 	}
 	free(ss->leaks);
+	for (size_t i = 0; i < ss->nmissed_by; i++)
+		free(ss->missed_by[i].program);
+	free(ss->missed_by);
 	memset(ss, 0, sizeof(*ss));
 }
 
@@ -250,6 +271,46 @@ out:
 	return is_struct;
 }
 
+/* kvfree_call_rcu(head, X): is X the object (since v6.3: "ptr") or the
+ * rcu_head's offset in it (before: "func")? */
+static int kvfree_arg_is_ptr(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	const char *name;
+	int id, is_ptr = 1;
+
+	if (!btf)
+		return 1;
+	id = btf__find_by_name_kind(btf, "kvfree_call_rcu", BTF_KIND_FUNC);
+	if (id <= 0)
+		goto out;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 2)
+		goto out;
+	name = btf__name_by_offset(btf, btf_params(t)[1].name_off);
+	is_ptr = !name || strcmp(name, "func");
+out:
+	btf__free(btf);
+	return is_ptr;
+}
+
+/* KLPTOP_SHADOW_RINGBUF_KB: the events ring buffer's size (default 256), a
+ * power of two of at least 4. Tests make it tiny to overflow it on purpose. */
+static int set_ring_size(struct shadow_probe *sp)
+{
+	const char *v = getenv("KLPTOP_SHADOW_RINGBUF_KB");
+	long kb;
+
+	if (!v || !*v)
+		return 0;
+	if (parse_long(v, &kb) || kb < 4 || kb > 1024 * 1024 || (kb & (kb - 1))) {
+		p_err("KLPTOP_SHADOW_RINGBUF_KB wants a power of two from 4 to 1048576, not '%s'", v);
+		return -1;
+	}
+	return bpf_map__set_max_entries(sp->skel->maps.sevents, (__u32)kb * 1024);
+}
+
 static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o,
 			    const struct ksyms *ks, struct probe_status *ps)
 {
@@ -288,11 +349,93 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 		probe_status__add_missing(ps, "shadow: raw_tp/kfree (no leak detection for kmalloc owners)");
 	if (!o->no_leaks && !bpf_program__autoload(skel->progs.cache_free_hook))
 		probe_status__add_missing(ps, "shadow: raw_tp/kmem_cache_free (no leak detection for slab owners)");
+	/* kprobes on the free paths: only with leak detection (the generic
+	 * loop above already listed them if they cannot go on this kernel). */
+	if (o->no_leaks) {
+		bpf_program__set_autoload(skel->progs.free_bulk_hook, false);
+		bpf_program__set_autoload(skel->progs.kvfree_call_rcu_hook, false);
+	}
+	skel->rodata->kvfree_arg_is_ptr = kvfree_arg_is_ptr();
+	/* Attached to their maps after load (attach_dumps). */
+	bpf_program__set_autoattach(skel->progs.dump_live, false);
+	bpf_program__set_autoattach(skel->progs.dump_ids, false);
 	skel->rodata->cache_arg_is_struct = cache_arg_is_struct();
 	/* No klp_shadow_hash (no livepatch, or no KALLSYMS_ALL): no scan, and
 	 * without livepatch no struct klp_shadow for CO-RE either. */
 	if (!ksyms__find_name(ks, "klp_shadow_hash", NULL))
 		bpf_program__set_autoload(skel->progs.scan_hash, false);
+}
+
+/* Attach program by program: a kprobe the kernel refuses although kallsyms
+ * lists its function (a blacklisted or notrace function, when tracefs is
+ * not readable to tell) costs only that probe, and probes.missing says so.
+ * Fails only when nothing at all could be attached. */
+static int attach_each(struct shadow_probe *sp, struct probe_status *ps)
+{
+	const struct bpf_object_skeleton *sk = sp->skel->skeleton;
+	int attached = 0, err = -ENOENT;
+	char what[160];
+
+	for (int i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_program *p = *sk->progs[i].prog;
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(p) || !bpf_program__autoattach(p) ||
+		    p == sp->skel->progs.scan_hash)
+			continue;
+		l = bpf_program__attach(p);
+		if (!l || libbpf_get_error(l)) {
+			err = l ? (int)libbpf_get_error(l) : -errno;
+			snprintf(what, sizeof(what), "shadow: %s (attach failed: %s)",
+				 bpf_program__section_name(p), strerror(-err));
+			probe_status__add_missing(ps, what);
+			continue;
+		}
+		*sk->progs[i].link = l;
+		attached++;
+	}
+	return attached ? 0 : err;
+}
+
+static void missing_free(struct probe_status *ps)
+{
+	for (size_t i = 0; i < ps->nmissing; i++)
+		free(ps->missing[i]);
+	free(ps->missing);
+	ps->missing = NULL;
+	ps->nmissing = 0;
+}
+
+static struct bpf_link *attach_dump(struct bpf_program *p, struct bpf_map *m)
+{
+	union bpf_iter_link_info li = { .map.map_fd = (__u32)bpf_map__fd(m) };
+	LIBBPF_OPTS(bpf_iter_attach_opts, o, .link_info = &li, .link_info_len = sizeof(li));
+	struct bpf_link *l = bpf_program__attach_iter(p, &o);
+
+	return l && !libbpf_get_error(l) ? l : NULL;
+}
+
+/* Map iterators keep klptop's reads from raising bpf_prog_active (see
+ * dump_live in bpf/shadow.bpf.c); without them, map syscalls. */
+static void attach_dumps(struct shadow_probe *sp, struct probe_status *ps)
+{
+	/* Diagnostic (bench-shadow-miss): read the maps the old way, to show
+	 * the skipped hits it causes. */
+	if (getenv("KLPTOP_SHADOW_MAP_SYSCALLS")) {
+		probe_status__add_missing(ps, "shadow: iter/bpf_map_elem (KLPTOP_SHADOW_MAP_SYSCALLS "
+					  "set: maps read with syscalls)");
+		return;
+	}
+	if (!bpf_program__autoload(sp->skel->progs.dump_live)) {
+		probe_status__add_missing(ps, "shadow: iter/bpf_map_elem (not loadable: maps read with "
+					  "syscalls, which can make the kernel skip probe hits)");
+		return;
+	}
+	sp->live_iter = attach_dump(sp->skel->progs.dump_live, sp->skel->maps.live);
+	sp->ids_iter = attach_dump(sp->skel->progs.dump_ids, sp->skel->maps.ids);
+	if (!sp->live_iter || !sp->ids_iter)
+		probe_status__add_missing(ps, "shadow: iter/bpf_map_elem (maps read with syscalls, "
+					  "which can make the kernel skip probe hits)");
 }
 
 /* --- start-up scan ---------------------------------------------------------- */
@@ -331,6 +474,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 	const struct klpt_shadow_event *e = data;
 	enum shadow_leak_kind kind;
 	struct leak_entry *l;
+	struct leak_how how;
 	int32_t as = e->alloc_stack, fs = e->free_stack;
 
 	if (len < sizeof(*e))
@@ -347,11 +491,18 @@ static int handle_event(void *ctx, void *data, size_t len)
 		break;
 	default: return 0;
 	}
-	l = leak_table__add(&sp->leaks, kind, e->id, as, fs, e->ts_ns);
+	memset(&how, 0, sizeof(how));
+	if (kind != SHADOW_LEAK_DUPLICATE) {
+		/* The event's cache name is at most KLPT_CACHE_LEN bytes, NUL included. */
+		memcpy(how.cache, e->cache, sizeof(how.cache) - 1);
+		how.free_via = e->free_via;
+		how.kfree_rcu = e->rcu_queued_ns != 0;
+	}
+	l = leak_table__add(&sp->leaks, kind, e->id, as, fs, &how, e->ts_ns);
 	l->obj = e->obj;
 	l->size = e->size;
-	if (e->cache[0])
-		copy_str(l->cache, sizeof(l->cache), e->cache);
+	if (how.kfree_rcu)
+		l->rcu_delay_ns = e->ts_ns > e->rcu_queued_ns ? e->ts_ns - e->rcu_queued_ns : 0;
 	return 0;
 }
 
@@ -367,23 +518,49 @@ struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct prob
 	sp->ks = ksyms__load(g_opts.kallsyms);
 	sp->ks_loaded_ns = now_ns();
 	sp->start_ns = now_ns();
-	sp->skel = shadow_bpf__open();
-	if (!sp->skel) {
-		snprintf(msg, sizeof(msg), "shadow probes: cannot open BPF object: %s",
-			 strerror(errno));
-		goto fail;
+	/* With the map dump iterators first; a kernel that refuses them (an
+	 * iterator program fails the whole object) gets the rest without. */
+	for (int dumps = 1; dumps >= 0; dumps--) {
+		struct probe_status tmp = { 0 };
+
+		shadow_bpf__destroy(sp->skel);
+		sp->skel = shadow_bpf__open();
+		if (!sp->skel) {
+			snprintf(msg, sizeof(msg), "shadow probes: cannot open BPF object: %s",
+				 strerror(errno));
+			goto fail;
+		}
+		choose_programs(sp, o, ks, &tmp);
+		if (!dumps) {
+			bpf_program__set_autoload(sp->skel->progs.dump_live, false);
+			bpf_program__set_autoload(sp->skel->progs.dump_ids, false);
+		}
+		if (set_ring_size(sp)) {
+			snprintf(msg, sizeof(msg), "shadow probes: bad KLPTOP_SHADOW_RINGBUF_KB");
+			missing_free(&tmp);
+			goto fail;
+		}
+		err = shadow_bpf__load(sp->skel);
+		if (!err || !dumps) {
+			for (size_t i = 0; i < tmp.nmissing; i++)
+				probe_status__add_missing(ps, tmp.missing[i]);
+		}
+		missing_free(&tmp);
+		if (!err)
+			break;
+		p_debug("shadow probes: load %s map iterators failed: %s",
+			dumps ? "with" : "without", strerror(-err));
 	}
-	choose_programs(sp, o, ks, ps);
-	err = shadow_bpf__load(sp->skel);
 	if (err) {
 		snprintf(msg, sizeof(msg), "shadow probes: cannot load: %s", strerror(-err));
 		goto fail;
 	}
-	err = shadow_bpf__attach(sp->skel);
+	err = attach_each(sp, ps);
 	if (err) {
 		snprintf(msg, sizeof(msg), "shadow probes: cannot attach: %s", strerror(-err));
 		goto fail;
 	}
+	attach_dumps(sp, ps);
 	sp->rb = ring_buffer__new(bpf_map__fd(sp->skel->maps.sevents), handle_event, sp, NULL);
 	if (!sp->rb) {
 		snprintf(msg, sizeof(msg), "shadow probes: no ring buffer: %s", strerror(errno));
@@ -410,6 +587,8 @@ void shadow_probe__close(struct shadow_probe *sp)
 	if (!sp)
 		return;
 	ring_buffer__free(sp->rb);
+	bpf_link__destroy(sp->live_iter);
+	bpf_link__destroy(sp->ids_iter);
 	shadow_bpf__destroy(sp->skel);
 	ksyms__free(sp->ks);
 	for (size_t i = 0; i < STACK_SLOTS; i++) {
@@ -584,32 +763,107 @@ static struct group_acc *group_get(struct shadow_probe *sp, uint64_t id, const c
 	return g;
 }
 
+/* --- reading the maps --------------------------------------------------------- */
+
+/* Everything one pass of a map dump iterator writes; NULL on error. */
+static void *iter_read(struct bpf_link *link, size_t *len)
+{
+	size_t cap = 64 * 1024, n = 0;
+	char *buf;
+	int fd = bpf_iter_create(bpf_link__fd(link));
+
+	if (fd < 0)
+		return NULL;
+	buf = xcalloc(1, cap);
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		if (!r)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	*len = n;
+	return buf;
+}
+
+/* The ids map: id and counters of every id. */
+static struct klpt_shadow_ids_dump *read_ids(struct shadow_probe *sp, size_t *n)
+{
+	struct klpt_shadow_ids_dump *v = NULL;
+	int fd = bpf_map__fd(sp->skel->maps.ids);
+	uint64_t key, *prevk = NULL;
+	size_t len, cap = 0;
+
+	*n = 0;
+	if (sp->ids_iter && (v = iter_read(sp->ids_iter, &len))) {
+		*n = len / sizeof(*v);
+		return v;
+	}
+	while (!bpf_map_get_next_key(fd, prevk, &key)) {
+		prevk = &key;
+		grow_array((void **)&v, &cap, *n, sizeof(*v));
+		v[*n].id = key;
+		if (!bpf_map_lookup_elem(fd, &key, &v[*n].stats))
+			(*n)++;
+	}
+	return v;
+}
+
+static void group_add(struct shadow_probe *sp, const struct klpt_shadow_key *k,
+		      const struct klpt_shadow_rec *r)
+{
+	const struct stack_info *si = stack_of(sp, r->alloc_stack);
+	struct group_acc *g = group_get(sp, k->id, si ? si->module : "?");
+
+	g->live++;
+	g->bytes += (int64_t)r->size;
+	if (r->alloc_ns && (!g->oldest_ns || r->alloc_ns < g->oldest_ns))
+		g->oldest_ns = r->alloc_ns;
+}
+
 /* Walk the live map: live count, bytes and oldest per (id, module). */
 static void walk_live(struct shadow_probe *sp)
 {
 	int fd = bpf_map__fd(sp->skel->maps.live);
-	struct klpt_shadow_key *keys = xcalloc(WALK_CHUNK, sizeof(*keys));
-	struct klpt_shadow_rec *vals = xcalloc(WALK_CHUNK, sizeof(*vals));
+	struct klpt_shadow_key *keys;
+	struct klpt_shadow_rec *vals;
+	struct klpt_shadow_live_dump *d;
 	__u32 token = 0;
 	void *in = NULL;
+	size_t len;
 	int err;
 
 	sp->ngroups = 0;
+	if (sp->live_iter && (d = iter_read(sp->live_iter, &len))) {
+		for (size_t i = 0; i < len / sizeof(*d); i++)
+			group_add(sp, &d[i].key, &d[i].rec);
+		free(d);
+		return;
+	}
+	/* Fallback (no map iterators): a batch lookup. */
+	keys = xcalloc(WALK_CHUNK, sizeof(*keys));
+	vals = xcalloc(WALK_CHUNK, sizeof(*vals));
 	do {
 		__u32 count = WALK_CHUNK;
 
 		err = bpf_map_lookup_batch(fd, in, &token, keys, vals, &count, NULL);
 		if (err && errno != ENOENT)
 			break;
-		for (__u32 i = 0; i < count; i++) {
-			const struct stack_info *si = stack_of(sp, vals[i].alloc_stack);
-			struct group_acc *g = group_get(sp, keys[i].id, si ? si->module : "?");
-
-			g->live++;
-			g->bytes += (int64_t)vals[i].size;
-			if (vals[i].alloc_ns && (!g->oldest_ns || vals[i].alloc_ns < g->oldest_ns))
-				g->oldest_ns = vals[i].alloc_ns;
-		}
+		for (__u32 i = 0; i < count; i++)
+			group_add(sp, &keys[i], &vals[i]);
 		in = &token;
 	} while (!err);
 	free(keys);
@@ -618,21 +872,21 @@ static void walk_live(struct shadow_probe *sp)
 
 void shadow_probe__sample(struct shadow_probe *sp)
 {
-	int fd = bpf_map__fd(sp->skel->maps.ids);
-	uint64_t now = now_ns(), key, *prevk = NULL;
+	uint64_t now = now_ns();
 	double t = (double)(now - sp->start_ns) / 1e9;
 	double dt = sp->prev_ns ? (double)(now - sp->prev_ns) / 1e9 : 0;
-	struct klpt_shadow_stats st;
+	struct klpt_shadow_ids_dump *ids;
+	size_t nids;
 
 	shadow_probe__poll(sp);
 	for (size_t i = 0; i < sp->nseries; i++)
 		sp->series[i].seen = 0;
-	while (!bpf_map_get_next_key(fd, prevk, &key)) {
+	ids = read_ids(sp, &nids);
+	for (size_t j = 0; j < nids; j++) {
+		const struct klpt_shadow_stats *st = &ids[j].stats;
+		uint64_t key = ids[j].id;
 		struct id_prev *p = NULL;
 
-		prevk = &key;
-		if (bpf_map_lookup_elem(fd, &key, &st))
-			continue;
 		for (size_t i = 0; i < sp->nprev; i++)
 			if (sp->prev[i].id == key)
 				p = &sp->prev[i];
@@ -642,13 +896,14 @@ void shadow_probe__sample(struct shadow_probe *sp)
 			memset(p, 0, sizeof(*p));
 			p->id = key;
 		} else if (dt > 0) {
-			p->allocs_per_s = (double)(st.allocs - p->allocs) / dt;
-			p->frees_per_s = (double)(st.frees - p->frees) / dt;
+			p->allocs_per_s = (double)(st->allocs - p->allocs) / dt;
+			p->frees_per_s = (double)(st->frees - p->frees) / dt;
 		}
-		p->allocs = st.allocs;
-		p->frees = st.frees;
-		series_push(series_get(sp, key, NULL), t, (double)st.live);
+		p->allocs = st->allocs;
+		p->frees = st->frees;
+		series_push(series_get(sp, key, NULL), t, (double)st->live);
 	}
+	free(ids);
 	walk_live(sp);
 	for (size_t i = 0; i < sp->ngroups; i++)
 		series_push(series_get(sp, sp->groups[i].id, sp->groups[i].module), t,
@@ -658,6 +913,68 @@ void shadow_probe__sample(struct shadow_probe *sp)
 		if (!sp->series[i].seen && sp->series[i].module)
 			series_push(&sp->series[i], t, 0);
 	sp->prev_ns = now;
+}
+
+/* --- missed hits ----------------------------------------------------------- */
+
+/* The kernel's struct bpf_link_info as of v6.7, where a perf_event kprobe
+ * link reports the kprobe's nmissed (older uapi headers lack it). A kernel
+ * that returns fewer bytes has no such counter. */
+struct link_info_v67 {
+	__u32 type, id, prog_id, pad;
+	__u32 pe_type, pe_pad;          /* perf_event.type: enum bpf_perf_event_type */
+	__u64 func_name;
+	__u32 name_len, offset;
+	__u64 addr;
+	__u64 missed;
+	__u64 cookie;
+};
+#define LINK_TYPE_PERF_EVENT 7
+#define PERF_EVENT_KPROBE 3
+#define PERF_EVENT_KRETPROBE 4
+
+/* Hits the kernel skipped: recursion_misses of every program (raw
+ * tracepoints always count them; kprobe programs skipped because another
+ * BPF program runs on the CPU only since v6.7) and each kprobe's own
+ * nmissed (reentry, kretprobe instances exhausted; readable since v6.7).
+ * Whether this kernel counts kprobe skips at all is read from the link
+ * info it returns: the same series added both. */
+static void read_missed(struct shadow_probe *sp, struct shadow_snapshot *ss)
+{
+	const struct bpf_object_skeleton *sk = sp->skel->skeleton;
+
+	ss->missed_counted = 0;
+	for (int i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_program *p = *sk->progs[i].prog;
+		struct bpf_link *link = *sk->progs[i].link;
+		struct bpf_prog_info pi;
+		struct link_info_v67 li;
+		__u32 len = sizeof(pi);
+		uint64_t rec = 0, kp = 0;
+
+		if (!link || bpf_program__fd(p) < 0)
+			continue;
+		memset(&pi, 0, sizeof(pi));
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &pi, &len) &&
+		    len >= offsetof(struct bpf_prog_info, recursion_misses) + sizeof(__u64))
+			rec = pi.recursion_misses;
+		memset(&li, 0, sizeof(li));
+		len = sizeof(li);
+		if (!bpf_obj_get_info_by_fd(bpf_link__fd(link), &li, &len) &&
+		    li.type == LINK_TYPE_PERF_EVENT &&
+		    (li.pe_type == PERF_EVENT_KPROBE || li.pe_type == PERF_EVENT_KRETPROBE) &&
+		    len >= offsetof(struct link_info_v67, missed) + sizeof(__u64)) {
+			kp = li.missed;
+			ss->missed_counted = 1;
+		}
+		if (!rec && !kp)
+			continue;
+		ss->missed_by = xrealloc(ss->missed_by, (ss->nmissed_by + 1) * sizeof(*ss->missed_by));
+		ss->missed_by[ss->nmissed_by++] = (struct shadow_missed){
+			.program = xstrdup(bpf_program__name(p)), .recursion = rec, .kprobe = kp,
+		};
+		ss->missed += rec + kp;
+	}
 }
 
 /* --- filling the model ------------------------------------------------------- */
@@ -725,6 +1042,16 @@ static char *guess_module(const struct shadow_probe *sp, uint64_t id)
 	return xstrdup(buf);
 }
 
+static const char *free_via_name(uint32_t via)
+{
+	switch (via) {
+	case KLPT_SH_FREE_KFREE: return "kfree";
+	case KLPT_SH_FREE_CACHE: return "kmem_cache_free";
+	case KLPT_SH_FREE_BULK: return "kmem_cache_free_bulk";
+	default: return NULL;
+	}
+}
+
 static void fill_leaks(struct shadow_probe *sp, struct shadow_snapshot *ss)
 {
 	ss->leaks = xcalloc(sp->leaks.n, sizeof(*ss->leaks));
@@ -742,7 +1069,10 @@ static void fill_leaks(struct shadow_probe *sp, struct shadow_snapshot *ss)
 		l->last_ns = e->last_ns;
 		l->obj = e->obj;
 		l->size = e->size;
-		l->cache = e->cache[0] ? xstrdup(e->cache) : NULL;
+		l->cache = e->how.cache[0] ? xstrdup(e->how.cache) : NULL;
+		l->free_via = free_via_name(e->how.free_via);
+		l->kfree_rcu = e->how.kfree_rcu;
+		l->rcu_delay_ns = e->rcu_delay_ns;
 		l->module = as && strcmp(as->module, "?") ? xstrdup(as->module)
 							  : guess_module(sp, e->id);
 		l->alloc_stack = frames_dup(as, &l->nalloc_stack);
@@ -754,9 +1084,9 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 {
 	const struct klpt_shadow_state *st;
 	struct shadow_snapshot *ss;
-	int fd;
-	uint64_t key, *prevk = NULL, now;
-	struct klpt_shadow_stats v;
+	struct klpt_shadow_ids_dump *ids;
+	size_t nids;
+	uint64_t now;
 
 	if (!sp)
 		return;
@@ -768,18 +1098,20 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 	ss->leak_detection = sp->leak_detection && sp->skel->data->detect_leaks;
 	ss->events_dropped = st->events_dropped;
 	ss->live_dropped = st->live_dropped;
+	ss->rcu_queued = st->rcu_queued;
+	ss->bulk_truncated = st->bulk_truncated;
+	read_missed(sp, ss);
 	ss->scanned = sp->scanned;
 	ss->preexisting = st->scan_found;
 	ss->scan_truncated = st->scan_truncated;
 	ss->scan_error = sp->scan_error ? xstrdup(sp->scan_error) : NULL;
-	fd = bpf_map__fd(sp->skel->maps.ids);
-	while (!bpf_map_get_next_key(fd, prevk, &key)) {
-		struct shadow_id_info *d;
+	ids = read_ids(sp, &nids);
+	for (size_t j = 0; j < nids; j++) {
+		const struct klpt_shadow_stats v = ids[j].stats;
+		uint64_t key = ids[j].id;
 		const struct series *se = series_get(sp, key, NULL);
+		struct shadow_id_info *d;
 
-		prevk = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v))
-			continue;
 		ss->ids = xrealloc(ss->ids, (ss->nids + 1) * sizeof(*ss->ids));
 		d = &ss->ids[ss->nids++];
 		memset(d, 0, sizeof(*d));
@@ -840,6 +1172,14 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 	if (st->live_dropped)
 		snapshot__warn(s, "%llu shadows not tracked (live map full)",
 			       (unsigned long long)st->live_dropped);
+	if (ss->missed)
+		snapshot__warn(s, "%llu shadow probe hits skipped by the kernel (BPF recursion "
+			       "protection or kprobe misses): counts may be short by as many",
+			       (unsigned long long)ss->missed);
+	if (st->bulk_truncated)
+		snapshot__warn(s, "%llu pointers of kmem_cache_free_bulk calls not examined "
+			       "(over %d per call)", (unsigned long long)st->bulk_truncated,
+			       KLPT_BULK_MAX);
 }
 
 /* --- text summary ------------------------------------------------------------ */
@@ -864,10 +1204,16 @@ void shadow_snapshot__print_leaks(const struct shadow_snapshot *ss, FILE *f)
 	fprintf(f, "Shadow leaks: %llu orphans, %llu stale hits, %llu duplicates",
 		(unsigned long long)ss->orphans, (unsigned long long)ss->stale,
 		(unsigned long long)ss->duplicates);
-	if (ss->events_dropped)
-		fprintf(f, " (%llu events dropped: ring buffer full)",
-			(unsigned long long)ss->events_dropped);
 	fputc('\n', f);
+	if (ss->events_dropped)
+		fprintf(f, "  %llu events dropped (ring buffer full): the totals above are exact, "
+			"the lines below miss those events\n", (unsigned long long)ss->events_dropped);
+	if (ss->missed)
+		fprintf(f, "  %llu probe hits missed (skipped by the kernel): the totals may be "
+			"short by as many\n", (unsigned long long)ss->missed);
+	else if (!ss->missed_counted)
+		fprintf(f, "  this kernel does not count skipped kprobe programs: a miss there "
+			"would not show\n");
 	for (size_t i = 0; i < ss->nleaks; i++) {
 		const struct shadow_leak *l = &ss->leaks[i];
 
@@ -878,7 +1224,10 @@ void shadow_snapshot__print_leaks(const struct shadow_snapshot *ss, FILE *f)
 		print_frames(f, l->kind == SHADOW_LEAK_DUPLICATE ? "failed alloc stack"
 								 : "shadow alloc stack",
 			     l->alloc_stack, l->nalloc_stack);
-		if (l->kind != SHADOW_LEAK_DUPLICATE)
+		if (l->kind == SHADOW_LEAK_ORPHAN && l->kfree_rcu)
+			print_frames(f, "owner kfree_rcu() stack (freed after the grace period)",
+				     l->free_stack, l->nfree_stack);
+		else if (l->kind != SHADOW_LEAK_DUPLICATE)
 			print_frames(f, "owner free stack", l->free_stack, l->nfree_stack);
 	}
 }

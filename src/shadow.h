@@ -41,13 +41,22 @@ void shadow_probe__set_detect(struct shadow_probe *sp, int on);
  * when all t are equal. */
 double shadow__slope(const double *t, const double *y, size_t n);
 
-/* Leak reports de-duplicated by (kind, id, alloc stack, free stack). */
+/* How an orphan's owner was freed: part of the de-duplication key (one
+ * free stack can free owners of several caches, or through kfree_rcu). */
+struct leak_how {
+	char cache[32];          /* slab cache, "" for kmalloc */
+	uint32_t free_via;       /* enum klpt_shadow_free_via, 0 unknown */
+	int kfree_rcu;           /* went through kfree_rcu() */
+};
+
+/* Leak reports de-duplicated by (kind, id, alloc stack, free stack, how). */
 struct leak_entry {
 	enum shadow_leak_kind kind;
 	uint64_t id;
 	int32_t alloc_stack, free_stack;
+	struct leak_how how;
 	uint64_t count, first_ns, last_ns, obj, size;
-	char cache[32];
+	uint64_t rcu_delay_ns;   /* the last one's kfree_rcu() to its real free */
 };
 
 struct leak_table {
@@ -57,9 +66,10 @@ struct leak_table {
 	size_t nslots;
 };
 
-/* Count one event; returns its entry. */
+/* Count one event; returns its entry. how may be NULL (nothing known). */
 struct leak_entry *leak_table__add(struct leak_table *t, enum shadow_leak_kind kind, uint64_t id,
-				   int32_t alloc_stack, int32_t free_stack, uint64_t ts);
+				   int32_t alloc_stack, int32_t free_stack,
+				   const struct leak_how *how, uint64_t ts);
 void leak_table__free(struct leak_table *t);
 
 /* Text summary of the leaks (klptop shadow on exit). */

@@ -110,11 +110,16 @@ static void print_table(const struct snapshot *s, FILE *f)
 	const struct shadow_snapshot *ss = s->shadows;
 	char age[16];
 
-	fprintf(f, "shadows: %llu live, %lld bytes, %llu orphans, %llu stale, %llu dup%s%s\n",
+	fprintf(f, "shadows: %llu live, %lld bytes, %llu orphans, %llu stale, %llu dup%s",
 		(unsigned long long)ss->live, (long long)ss->bytes,
 		(unsigned long long)ss->orphans, (unsigned long long)ss->stale,
-		(unsigned long long)ss->duplicates, ss->leak_detection ? "" : "  (leak detection off)",
-		ss->events_dropped ? "  EVENTS DROPPED" : "");
+		(unsigned long long)ss->duplicates, ss->leak_detection ? "" : "  (leak detection off)");
+	/* Never silent: lost events and skipped probe hits are on every table. */
+	if (ss->events_dropped)
+		fprintf(f, "  DROPPED %llu events", (unsigned long long)ss->events_dropped);
+	if (ss->missed)
+		fprintf(f, "  MISSED %llu probe hits", (unsigned long long)ss->missed);
+	fputc('\n', f);
 	if (ss->scan_error)
 		fprintf(f, "  note: %s\n", ss->scan_error);
 	else if (ss->scanned)

@@ -27,6 +27,22 @@ enum klpt_shadow_event_type {
 	KLPT_SH_EV_DUPLICATE,    /* klp_shadow_alloc: the pair exists (WARN path) */
 };
 
+/* How an orphan's owner was freed (struct klpt_shadow_event.free_via). */
+enum klpt_shadow_free_via {
+	KLPT_SH_FREE_KFREE = 1,  /* tracepoint kmem:kfree */
+	KLPT_SH_FREE_CACHE,      /* tracepoint kmem:kmem_cache_free */
+	KLPT_SH_FREE_BULK,       /* kprobe kmem_cache_free_bulk (kfree_bulk, the kfree_rcu batch) */
+};
+
+#define KLPT_BULK_MAX 4096       /* pointers read from one kmem_cache_free_bulk call */
+
+/* An owner handed to kfree_rcu() while carrying a shadow (rcu_pending map). */
+struct klpt_shadow_rcu {
+	__u64 queued_ns;
+	__s32 stack;             /* the kfree_rcu() caller's stack */
+	__u32 pad;
+};
+
 /* Live map key: one shadow variable. */
 struct klpt_shadow_key {
 	__u64 obj;
@@ -79,6 +95,22 @@ struct klpt_shadow_event {
 	__s32 stack;             /* STALE/DUPLICATE: the caller's stack now */
 	__u32 pad;
 	char cache[KLPT_CACHE_LEN];  /* ORPHAN from kmem_cache_free: its name */
+	/* Appended (older recordings end above; readers zero-fill). */
+	__u64 rcu_queued_ns;     /* ORPHAN: the owner went to kfree_rcu() at this
+				  * time (free_stack is that caller's stack), 0: freed directly */
+	__u32 free_via;          /* ORPHAN: enum klpt_shadow_free_via */
+	__u32 pad2;
+};
+
+/* Records of the map dump iterators (dump_live, dump_ids). */
+struct klpt_shadow_live_dump {
+	struct klpt_shadow_key key;
+	struct klpt_shadow_rec rec;
+};
+
+struct klpt_shadow_ids_dump {
+	__u64 id;
+	struct klpt_shadow_stats stats;
 };
 
 /* Global state in .bss. */
@@ -91,6 +123,8 @@ struct klpt_shadow_state {
 	__u64 scan_truncated;    /* chains longer than KLPT_SHADOW_CHAIN */
 	__u64 scan_buckets;      /* buckets walked */
 	__u64 hash_addr;         /* &klp_shadow_hash, set by userspace */
+	__u64 rcu_queued;        /* owners with a shadow handed to kfree_rcu() */
+	__u64 bulk_truncated;    /* kmem_cache_free_bulk pointers past KLPT_BULK_MAX, unread */
 };
 
 #endif

@@ -13,6 +13,7 @@
 #include "output.h"
 #include "shadow.h"
 #include "util.h"
+#include "klptop/shadow.h"
 
 static void slope_of_a_line(void **state)
 {
@@ -58,7 +59,7 @@ static void dedup_a_million(void **state)
 	struct leak_entry *e = NULL;
 
 	for (int i = 0; i < 1000000; i++)
-		e = leak_table__add(&t, SHADOW_LEAK_ORPHAN, 0x6b6c7001, 3, 7, (uint64_t)i);
+		e = leak_table__add(&t, SHADOW_LEAK_ORPHAN, 0x6b6c7001, 3, 7, NULL, (uint64_t)i);
 	assert_int_equal(t.n, 1);
 	assert_int_equal(e->count, 1000000);
 	assert_int_equal(e->first_ns, 0);
@@ -71,21 +72,44 @@ static void dedup_keys_apart(void **state)
 	struct leak_table t = { 0 };
 
 	/* kind, id, alloc stack and free stack each make a new line */
-	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, 7, 0);
-	leak_table__add(&t, SHADOW_LEAK_STALE, 1, 3, 7, 0);
-	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 2, 3, 7, 0);
-	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 4, 7, 0);
-	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, 8, 0);
-	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, -1, 0);
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, 7, NULL, 0);
+	leak_table__add(&t, SHADOW_LEAK_STALE, 1, 3, 7, NULL, 0);
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 2, 3, 7, NULL, 0);
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 4, 7, NULL, 0);
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, 8, NULL, 0);
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, -1, NULL, 0);
 	assert_int_equal(t.n, 6);
 	/* many distinct keys survive rehashing */
 	for (int i = 0; i < 5000; i++)
-		leak_table__add(&t, SHADOW_LEAK_ORPHAN, 9, i, i % 3, 1);
+		leak_table__add(&t, SHADOW_LEAK_ORPHAN, 9, i, i % 3, NULL, 1);
 	for (int i = 0; i < 5000; i++)
-		leak_table__add(&t, SHADOW_LEAK_ORPHAN, 9, i, i % 3, 2);
+		leak_table__add(&t, SHADOW_LEAK_ORPHAN, 9, i, i % 3, NULL, 2);
 	assert_int_equal(t.n, 5006);
 	for (size_t i = 6; i < t.n; i++)
 		assert_int_equal(t.v[i].count, 2);
+	leak_table__free(&t);
+}
+
+/* One free stack that frees owners of two caches, or through kfree_rcu():
+ * each way is its own line, so a line's cache and path are true for all of
+ * its count (the lab's bulk free helper does exactly this). */
+static void dedup_by_how(void **state)
+{
+	struct leak_table t = { 0 };
+	struct leak_how kmalloc_bulk = { .free_via = KLPT_SH_FREE_BULK };
+	struct leak_how cache_bulk = { .cache = "klpt_obj", .free_via = KLPT_SH_FREE_BULK };
+	struct leak_how rcu_bulk = { .free_via = KLPT_SH_FREE_BULK, .kfree_rcu = 1 };
+	struct leak_how cache_bulk2 = cache_bulk;
+
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, 7, &kmalloc_bulk, 0);
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, 7, &cache_bulk, 0);
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, 7, &rcu_bulk, 0);
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, 7, &cache_bulk2, 1);
+	leak_table__add(&t, SHADOW_LEAK_ORPHAN, 1, 3, 7, NULL, 1);
+	assert_int_equal(t.n, 4);
+	assert_int_equal(t.v[1].count, 2);
+	assert_string_equal(t.v[1].how.cache, "klpt_obj");
+	assert_int_equal(t.v[2].how.kfree_rcu, 1);
 	leak_table__free(&t);
 }
 
@@ -93,7 +117,7 @@ static void json_keys(void **state)
 {
 	struct snapshot s;
 	struct shadow_snapshot *ss;
-	json_object *o, *sh, *x;
+	json_object *o, *sh, *x, *y;
 
 	snapshot__init(&s);
 	ss = s.shadows = xcalloc(1, sizeof(*ss));
@@ -110,11 +134,20 @@ static void json_keys(void **state)
 	ss->leaks[0].count = 2;
 	ss->leaks[0].module = xstrdup("klpt_lp_shadow_leak");
 	ss->leaks[0].cache = xstrdup("klpt_obj");
+	ss->leaks[0].free_via = "kmem_cache_free_bulk";
+	ss->leaks[0].kfree_rcu = 1;
+	ss->leaks[0].rcu_delay_ns = 30000000;
+	ss->missed = 3;
+	ss->missed_by = xcalloc(1, sizeof(*ss->missed_by));
+	ss->nmissed_by = 1;
+	ss->missed_by[0].program = xstrdup("cache_free_hook");
+	ss->missed_by[0].recursion = 3;
 	o = snapshot__to_json(&s);
 	assert_true(json_object_object_get_ex(o, "shadows", &sh));
 	for (const char *const *k = (const char *const[]){ "live", "bytes", "orphans", "stale",
 		"duplicates", "events_dropped", "preexisting", "ids", "groups", "leaks",
-		"leak_detection", NULL }; *k; k++)
+		"leak_detection", "missed", "missed_counted", "missed_by", "rcu_queued",
+		"bulk_truncated", NULL }; *k; k++)
 		assert_true(json_object_object_get_ex(sh, *k, NULL));
 	json_object_object_get_ex(sh, "ids", &x);
 	x = json_object_array_get_idx(x, 0);
@@ -123,8 +156,18 @@ static void json_keys(void **state)
 	json_object_object_get_ex(sh, "leaks", &x);
 	x = json_object_array_get_idx(x, 0);
 	assert_true(json_object_object_get_ex(x, "kind", NULL));
+	assert_true(json_object_object_get_ex(x, "kfree_rcu", &y) && json_object_get_boolean(y));
+	assert_true(json_object_object_get_ex(x, "rcu_delay_ns", &y) &&
+		    json_object_get_int64(y) == 30000000);
+	assert_true(json_object_object_get_ex(x, "free_via", &y));
+	assert_string_equal(json_object_get_string(y), "kmem_cache_free_bulk");
 	json_object_object_get_ex(x, "cache", &x);
 	assert_string_equal(json_object_get_string(x), "klpt_obj");
+	json_object_object_get_ex(sh, "missed_by", &x);
+	x = json_object_array_get_idx(x, 0);
+	assert_true(json_object_object_get_ex(x, "program", &y));
+	assert_string_equal(json_object_get_string(y), "cache_free_hook");
+	assert_true(json_object_object_get_ex(x, "recursion", &y) && json_object_get_int64(y) == 3);
 	json_object_put(o);
 	snapshot__free(&s);
 	assert_null(s.shadows);
@@ -139,6 +182,7 @@ int main(void)
 		cmocka_unit_test(slope_flat_and_falling),
 		cmocka_unit_test(dedup_a_million),
 		cmocka_unit_test(dedup_keys_apart),
+		cmocka_unit_test(dedup_by_how),
 		cmocka_unit_test(json_keys),
 	};
 

@@ -43,12 +43,17 @@ check_json preexisting-counted /tmp/leak-first.json \
 # by the start-up scan may belong to an owner already dead: the next kfree
 # of its address by anyone is reported too, so the id total may be larger.)
 CHURN="[$ORPH[] | select(.free_stack | map(.symbol // \"\") | any(. == \"klpt_churn_fn\"))]"
-# Exact in most runs; one run in the integration suite counted 299 of 300
-# (cause not found yet, see docs/shadow.md): allow 1 %, never more, and log
-# the exact figures so a drift is visible.
-log "orphans from churn frees: $(jq "$CHURN | map(.count) | add" /tmp/leak-sum.json) of $destroyed destroyed"
+# Exact, unless the kernel skipped probe hits: a shadow allocation whose
+# kprobe program did not run (another BPF program active on that CPU, e.g. a
+# map syscall preempted under preempt=full) is unknown, so its owner's free
+# is no orphan. klptop shows such skips as .shadows.missed; any shortfall
+# must be covered by it. A kernel that does not count skipped kprobe
+# programs (before 6.7: missed_counted false) keeps the old 1 % tolerance.
+log "orphans from churn frees: $(jq "$CHURN | map(.count) | add" /tmp/leak-sum.json) of $destroyed destroyed; $(jq -c '.shadows | {missed, missed_counted, missed_by}' /tmp/leak-sum.json)"
 check_json orphans-equal-destroyed /tmp/leak-sum.json \
-	"($CHURN | map(.count) | add) as \$n | \$n <= $destroyed and \$n * 100 >= $destroyed * 99 and ($ID | .orphans) * 100 >= $destroyed * 99"
+	"($CHURN | map(.count) | add) as \$n | ($ID | .orphans) as \$o | \$n <= $destroyed and
+	 (($destroyed - \$n) <= .shadows.missed or
+	  ((.shadows.missed_counted | not) and \$n * 100 >= $destroyed * 99 and \$o * 100 >= $destroyed * 99))"
 check_json orphan-dedup /tmp/leak-sum.json "($ORPH | length) <= 8"
 check_json orphan-module /tmp/leak-sum.json "$CHURN | all(.module | startswith(\"klpt_lp_shadow_leak\"))"
 NEW="[$CHURN[] | select(.alloc_stack | length > 0)][0]"
