@@ -32,7 +32,7 @@ static const char *const type_names[REC_TYPE_MAX] = {
 /* The packed encoding covers every field of these structs: a field appended
  * to one must be added to its table below (and to docs/trace-format.md). */
 _Static_assert(sizeof(struct klpt_event) == 240, "klpt_event: update trans_fields");
-_Static_assert(sizeof(struct klpt_shadow_event) == 112, "klpt_shadow_event: update shadow_fields");
+_Static_assert(sizeof(struct klpt_shadow_event) == 128, "klpt_shadow_event: update shadow_fields");
 
 const char *rec_chunk_type__name(uint32_t type)
 {
@@ -190,6 +190,7 @@ static const struct field shadow_fields[] = {
 	SF(flags, F_U32), SF(obj, F_OBJ), SF(id, F_U64), SF(size, F_U64), SF(alloc_ns, F_TS),
 	SF(freed_ns, F_TS), SF(call_site, F_STK_ADDR), SF(alloc_stack, F_STK_SHADOW),
 	SF(free_stack, F_STK_SHADOW), SF(stack, F_STK_SHADOW), SF(cache, F_STR),
+	SF(rcu_queued_ns, F_TS), SF(free_via, F_U32),
 };
 #undef SF
 
