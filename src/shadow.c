@@ -311,6 +311,19 @@ static int set_ring_size(struct shadow_probe *sp)
 	return bpf_map__set_max_entries(sp->skel->maps.sevents, (__u32)kb * 1024);
 }
 
+static int has_kprobe_section(struct bpf_object *obj, const char *fn)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, obj) {
+		const char *sec = bpf_program__section_name(p);
+
+		if (!strncmp(sec, "kprobe/", 7) && !strcmp(sec + 7, fn))
+			return 1;
+	}
+	return 0;
+}
+
 static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o,
 			    const struct ksyms *ks, struct probe_status *ps)
 {
@@ -328,7 +341,9 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 		bpf_program__set_autoload(p, false);
 		if (p == skel->progs.shadow_free)
 			continue; /* a fallback: only said missing with its primary */
-		if (!strncmp(sec, "kprobe/", 7)) {
+		/* One line per function: its kprobe, or its kretprobe when it has
+		 * only that (klp_shadow_get: stale hits). */
+		if (!strncmp(sec, "kprobe/", 7) || !has_kprobe_section(skel->obj, fn)) {
 			snprintf(what, sizeof(what), "shadow: %s", sec);
 			probe_status__add_missing(ps, what);
 		}
