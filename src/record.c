@@ -441,7 +441,11 @@ int cmd_record(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct sampler_opts so = { .with_stacks = 1, .shadows = 1, .no_leaks = 1 };
+	/* 8 MiB of shadow events: at churn rates the default 256 KiB lasts tens
+	 * of ms, less than one snapshot fill, and the recorder must drop nothing
+	 * (docs/perf.md, "Recording"). */
+	struct sampler_opts so = { .with_stacks = 1, .shadows = 1, .no_leaks = 1,
+				   .shadow_ring_kb = 8192 };
 	struct recorder r = { 0 };
 	double duration = 0, interval = 1.0;
 	const char *path = NULL, *why = "duration";

@@ -93,7 +93,8 @@ static void open_bpf(struct sampler *sm)
 	if (!sm->opts.no_routing)
 		sm->fp = func_probe__open(sm->ks, &sm->probes);
 	if (sm->opts.shadows) {
-		struct shadow_opts so = { .no_leaks = sm->opts.no_leaks };
+		struct shadow_opts so = { .no_leaks = sm->opts.no_leaks,
+					  .ring_kb = sm->opts.shadow_ring_kb };
 
 		sm->shadow = shadow_probe__open(&so, &sm->probes, sm->ks);
 	}

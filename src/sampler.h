@@ -18,6 +18,7 @@ struct sampler_opts {
 	int no_routing;   /* no call counters on patched functions */
 	int shadows;      /* also open the shadow-variable probes (src/shadow.c) */
 	int no_leaks;     /* ... without the free hooks (no leak detection) */
+	unsigned int shadow_ring_kb;  /* shadow events ring buffer (0: default) */
 };
 
 /* Never fails for lack of BPF: it then falls back to procfs and says so in

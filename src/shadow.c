@@ -295,15 +295,17 @@ out:
 	return is_ptr;
 }
 
-/* KLPTOP_SHADOW_RINGBUF_KB: the events ring buffer's size (default 256), a
- * power of two of at least 4. Tests make it tiny to overflow it on purpose. */
-static int set_ring_size(struct shadow_probe *sp)
+/* The events ring buffer's size: the caller's (record asks for more: it
+ * must keep up with churn while a snapshot is filled), or 256 KiB;
+ * KLPTOP_SHADOW_RINGBUF_KB, a power of two of at least 4, overrides both.
+ * Tests make it tiny to overflow it on purpose. */
+static int set_ring_size(struct shadow_probe *sp, unsigned int want_kb)
 {
 	const char *v = getenv("KLPTOP_SHADOW_RINGBUF_KB");
 	long kb;
 
 	if (!v || !*v)
-		return 0;
+		return want_kb ? bpf_map__set_max_entries(sp->skel->maps.sevents, want_kb * 1024) : 0;
 	if (parse_long(v, &kb) || kb < 4 || kb > 1024 * 1024 || (kb & (kb - 1))) {
 		p_err("KLPTOP_SHADOW_RINGBUF_KB wants a power of two from 4 to 1048576, not '%s'", v);
 		return -1;
@@ -550,7 +552,7 @@ struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct prob
 			bpf_program__set_autoload(sp->skel->progs.dump_live, false);
 			bpf_program__set_autoload(sp->skel->progs.dump_ids, false);
 		}
-		if (set_ring_size(sp)) {
+		if (set_ring_size(sp, o->ring_kb)) {
 			snprintf(msg, sizeof(msg), "shadow probes: bad KLPTOP_SHADOW_RINGBUF_KB");
 			missing_free(&tmp);
 			goto fail;

@@ -16,6 +16,7 @@ struct ksyms;
 
 struct shadow_opts {
 	int no_leaks;   /* do not attach the free tracepoints */
+	unsigned int ring_kb;  /* events ring buffer, KiB (0: 256; a power of two) */
 };
 
 /* Attaches what exists; NULL when BPF is unusable (ps->why_not says why,
