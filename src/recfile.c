@@ -1424,3 +1424,17 @@ int recfile__events(const struct rec_chunk *c, const struct rec_dict *d,
 	free(buf);
 	return n;
 }
+
+void *recfile__chunk_json(const struct rec_chunk *c)
+{
+	char *text = xmalloc((size_t)c->len + 1);
+	json_object *o;
+
+	/* A payload is not NUL-terminated, and may hold a NUL: json-c stops
+	 * there, which is then a parse error, never a read past the end. */
+	memcpy(text, c->data, c->len);
+	text[c->len] = '\0';
+	o = json_tokener_parse(text);
+	free(text);
+	return o;
+}

@@ -146,6 +146,9 @@ int recfile__next(struct rec_reader *r, struct rec_chunk *c);
 int recfile__event(const struct rec_chunk *c, void *out, size_t outlen);
 /* A snapshot chunk: *mono_ns and a malloc'd NUL-terminated JSON text. */
 int recfile__snapshot(const struct rec_chunk *c, uint64_t *mono_ns, char **json);
+/* A JSON chunk (header, metadata, drops, end) parsed: a json_object *, or
+ * NULL when the payload is not JSON. */
+void *recfile__chunk_json(const struct rec_chunk *c);
 
 /* Version 2 packed events. The dictionaries (strings, stacks) are filled
  * from REC_STRINGS / REC_STACKS chunks in file order; a batch can only refer

@@ -458,18 +458,6 @@ int snapshot__from_json(struct snapshot *s, json_object *o, char *err, size_t er
 
 /* ---- the recording ------------------------------------------------------- */
 
-static json_object *chunk_json(const struct rec_chunk *c)
-{
-	char *text = xmalloc((size_t)c->len + 1);
-	json_object *o;
-
-	memcpy(text, c->data, c->len);
-	text[c->len] = '\0';
-	o = json_tokener_parse(text);
-	free(text);
-	return o;
-}
-
 /* Decode once to know the snapshot is good; it is decoded again when shown
  * (a long recording would not fit in memory as models). */
 static int add_snapshot(struct replay *rp, const struct rec_chunk *c)
@@ -530,7 +518,7 @@ int replay__open_mem(struct replay *rp, const char *name, const void *buf, size_
 	}
 	while (recfile__next(&rd, &c) == 1) {
 		if (c.type == REC_HEADER && !rp->start_mono_ns) {
-			json_object *h = chunk_json(&c);
+			json_object *h = recfile__chunk_json(&c);
 
 			rp->start_mono_ns = juint(h, "start_monotonic_ns");
 			rp->start_real_ns = juint(h, "start_realtime_ns");

@@ -644,13 +644,8 @@ static void snapshot_chunk(struct report *rp, const struct rec_chunk *c)
 
 static void keep_json(json_object **dst, const struct rec_chunk *c)
 {
-	char *s = xmalloc((size_t)c->len + 1);
-	json_object *o;
+	json_object *o = recfile__chunk_json(c);
 
-	memcpy(s, c->data, c->len);
-	s[c->len] = '\0';
-	o = json_tokener_parse(s);
-	free(s);
 	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		return;
