@@ -3,7 +3,8 @@
 # uninterruptibly (D) and one interruptibly (S). klptop must say "sleeping on
 # klpt_sleep_in", mark it on the stack the kernel judged, and tell the two
 # apart (signal rounds wake only S). Releasing them completes the
-# transition; the batch view, started before the load, reports its duration.
+# transition; the batch view, started before the load, reports its duration,
+# and a recording made alongside tells the same story in its report.
 # lab-timeout: 150
 . /lib/klptop/lib.sh
 
@@ -13,7 +14,10 @@ klpt_knob sleep S
 wait_until 5 has_comm klpt_sleep_d || die sleepers-started "klpt_sleep_d did not start"
 wait_until 5 has_comm klpt_sleep_s || die sleepers-started "klpt_sleep_s did not start"
 klptop_bg /tmp/batch.txt --batch -d 1
-sleep 2
+klptop record -o /tmp/sleep.klp --until-stable --interval 1 >/tmp/rec.log 2>&1 &
+REC=$!
+wait_until 30 grep -q 'recording to' /tmp/rec.log || die record-started "no 'recording to' line"
+sleep 1
 lp_load klpt_lp_fix
 sleep 2
 check transition-stays _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
@@ -41,4 +45,15 @@ check batch-blocker-row grep -q 'klpt_sleep_d' /tmp/batch.txt
 check batch-duration grep -Eq 'ended: klpt_lp_fix -> patched completed after [0-9.]+s' /tmp/batch.txt
 check batch-straggler grep -Eq 'straggler klpt_sleep_d .*sleeping_on klpt_sleep_in, switched by (stack_check|idle|exit)' /tmp/batch.txt
 grep -E 'ended|straggler' /tmp/batch.txt | tail -3
+wait_until 15 sh -c "! kill -0 $REC 2>/dev/null" || { kill -TERM $REC; fail record-until-stable "still running"; }
+klptop report /tmp/sleep.klp >/tmp/sleep.txt 2>&1
+check report-exit-0 test $? -eq 0
+sed -n '/^Transitions/,/^Shadow/p' /tmp/sleep.txt
+check report-completed grep -Eq '^  klpt_lp_fix -> patched: start .*outcome completed' /tmp/sleep.txt
+check report-d-straggler grep -Eq '^  klpt_sleep_d \(pid [0-9]+ tid [0-9]+, kthread\) held klpt_lp_fix: .*reason sleeping_on' /tmp/sleep.txt
+check report-s-straggler grep -Eq '^  klpt_sleep_s \(pid [0-9]+ tid [0-9]+, kthread\) held klpt_lp_fix: .*reason sleeping_on' /tmp/sleep.txt
+check report-function grep -q 'function: klpt_sleep_in' /tmp/sleep.txt
+klptop report --format chrome /tmp/sleep.klp >/tmp/sleep.trace.json
+check_json report-chrome-tracks /tmp/sleep.trace.json \
+	'[.traceEvents[] | select(.ph == "M" and .name == "thread_name") | .args.name] | any(test("klpt_sleep_d"))'
 lp_unload klpt_lp_fix && pass unloaded
