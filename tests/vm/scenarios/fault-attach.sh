@@ -99,7 +99,7 @@ umount /sys/kernel/btf
 as_nobody klptop status >/tmp/user.txt 2>&1
 rc=$?
 check user-exit-4 test $rc -eq 4
-check user-says-root grep -q 'patch_state needs root' /tmp/user.txt
+check user-says-root grep -q 'not privileged: .*needs root, or CAP_BPF + CAP_PERFMON' /tmp/user.txt
 check user-is-nobody test "$(su -s /bin/sh nobody -c 'id -u')" = 65534
 as_nobody klptop shadow -n 1 >/tmp/user-shadow.txt 2>&1
 check user-shadow-exit-4 test $? -eq 4
@@ -110,6 +110,6 @@ check transition-completes lp_wait_transition klpt_lp_fix 30
 as_nobody klptop status --json >/tmp/user.json 2>/tmp/user.err
 check user-idle-exit-0 test $? -eq 0
 check_json user-idle /tmp/user.json \
-	'.probes.bpf == false and (.probes.why_not | test("not root")) and ([.patches[].name] | index("klpt_lp_fix")) != null'
+	'.probes.bpf == false and (.probes.why_not | test("not privileged: .*CAP_BPF")) and ([.patches[].name] | index("klpt_lp_fix")) != null'
 lp_unload klpt_lp_fix && pass unloaded
 check target-removed rmmod klpt_target
