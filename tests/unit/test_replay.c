@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "model_fixture.h"
 #include "cmd.h"
 #include "model.h"
 #include "output.h"
@@ -77,23 +78,8 @@ static void make_patch(struct patch_info *pi, const char *name, int walked)
 {
 	struct object_info *o;
 
-	memset(pi, 0, sizeof(*pi));
-	pi->name = xstrdup(name);
-	pi->enabled = 1;
-	pi->transition = 1;
-	pi->replace = 0;
-	pi->forced = -1;
-	pi->nobjs = 1;
-	pi->objs = xcalloc(1, sizeof(*pi->objs));
+	fx_make_patch(pi, name, 0, 0);
 	o = &pi->objs[0];
-	o->name = xstrdup("klpt_target");
-	o->patched = 1;
-	o->nfuncs = 2;
-	o->funcs = xcalloc(2, sizeof(*o->funcs));
-	o->funcs[0].name = xstrdup("klpt_spin_step");
-	o->funcs[0].sympos = 1;
-	o->funcs[1].name = xstrdup("klpt_ping");
-	o->funcs[1].sympos = 0;
 	for (int i = 0; walked && i < 2; i++) {
 		o->funcs[i].walked = 1;
 		o->funcs[i].old_addr = 0xffffffffc0a01000ull + i * 0x40;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model_fixture.h"
 #include "model.h"
 #include "util.h"
 #include "view.h"
@@ -37,25 +38,7 @@ static void add_frame(struct task_snap *t, const char *sym, const char *mod, uin
 
 static void make_patch(struct patch_info *pi, const char *name)
 {
-	struct object_info *o;
-
-	memset(pi, 0, sizeof(*pi));
-	pi->name = xstrdup(name);
-	pi->enabled = 1;
-	pi->transition = 1;
-	pi->replace = -1;
-	pi->forced = -1;
-	pi->nobjs = 1;
-	pi->objs = xcalloc(1, sizeof(*pi->objs));
-	o = &pi->objs[0];
-	o->name = xstrdup("klpt_target");
-	o->patched = 1;
-	o->nfuncs = 2;
-	o->funcs = xcalloc(2, sizeof(*o->funcs));
-	o->funcs[0].name = xstrdup("klpt_spin_step");
-	o->funcs[0].sympos = 1;
-	o->funcs[1].name = xstrdup("klpt_ping");
-	o->funcs[1].sympos = 2;
+	fx_make_patch(pi, name, -1, 2);
 }
 
 /* The user task comes first in the array and has a lower pid, so only a real
