@@ -179,19 +179,6 @@ static void describe(enum act_kind k, const struct snapshot *s, const struct pat
 		       "unloaded after the force.\n", p->name);
 }
 
-static int read_flag(const char *path)
-{
-	char buf[16];
-	FILE *f = fopen(path, "r");
-	int v = -1;
-
-	if (f && fgets(buf, sizeof(buf), f))
-		v = atoi(buf);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 static int write_sysfs(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -213,9 +200,9 @@ static int follow(const char *dir, double wait_s)
 
 	snprintf(path, sizeof(path), "%s/transition", dir);
 	for (;;) {
-		int v = read_flag(path);
+		long v = 0;
 
-		if (v != 1) {
+		if (read_long(path, &v) || v != 1) {
 			/* Gone (a disabled patch's directory vanishes) or 0: ended. */
 			printf("transition ended after %.1f s\n", waited);
 			return 0;

@@ -13,8 +13,6 @@
 #include "shadow.h"
 #include "util.h"
 
-#include <bpf/bpf.h>
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -49,7 +47,6 @@ struct recorder {
 	int redact;                   /* --redact */
 	uint64_t shadow_dropped;      /* shadow events lost (ring buffer full) */
 	uint64_t fill_max_ns;         /* longest sampler__fill: ring buffers unread */
-	int stack_fd[2];              /* our own shadow / judged stack maps, -1 */
 	struct ksyms *ks;             /* to symbolize recorded stacks */
 	uint64_t ks_loaded_ns;
 	/* --flight-recorder */
@@ -133,37 +130,6 @@ static void sink(void *ctx, int kind, const void *data, size_t len)
 		trigger(r, "shadow orphan");
 }
 
-/* The stack maps of our own BPF objects, found among our file descriptors
- * by name: the shadow probes' "sstacks" (stack id -> 32 ips) and the
- * transition probes' "stacks" (stack_key -> struct klpt_stack). */
-static void find_stack_maps(struct recorder *r)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-
-	r->stack_fd[0] = r->stack_fd[1] = -1;
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		struct bpf_map_info info;
-		__u32 len = sizeof(info);
-		long fd;
-
-		if (parse_long(de->d_name, &fd) || fd < 0 || fd == dirfd(d))
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (bpf_obj_get_info_by_fd((int)fd, &info, &len))
-			continue;
-		if (info.type == BPF_MAP_TYPE_STACK_TRACE && !strcmp(info.name, "sstacks") &&
-		    info.value_size == 32 * sizeof(__u64))
-			r->stack_fd[0] = (int)fd;
-		else if (info.type == BPF_MAP_TYPE_HASH && !strcmp(info.name, "stacks") &&
-			 info.key_size == sizeof(__u64) && info.value_size == sizeof(struct klpt_stack))
-			r->stack_fd[1] = (int)fd;
-	}
-	closedir(d);
-}
-
 /* Stack resolver for the writer: read the ips behind an id (once: the
  * writer keeps what it resolved) and symbolize them with our own copy of
  * kallsyms. Frames keep symbol, module and offset, so a redacted file still
@@ -176,20 +142,8 @@ static size_t resolve_stack(void *ctx, uint32_t source, uint64_t key, struct rec
 	uint64_t ips[KLPT_MAX_STACK] = { 0 };
 	size_t n = 0;
 
-	if (source == REC_STK_SHADOW && r->stack_fd[0] >= 0) {
-		__u32 id = (__u32)key;
-
-		if (bpf_map_lookup_elem(r->stack_fd[0], &id, ips))
-			return 0;
-		while (n < KLPT_MAX_STACK && ips[n])
-			n++;
-	} else if (source == REC_STK_JUDGED && r->stack_fd[1] >= 0) {
-		struct klpt_stack st;
-
-		if (bpf_map_lookup_elem(r->stack_fd[1], &key, &st))
-			return 0;
-		n = st.nr < KLPT_MAX_STACK ? st.nr : KLPT_MAX_STACK;
-		memcpy(ips, st.ips, n * sizeof(ips[0]));
+	if (source == REC_STK_SHADOW || source == REC_STK_JUDGED) {
+		n = sampler__stack_ips(r->sm, source == REC_STK_SHADOW, key, ips, KLPT_MAX_STACK);
 	} else if (source == REC_STK_ADDR && key) {
 		ips[0] = key;
 		n = 1;
@@ -537,7 +491,6 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	sampler__set_event_sink(r.sm, sink, &r);
-	find_stack_maps(&r);
 	r.ks = ksyms__load(g_opts.kallsyms);
 	r.ks_loaded_ns = now_ns();
 	recfile__set_stack_resolver(r.w, resolve_stack, &r);

@@ -179,6 +179,14 @@ void sampler__drops(struct sampler *sm, uint64_t *events, uint64_t *blockers)
 	trans_probe__drops(sm->tp, events, blockers);
 }
 
+size_t sampler__stack_ips(struct sampler *sm, int shadow, uint64_t key, uint64_t *ips,
+			  size_t max)
+{
+	if (shadow)
+		return shadow_probe__stack_ips(sm->shadow, (int32_t)key, ips, max);
+	return trans_probe__stack_ips(sm->tp, key, ips, max);
+}
+
 struct shadow_probe *sampler__shadow(struct sampler *sm)
 {
 	return sm->shadow;

@@ -48,5 +48,9 @@ void sampler__set_event_sink(struct sampler *sm,
 void sampler__drops(struct sampler *sm, uint64_t *events, uint64_t *blockers);
 /* The shadow probes, NULL unless opts.shadows and BPF works. */
 struct shadow_probe *sampler__shadow(struct sampler *sm);
+/* The ips behind a stack reference of a raw event: a shadow stack id
+ * (shadow) or a transition stack_key. Returns how many (0: unknown). */
+size_t sampler__stack_ips(struct sampler *sm, int shadow, uint64_t key, uint64_t *ips,
+			  size_t max);
 
 #endif

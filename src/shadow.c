@@ -668,6 +668,20 @@ static void maybe_reload_ksyms(struct shadow_probe *sp)
 	sp->ks = fresh;
 }
 
+
+size_t shadow_probe__stack_ips(struct shadow_probe *sp, int32_t id, uint64_t *ips, size_t max)
+{
+	uint64_t all[STACK_DEPTH] = { 0 };
+	size_t n = 0;
+
+	if (!sp || id < 0 || id >= STACK_SLOTS ||
+	    bpf_map_lookup_elem(bpf_map__fd(sp->skel->maps.sstacks), &id, all))
+		return 0;
+	while (n < STACK_DEPTH && n < max && all[n])
+		n++;
+	memcpy(ips, all, n * sizeof(*ips));
+	return n;
+}
 static const struct stack_info *stack_of(struct shadow_probe *sp, int32_t id)
 {
 	uint64_t ips[STACK_DEPTH];
@@ -679,11 +693,9 @@ static const struct stack_info *stack_of(struct shadow_probe *sp, int32_t id)
 		return NULL;
 	if (sp->stacks[id])
 		return sp->stacks[id];
-	memset(ips, 0, sizeof(ips));
-	if (bpf_map_lookup_elem(bpf_map__fd(sp->skel->maps.sstacks), &id, ips))
+	n = shadow_probe__stack_ips(sp, id, ips, STACK_DEPTH);
+	if (!n)
 		return NULL;
-	while (n < STACK_DEPTH && ips[n])
-		n++;
 	for (size_t i = 0; i < n; i++)
 		unknown |= !ksyms__find_addr(sp->ks, ips[i], NULL);
 	if (unknown)

@@ -76,4 +76,7 @@ void leak_table__free(struct leak_table *t);
 /* Text summary of the leaks (klptop shadow on exit). */
 void shadow_snapshot__print_leaks(const struct shadow_snapshot *ss, FILE *f);
 
+/* The ips of a shadow stack id (an event's alloc/free stack); 0 when unknown. */
+size_t shadow_probe__stack_ips(struct shadow_probe *sp, int32_t id, uint64_t *ips, size_t max);
+
 #endif

@@ -181,16 +181,30 @@ static enum block_reason reason_of(int ret)
 	}
 }
 
-static int judged_stack(struct trans_probe *tp, uint64_t key, struct task_snap *t)
+size_t trans_probe__stack_ips(struct trans_probe *tp, uint64_t key, uint64_t *ips, size_t max)
 {
 	struct klpt_stack st;
+	size_t n;
 
-	if (!key || bpf_map__lookup_elem(tp->skel->maps.stacks, &key, sizeof(key), &st,
-					 sizeof(st), 0))
+	if (!tp || !key || bpf_map__lookup_elem(tp->skel->maps.stacks, &key, sizeof(key), &st,
+						sizeof(st), 0))
+		return 0;
+	n = st.nr < KLPT_MAX_STACK ? st.nr : KLPT_MAX_STACK;
+	n = n < max ? n : max;
+	memcpy(ips, st.ips, n * sizeof(*ips));
+	return n;
+}
+
+static int judged_stack(struct trans_probe *tp, uint64_t key, struct task_snap *t)
+{
+	uint64_t ips[KLPT_MAX_STACK];
+	size_t n = trans_probe__stack_ips(tp, key, ips, KLPT_MAX_STACK);
+
+	if (!n)
 		return -ENOENT;
 	stack_frames__free(t->stack, t->nstack);
-	t->nstack = st.nr < KLPT_MAX_STACK ? st.nr : KLPT_MAX_STACK;
-	t->stack = stack_frames__from_ips((const uint64_t *)st.ips, t->nstack, tp->ks);
+	t->nstack = n;
+	t->stack = stack_frames__from_ips(ips, n, tp->ks);
 	t->stack_errno = 0;
 	return 0;
 }

@@ -30,4 +30,7 @@ void trans_probe__drops(struct trans_probe *tp, uint64_t *events, uint64_t *bloc
 /* Annotate s (already filled with sysfs state and pending tasks). */
 void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct ksyms *ks);
 
+/* The ips of a judged stack (an event's stack_key); 0 when unknown. */
+size_t trans_probe__stack_ips(struct trans_probe *tp, uint64_t key, uint64_t *ips, size_t max);
+
 #endif
