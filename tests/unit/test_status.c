@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "kallsyms.h"
-#include "model.h"
-#include "output.h"
-#include "log.h"
-#include "util.h"
+#include "live/kallsyms.h"
+#include "model/model.h"
+#include "render/output.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 static struct sys_paths paths_of(const char *root, char *sys, char *proc)
 {

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "model.h"
+#include "model/model.h"
 
 static struct sys_paths paths_of(const char *root, char *sys, char *proc)
 {

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Reading /sys/kernel/livepatch: patches, their objects and functions.
+ * Patches can vanish at any moment (a disable + rmmod races with us): a
+ * directory that disappears mid-read is skipped, never fatal. */
+#include "model/model.h"
+#include "lib/util.h"
+#include "lib/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#define TAINT_LIVEPATCH_BIT 15
+
+const struct sys_paths default_paths = { .sysfs = "/sys", .procfs = "/proc" };
+
+int livepatch__read_kernel(struct kernel_info *k, const struct sys_paths *p)
+{
+	char path[PATH_MAX];
+	struct utsname u;
+	struct stat st;
+	char buf[64];
+	unsigned long t;
+
+	memset(k, 0, sizeof(*k));
+	snprintf(path, sizeof(path), "%s/sys/kernel/osrelease", p->procfs);
+	if (read_text(path, buf, sizeof(buf)) > 0) {
+		strip_newline(buf);
+		copy_str(k->release, sizeof(k->release), buf);
+	} else if (!uname(&u)) {
+		copy_str(k->release, sizeof(k->release), u.release);
+	}
+	snprintf(path, sizeof(path), "%s/kernel/livepatch", p->sysfs);
+	k->livepatch = !stat(path, &st) && S_ISDIR(st.st_mode);
+	snprintf(path, sizeof(path), "%s/sys/kernel/tainted", p->procfs);
+	if (read_text(path, buf, sizeof(buf)) > 0 && !parse_ulong(buf, 10, &t)) {
+		k->tainted = t;
+		k->taint_livepatch = !!(t & (1ul << TAINT_LIVEPATCH_BIT));
+	}
+	return 0;
+}
+
+static int is_subdir(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (name[0] == '.')
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names of the subdirectories of dir. NULL with errno on failure. */
+static char **list_subdirs(const char *dir, size_t *n)
+{
+	char **names = NULL;
+	size_t cap = 0;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	*n = 0;
+	if (!d)
+		return NULL;
+	while ((de = readdir(d))) {
+		if (!is_subdir(dir, de->d_name))
+			continue;
+		grow_array((void **)&names, &cap, *n, sizeof(*names));
+		names[(*n)++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (*n)
+		qsort(names, *n, sizeof(*names), cmp_str);
+	else
+		names = xcalloc(1, sizeof(*names));
+	return names;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* "<func>,<sympos>": the kernel writes sympos 1 when old_sympos was 0. */
+static void parse_func_dir(const char *dirname, struct func_info *f)
+{
+	const char *comma = strrchr(dirname, ',');
+	long pos;
+
+	f->sympos = 0;
+	f->live = -1;
+	f->stack_pos = -1;
+	if (comma && !parse_long(comma + 1, &pos)) {
+		f->name = strndup(dirname, comma - dirname);
+		f->sympos = pos;
+	} else {
+		f->name = xstrdup(dirname);
+	}
+}
+
+static int read_object(const char *patchdir, const char *name, struct object_info *o)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	char **funcs;
+	size_t n, i;
+	long v;
+
+	snprintf(dir, sizeof(dir), "%s/%s", patchdir, name);
+	o->name = xstrdup(name);
+	snprintf(path, sizeof(path), "%s/patched", dir);
+	/* <object>/patched is absent on older kernels: report unknown. */
+	o->patched = read_long(path, &v) ? -1 : (int)v;
+	funcs = list_subdirs(dir, &n);
+	if (!funcs)
+		return -errno;
+	o->funcs = xcalloc(n, sizeof(*o->funcs));
+	for (i = 0; i < n; i++)
+		parse_func_dir(funcs[i], &o->funcs[i]);
+	o->nfuncs = n;
+	free_names(funcs, n);
+	return 0;
+}
+
+static int read_flag(const char *dir, const char *file, int *out)
+{
+	char path[PATH_MAX];
+	long v;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	err = read_long(path, &v);
+	if (err)
+		return err;
+	*out = (int)v;
+	return 0;
+}
+
+static int read_patch(const char *root, const char *name, struct patch_info *pi)
+{
+	char dir[PATH_MAX];
+	char **objs;
+	size_t n, i;
+	int err;
+
+	memset(pi, 0, sizeof(*pi));
+	snprintf(dir, sizeof(dir), "%s/%s", root, name);
+	pi->name = xstrdup(name);
+	pi->forced = -1;
+	err = read_flag(dir, "enabled", &pi->enabled);
+	if (!err)
+		err = read_flag(dir, "transition", &pi->transition);
+	if (err)
+		return err;
+	if (read_flag(dir, "replace", &pi->replace))
+		pi->replace = -1;
+	objs = list_subdirs(dir, &n);
+	if (!objs)
+		return -errno;
+	pi->objs = xcalloc(n, sizeof(*pi->objs));
+	for (i = 0; i < n && !err; i++)
+		err = read_object(dir, objs[i], &pi->objs[i]);
+	pi->nobjs = n;
+	free_names(objs, n);
+	return err;
+}
+
+void patch_info__free(struct patch_info *pi)
+{
+	for (size_t i = 0; i < pi->nobjs; i++) {
+		struct object_info *o = &pi->objs[i];
+
+		for (size_t j = 0; j < o->nfuncs; j++)
+			free(o->funcs[j].name);
+		free(o->funcs);
+		free(o->name);
+	}
+	free(pi->objs);
+	free(pi->name);
+	memset(pi, 0, sizeof(*pi));
+}
+
+int livepatch__read_patches(struct snapshot *s, const struct sys_paths *p)
+{
+	char root[PATH_MAX];
+	char **names;
+	size_t n, i;
+
+	snprintf(root, sizeof(root), "%s/kernel/livepatch", p->sysfs);
+	names = list_subdirs(root, &n);
+	if (!names)
+		return -errno;
+	s->patches = xcalloc(n, sizeof(*s->patches));
+	for (i = 0; i < n; i++) {
+		struct patch_info *pi = &s->patches[s->npatches];
+		int err = read_patch(root, names[i], pi);
+
+		if (err) {
+			/* Disabled and removed while we read it: not an error. */
+			snapshot__warn(s, "patch %s vanished while being read (%s); skipped",
+				       names[i], strerror(-err));
+			patch_info__free(pi);
+			continue;
+		}
+		s->npatches++;
+	}
+	free_names(names, n);
+	return 0;
+}
