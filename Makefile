@@ -145,10 +145,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 $(BUILD)/tests/test_replay: $(filter-out $(CORE_OBJS) $(BUILD)/obj/cmd/main.o,$(OBJS))
 
 # The recording reader under libFuzzer + ASan/UBSan (tests/fuzz.sh runs it).
-FUZZ_SRCS := tests/fuzz/fuzz_recfile.c src/recording/recfile.c src/recording/report.c src/lib/util.c src/lib/log.c
+FUZZ_SRCS := tests/fuzz/fuzz_recfile.c src/recording/packed.c src/recording/reader.c \
+	src/recording/redact.c src/recording/writer.c src/recording/report.c src/lib/util.c src/lib/log.c
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz_recfile
-$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) src/recording/recfile.h src/lib/log.h src/lib/util.h
+$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) src/recording/recfile.h src/recording/packed.h src/lib/log.h src/lib/util.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
