@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * klptop top: the live view (the default command) and its --batch form.
- * One event loop polls a timerfd (refresh), a signalfd (SIGINT, SIGTERM,
- * SIGHUP, SIGWINCH), stdin (keys) and the sampler's event fd; no work is done
- * in signal handlers. Drawing belongs to view.c; snapshots come from the
+ * It runs the one event loop (lib/loop.h) over stdin (keys), stdout (its
+ * hangup) and the sampler's event fd. Drawing belongs to view.c; snapshots come from the
  * sampler, or with --replay from a recording (replay.c), drawn the same way.
  */
 #include "cmd/cmd.h"
 #include "lib/log.h"
+#include "lib/loop.h"
 #include "recording/replay.h"
 #include "live/sampler.h"
 #include "lib/util.h"
@@ -20,14 +20,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #define MAX_DELAY_S 86400.0
@@ -166,19 +162,12 @@ static int parse_top_args(int argc, char **argv, struct top_opts *o)
 	return -1;
 }
 
-/* ---- the event loop's file descriptors ----------------------------------- */
+/* ---- the event loop ------------------------------------------------------- */
 
-struct loop {
-	int timer_fd;
-	int signal_fd;
-	int key_fd;         /* stdin while the screen is up; -1 otherwise */
-	int out_fd;         /* stdout: its hangup or a closed pipe ends us */
-	int sampler_fd;
-	sigset_t old_mask;
-	int mask_set;
-};
+/* What top watches besides the loop's own signals and timer. */
+enum { FD_SAMPLER, FD_KEYS, FD_OUT };
 
-enum loop_event {
+enum top_event {
 	EV_TICK,
 	EV_STOP,
 	EV_RESIZE,
@@ -187,123 +176,39 @@ enum loop_event {
 	EV_ERROR,
 };
 
-static int loop__open(struct loop *l, double delay_s, struct sampler *sm)
+/* The loop of the live view and --batch; stdout is watched for its hangup
+ * (a closed terminal or pipe ends us). */
+static struct loop *top_loop__new(double delay_s, struct sampler *sm)
 {
-	struct itimerspec its = { 0 };
-	sigset_t mask;
+	struct loop *l = loop__new("top", delay_s);
 
-	l->timer_fd = l->signal_fd = l->key_fd = -1;
-	l->out_fd = STDOUT_FILENO;
-	l->sampler_fd = sm ? sampler__event_fd(sm) : -1;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGWINCH);
-	/* Blocked signals queue for the signalfd: no handler runs, and neither
-	 * do ncurses' own SIGINT/SIGTERM/SIGWINCH handlers. */
-	if (sigprocmask(SIG_BLOCK, &mask, &l->old_mask)) {
-		p_err("top: sigprocmask: %s", strerror(errno));
-		return -errno;
-	}
-	l->mask_set = 1;
-	l->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	l->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (l->signal_fd < 0 || l->timer_fd < 0) {
-		p_err("top: cannot set up the event loop: %s", strerror(errno));
-		return -errno;
-	}
-	/* A replay arms the timer itself, once per snapshot (loop__arm). */
-	if (delay_s <= 0)
-		return 0;
-	its.it_interval.tv_sec = (time_t)delay_s;
-	its.it_interval.tv_nsec = (long)((delay_s - (double)(time_t)delay_s) * 1e9);
-	its.it_value = its.it_interval;
-	if (timerfd_settime(l->timer_fd, 0, &its, NULL)) {
-		p_err("top: timerfd_settime: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-/* One expiry after ns; UINT64_MAX disarms. */
-static void loop__arm(struct loop *l, uint64_t ns)
-{
-	struct itimerspec its = { 0 };
-
-	if (ns != UINT64_MAX) {
-		its.it_value.tv_sec = (time_t)(ns / 1000000000ull);
-		its.it_value.tv_nsec = (long)(ns % 1000000000ull);
-	}
-	timerfd_settime(l->timer_fd, 0, &its, NULL);
-}
-
-static void loop__close(struct loop *l)
-{
-	if (l->timer_fd >= 0)
-		close(l->timer_fd);
-	if (l->signal_fd >= 0)
-		close(l->signal_fd);
-	if (l->mask_set)
-		sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
-	l->timer_fd = l->signal_fd = -1;
-	l->mask_set = 0;
-}
-
-static enum loop_event read_signal(struct loop *l)
-{
-	struct signalfd_siginfo si;
-	enum loop_event ev = EV_ERROR;
-
-	while (read(l->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGWINCH) {
-			if (ev != EV_STOP)
-				ev = EV_RESIZE;
-		} else {
-			ev = EV_STOP;
-		}
-	}
-	return ev;
+	if (!l)
+		return NULL;
+	loop__watch(l, STDOUT_FILENO, FD_OUT, 0);
+	if (sm)
+		loop__watch(l, sampler__event_fd(sm), FD_SAMPLER, 1);
+	return l;
 }
 
 /* Block until something happens; sampler events are consumed on the way. */
-static enum loop_event loop__wait(struct loop *l, struct sampler *sm)
+static enum top_event top_wait(struct loop *l, struct sampler *sm)
 {
 	for (;;) {
-		/* stdout is polled for nothing: POLLHUP and POLLERR are always
-		 * reported, and they are how a closed terminal or pipe shows. */
-		struct pollfd pfd[5] = {
-			{ .fd = l->signal_fd, .events = POLLIN },
-			{ .fd = l->timer_fd, .events = POLLIN },
-			{ .fd = l->key_fd, .events = POLLIN },
-			{ .fd = l->sampler_fd, .events = POLLIN },
-			{ .fd = l->out_fd, .events = 0 },
-		};
-		uint64_t expirations;
-		enum loop_event ev;
+		int id = -1;
 
-		if (poll(pfd, ARRAY_SIZE(pfd), -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			p_err("top: poll: %s", strerror(errno));
-			return EV_ERROR;
-		}
-		if (pfd[0].revents & POLLIN) {
-			ev = read_signal(l);
-			if (ev != EV_ERROR)
-				return ev;
-		}
-		if (sm && (pfd[3].revents & POLLIN))
+		switch (loop__wait(l, -1, &id)) {
+		case LOOP_TICK: return EV_TICK;
+		case LOOP_STOP: return EV_STOP;
+		case LOOP_RESIZE: return EV_RESIZE;
+		case LOOP_HANGUP: return id == FD_SAMPLER ? EV_ERROR : EV_HANGUP;
+		case LOOP_READY:
+			if (id == FD_KEYS)
+				return EV_KEY;
 			sampler__poll(sm);
-		/* A hung-up terminal stays readable (EOF, EIO) forever: reading
-		 * keys from it again would spin at 100% CPU. */
-		if ((pfd[2].revents | pfd[4].revents) & (POLLHUP | POLLERR | POLLNVAL))
-			return EV_HANGUP;
-		if (pfd[2].revents & POLLIN)
-			return EV_KEY;
-		if ((pfd[1].revents & POLLIN) &&
-		    read(l->timer_fd, &expirations, sizeof(expirations)) > 0)
-			return EV_TICK;
+			break;
+		case LOOP_TIMEOUT: break;
+		case LOOP_ERROR: return EV_ERROR;
+		}
 	}
 }
 
@@ -355,7 +260,7 @@ static int batch_loop(struct sampler *sm, struct loop *l, const struct top_opts 
 		if (o->frames && ++frames >= o->frames)
 			return EXIT_OK;
 		for (;;) {
-			enum loop_event ev = loop__wait(l, sm);
+			enum top_event ev = top_wait(l, sm);
 
 			if (ev == EV_STOP)
 				return EXIT_OK;
@@ -467,7 +372,7 @@ static int screen_loop(struct sampler *sm, struct loop *l, const struct top_opts
 
 	view__draw(cur, vs);
 	while (!vs->quit) {
-		enum loop_event ev = loop__wait(l, sm);
+		enum top_event ev = top_wait(l, sm);
 		int rc;
 
 		switch (ev) {
@@ -526,9 +431,9 @@ static int run_screen(struct sampler *sm, struct loop *l, const struct top_opts 
 			getenv("TERM") ? getenv("TERM") : "");
 		return run_batch(sm, l, o);
 	}
-	l->key_fd = STDIN_FILENO;
+	loop__watch(l, STDIN_FILENO, FD_KEYS, 1);
 	rc = screen_loop(sm, l, o, &vs, &cur);
-	l->key_fd = -1;
+	loop__unwatch(l, FD_KEYS);
 	view__screen_close();
 	stderr_capture_end(&cap);
 	snapshot__free(&cur);
@@ -651,7 +556,7 @@ static int replay_screen_loop(struct replay_view *v, struct loop *l, const struc
 	view__draw(&v->cur, vs);
 	loop__arm(l, replay__due_ns(v->rp));
 	while (!vs->quit) {
-		switch (loop__wait(l, NULL)) {
+		switch (top_wait(l, NULL)) {
 		case EV_STOP:
 		case EV_HANGUP:
 			return EXIT_OK;
@@ -683,7 +588,7 @@ static int run_replay(const struct top_opts *o)
 {
 	struct replay rp;
 	struct replay_view v = { .rp = &rp };
-	struct loop l = { .timer_fd = -1, .signal_fd = -1, .key_fd = -1, .sampler_fd = -1 };
+	struct loop *l = NULL;
 	struct stderr_capture cap;
 	struct view_state vs;
 	int rc;
@@ -703,7 +608,8 @@ static int run_replay(const struct top_opts *o)
 		rc = replay_batch(&v, o);
 		goto out;
 	}
-	if (loop__open(&l, 0, NULL)) {
+	l = top_loop__new(0, NULL);
+	if (!l) {
 		rc = EXIT_ERROR;
 		goto out;
 	}
@@ -714,19 +620,19 @@ static int run_replay(const struct top_opts *o)
 	if (view__screen_open(&vs, stdout, stdin)) {
 		stderr_capture_end(&cap);
 		view_state__free(&vs);
-		loop__close(&l);
+		loop__free(l);
 		fprintf(stderr, "klptop: this terminal (TERM=%s) cannot run the screen; "
 				"printing text frames as with --batch\n",
 			getenv("TERM") ? getenv("TERM") : "");
 		rc = replay_batch(&v, o);
 		goto out;
 	}
-	l.key_fd = STDIN_FILENO;
-	rc = replay_screen_loop(&v, &l, o, &vs);
+	loop__watch(l, STDIN_FILENO, FD_KEYS, 1);
+	rc = replay_screen_loop(&v, l, o, &vs);
 	view__screen_close();
 	stderr_capture_end(&cap);
 	view_state__free(&vs);
-	loop__close(&l);
+	loop__free(l);
 out:
 	snapshot__free(&v.cur);
 	replay__close(&rp);
@@ -737,7 +643,7 @@ int cmd_top(int argc, char **argv)
 {
 	struct sampler *sm;
 	struct top_opts o;
-	struct loop l = { .timer_fd = -1, .signal_fd = -1, .key_fd = -1, .sampler_fd = -1 };
+	struct loop *l;
 	int rc;
 
 	rc = parse_top_args(argc, argv, &o);
@@ -753,13 +659,14 @@ int cmd_top(int argc, char **argv)
 	sm = sampler__open(&o.so);
 	if (!sm)
 		return EXIT_ERROR;
-	if (loop__open(&l, o.delay_s, sm))
+	l = top_loop__new(o.delay_s, sm);
+	if (!l)
 		rc = EXIT_ERROR;
 	else if (o.batch)
-		rc = run_batch(sm, &l, &o);
+		rc = run_batch(sm, l, &o);
 	else
-		rc = run_screen(sm, &l, &o);
-	loop__close(&l);
+		rc = run_screen(sm, l, &o);
+	loop__free(l);
 	sampler__close(sm);
 	return rc;
 }
