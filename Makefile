@@ -69,7 +69,9 @@ OBJS      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
 # live probes' halves (which include skeletons), the sampler that drives
 # them and the commands are the rest of the binary.
 BPF_NAMES := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
-LIVE_BPF_OBJS := $(patsubst %,$(BUILD)/obj/live/%.o,$(BPF_NAMES)) $(BUILD)/obj/live/sampler.o
+SHADOW_OBJS := $(BUILD)/obj/live/shadow_fill.o $(BUILD)/obj/live/shadow_hooks.o
+LIVE_BPF_OBJS := $(patsubst %,$(BUILD)/obj/live/%.o,$(BPF_NAMES)) $(BUILD)/obj/live/sampler.o \
+		 $(SHADOW_OBJS)
 # notls.o stubs GnuTLS for the static libmicrohttpd: linked into the binary.
 CORE_OBJS := $(filter-out $(BUILD)/obj/cmd/% $(LIVE_BPF_OBJS) $(BUILD)/obj/lib/notls.o,$(OBJS))
 CORE_LIB  := $(BUILD)/libklptop-core.a
@@ -120,6 +122,7 @@ $(BUILD)/obj/cmd/version.o: $(BUILD)/bpf_programs.h
 # --- userspace -------------------------------------------------------------
 # Each probe family's userspace half waits for its own skeleton only.
 $(foreach b,$(BPF_NAMES),$(eval $(BUILD)/obj/live/$(b).o: $(BUILD)/$(b).skel.h))
+$(SHADOW_OBJS): $(BUILD)/shadow.skel.h
 
 $(BUILD)/obj/%.o: src/%.c
 	$(call msg,CC,$@)

@@ -22,7 +22,7 @@
 
 struct sampler {
 	struct sampler_opts opts;
-	struct ksyms *ks;
+	struct ksymtab *syms;     /* follows modules: stacks name a patch loaded later */
 	struct task_iter *iter;
 	struct trans_probe *tp;
 	struct func_probe *fp;
@@ -76,7 +76,7 @@ static void open_bpf(struct sampler *sm)
 	if (attach__disabled("iter/task"))
 		snprintf(why, sizeof(why), "task iterator disabled by KLPTOP_DISABLE_ATTACH");
 	else
-		sm->iter = task_iter__open(sm->ks, why, sizeof(why));
+		sm->iter = task_iter__open(ksymtab__ksyms(sm->syms), why, sizeof(why));
 	if (!sm->iter) {
 		p_info("%s; reading tasks from procfs", why);
 		probe_status__add_missing(&sm->probes, "iter/task (using procfs)");
@@ -89,14 +89,14 @@ static void open_bpf(struct sampler *sm)
 		p_warn("%s", sm->probes.why_not);
 		return;
 	}
-	sm->tp = trans_probe__open(&sm->probes, sm->ks);
+	sm->tp = trans_probe__open(&sm->probes, ksymtab__ksyms(sm->syms));
 	if (!sm->opts.no_routing)
-		sm->fp = func_probe__open(sm->ks, &sm->probes);
+		sm->fp = func_probe__open(ksymtab__ksyms(sm->syms), &sm->probes);
 	if (sm->opts.shadows) {
 		struct shadow_opts so = { .no_leaks = sm->opts.no_leaks,
 					  .ring_kb = sm->opts.shadow_ring_kb };
 
-		sm->shadow = shadow_probe__open(&so, &sm->probes, sm->ks);
+		sm->shadow = shadow_probe__open(&so, &sm->probes, sm->syms);
 	}
 }
 
@@ -109,7 +109,9 @@ static void warn_hidden_addresses(struct sampler *sm)
 				   "or root): stacks without symbols, no function routing, no "
 				   "start-up shadow scan";
 
-	if (!sm->ks || !sm->ks->addrs_hidden || !sm->probes.bpf)
+	const struct ksyms *ks = ksymtab__ksyms(sm->syms);
+
+	if (!ks || !ks->addrs_hidden || !sm->probes.bpf)
 		return;
 	probe_status__add_missing(&sm->probes, what);
 	p_warn("%s", what);
@@ -120,11 +122,12 @@ struct sampler *sampler__open(const struct sampler_opts *o)
 	struct sampler *sm = xcalloc(1, sizeof(*sm));
 
 	sm->opts = *o;
-	sm->ks = ksyms__load(g_opts.kallsyms);
-	if (!sm->ks)
+	sm->syms = ksymtab__open(g_opts.kallsyms);
+	if (!sm->syms)
 		p_debug("cannot read %s: %s", g_opts.kallsyms, strerror(errno));
 	/* 6.4+ switches tasks at cond_resched() (__klp_sched_try_switch). */
-	sm->cond_resched_switch = ksyms__find_name(sm->ks, "__klp_sched_try_switch", NULL) != NULL;
+	sm->cond_resched_switch = ksyms__find_name(ksymtab__ksyms(sm->syms),
+						   "__klp_sched_try_switch", NULL) != NULL;
 	if (g_opts.root)
 		sm->probes.why_not = xstrdup("reading a captured tree (--root): no BPF");
 	else if (o->no_bpf)
@@ -148,7 +151,7 @@ void sampler__close(struct sampler *sm)
 	func_probe__close(sm->fp);
 	shadow_probe__close(sm->shadow);
 	task_iter__close(sm->iter);
-	ksyms__free(sm->ks);
+	ksymtab__free(sm->syms);
 	for (size_t i = 0; i < sm->probes.nmissing; i++)
 		free(sm->probes.missing[i]);
 	free(sm->probes.missing);
@@ -194,7 +197,12 @@ struct shadow_probe *sampler__shadow(struct sampler *sm)
 
 const struct ksyms *sampler__ksyms(struct sampler *sm)
 {
-	return sm->ks;
+	return ksymtab__ksyms(sm->syms);
+}
+
+struct ksymtab *sampler__ksymtab(struct sampler *sm)
+{
+	return sm->syms;
 }
 
 int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms)
@@ -228,7 +236,12 @@ int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms
 int sampler__fill(struct sampler *sm, struct snapshot *s)
 {
 	struct fill_opts fo = { .with_stacks = sm->opts.with_stacks };
+	const struct ksyms *ks;
 	int rc, err = 0;
+
+	/* A module loaded since the last fill gets its symbols first. */
+	ksymtab__refresh(sm->syms);
+	ks = ksymtab__ksyms(sm->syms);
 
 	for (int tries = 0;; tries++) {
 		int target = -1;
@@ -246,10 +259,10 @@ int sampler__fill(struct sampler *sm, struct snapshot *s)
 			if (target >= 0)
 				s->transition->target = target;
 			if (sm->iter)
-				err = task_iter__scan(sm->iter, s->transition, fo.with_stacks, sm->ks);
+				err = task_iter__scan(sm->iter, s->transition, fo.with_stacks, ks);
 			else
 				err = procscan__scan_transition(&g_opts.paths, s->transition, &fo,
-								sm->ks);
+								ks);
 		}
 		if (err || tries == 2 || target >= 0 || !snapshot__target_moved(s, &g_opts.paths))
 			break;
@@ -258,7 +271,7 @@ int sampler__fill(struct sampler *sm, struct snapshot *s)
 	rc = snapshot__finish_transition(s, &g_opts.paths, err);
 	if (rc != EXIT_OK)
 		return rc;
-	trans_probe__fill(sm->tp, s, sm->ks);
+	trans_probe__fill(sm->tp, s, ks);
 	func_probe__fill(sm->fp, s);
 	shadow_probe__fill(sm->shadow, s);
 	snapshot__mark_stacks(s);

@@ -11,6 +11,7 @@
 
 struct sampler;
 struct ksyms;
+struct ksymtab;
 
 struct sampler_opts {
 	int no_bpf;       /* --no-bpf: procfs only */
@@ -36,7 +37,10 @@ int sampler__fill(struct sampler *sm, struct snapshot *s);
 /* Wait (polling events) until the running transition has had `rounds` more
  * checks observed, or timeout_ms passed. Returns 1 if the rounds were seen. */
 int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms);
+/* The kallsyms of the last fill (refreshed as modules come: do not keep
+ * it across fills), and the symbols over time (live/kallsyms.h). */
 const struct ksyms *sampler__ksyms(struct sampler *sm);
+struct ksymtab *sampler__ksymtab(struct sampler *sm);
 /* Kinds of raw events handed to an event sink. */
 enum { SAMPLER_EV_TRANSITION = 1, SAMPLER_EV_SHADOW = 2 };
 /* Hand every raw BPF event (struct klpt_event or klpt_shadow_event, as the

@@ -27,9 +27,9 @@
 _Static_assert(sizeof(struct klpt_shadow_key) == 16, "klpt_shadow_key layout");
 _Static_assert(sizeof(struct klpt_shadow_rec) == 48, "klpt_shadow_rec layout");
 _Static_assert(sizeof(struct klpt_shadow_stats) == 72, "klpt_shadow_stats layout");
-_Static_assert(sizeof(struct klpt_shadow_owner) == 16, "klpt_shadow_owner layout");
+_Static_assert(sizeof(struct klpt_shadow_owner) == 24, "klpt_shadow_owner layout");
 _Static_assert(sizeof(struct klpt_shadow_event) == 128, "klpt_shadow_event layout");
-_Static_assert(sizeof(struct klpt_shadow_state) == 80, "klpt_shadow_state layout");
+_Static_assert(sizeof(struct klpt_shadow_state) == 128, "klpt_shadow_state layout");
 _Static_assert(sizeof(struct klpt_shadow_rcu) == 16, "klpt_shadow_rcu layout");
 
 /* --- attach points -------------------------------------------------------- */
@@ -128,6 +128,22 @@ static int set_ring_size(struct shadow_probe *sp, unsigned int want_kb)
 	return bpf_map__set_max_entries(sp->skel->maps.sevents, (__u32)kb * 1024);
 }
 
+/* Where the direct map and struct pages are: what tells an owner's memory
+ * (bpf/shadow.bpf.c: owner_kind). Without them every owner needs both
+ * free hooks. */
+static void set_layout(struct shadow_bpf *skel, const struct ksyms *ks)
+{
+	const struct ksym *pob = ksyms__find_name(ks, "page_offset_base", NULL);
+	const struct ksym *vmb = ksyms__find_name(ks, "vmalloc_base", NULL);
+	const struct ksym *vmm = ksyms__find_name(ks, "vmemmap_base", NULL);
+
+	if (!pob || !vmb || !vmm)
+		return;
+	skel->rodata->page_offset_base_addr = pob->addr;
+	skel->rodata->vmalloc_base_addr = vmb->addr;
+	skel->rodata->vmemmap_base_addr = vmm->addr;
+}
+
 static int has_kprobe_section(struct bpf_object *obj, const char *fn)
 {
 	struct bpf_program *p;
@@ -172,7 +188,6 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 		       "(klp_shadow_free_all goes unseen)");
 	}
 	free(filters);
-	sp->leak_detection = !o->no_leaks;
 	if (o->no_leaks || !tracepoint_exists("kmem", "kfree"))
 		bpf_program__set_autoload(skel->progs.kfree_hook, false);
 	if (o->no_leaks || !tracepoint_exists("kmem", "kmem_cache_free"))
@@ -188,9 +203,16 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 		bpf_program__set_autoload(skel->progs.kvfree_call_rcu_hook, false);
 	}
 	skel->rodata->kvfree_arg_is_ptr = kvfree_arg_is_ptr();
-	/* Attached to their maps after load (attach_dumps). */
+	/* Attached to their maps after load (attach_dumps); the free hooks
+	 * only while owners need them (shadow_hooks.c); the rest are run. */
 	bpf_program__set_autoattach(skel->progs.dump_live, false);
 	bpf_program__set_autoattach(skel->progs.dump_ids, false);
+	bpf_program__set_autoattach(skel->progs.kfree_hook, false);
+	bpf_program__set_autoattach(skel->progs.cache_free_hook, false);
+	bpf_program__set_autoattach(skel->progs.scan_hash, false);
+	bpf_program__set_autoattach(skel->progs.bench_owners, false);
+	bpf_program__set_autoload(skel->progs.bench_owners, getenv("KLPTOP_BENCH_SHADOWS") != NULL);
+	set_layout(skel, ks);
 	skel->rodata->cache_arg_is_struct = cache_arg_is_struct();
 	/* No klp_shadow_hash (no livepatch, or no KALLSYMS_ALL): no scan, and
 	 * without livepatch no struct klp_shadow for CO-RE either. */
@@ -201,19 +223,24 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 /* Attach program by program: a kprobe the kernel refuses although kallsyms
  * lists its function (a blacklisted or notrace function, when tracefs is
  * not readable to tell) costs only that probe, and probes.missing says so.
- * Fails only when nothing at all could be attached. */
-static int attach_each(struct shadow_probe *sp, struct probe_status *ps)
+ * Fails only when nothing at all could be attached, free hooks included
+ * (attached later, while owners need them). */
+static int attach_each(struct shadow_probe *sp, const struct shadow_opts *o,
+		       struct probe_status *ps)
 {
 	const struct bpf_object_skeleton *sk = sp->skel->skeleton;
 	int attached = 0, err = -ENOENT;
+
+	if (!o->no_leaks && (bpf_program__autoload(sp->skel->progs.kfree_hook) ||
+			     bpf_program__autoload(sp->skel->progs.cache_free_hook)))
+		attached++;
 	char what[160];
 
 	for (int i = 0; i < sk->prog_cnt; i++) {
 		struct bpf_program *p = *sk->progs[i].prog;
 		struct bpf_link *l;
 
-		if (!bpf_program__autoload(p) || !bpf_program__autoattach(p) ||
-		    p == sp->skel->progs.scan_hash)
+		if (!bpf_program__autoload(p) || !bpf_program__autoattach(p))
 			continue;
 		l = bpf_program__attach(p);
 		if (!l || libbpf_get_error(l)) {
@@ -298,6 +325,30 @@ static void scan_hash(struct shadow_probe *sp, const struct ksyms *ks)
 		(unsigned long long)sp->skel->bss->sstate.scan_buckets);
 }
 
+/* bench/shadow-free-cost.sh: KLPTOP_BENCH_SHADOWS=N[:cache] makes N live
+ * shadows on objects no free touches (owners of kmalloc kind, or of another
+ * cache); KLPTOP_BENCH_ARM=1 makes every free look its pointer up in the
+ * owners map, as with no filter. */
+static void bench_owners(struct shadow_probe *sp)
+{
+	const char *v = getenv("KLPTOP_BENCH_SHADOWS");
+	LIBBPF_OPTS(bpf_test_run_opts, topts);
+	long n = 0;
+	char *kind;
+
+	if (getenv("KLPTOP_BENCH_ARM"))
+		sp->skel->bss->bench_no_filter = 1;
+	if (!v || !bpf_program__autoload(sp->skel->progs.bench_owners))
+		return;
+	n = strtol(v, &kind, 10);
+	sp->skel->bss->bench_owners_n = n > 0 ? (__u32)n : 0;
+	sp->skel->bss->bench_owners_kind = !strcmp(kind, ":cache") ? KLPT_OWNER_CACHE
+								   : KLPT_OWNER_KMALLOC;
+	if (bpf_prog_test_run_opts(bpf_program__fd(sp->skel->progs.bench_owners), &topts) ||
+	    topts.retval)
+		p_warn("KLPTOP_BENCH_SHADOWS: synthetic shadows not made");
+}
+
 /* --- events ---------------------------------------------------------------- */
 
 static int handle_event(void *ctx, void *data, size_t len)
@@ -333,6 +384,11 @@ static int handle_event(void *ctx, void *data, size_t len)
 	l = leak_table__add(&sp->leaks, kind, e->id, as, fs, &how, e->ts_ns);
 	l->obj = e->obj;
 	l->size = e->size;
+	/* The alloc stack is a duplicate's failed call (now) or the shadow's
+	 * allocation; the free stack an orphan's (now) or a stale hit's
+	 * earlier free. */
+	l->alloc_ns = kind == SHADOW_LEAK_DUPLICATE ? e->ts_ns : e->alloc_ns;
+	l->free_ns = kind == SHADOW_LEAK_STALE ? e->freed_ns : e->ts_ns;
 	if (how.kfree_rcu)
 		l->rcu_delay_ns = e->ts_ns > e->rcu_queued_ns ? e->ts_ns - e->rcu_queued_ns : 0;
 	return 0;
@@ -341,14 +397,14 @@ static int handle_event(void *ctx, void *data, size_t len)
 /* --- lifecycle ------------------------------------------------------------- */
 
 struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct probe_status *ps,
-					const struct ksyms *ks)
+					struct ksymtab *syms)
 {
 	struct shadow_probe *sp = xcalloc(1, sizeof(*sp));
+	const struct ksyms *ks = ksymtab__ksyms(syms);
 	char msg[256];
 	int err;
 
-	sp->ks = ksyms__load(g_opts.kallsyms);
-	sp->ks_loaded_ns = now_ns();
+	sp->syms = syms;
 	sp->start_ns = now_ns();
 	/* With the map dump iterators first; a kernel that refuses them (an
 	 * iterator program fails the whole object) gets the rest without. */
@@ -387,7 +443,7 @@ struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct prob
 		snprintf(msg, sizeof(msg), "shadow probes: cannot load: %s", strerror(-err));
 		goto fail;
 	}
-	err = attach_each(sp, ps);
+	err = attach_each(sp, o, ps);
 	if (err) {
 		snprintf(msg, sizeof(msg), "shadow probes: cannot attach: %s", strerror(-err));
 		goto fail;
@@ -398,12 +454,21 @@ struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct prob
 		snprintf(msg, sizeof(msg), "shadow probes: no ring buffer: %s", strerror(errno));
 		goto fail;
 	}
+	if (!o->no_leaks) {
+		sp->hooks = free_hooks__new(sp->skel);
+		/* Where shadows can exist, before the scan: a shadow found there
+		 * whose owner is freed meanwhile is seen. */
+		if (bpf_program__autoload(sp->skel->progs.shadow_alloc) ||
+		    bpf_program__autoload(sp->skel->progs.shadow_get_or_alloc))
+			free_hooks__attach_all(sp->hooks);
+	}
 	/* After attaching: a shadow made meanwhile is counted once. */
 	scan_hash(sp, ks);
-	/* bench/shadow-free-cost.sh: make every free take the owner lookup
-	 * even with no shadow alive (what a free costs once shadows exist). */
-	if (getenv("KLPTOP_BENCH_ARM"))
-		sp->skel->bss->sstate.nlive += 1ll << 40;
+	bench_owners(sp);
+	if (sp->hooks && (err = free_hooks__start(sp->hooks))) {
+		snprintf(msg, sizeof(msg), "shadow probes: free hooks: %s", strerror(-err));
+		goto fail;
+	}
 	return sp;
 fail:
 	if (!ps->bpf && !ps->why_not)
@@ -418,11 +483,11 @@ void shadow_probe__close(struct shadow_probe *sp)
 {
 	if (!sp)
 		return;
+	free_hooks__free(sp->hooks);
 	ring_buffer__free(sp->rb);
 	bpf_link__destroy(sp->live_iter);
 	bpf_link__destroy(sp->ids_iter);
 	shadow_bpf__destroy(sp->skel);
-	ksyms__free(sp->ks);
 	shadow_probe__free_stacks(sp);
 	leak_table__free(&sp->leaks);
 	for (size_t i = 0; i < sp->nseries; i++)
@@ -451,12 +516,6 @@ void shadow_probe__set_sink(struct shadow_probe *sp,
 		return;
 	sp->sink = fn;
 	sp->sink_ctx = ctx;
-}
-
-void shadow_probe__set_detect(struct shadow_probe *sp, int on)
-{
-	if (sp)
-		sp->skel->data->detect_leaks = !!on;
 }
 
 /* --- sampling ---------------------------------------------------------------- */
@@ -569,7 +628,7 @@ struct klpt_shadow_ids_dump *shadow_probe__read_ids(struct shadow_probe *sp, siz
 static void group_add(struct shadow_probe *sp, const struct klpt_shadow_key *k,
 		      const struct klpt_shadow_rec *r)
 {
-	const struct stack_info *si = shadow_probe__stack(sp, r->alloc_stack);
+	const struct stack_info *si = shadow_probe__stack(sp, r->alloc_stack, r->alloc_ns);
 	struct group_acc *g = group_get(sp, k->id, si ? si->module : "?");
 
 	g->live++;
@@ -623,6 +682,9 @@ void shadow_probe__sample(struct shadow_probe *sp)
 	size_t nids;
 
 	shadow_probe__poll(sp);
+	/* Groups are rebuilt below: nothing points into the stacks dropped. */
+	ksymtab__refresh(sp->syms);
+	shadow_probe__forget_unnamed(sp);
 	for (size_t i = 0; i < sp->nseries; i++)
 		sp->series[i].seen = 0;
 	ids = shadow_probe__read_ids(sp, &nids);
@@ -696,7 +758,8 @@ void shadow_probe__read_missed(struct shadow_probe *sp, struct shadow_snapshot *
 		__u32 len = sizeof(pi);
 		uint64_t rec = 0, kp = 0;
 
-		if (!link || bpf_program__fd(p) < 0)
+		/* A free hook's link comes and goes; its program's count stays. */
+		if (bpf_program__fd(p) < 0)
 			continue;
 		memset(&pi, 0, sizeof(pi));
 		if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &pi, &len) &&
@@ -704,7 +767,7 @@ void shadow_probe__read_missed(struct shadow_probe *sp, struct shadow_snapshot *
 			rec = pi.recursion_misses;
 		memset(&li, 0, sizeof(li));
 		len = sizeof(li);
-		if (!bpf_obj_get_info_by_fd(bpf_link__fd(link), &li, &len) &&
+		if (link && !bpf_obj_get_info_by_fd(bpf_link__fd(link), &li, &len) &&
 		    li.type == LINK_TYPE_PERF_EVENT &&
 		    (li.pe_type == PERF_EVENT_KPROBE || li.pe_type == PERF_EVENT_KRETPROBE) &&
 		    len >= offsetof(struct link_info_v67, missed) + sizeof(__u64)) {

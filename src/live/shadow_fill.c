@@ -18,23 +18,6 @@
 #include "klptop/shadow.h"
 #include "shadow.skel.h"
 
-/* A module frame that kallsyms does not know: a patch loaded after we read
- * it. Reload, at most once a second. */
-static void maybe_reload_ksyms(struct shadow_probe *sp)
-{
-	struct ksyms *fresh;
-
-	if (now_ns() - sp->ks_loaded_ns < 1000000000ull)
-		return;
-	fresh = ksyms__load(g_opts.kallsyms);
-	sp->ks_loaded_ns = now_ns();
-	if (!fresh)
-		return;
-	ksyms__free(sp->ks);
-	sp->ks = fresh;
-}
-
-
 size_t shadow_probe__stack_ips(struct shadow_probe *sp, int32_t id, uint64_t *ips, size_t max)
 {
 	uint64_t all[STACK_DEPTH] = { 0 };
@@ -48,29 +31,17 @@ size_t shadow_probe__stack_ips(struct shadow_probe *sp, int32_t id, uint64_t *ip
 	memcpy(ips, all, n * sizeof(*ips));
 	return n;
 }
-struct stack_info *shadow_probe__stack(struct shadow_probe *sp, int32_t id)
+static void stack_info_free(struct stack_info *si)
 {
-	uint64_t ips[STACK_DEPTH];
-	struct stack_info *si;
-	size_t n = 0;
-	int unknown = 0;
+	free(si->module);
+	stack_frames__free(si->frames, si->n);
+	free(si);
+}
 
-	if (id < 0 || id >= STACK_SLOTS)
-		return NULL;
-	if (sp->stacks[id])
-		return sp->stacks[id];
-	n = shadow_probe__stack_ips(sp, id, ips, STACK_DEPTH);
-	if (!n)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		unknown |= !ksyms__find_addr(sp->ks, ips[i], NULL);
-	if (unknown)
-		maybe_reload_ksyms(sp);
-	si = xcalloc(1, sizeof(*si));
-	si->frames = stack_frames__from_ips(ips, n, sp->ks);
-	si->n = n;
-	/* A tracepoint stack starts in our program and the BPF trampoline of
-	 * the tracepoint (bpf_trace_run*): start at the traced function. */
+/* A tracepoint stack starts in our program and the BPF trampoline of the
+ * tracepoint (bpf_trace_run*): start at the traced function. */
+static void strip_bpf_frames(struct stack_info *si)
+{
 	while (si->n > 1 && ((si->frames[0].module && !strcmp(si->frames[0].module, "bpf")) ||
 			     (si->frames[0].symbol && (!strncmp(si->frames[0].symbol, "bpf_", 4) ||
 						       !strncmp(si->frames[0].symbol, "__bpf_", 6))))) {
@@ -79,16 +50,51 @@ struct stack_info *shadow_probe__stack(struct shadow_probe *sp, int32_t id)
 		memmove(si->frames, si->frames + 1, sizeof(*si->frames) * (si->n - 1));
 		si->n--;
 	}
-	for (size_t i = 0; i < n; i++) {
+}
+
+/* Named once per stack id, with the symbols of when it was captured (a
+ * patch loaded after klptop started has its own name, not that of the
+ * ftrace trampoline before it). A stack with a frame no symbol covers yet
+ * is named again at the next sample (shadow_probe__forget_unnamed). */
+struct stack_info *shadow_probe__stack(struct shadow_probe *sp, int32_t id, uint64_t when_ns)
+{
+	uint64_t ips[STACK_DEPTH];
+	struct stack_info *si;
+	size_t n;
+
+	if (id < 0 || id >= STACK_SLOTS)
+		return NULL;
+	if (sp->stacks[id])
+		return sp->stacks[id];
+	n = shadow_probe__stack_ips(sp, id, ips, STACK_DEPTH);
+	if (!n)
+		return NULL;
+	si = xcalloc(1, sizeof(*si));
+	si->frames = stack_frames__from_ips_at(ips, n, sp->syms, when_ns);
+	si->n = n;
+	for (size_t i = 0; i < n; i++)
+		si->unnamed |= !si->frames[i].symbol;
+	strip_bpf_frames(si);
+	for (size_t i = 0; i < si->n; i++) {
 		if (si->frames[i].module) {
 			si->module = xstrdup(si->frames[i].module);
 			break;
 		}
 	}
 	if (!si->module)
-		si->module = xstrdup(unknown ? "?" : "vmlinux");
+		si->module = xstrdup(si->unnamed ? "?" : "vmlinux");
 	sp->stacks[id] = si;
 	return si;
+}
+
+void shadow_probe__forget_unnamed(struct shadow_probe *sp)
+{
+	for (size_t i = 0; i < STACK_SLOTS; i++) {
+		if (sp->stacks[i] && sp->stacks[i]->unnamed) {
+			stack_info_free(sp->stacks[i]);
+			sp->stacks[i] = NULL;
+		}
+	}
 }
 
 static struct stack_frame *frames_dup(const struct stack_info *si, size_t *n)
@@ -119,15 +125,11 @@ static int patch_enabled(const struct snapshot *s, const char *module, int *know
 	return 0;
 }
 
-/* A module that allocated shadows and is no longer loaded: a removed patch. */
-static int module_loaded(const char *module)
+/* A module that allocated shadows and is no longer loaded: a removed patch
+ * (one never seen loaded, a captured tree: not judged). */
+static int module_loaded(const struct shadow_probe *sp, const char *module)
 {
-	char path[256];
-
-	if (g_opts.root)
-		return 1; /* a captured tree: do not judge */
-	snprintf(path, sizeof(path), "/sys/module/%s", module);
-	return access(path, F_OK) == 0;
+	return ksymtab__module_loaded(sp->syms, module) != 0;
 }
 
 /* The only module seen allocating shadows of id, or NULL. Shadows from
@@ -192,8 +194,8 @@ static void fill_leaks(struct shadow_probe *sp, struct shadow_snapshot *ss)
 	for (size_t i = 0; i < sp->leaks.n; i++) {
 		const struct leak_entry *e = &sp->leaks.v[i];
 		struct shadow_leak *l = &ss->leaks[i];
-		const struct stack_info *as = shadow_probe__stack(sp, e->alloc_stack);
-		const struct stack_info *fs = shadow_probe__stack(sp, e->free_stack);
+		const struct stack_info *as = shadow_probe__stack(sp, e->alloc_stack, e->alloc_ns);
+		const struct stack_info *fs = shadow_probe__stack(sp, e->free_stack, e->free_ns);
 
 		l->kind = e->kind;
 		l->id = e->id;
@@ -228,7 +230,11 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 	st = &sp->skel->bss->sstate;
 	ss = s->shadows = xcalloc(1, sizeof(*ss));
 	ss->attached = 1;
-	ss->leak_detection = sp->leak_detection && sp->skel->data->detect_leaks;
+	ss->leak_detection = sp->hooks != NULL;
+	if (sp->hooks) {
+		ss->free_hooks = xcalloc(1, sizeof(*ss->free_hooks));
+		free_hooks__read(sp->hooks, ss->free_hooks);
+	}
 	ss->events_dropped = st->events_dropped;
 	ss->live_dropped = st->live_dropped;
 	ss->rcu_queued = st->rcu_queued;
@@ -291,7 +297,7 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 		/* The patch is gone (not listed: removed) or disabled. A module
 		 * that is not a patch at all (vmlinux, "?") is not judged. */
 		o->patch_gone = strcmp(g->module, "?") && strcmp(g->module, "vmlinux") &&
-				(known ? !enabled : !module_loaded(g->module));
+				(known ? !enabled : !module_loaded(sp, g->module));
 		for (size_t j = 0; j < ss->nids; j++)
 			if (ss->ids[j].id == g->id)
 				d = &ss->ids[j];
@@ -317,11 +323,7 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 
 void shadow_probe__free_stacks(struct shadow_probe *sp)
 {
-	for (size_t i = 0; i < STACK_SLOTS; i++) {
-		if (!sp->stacks[i])
-			continue;
-		free(sp->stacks[i]->module);
-		stack_frames__free(sp->stacks[i]->frames, sp->stacks[i]->n);
-		free(sp->stacks[i]);
-	}
+	for (size_t i = 0; i < STACK_SLOTS; i++)
+		if (sp->stacks[i])
+			stack_info_free(sp->stacks[i]);
 }

@@ -41,6 +41,25 @@ struct stack_frame *stack_frames__from_ips(const uint64_t *ips, size_t n, const 
 	return f;
 }
 
+struct stack_frame *stack_frames__from_ips_at(const uint64_t *ips, size_t n, struct ksymtab *t,
+					      uint64_t when_ns)
+{
+	struct stack_frame *f = xcalloc(n, sizeof(*f));
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ksym *sym = ksymtab__find_addr(t, ips[i], when_ns, &f[i].offset);
+
+		f[i].addr = ips[i];
+		if (sym) {
+			f[i].symbol = xstrdup(sym->name);
+			f[i].module = sym->module ? xstrdup(sym->module) : NULL;
+		} else {
+			f[i].offset = 0;
+		}
+	}
+	return f;
+}
+
 void task_snap__free(struct task_snap *t)
 {
 	stack_frames__free(t->stack, t->nstack);
@@ -354,6 +373,9 @@ void shadow_snapshot__free(struct shadow_snapshot *ss)
 	if (!ss)
 		return;
 	free(ss->scan_error);
+	if (ss->free_hooks)
+		free(ss->free_hooks->error);
+	free(ss->free_hooks);
 	free(ss->ids);
 	for (size_t i = 0; i < ss->ngroups; i++)
 		free(ss->groups[i].module);

@@ -16,6 +16,7 @@
 #define KLP_PATCHED 1
 
 struct ksyms;
+struct ksymtab;
 
 struct func_info {
 	char *name;
@@ -224,9 +225,23 @@ struct shadow_missed {
 	uint64_t kprobe;              /* the kprobe's own nmissed (bpf_link_info) */
 };
 
+/* The free hooks, attached while owners need them (docs/shadow.md). */
+struct shadow_free_hooks {
+	int kfree, kmem_cache_free;   /* attached now */
+	uint64_t owners;              /* objects that carry a shadow */
+	uint64_t owners_kfree;        /* of them, those a kfree can release */
+	uint64_t owners_cache;        /* ... and those a kmem_cache_free can */
+	uint64_t arms;                /* times a hook was attached */
+	uint64_t arm_latency_max_ns;  /* longest a shadow waited for its owner's hook */
+	uint64_t unwatched;           /* shadows made while their owner's hook was off */
+	uint64_t lookups;             /* frees that passed the filter (owner lookups) */
+	char *error;                  /* the last attach failure, or NULL */
+};
+
 struct shadow_snapshot {
 	int attached;                 /* the shadow probes run */
-	int leak_detection;           /* free hooks attached and enabled */
+	int leak_detection;           /* free hooks follow the owners (not --no-leaks) */
+	struct shadow_free_hooks *free_hooks;  /* NULL without leak detection */
 	uint64_t live, orphans, stale, duplicates;
 	int64_t bytes;
 	uint64_t events_dropped;      /* ring buffer full: leak events lost */
@@ -349,5 +364,9 @@ void stack_frames__free(struct stack_frame *f, size_t n);
 /* Symbolize raw kernel addresses into frames. */
 struct stack_frame *stack_frames__from_ips(const uint64_t *ips, size_t n,
 					   const struct ksyms *ks);
+/* The same with the symbols valid when the stack was captured (when_ns,
+ * CLOCK_MONOTONIC; 0: now): live/kallsyms.h, struct ksymtab. */
+struct stack_frame *stack_frames__from_ips_at(const uint64_t *ips, size_t n, struct ksymtab *t,
+					      uint64_t when_ns);
 
 #endif

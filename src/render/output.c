@@ -304,11 +304,33 @@ static json_object *shadow_missed_to_json(const struct shadow_snapshot *ss)
 	return a;
 }
 
+static json_object *free_hooks_to_json(const struct shadow_free_hooks *h)
+{
+	json_object *o;
+
+	if (!h)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "kfree", json_object_new_boolean(h->kfree));
+	json_object_object_add(o, "kmem_cache_free", json_object_new_boolean(h->kmem_cache_free));
+	json_object_object_add(o, "owners", json_object_new_int64((int64_t)h->owners));
+	json_object_object_add(o, "owners_kfree", json_object_new_int64((int64_t)h->owners_kfree));
+	json_object_object_add(o, "owners_cache", json_object_new_int64((int64_t)h->owners_cache));
+	json_object_object_add(o, "arms", json_object_new_int64((int64_t)h->arms));
+	json_object_object_add(o, "arm_latency_max_ns",
+			       json_object_new_int64((int64_t)h->arm_latency_max_ns));
+	json_object_object_add(o, "unwatched", json_object_new_int64((int64_t)h->unwatched));
+	json_object_object_add(o, "lookups", json_object_new_int64((int64_t)h->lookups));
+	json_object_object_add(o, "error", json_str_or_null(h->error));
+	return o;
+}
+
 json_object *shadow_snapshot__to_json(const struct shadow_snapshot *ss)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "leak_detection", json_object_new_boolean(ss->leak_detection));
+	json_object_object_add(o, "free_hooks", free_hooks_to_json(ss->free_hooks));
 	json_object_object_add(o, "live", json_object_new_int64((int64_t)ss->live));
 	json_object_object_add(o, "bytes", json_object_new_int64(ss->bytes));
 	json_object_object_add(o, "orphans", json_object_new_int64((int64_t)ss->orphans));
