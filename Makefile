@@ -69,7 +69,7 @@ OBJS      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
 # live probes' halves (which include skeletons), the sampler that drives
 # them and the commands are the rest of the binary.
 BPF_NAMES := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
-SHADOW_OBJS := $(BUILD)/obj/live/shadow_fill.o $(BUILD)/obj/live/shadow_hooks.o
+SHADOW_OBJS := $(patsubst %,$(BUILD)/obj/live/shadow_%.o,fill hooks users)
 LIVE_BPF_OBJS := $(patsubst %,$(BUILD)/obj/live/%.o,$(BPF_NAMES)) $(BUILD)/obj/live/sampler.o \
 		 $(SHADOW_OBJS)
 # notls.o stubs GnuTLS for the static libmicrohttpd: linked into the binary.

@@ -34,7 +34,6 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "klptop/shadow.h"
-#include "core_fixes.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -51,6 +50,15 @@ const volatile __u32 kvfree_arg_is_ptr = 1;
 const volatile __u64 page_offset_base_addr = 0;
 const volatile __u64 vmalloc_base_addr = 0;
 const volatile __u64 vmemmap_base_addr = 0;
+/* struct page and the slab as this kernel's BTF lays them out (userspace
+ * reads them: a CO-RE relocation that fails on one kernel can be hoisted
+ * out of its guard by the compiler and fail the load). flags is the first
+ * word of struct page on every kernel; 0 below means unknown. */
+const volatile __u32 page_compound_off = 0;   /* compound_head (6.1, 6.12), compound_info (7.2) */
+const volatile __u32 page_type_off = 0;
+const volatile __u32 slab_test = 0;           /* KLPT_SLAB_BY_* */
+const volatile __u32 slab_value = 0;          /* PG_slab's bit, or PGTY_slab */
+const volatile __u32 slab_kmalloc_flag = 0;   /* SLAB_KMALLOC */
 
 struct klpt_shadow_state sstate = {};
 /* KLPT_HOOK_* attached: set by userspace after an attach, cleared before a
@@ -114,6 +122,15 @@ struct {
 	__uint(value_size, 32 * sizeof(__u64));
 } sstacks SEC(".maps");
 
+/* Call sites of the shadow API per id: who owns an id (docs/shadow.md,
+ * "Who owns a shadow id"). A handful of entries per patch. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct klpt_shadow_user_key);
+	__type(value, struct klpt_shadow_user);
+} users SEC(".maps");
+
 /* An allocation in progress, per task: kzalloc may sleep, so per-CPU
  * scratch would be overwritten by another task. */
 struct alloc_scratch {
@@ -121,6 +138,8 @@ struct alloc_scratch {
 	__u64 id;
 	__u64 size;
 	__u64 existing;   /* data pointer of a shadow the pair already had */
+	__u64 caller;     /* return address into the caller */
+	__u64 ctor;
 	__s32 stack;
 	__u32 warn;       /* klp_shadow_alloc (fails on an existing pair) */
 	__u32 get_seen;   /* the internal klp_shadow_get returned */
@@ -143,6 +162,42 @@ static __always_inline struct klpt_shadow_stats *id_stats(__u64 id)
 		return st;
 	bpf_map_update_elem(&ids, &id, &zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&ids, &id);
+}
+
+enum user_call { USER_ALLOC, USER_GET, USER_FREE };
+
+static __always_inline void user_count(__u64 id, __u64 caller, __u64 size, __u64 ctor,
+				       enum user_call call)
+{
+	struct klpt_shadow_user_key k = { .id = id, .caller = caller, .size = size, .ctor = ctor };
+	struct klpt_shadow_user *u = bpf_map_lookup_elem(&users, &k), fresh = {};
+
+	if (!u) {
+		fresh.first_ns = bpf_ktime_get_ns();
+		if (bpf_map_update_elem(&users, &k, &fresh, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&users, &k)) {
+			__sync_fetch_and_add(&sstate.users_dropped, 1);
+			return;
+		}
+		u = bpf_map_lookup_elem(&users, &k);
+		if (!u)
+			return;
+	}
+	if (call == USER_ALLOC)
+		__sync_fetch_and_add(&u->allocs, 1);
+	else if (call == USER_GET)
+		__sync_fetch_and_add(&u->gets, 1);
+	else
+		__sync_fetch_and_add(&u->frees, 1);
+}
+
+/* At a function's entry the return address is on top of the stack. */
+static __always_inline __u64 entry_caller(struct pt_regs *ctx)
+{
+	__u64 ret = 0;
+
+	bpf_probe_read_kernel(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx));
+	return ret;
 }
 
 static __always_inline struct klpt_shadow_event *event_reserve(__u32 type)
@@ -196,6 +251,31 @@ static __always_inline __u64 read_u64(__u64 addr)
 	return v;
 }
 
+/* A tail page names its compound head: a pointer | 1, or (7.2 with the
+ * HugeTLB vmemmap optimisation) a mask | 1 whose high bits are all set. */
+static __always_inline __u64 page_head(__u64 page)
+{
+	__u64 info = read_u64(page + page_compound_off);
+
+	if (!(info & 1))
+		return page;
+	if (info >= 0xffffffff00000000ull)
+		return page & info;
+	return info - 1;
+}
+
+/* 1: the head page of a slab, 0: not a slab. 6.1 sets a PG_slab bit in
+ * flags; 6.12 and 7.2 make slab a page type (page_type >> 24). */
+static __always_inline int page_is_slab(__u64 head)
+{
+	__u32 type = 0;
+
+	if (slab_test == KLPT_SLAB_BY_FLAG)
+		return (read_u64(head) >> (slab_value & 63)) & 1;
+	bpf_probe_read_kernel(&type, sizeof(type), (void *)(head + page_type_off));
+	return (type >> 24) == slab_value;
+}
+
 /* A kmalloc cache that no other cache is merged into (refcount 1, or -1:
  * unmergeable): its objects come from kmalloc and go to kfree only. A cache
  * merged into it (refcount > 1) hands out the same slabs to
@@ -210,7 +290,7 @@ static __always_inline __u32 cache_kind(struct kmem_cache *s)
 	bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(s, name));
 	if (name[0] == 'd' && name[1] == 'm' && name[2] == 'a' && name[3] == '-')
 		n += 4;   /* dma-kmalloc-N */
-	if (!(flags & slab_kmalloc_flag()) || refcount > 1 ||
+	if (!(flags & slab_kmalloc_flag) || refcount > 1 ||
 	    n[0] != 'k' || n[1] != 'm' || n[2] != 'a' || n[3] != 'l' || n[4] != 'l' ||
 	    n[5] != 'o' || n[6] != 'c' || n[7] != '-')
 		return KLPT_OWNER_CACHE;
@@ -224,18 +304,15 @@ static __always_inline __u32 owner_kind(__u64 obj)
 	__u64 pob = read_u64(page_offset_base_addr), vmb = read_u64(vmalloc_base_addr);
 	__u64 vmemmap = read_u64(vmemmap_base_addr), page;
 	struct kmem_cache *cache;
-	int slab;
 
-	if (!pob || !vmb || !vmemmap || pob >= vmb)
+	if (!pob || !vmb || !vmemmap || pob >= vmb || !page_compound_off || !slab_test ||
+	    !slab_kmalloc_flag)
 		return KLPT_OWNER_UNKNOWN;
 	if (obj < pob || obj >= vmb)
 		return KLPT_OWNER_OUTSIDE;
 	page = vmemmap + ((obj - pob) >> 12) * bpf_core_type_size(struct page);
 	page = page_head(page);
-	slab = page_is_slab(page);
-	if (slab < 0)
-		return KLPT_OWNER_UNKNOWN;
-	if (!slab)
+	if (!page_is_slab(page))
 		return KLPT_OWNER_PAGES;
 	cache = BPF_CORE_READ((struct slab *)page, slab_cache);
 	return cache ? cache_kind(cache) : KLPT_OWNER_UNKNOWN;
@@ -371,7 +448,7 @@ static __always_inline int live_add(struct klpt_shadow_key *k, struct klpt_shado
 
 /* A get returned shadow data ptr: the pair is (re)adopted by a live owner.
  * If we had seen its owner freed, this is a stale hit. */
-static __always_inline void shadow_returned(void *ctx, __u64 data)
+static __always_inline void shadow_returned(void *ctx, __u64 data, __u64 caller)
 {
 	__u64 off = bpf_core_field_offset(struct klp_shadow, data);
 	struct klp_shadow *sh = (struct klp_shadow *)(data - off);
@@ -382,6 +459,8 @@ static __always_inline void shadow_returned(void *ctx, __u64 data)
 
 	k.obj = (__u64)BPF_CORE_READ(sh, obj);
 	k.id = BPF_CORE_READ(sh, id);
+	if (caller)
+		user_count(k.id, caller, 0, 0, USER_GET);
 	r = bpf_map_lookup_elem(&live, &k);
 	if (!r) {
 		fresh.data = data;
@@ -406,7 +485,7 @@ static __always_inline void shadow_returned(void *ctx, __u64 data)
 }
 
 static __always_inline int alloc_begin(struct pt_regs *ctx, void *obj, unsigned long id,
-				       size_t size, __u32 warn)
+				       size_t size, void *ctor, __u32 warn)
 {
 	__u64 tid = bpf_get_current_pid_tgid();
 	struct klpt_shadow_key k = { .obj = (__u64)obj, .id = id };
@@ -417,6 +496,8 @@ static __always_inline int alloc_begin(struct pt_regs *ctx, void *obj, unsigned 
 	s.id = k.id;
 	s.size = size;
 	s.warn = warn;
+	s.caller = entry_caller(ctx);
+	s.ctor = (__u64)ctor;
 	r = bpf_map_lookup_elem(&live, &k);
 	if (r)
 		s.existing = r->data;
@@ -461,9 +542,10 @@ static __always_inline int alloc_end(struct pt_regs *ctx, __u64 ret)
 	}
 	if (s->existing && ret == s->existing) {
 		/* klp_shadow_get_or_alloc returned the one the pair had. */
-		shadow_returned(ctx, ret);
+		shadow_returned(ctx, ret, s->caller);
 		goto out;
 	}
+	user_count(k.id, s->caller, s->size, s->ctor, USER_ALLOC);
 	rec.alloc_ns = bpf_ktime_get_ns();
 	rec.data = ret;
 	rec.size = s->size;
@@ -482,9 +564,9 @@ out:
 }
 
 SEC("kprobe/klp_shadow_alloc")
-int BPF_KPROBE(shadow_alloc, void *obj, unsigned long id, size_t size)
+int BPF_KPROBE(shadow_alloc, void *obj, unsigned long id, size_t size, gfp_t gfp, void *ctor)
 {
-	return alloc_begin(ctx, obj, id, size, 1);
+	return alloc_begin(ctx, obj, id, size, ctor, 1);
 }
 
 SEC("kretprobe/klp_shadow_alloc")
@@ -494,9 +576,10 @@ int BPF_KRETPROBE(shadow_alloc_ret, void *ret)
 }
 
 SEC("kprobe/klp_shadow_get_or_alloc")
-int BPF_KPROBE(shadow_get_or_alloc, void *obj, unsigned long id, size_t size)
+int BPF_KPROBE(shadow_get_or_alloc, void *obj, unsigned long id, size_t size, gfp_t gfp,
+	       void *ctor)
 {
-	return alloc_begin(ctx, obj, id, size, 0);
+	return alloc_begin(ctx, obj, id, size, ctor, 0);
 }
 
 SEC("kretprobe/klp_shadow_get_or_alloc")
@@ -520,12 +603,13 @@ int BPF_KRETPROBE(shadow_get_ret, void *ret)
 		}
 		return 0;
 	}
+	/* In a kretprobe the ip is the return address into the caller. */
 	if (ret)
-		shadow_returned(ctx, (__u64)ret);
+		shadow_returned(ctx, (__u64)ret, PT_REGS_IP(ctx));
 	return 0;
 }
 
-static __always_inline void shadow_gone(__u64 obj, __u64 id)
+static __always_inline void shadow_gone(__u64 obj, __u64 id, __u64 caller)
 {
 	struct klpt_shadow_key k = { .obj = obj, .id = id };
 	struct klpt_shadow_stats *st = id_stats(id);
@@ -534,6 +618,8 @@ static __always_inline void shadow_gone(__u64 obj, __u64 id)
 
 	if (st)
 		__sync_fetch_and_add(&st->frees, 1);
+	if (caller)
+		user_count(id, caller, 0, 0, USER_FREE);
 	if (!r)
 		return;
 	size = r->size;
@@ -548,10 +634,15 @@ static __always_inline void shadow_gone(__u64 obj, __u64 id)
 }
 
 /* Called once per freed shadow, by klp_shadow_free and klp_shadow_free_all. */
+/* The caller of klp_shadow_free or free_all is two frames up: [0] is the
+ * probed function, [1] klp_shadow_free(_all). */
 SEC("kprobe/klp_shadow_free_struct")
 int BPF_KPROBE(shadow_free_struct, struct klp_shadow *sh)
 {
-	shadow_gone((__u64)BPF_CORE_READ(sh, obj), BPF_CORE_READ(sh, id));
+	__u64 frames[3] = {};
+
+	bpf_get_stack(ctx, frames, sizeof(frames), 0);
+	shadow_gone((__u64)BPF_CORE_READ(sh, obj), BPF_CORE_READ(sh, id), frames[2]);
 	return 0;
 }
 
@@ -560,7 +651,7 @@ int BPF_KPROBE(shadow_free_struct, struct klp_shadow *sh)
 SEC("kprobe/klp_shadow_free")
 int BPF_KPROBE(shadow_free, void *obj, unsigned long id)
 {
-	shadow_gone((__u64)obj, id);
+	shadow_gone((__u64)obj, id, entry_caller(ctx));
 	return 0;
 }
 
@@ -738,8 +829,7 @@ int BPF_KPROBE(free_bulk_hook, struct kmem_cache *s, size_t size, void **p)
 	if (!b.found)
 		return 0;
 	b.report = 1;
-	/* At a function's entry the return address is on top of the stack. */
-	bpf_probe_read_kernel(&b.oc.call_site, sizeof(b.oc.call_site), (void *)PT_REGS_SP(ctx));
+	b.oc.call_site = entry_caller(ctx);
 	b.oc.free_via = KLPT_SH_FREE_BULK;
 	if (s)
 		b.oc.cache = (__u64)BPF_CORE_READ(s, name);
@@ -850,6 +940,21 @@ int dump_live(struct bpf_iter__bpf_map_elem *ctx)
 		return 0;
 	d.key = *k;
 	d.rec = *v;
+	bpf_seq_write(ctx->meta->seq, &d, sizeof(d));
+	return 0;
+}
+
+SEC("iter/bpf_map_elem")
+int dump_users(struct bpf_iter__bpf_map_elem *ctx)
+{
+	struct klpt_shadow_user_key *k = ctx->key;
+	struct klpt_shadow_user *v = ctx->value;
+	struct klpt_shadow_users_dump d;
+
+	if (!k || !v)
+		return 0;
+	d.key = *k;
+	d.val = *v;
 	bpf_seq_write(ctx->meta->seq, &d, sizeof(d));
 	return 0;
 }

@@ -96,6 +96,11 @@ enum klpt_owner_kind {
 	KLPT_OWNER_OUTSIDE,      /* not in the direct map (vmalloc, static): none */
 };
 
+/* How a slab page is recognised (owner_kind): a bit of page->flags (6.1),
+ * or page_type >> 24 (6.12, 7.2). */
+#define KLPT_SLAB_BY_FLAG 1
+#define KLPT_SLAB_BY_TYPE 2
+
 /* The counting filter a free checks before looking up owners: one counter
  * per slot, slot = hash of the address; never 0 for a live owner. */
 #define KLPT_FILTER_BITS 19
@@ -107,6 +112,27 @@ struct klpt_shadow_owner {
 	__u64 id;                /* the id when count == 1 */
 	__u32 kind;              /* enum klpt_owner_kind */
 	__u32 pad;
+};
+
+/* Who calls the shadow API for an id (the users map): one call site, and
+ * for allocations the size and constructor it asked for. */
+struct klpt_shadow_user_key {
+	__u64 id;
+	__u64 caller;            /* return address into the caller */
+	__u64 size;              /* allocations: data bytes asked; else 0 */
+	__u64 ctor;              /* allocations: the constructor (0 none); else 0 */
+};
+
+struct klpt_shadow_user {
+	__u64 allocs;            /* klp_shadow_alloc, get_or_alloc that allocated */
+	__u64 gets;              /* klp_shadow_get that found a shadow */
+	__u64 frees;             /* shadows freed by klp_shadow_free, free_all */
+	__u64 first_ns;          /* first call (to name the caller then) */
+};
+
+struct klpt_shadow_users_dump {
+	struct klpt_shadow_user_key key;
+	struct klpt_shadow_user val;
 };
 
 /* A request to attach free hooks (the sarm ring buffer). */
@@ -165,6 +191,7 @@ struct klpt_shadow_state {
 	__u64 unwatched;         /* shadows made while their owner's free hook was off */
 	__u64 arm_requests;      /* times a shadow found its owner's free hook off */
 	__u64 filter_passed;     /* frees that passed the filter (owner lookups) */
+	__u64 users_dropped;     /* users map full: call sites not counted */
 };
 
 #endif

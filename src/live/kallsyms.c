@@ -253,6 +253,7 @@ struct kmod {
 	uint64_t base, size;          /* [base, base + size): text at base, then the rest */
 	uint64_t appeared_after_ns;   /* the last look that did not show it (0: at the first) */
 	uint64_t gone_ns;             /* the first look that did not show it (0: loaded) */
+	int livepatch;                /* tainted K: a live patch module */
 	struct ksym *syms;            /* its text symbols, by address; names in text */
 	size_t nsyms;
 	char *text;
@@ -317,18 +318,20 @@ static void kmod_clear(struct kmod *m)
 	free(m->text);
 }
 
-/* One line of /proc/modules: "name size refs deps state 0xaddr [taint]". */
+/* One line of /proc/modules: "name size refs deps state 0xaddr [(taints)]";
+ * a live patch module is tainted K. */
 static int parse_module_line(const char *line, char *name, size_t len, uint64_t *size,
-			     uint64_t *base)
+			     uint64_t *base, int *livepatch)
 {
-	char n[128], state[32];
+	char n[128], state[32], taints[32] = "";
 	unsigned long long sz, addr;
 
-	if (sscanf(line, "%127s %llu %*s %*s %31s %llx", n, &sz, state, &addr) != 4)
+	if (sscanf(line, "%127s %llu %*s %*s %31s %llx %31s", n, &sz, state, &addr, taints) < 4)
 		return -1;
 	snprintf(name, len, "%s", n);
 	*size = sz;
 	*base = addr;
+	*livepatch = taints[0] == '(' && strchr(taints, 'K') != NULL;
 	return 0;
 }
 
@@ -382,11 +385,12 @@ static void follow_modules(struct ksymtab *t, char *list, uint64_t now)
 		char name[128];
 		uint64_t size, base;
 		struct kmod *m;
+		int livepatch;
 
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		if (parse_module_line(line, name, sizeof(name), &size, &base) || !base)
+		if (parse_module_line(line, name, sizeof(name), &size, &base, &livepatch) || !base)
 			continue;
 		for (m = t->mods; m < t->mods + first_new; m++)
 			if (m->gone_ns == now && m->base == base && !strcmp(m->name, name))
@@ -403,6 +407,7 @@ static void follow_modules(struct ksymtab *t, char *list, uint64_t now)
 		m->name = xstrdup(name);
 		m->base = base;
 		m->size = size;
+		m->livepatch = livepatch;
 		m->appeared_after_ns = t->looked_ns;
 	}
 	if (t->nmods == first_new)
@@ -498,15 +503,19 @@ const struct ksyms *ksymtab__ksyms(const struct ksymtab *t)
 	return t ? t->ks : NULL;
 }
 
-int ksymtab__module_loaded(const struct ksymtab *t, const char *name)
+int ksymtab__module_loaded(const struct ksymtab *t, const char *name, int *livepatch)
 {
 	int seen = -1;
 
+	if (livepatch)
+		*livepatch = 0;
 	if (!t || !t->modules_readable)
 		return -1;
 	for (size_t i = 0; i < t->nmods; i++) {
 		if (strcmp(t->mods[i].name, name))
 			continue;
+		if (livepatch)
+			*livepatch = t->mods[i].livepatch;
 		if (!t->mods[i].gone_ns)
 			return 1;
 		seen = 0;

@@ -70,8 +70,9 @@ const struct ksym *ksymtab__find_addr(struct ksymtab *t, uint64_t addr, uint64_t
 /* The kallsyms read last, for lookups by name (NULL when unreadable). */
 const struct ksyms *ksymtab__ksyms(const struct ksymtab *t);
 /* 1: module loaded at the last look, 0: seen loaded and gone since,
- * -1: never seen (or the module list is unreadable). */
-int ksymtab__module_loaded(const struct ksymtab *t, const char *name);
+ * -1: never seen (or the module list is unreadable). *livepatch (if not
+ * NULL): it is a live patch module (tainted K), as last seen. */
+int ksymtab__module_loaded(const struct ksymtab *t, const char *name, int *livepatch);
 /* For tests: the clock of the tables opened from now on (NULL: the real
  * CLOCK_MONOTONIC). */
 void ksymtab__set_clock(uint64_t (*clock)(void));

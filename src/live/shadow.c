@@ -29,12 +29,12 @@ _Static_assert(sizeof(struct klpt_shadow_rec) == 48, "klpt_shadow_rec layout");
 _Static_assert(sizeof(struct klpt_shadow_stats) == 72, "klpt_shadow_stats layout");
 _Static_assert(sizeof(struct klpt_shadow_owner) == 24, "klpt_shadow_owner layout");
 _Static_assert(sizeof(struct klpt_shadow_event) == 128, "klpt_shadow_event layout");
-_Static_assert(sizeof(struct klpt_shadow_state) == 128, "klpt_shadow_state layout");
+_Static_assert(sizeof(struct klpt_shadow_state) == 136, "klpt_shadow_state layout");
 _Static_assert(sizeof(struct klpt_shadow_rcu) == 16, "klpt_shadow_rcu layout");
 
 /* --- attach points -------------------------------------------------------- */
 
-static int tracepoint_exists(const char *cat, const char *name)
+static int tracepoint_exists(const struct btf *btf, const char *cat, const char *name)
 {
 	char path[256];
 
@@ -46,68 +46,131 @@ static int tracepoint_exists(const char *cat, const char *name)
 		return 1;
 	/* tracefs not mounted: the BTF typedef says the tracepoint exists. */
 	snprintf(path, sizeof(path), "btf_trace_%s", name);
-	struct btf *btf = btf__load_vmlinux_btf();
-	int found = btf && btf__find_by_name_kind(btf, path, BTF_KIND_TYPEDEF) > 0;
-
-	btf__free(btf);
-	return found;
+	return btf && btf__find_by_name_kind(btf, path, BTF_KIND_TYPEDEF) > 0;
 }
 
 /* Is the third argument of trace_kmem_cache_free a struct kmem_cache *
  * (since v6.2, and some 6.1 stable builds) or the cache name? */
-static int cache_arg_is_struct(void)
+static int cache_arg_is_struct(const struct btf *btf)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
 	const struct btf_type *t;
 	const struct btf_param *p;
-	int id, is_struct = 1;
+	int id;
 
 	if (!btf)
 		return 1;
 	id = btf__find_by_name_kind(btf, "btf_trace_kmem_cache_free", BTF_KIND_TYPEDEF);
 	if (id <= 0)
-		goto out;
+		return 1;
 	t = btf__type_by_id(btf, id);
 	t = btf__type_by_id(btf, t->type);          /* pointer */
 	if (!t || !btf_is_ptr(t))
-		goto out;
+		return 1;
 	t = btf__type_by_id(btf, t->type);          /* func proto */
 	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 4)
-		goto out;
+		return 1;
 	p = btf_params(t) + 3;                      /* (void *__data, call_site, ptr, X) */
 	t = btf__type_by_id(btf, p->type);
 	if (!t || !btf_is_ptr(t))
-		goto out;
-	id = btf__resolve_type(btf, t->type);
-	t = btf__type_by_id(btf, id);
-	is_struct = t && btf_is_struct(t);
-out:
-	btf__free(btf);
-	return is_struct;
+		return 1;
+	t = btf__type_by_id(btf, btf__resolve_type(btf, t->type));
+	return t && btf_is_struct(t);
 }
 
 /* kvfree_call_rcu(head, X): is X the object (since v6.3: "ptr") or the
  * rcu_head's offset in it (before: "func")? */
-static int kvfree_arg_is_ptr(void)
+static int kvfree_arg_is_ptr(const struct btf *btf)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
 	const struct btf_type *t;
 	const char *name;
-	int id, is_ptr = 1;
+	int id;
 
 	if (!btf)
 		return 1;
 	id = btf__find_by_name_kind(btf, "kvfree_call_rcu", BTF_KIND_FUNC);
 	if (id <= 0)
-		goto out;
+		return 1;
 	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
 	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 2)
-		goto out;
+		return 1;
 	name = btf__name_by_offset(btf, btf_params(t)[1].name_off);
-	is_ptr = !name || strcmp(name, "func");
-out:
-	btf__free(btf);
-	return is_ptr;
+	return !name || strcmp(name, "func");
+}
+
+/* The byte offset of member name in the struct or union type_id, anonymous
+ * members included; -1 if it has none. */
+static long btf_member_off(const struct btf *btf, int type_id, const char *name)
+{
+	const struct btf_type *t = btf__type_by_id(btf, type_id);
+	const struct btf_member *m;
+
+	if (!t || !(btf_is_struct(t) || btf_is_union(t)))
+		return -1;
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const char *mn = btf__name_by_offset(btf, m[i].name_off);
+		long at = (long)btf_member_bit_offset(t, (__u32)i) / 8, in;
+
+		if (mn && *mn) {
+			if (!strcmp(mn, name))
+				return at;
+			continue;
+		}
+		in = btf_member_off(btf, btf__resolve_type(btf, m[i].type), name);
+		if (in >= 0)
+			return at + in;
+	}
+	return -1;
+}
+
+static int btf_enum_value(const struct btf *btf, const char *type, const char *name, long *v)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
+	const struct btf_type *t;
+
+	if (id <= 0)
+		return 0;
+	t = btf__type_by_id(btf, id);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		if (!strcmp(btf__name_by_offset(btf, btf_enum(t)[i].name_off), name)) {
+			*v = btf_enum(t)[i].val;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* What owner_kind (bpf/shadow.bpf.c) needs to tell a kmalloc owner from
+ * the rest; anything missing leaves every owner of unknown kind (both
+ * hooks). SLAB_KMALLOC is 0x1000 until the flags became enum
+ * _slab_flag_bits (6.12 and 7.2 have it); a slab page has PG_slab in its
+ * flags (6.1) or is of page type PGTY_slab (6.12, 7.2). */
+static void set_slab_layout(struct shadow_bpf *skel, const struct btf *btf)
+{
+	int page = btf ? btf__find_by_name_kind(btf, "page", BTF_KIND_STRUCT) : -1;
+	long compound, type, v;
+
+	if (page <= 0)
+		return;
+	compound = btf_member_off(btf, page, "compound_head");
+	if (compound < 0)
+		compound = btf_member_off(btf, page, "compound_info");
+	type = btf_member_off(btf, page, "page_type");
+	if (compound <= 0 || type <= 0)
+		return;
+	skel->rodata->page_compound_off = (__u32)compound;
+	skel->rodata->page_type_off = (__u32)type;
+	if (btf_enum_value(btf, "pagetype", "PGTY_slab", &v)) {
+		skel->rodata->slab_test = KLPT_SLAB_BY_TYPE;
+		skel->rodata->slab_value = (__u32)v;
+	} else if (btf_enum_value(btf, "pageflags", "PG_slab", &v)) {
+		skel->rodata->slab_test = KLPT_SLAB_BY_FLAG;
+		skel->rodata->slab_value = (__u32)v;
+	}
+	if (btf_enum_value(btf, "_slab_flag_bits", "_SLAB_KMALLOC", &v))
+		skel->rodata->slab_kmalloc_flag = 1u << v;
+	else if (skel->rodata->slab_test == KLPT_SLAB_BY_FLAG)
+		skel->rodata->slab_kmalloc_flag = 0x1000;
 }
 
 /* The events ring buffer's size: the caller's (record asks for more: it
@@ -131,7 +194,7 @@ static int set_ring_size(struct shadow_probe *sp, unsigned int want_kb)
 /* Where the direct map and struct pages are: what tells an owner's memory
  * (bpf/shadow.bpf.c: owner_kind). Without them every owner needs both
  * free hooks. */
-static void set_layout(struct shadow_bpf *skel, const struct ksyms *ks)
+static void set_direct_map(struct shadow_bpf *skel, const struct ksyms *ks)
 {
 	const struct ksym *pob = ksyms__find_name(ks, "page_offset_base", NULL);
 	const struct ksym *vmb = ksyms__find_name(ks, "vmalloc_base", NULL);
@@ -162,6 +225,7 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 {
 	struct shadow_bpf *skel = sp->skel;
 	char *filters = attach__filter_functions();
+	struct btf *btf = btf__load_vmlinux_btf();
 	struct bpf_program *p;
 	char what[128];
 
@@ -188,9 +252,9 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 		       "(klp_shadow_free_all goes unseen)");
 	}
 	free(filters);
-	if (o->no_leaks || !tracepoint_exists("kmem", "kfree"))
+	if (o->no_leaks || !tracepoint_exists(btf, "kmem", "kfree"))
 		bpf_program__set_autoload(skel->progs.kfree_hook, false);
-	if (o->no_leaks || !tracepoint_exists("kmem", "kmem_cache_free"))
+	if (o->no_leaks || !tracepoint_exists(btf, "kmem", "kmem_cache_free"))
 		bpf_program__set_autoload(skel->progs.cache_free_hook, false);
 	if (!o->no_leaks && !bpf_program__autoload(skel->progs.kfree_hook))
 		probe_status__add_missing(ps, "shadow: raw_tp/kfree (no leak detection for kmalloc owners)");
@@ -202,18 +266,21 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 		bpf_program__set_autoload(skel->progs.free_bulk_hook, false);
 		bpf_program__set_autoload(skel->progs.kvfree_call_rcu_hook, false);
 	}
-	skel->rodata->kvfree_arg_is_ptr = kvfree_arg_is_ptr();
+	skel->rodata->kvfree_arg_is_ptr = kvfree_arg_is_ptr(btf);
 	/* Attached to their maps after load (attach_dumps); the free hooks
 	 * only while owners need them (shadow_hooks.c); the rest are run. */
 	bpf_program__set_autoattach(skel->progs.dump_live, false);
 	bpf_program__set_autoattach(skel->progs.dump_ids, false);
+	bpf_program__set_autoattach(skel->progs.dump_users, false);
 	bpf_program__set_autoattach(skel->progs.kfree_hook, false);
 	bpf_program__set_autoattach(skel->progs.cache_free_hook, false);
 	bpf_program__set_autoattach(skel->progs.scan_hash, false);
 	bpf_program__set_autoattach(skel->progs.bench_owners, false);
 	bpf_program__set_autoload(skel->progs.bench_owners, getenv("KLPTOP_BENCH_SHADOWS") != NULL);
-	set_layout(skel, ks);
-	skel->rodata->cache_arg_is_struct = cache_arg_is_struct();
+	set_direct_map(skel, ks);
+	skel->rodata->cache_arg_is_struct = cache_arg_is_struct(btf);
+	set_slab_layout(skel, btf);
+	btf__free(btf);
 	/* No klp_shadow_hash (no livepatch, or no KALLSYMS_ALL): no scan, and
 	 * without livepatch no struct klp_shadow for CO-RE either. */
 	if (!ksyms__find_name(ks, "klp_shadow_hash", NULL))
@@ -292,7 +359,8 @@ static void attach_dumps(struct shadow_probe *sp, struct probe_status *ps)
 	}
 	sp->live_iter = attach_dump(sp->skel->progs.dump_live, sp->skel->maps.live);
 	sp->ids_iter = attach_dump(sp->skel->progs.dump_ids, sp->skel->maps.ids);
-	if (!sp->live_iter || !sp->ids_iter)
+	sp->users_iter = attach_dump(sp->skel->progs.dump_users, sp->skel->maps.users);
+	if (!sp->live_iter || !sp->ids_iter || !sp->users_iter)
 		probe_status__add_missing(ps, "shadow: iter/bpf_map_elem (maps read with syscalls, "
 					  "which can make the kernel skip probe hits)");
 }
@@ -487,7 +555,9 @@ void shadow_probe__close(struct shadow_probe *sp)
 	ring_buffer__free(sp->rb);
 	bpf_link__destroy(sp->live_iter);
 	bpf_link__destroy(sp->ids_iter);
+	bpf_link__destroy(sp->users_iter);
 	shadow_bpf__destroy(sp->skel);
+	shadow_probe__free_patches(sp);
 	shadow_probe__free_stacks(sp);
 	leak_table__free(&sp->leaks);
 	for (size_t i = 0; i < sp->nseries; i++)
@@ -568,8 +638,7 @@ static struct group_acc *group_get(struct shadow_probe *sp, uint64_t id, const c
 
 /* --- reading the maps --------------------------------------------------------- */
 
-/* Everything one pass of a map dump iterator writes; NULL on error. */
-static void *iter_read(struct bpf_link *link, size_t *len)
+void *shadow_probe__iter_read(struct bpf_link *link, size_t *len)
 {
 	size_t cap = 64 * 1024, n = 0;
 	char *buf;
@@ -611,7 +680,7 @@ struct klpt_shadow_ids_dump *shadow_probe__read_ids(struct shadow_probe *sp, siz
 	size_t len, cap = 0;
 
 	*n = 0;
-	if (sp->ids_iter && (v = iter_read(sp->ids_iter, &len))) {
+	if (sp->ids_iter && (v = shadow_probe__iter_read(sp->ids_iter, &len))) {
 		*n = len / sizeof(*v);
 		return v;
 	}
@@ -650,7 +719,7 @@ static void walk_live(struct shadow_probe *sp)
 	int err;
 
 	sp->ngroups = 0;
-	if (sp->live_iter && (d = iter_read(sp->live_iter, &len))) {
+	if (sp->live_iter && (d = shadow_probe__iter_read(sp->live_iter, &len))) {
 		for (size_t i = 0; i < len / sizeof(*d); i++)
 			group_add(sp, &d[i].key, &d[i].rec);
 		free(d);

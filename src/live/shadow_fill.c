@@ -113,25 +113,6 @@ static struct stack_frame *frames_dup(const struct stack_info *si, size_t *n)
 
 /* --- filling the model ------------------------------------------------------- */
 
-static int patch_enabled(const struct snapshot *s, const char *module, int *known)
-{
-	for (size_t i = 0; i < s->npatches; i++) {
-		if (!strcmp(s->patches[i].name, module)) {
-			*known = 1;
-			return s->patches[i].enabled;
-		}
-	}
-	*known = 0;
-	return 0;
-}
-
-/* A module that allocated shadows and is no longer loaded: a removed patch
- * (one never seen loaded, a captured tree: not judged). */
-static int module_loaded(const struct shadow_probe *sp, const char *module)
-{
-	return ksymtab__module_loaded(sp->syms, module) != 0;
-}
-
 /* The only module seen allocating shadows of id, or NULL. Shadows from
  * before klptop have no stack: this names their likely owner. */
 static const char *module_of_id(const struct shadow_probe *sp, uint64_t id)
@@ -226,6 +207,7 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 	if (!sp)
 		return;
 	shadow_probe__sample(sp);
+	shadow_probe__follow_patches(sp, s);
 	now = now_ns();
 	st = &sp->skel->bss->sstate;
 	ss = s->shadows = xcalloc(1, sizeof(*ss));
@@ -286,7 +268,8 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 		const struct group_acc *g = &sp->groups[i];
 		struct shadow_group *o = &ss->groups[i];
 		struct shadow_id_info *d = NULL;
-		int known, enabled = patch_enabled(s, g->module, &known);
+		const char *by;
+		enum shadow_patch_state ps = shadow_probe__patch_state(sp, s, g->module, &by);
 
 		o->id = g->id;
 		o->module = xstrdup(g->module);
@@ -294,10 +277,10 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 		o->bytes = g->bytes;
 		o->oldest_age_ns = g->oldest_ns && now > g->oldest_ns ? now - g->oldest_ns : 0;
 		o->growth_per_s = series_slope(shadow_probe__series(sp, g->id, g->module));
-		/* The patch is gone (not listed: removed) or disabled. A module
+		/* A live patch no longer enabled, or no longer loaded. A module
 		 * that is not a patch at all (vmlinux, "?") is not judged. */
-		o->patch_gone = strcmp(g->module, "?") && strcmp(g->module, "vmlinux") &&
-				(known ? !enabled : !module_loaded(sp, g->module));
+		o->patch_gone = ps == SHADOW_PATCH_DISABLING || ps == SHADOW_PATCH_DISABLED ||
+				ps == SHADOW_PATCH_REPLACED || ps == SHADOW_PATCH_UNLOADED;
 		for (size_t j = 0; j < ss->nids; j++)
 			if (ss->ids[j].id == g->id)
 				d = &ss->ids[j];
@@ -305,6 +288,7 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 			d->oldest_age_ns = o->oldest_age_ns;
 	}
 	fill_leaks(sp, ss);
+	shadow_probe__fill_users(sp, s, ss);
 	if (st->events_dropped)
 		snapshot__warn(s, "%llu shadow events dropped (ring buffer full): leak counts "
 			       "per id are still exact", (unsigned long long)st->events_dropped);
@@ -319,6 +303,9 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 		snapshot__warn(s, "%llu pointers of kmem_cache_free_bulk calls not examined "
 			       "(over %d per call)", (unsigned long long)st->bulk_truncated,
 			       KLPT_BULK_MAX);
+	if (st->users_dropped)
+		snapshot__warn(s, "%llu shadow API calls not attributed to a module (users map full)",
+			       (unsigned long long)st->users_dropped);
 }
 
 void shadow_probe__free_stacks(struct shadow_probe *sp)

@@ -40,11 +40,20 @@ struct group_acc {
 
 struct free_hooks;
 
+/* A live patch as klptop saw it from sample to sample. */
+struct patch_seen {
+	char *name;
+	uint64_t first_ns;       /* first seen in sysfs */
+	int disabling;           /* seen with enabled 0: its disable ran */
+	int gone;                /* no longer in sysfs */
+	char *successor;         /* gone while this newer patch was enabled */
+};
+
 struct shadow_probe {
 	struct shadow_bpf *skel;
 	struct free_hooks *hooks;    /* NULL without leak detection */
 	struct ring_buffer *rb;
-	struct bpf_link *live_iter, *ids_iter;  /* map dumps; NULL: map syscalls */
+	struct bpf_link *live_iter, *ids_iter, *users_iter;  /* map dumps; NULL: syscalls */
 	struct ksymtab *syms;        /* the sampler's: follows modules */
 	struct stack_info *stacks[STACK_SLOTS];
 	struct leak_table leaks;
@@ -55,6 +64,8 @@ struct shadow_probe {
 	uint64_t prev_ns, start_ns;
 	struct group_acc *groups;
 	size_t ngroups, capgroups;
+	struct patch_seen *seen;
+	size_t nseen, capseen;
 	int scanned;
 	char *scan_error;
 	void (*sink)(void *ctx, int kind, const void *data, size_t len);
@@ -68,6 +79,17 @@ struct series *shadow_probe__series(struct shadow_probe *sp, uint64_t id, const 
 struct klpt_shadow_ids_dump *shadow_probe__read_ids(struct shadow_probe *sp, size_t *n);
 /* Probe hits the kernel skipped, per program, into ss. */
 void shadow_probe__read_missed(struct shadow_probe *sp, struct shadow_snapshot *ss);
+/* Everything one pass of a map dump iterator writes (*len bytes); NULL on error. */
+void *shadow_probe__iter_read(struct bpf_link *link, size_t *len);
+
+/* shadow_users.c: who uses each id, and what became of each module. */
+void shadow_probe__follow_patches(struct shadow_probe *sp, const struct snapshot *s);
+void shadow_probe__free_patches(struct shadow_probe *sp);
+enum shadow_patch_state shadow_probe__patch_state(struct shadow_probe *sp,
+						  const struct snapshot *s, const char *module,
+						  const char **successor);
+void shadow_probe__fill_users(struct shadow_probe *sp, const struct snapshot *s,
+			      struct shadow_snapshot *ss);
 
 /* shadow_hooks.c: the free hooks, attached while owners need them. */
 struct free_hooks *free_hooks__new(struct shadow_bpf *skel);

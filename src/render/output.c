@@ -234,6 +234,9 @@ static json_object *shadow_ids_to_json(const struct shadow_snapshot *ss)
 		json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)d->duplicates));
 		json_object_object_add(o, "failed", json_object_new_int64((int64_t)d->failed));
 		json_object_object_add(o, "preexisting", json_object_new_int64((int64_t)d->preexisting));
+		json_object_object_add(o, "ownership",
+				       json_object_new_string(shadow_ownership__name(d->ownership)));
+		json_object_object_add(o, "ownership_text", json_str_or_null(d->ownership_text));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -283,6 +286,34 @@ static json_object *shadow_leaks_to_json(const struct shadow_snapshot *ss)
 		json_object_object_add(o, "last_ns", json_object_new_int64((int64_t)l->last_ns));
 		json_object_object_add(o, "alloc_stack", frames_to_json(l->alloc_stack, l->nalloc_stack));
 		json_object_object_add(o, "free_stack", frames_to_json(l->free_stack, l->nfree_stack));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *shadow_users_to_json(const struct shadow_snapshot *ss)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < ss->nusers; i++) {
+		const struct shadow_user *u = &ss->users[i];
+		json_object *o = json_object_new_object(), *sz = json_object_new_array();
+		json_object *ct = json_object_new_array();
+
+		json_object_object_add(o, "id", id_to_json(u->id));
+		json_object_object_add(o, "module", json_object_new_string(u->module));
+		json_object_object_add(o, "patch", json_str_or_null(shadow_patch_state__name(u->patch)));
+		json_object_object_add(o, "replaced_by", json_str_or_null(u->successor));
+		json_object_object_add(o, "allocs", json_object_new_int64((int64_t)u->allocs));
+		json_object_object_add(o, "gets", json_object_new_int64((int64_t)u->gets));
+		json_object_object_add(o, "frees", json_object_new_int64((int64_t)u->frees));
+		json_object_object_add(o, "live", json_object_new_int64(u->live));
+		for (size_t j = 0; j < u->nsizes; j++)
+			json_object_array_add(sz, json_object_new_int64((int64_t)u->sizes[j]));
+		for (size_t j = 0; j < u->nctors; j++)
+			json_object_array_add(ct, json_object_new_string(u->ctors[j]));
+		json_object_object_add(o, "sizes", sz);
+		json_object_object_add(o, "ctors", ct);
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -351,6 +382,7 @@ json_object *shadow_snapshot__to_json(const struct shadow_snapshot *ss)
 	json_object_object_add(o, "ids", shadow_ids_to_json(ss));
 	json_object_object_add(o, "groups", shadow_groups_to_json(ss));
 	json_object_object_add(o, "leaks", shadow_leaks_to_json(ss));
+	json_object_object_add(o, "users", shadow_users_to_json(ss));
 	return o;
 }
 

@@ -169,6 +169,7 @@ static void test_ksymtab_patch_loaded_after_start(void **state)
 	struct ksymtab *t;
 	const struct ksym *s;
 	uint64_t off = 0, ip = 0xffffffffc0b00052ull;
+	int lp;
 
 	tree_new(&tr, ks_before, mods_before);
 	fake_now = 1000;
@@ -190,8 +191,11 @@ static void test_ksymtab_patch_loaded_after_start(void **state)
 	assert_int_equal(off, 0x12);
 	/* Captured before the first look: the module was not there. */
 	assert_null(ksymtab__find_addr(t, ip, 500, NULL));
-	assert_int_equal(ksymtab__module_loaded(t, "klpt_lp_shadow_leak"), 1);
-	assert_int_equal(ksymtab__module_loaded(t, "klpt_lp_nope"), -1);
+	assert_int_equal(ksymtab__module_loaded(t, "klpt_lp_shadow_leak", &lp), 1);
+	assert_true(lp);
+	assert_int_equal(ksymtab__module_loaded(t, "klpt_target", &lp), 1);
+	assert_false(lp);
+	assert_int_equal(ksymtab__module_loaded(t, "klpt_lp_nope", NULL), -1);
 	ksymtab__free(t);
 	tree_free(&tr);
 }
@@ -212,7 +216,7 @@ static void test_ksymtab_unloaded_module_keeps_its_names(void **state)
 	put(tr.modules, mods_before);
 	fake_now = 3000000000ull;
 	ksymtab__refresh(t);
-	assert_int_equal(ksymtab__module_loaded(t, "klpt_lp_shadow_leak"), 0);
+	assert_int_equal(ksymtab__module_loaded(t, "klpt_lp_shadow_leak", NULL), 0);
 	put(tr.kallsyms, "ffffffff81234560 T klp_shadow_alloc\n"
 			 "ffffffffc0a01000 t klpt_obj_create\t[klpt_target]\n"
 			 "ffffffffc0b00010 t other_fn\t[other]\n");
