@@ -138,7 +138,6 @@ struct alloc_scratch {
 	__u64 id;
 	__u64 size;
 	__u64 existing;   /* data pointer of a shadow the pair already had */
-	__u64 caller;     /* return address into the caller */
 	__u64 ctor;
 	__s32 stack;
 	__u32 warn;       /* klp_shadow_alloc (fails on an existing pair) */
@@ -496,7 +495,6 @@ static __always_inline int alloc_begin(struct pt_regs *ctx, void *obj, unsigned 
 	s.id = k.id;
 	s.size = size;
 	s.warn = warn;
-	s.caller = entry_caller(ctx);
 	s.ctor = (__u64)ctor;
 	r = bpf_map_lookup_elem(&live, &k);
 	if (r)
@@ -506,9 +504,11 @@ static __always_inline int alloc_begin(struct pt_regs *ctx, void *obj, unsigned 
 	return 0;
 }
 
+/* In a kretprobe the ip is the return address into the caller (at entry,
+ * the stack holds the kretprobe trampoline's instead). */
 static __always_inline int alloc_end(struct pt_regs *ctx, __u64 ret)
 {
-	__u64 tid = bpf_get_current_pid_tgid();
+	__u64 tid = bpf_get_current_pid_tgid(), caller = PT_REGS_IP(ctx);
 	struct alloc_scratch *s = bpf_map_lookup_elem(&allocating, &tid);
 	struct klpt_shadow_key k = {};
 	struct klpt_shadow_rec rec = {};
@@ -542,10 +542,10 @@ static __always_inline int alloc_end(struct pt_regs *ctx, __u64 ret)
 	}
 	if (s->existing && ret == s->existing) {
 		/* klp_shadow_get_or_alloc returned the one the pair had. */
-		shadow_returned(ctx, ret, s->caller);
+		shadow_returned(ctx, ret, caller);
 		goto out;
 	}
-	user_count(k.id, s->caller, s->size, s->ctor, USER_ALLOC);
+	user_count(k.id, caller, s->size, s->ctor, USER_ALLOC);
 	rec.alloc_ns = bpf_ktime_get_ns();
 	rec.data = ret;
 	rec.size = s->size;
@@ -603,7 +603,6 @@ int BPF_KRETPROBE(shadow_get_ret, void *ret)
 		}
 		return 0;
 	}
-	/* In a kretprobe the ip is the return address into the caller. */
 	if (ret)
 		shadow_returned(ctx, (__u64)ret, PT_REGS_IP(ctx));
 	return 0;

@@ -490,6 +490,7 @@ struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct prob
 		if (!dumps) {
 			bpf_program__set_autoload(sp->skel->progs.dump_live, false);
 			bpf_program__set_autoload(sp->skel->progs.dump_ids, false);
+			bpf_program__set_autoload(sp->skel->progs.dump_users, false);
 		}
 		if (set_ring_size(sp, o->ring_kb)) {
 			snprintf(msg, sizeof(msg), "shadow probes: bad KLPTOP_SHADOW_RINGBUF_KB");
