@@ -13,15 +13,20 @@
 #   shadows       10,000 live shadows on kmalloc objects no free touches
 #                 (KLPTOP_BENCH_SHADOWS=10000: the kfree hook on, with the filter)
 #   shadows-cache the same on objects of another slab cache (both hooks on)
+# klptop shadow runs as by default (a table every second, here in JSON); a
+# mode is timed once klptop says its hooks are as the mode wants them.
+# Times are the loop's CPU time (user + system), not wall time.
 # Run as root. Usage: bench/shadow-free-cost.sh [ITERS] [ROUNDS] [REPS]
-# Env: KLPTOP (binary), LOOP (free-loop binary), SETTLE (s after klptop starts),
-# MODES (a subset, in order; off always first), NSHADOWS (10000).
+# Env: KLPTOP (binary), LOOP (free-loop binary, else built with cc), MODES
+# (a subset, in order; off always first), NSHADOWS (10000), READY (s to wait
+# for klptop, 60), SETTLE (s after it is ready, 1).
 set -e
 cd "$(dirname "$0")/.."
 ITERS=${1:-20000}
 ROUNDS=${2:-40}
 REPS=${3:-3}
-SETTLE=${SETTLE:-3}
+SETTLE=${SETTLE:-1}
+READY=${READY:-60}
 NSHADOWS=${NSHADOWS:-10000}
 MODES=${MODES:-"noleaks idle exporter hooks armed shadows shadows-cache"}
 LOOPS="open poll"
@@ -37,25 +42,57 @@ fi
 mountpoint -q /sys/kernel/tracing 2>/dev/null ||
 	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 
+# The hooks a mode runs with, once klptop has settled (jq on free_hooks).
+hooks_of() {
+	case $1 in
+	noleaks) echo '. == null and $s.leak_detection == false' ;;
+	idle) echo '(.kfree or .kmem_cache_free) | not' ;;
+	hooks | armed | shadows-cache) echo '.kfree and .kmem_cache_free' ;;
+	shadows) echo '.kfree and (.kmem_cache_free | not)' ;;
+	esac
+}
+
 start_klptop() { # MODE: start klptop as the mode wants it; $pid, or empty
 	pid=
 	case $1 in
 	off) return ;;
-	noleaks) set -- shadow -d 3600 --no-leaks ;;
-	idle) set -- shadow -d 3600 ;;
-	exporter) set -- metrics --textfile "$TMP" ;;
-	hooks) set -- env KLPTOP_BENCH_HOOKS=1 ;;
-	armed) set -- env KLPTOP_BENCH_ARM=1 ;;
-	shadows) set -- env KLPTOP_BENCH_SHADOWS="$NSHADOWS" ;;
-	shadows-cache) set -- env KLPTOP_BENCH_SHADOWS="$NSHADOWS:cache" ;;
+	exporter)
+		"$KLPTOP" metrics --textfile "$TMP" >/dev/null 2>"$TMP/err" &
+		pid=$!
+		wait_for "test -s $TMP/klptop.prom"
+		return ;;
+	noleaks) set -- --no-leaks ;;
+	idle) set -- ;;
+	hooks) set -- KLPTOP_BENCH_HOOKS=1 ;;
+	armed) set -- KLPTOP_BENCH_ARM=1 ;;
+	shadows) set -- KLPTOP_BENCH_SHADOWS="$NSHADOWS" ;;
+	shadows-cache) set -- KLPTOP_BENCH_SHADOWS="$NSHADOWS:cache" ;;
 	esac
-	if [ "$1" = env ]; then
-		env "$2" "$KLPTOP" shadow -d 3600 >/dev/null 2>"$TMP/err" &
-	else
-		"$KLPTOP" "$@" >/dev/null 2>"$TMP/err" &
-	fi
+	case $1 in
+	KLPTOP_*) env "$1" "$KLPTOP" shadow --json >"$TMP/out" 2>"$TMP/err" & ;;
+	*) "$KLPTOP" shadow --json "$@" >"$TMP/out" 2>"$TMP/err" & ;;
+	esac
 	pid=$!
-	sleep "$SETTLE"
+	wait_for "tail -n 1 $TMP/out | jq -e '.shadows as \$s | .shadows.free_hooks | $(hooks_of "$mode")'"
+}
+
+alive() { # PID: running (an exited child stays a zombie until waited for)
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+wait_for() { # CMD: until it succeeds or klptop exits or READY s pass
+	n=$((READY * 5))
+	while [ $n -gt 0 ] && alive "$pid"; do
+		if sh -c "$1" >/dev/null 2>&1; then
+			sleep "$SETTLE"
+			return 0
+		fi
+		sleep 0.2
+		n=$((n - 1))
+	done
+	echo "# $mode: not ready after $READY s: $(tail -n 1 "$TMP/err")" >&2
+	return 1
 }
 
 stop_klptop() {
@@ -76,9 +113,8 @@ best() { # FILE KEY VALUE: keep the smallest VALUE per KEY
 : >"$TMP/best"
 for rep in $(seq "$REPS"); do
 	for mode in off $MODES; do
-		start_klptop "$mode"
-		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-			echo "# $mode: klptop exited: $(tail -1 "$TMP/err")" >&2
+		if ! start_klptop "$mode"; then
+			stop_klptop
 			continue
 		fi
 		for l in $LOOPS; do

@@ -4,7 +4,9 @@
  * id with another size and a constructor, the mistake ids unique across
  * patches prevent: loaded together, a klp_shadow_get() by one returns the
  * other's shadow, of the wrong size. Each read of func_b allocates one such
- * shadow on a fresh object and frees both (nothing leaks).
+ * shadow on a fresh object and frees both (nothing leaks). The object is
+ * not a churn object: a kmalloc-128 address may still carry a shadow the
+ * leaky patch left, and klp_shadow_alloc() on it would WARN.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -13,7 +15,10 @@
 #include <linux/livepatch.h>
 #include "klpt_target.h"
 
+#include <linux/slab.h>
+
 #define KLPT_SHADOW_SIZE_BIG 128
+#define KLPT_SIZE_OWNER 512	/* kmalloc-512: no churn object lives there */
 
 static int klpt_size_ctor(void *obj, void *shadow_data, void *ctor_data)
 {
@@ -23,14 +28,14 @@ static int klpt_size_ctor(void *obj, void *shadow_data, void *ctor_data)
 
 static const char *livepatch_klpt_func_b(void)
 {
-	struct klpt_obj *obj = klpt_obj_alloc_raw(KLPT_OBJ_KMALLOC);
+	void *obj = kzalloc(KLPT_SIZE_OWNER, GFP_KERNEL);
 
 	if (!obj)
 		return "b-size-nomem";
 	klp_shadow_alloc(obj, KLPT_SHADOW_LEAK_ID, KLPT_SHADOW_SIZE_BIG, GFP_KERNEL,
 			 klpt_size_ctor, NULL);
 	klp_shadow_free(obj, KLPT_SHADOW_LEAK_ID, NULL);
-	klpt_obj_free_raw(obj);
+	kfree(obj);
 	return "b-size";
 }
 

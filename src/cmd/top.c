@@ -53,7 +53,7 @@ static void top_usage(FILE *f)
 	      "                       terminal's width, or none when not a terminal)\n"
 	      "  -S, --no-stacks      do not read the kernel stacks of pending tasks\n"
 	      "      --no-bpf         procfs only: no BPF probes\n"
-	      "      --leaks          shadow leak detection (kfree hooks, ~7% on free-heavy loads)\n"
+	      "      --leaks          shadow leak detection (kfree hooks, while shadows live)\n"
 	      "      --replay FILE    show a recording (klptop record) in the same view: keys\n"
 	      "                       p play/pause, ,/. step, </> first/last, +/- speed;\n"
 	      "                       with --batch, every snapshot's frame in order\n",

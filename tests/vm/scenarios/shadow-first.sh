@@ -19,24 +19,12 @@ ID=".shadows.ids[] | select(.id == \"$LEAK\")"
 USER=".shadows.users[] | select(.id == \"$LEAK\" and .module == \"klpt_lp_shadow_leak\")"
 stat_of() { awk -v k="$1" '$1 == k { print $2 }' "$KLPT_DEBUGFS/churn_stats"; }
 churn_done() { [ "$(stat_of running)" = 0 ]; }
-# now EXPR: the latest interval klptop printed satisfies EXPR
-now() { tail -n 1 "$OUT" | jq -e "$1" >/dev/null 2>&1; }
-# until_now NAME T EXPR: pass once the latest interval satisfies EXPR within
-# T s, else fail and show that interval
-until_now() {
-	if wait_until "$2" now "$3"; then
-		pass "$1"
-	else
-		tail -n 1 "$OUT" >/tmp/last.json
-		check_json "$1" /tmp/last.json "$3"
-	fi
-}
 
 lp_load klpt_target
 klptop_bg "$OUT" shadow --json -d 1
 wait_until 30 test -s "$OUT" || die klptop-started "no output from klptop shadow"
 # Nothing can be freed as an owner yet: no free hook runs.
-until_now hooks-off-while-nothing-lives 10 \
+until_json hooks-off-while-nothing-lives 10 "$OUT" \
 	'.shadows.free_hooks | .kfree == false and .kmem_cache_free == false and .owners == 0'
 
 lp_load klpt_lp_shadow_leak
@@ -45,8 +33,8 @@ klpt_knob churn "300 100 kmalloc"
 wait_until 30 churn_done || fail churn "churn did not end"
 destroyed=$(stat_of destroyed)
 log "churn: created $(stat_of created) destroyed $destroyed"
-until_now all-orphans-seen 10 "($ID | .orphans) >= $destroyed"
-tail -n 1 "$OUT" >/tmp/loaded.json
+until_json all-orphans-seen 10 "$OUT" "($ID | .orphans) >= $destroyed"
+json_last "$OUT" >/tmp/loaded.json
 ORPH="[.shadows.leaks[] | select(.kind == \"orphan\" and .id == \"$LEAK\")]"
 log "orphans $(jq "$ID | .orphans" /tmp/loaded.json) of $destroyed; hooks $(jq -c .shadows.free_hooks /tmp/loaded.json)"
 check_json orphans-exact /tmp/loaded.json \
@@ -69,17 +57,17 @@ check_json ownership-ok /tmp/loaded.json "($ID | .ownership) == \"ok\""
 lp_disable klpt_lp_shadow_leak
 check disabled lp_wait_transition klpt_lp_shadow_leak 30
 wait_until 30 test ! -d "$KLPT_LP/klpt_lp_shadow_leak" || fail disabled-gone "sysfs directory still there"
-until_now abandoned-by-disabled 10 \
+until_json abandoned-by-disabled 10 "$OUT" \
 	"($ID | .ownership == \"abandoned\" and (.ownership_text | test(\"of klpt_lp_shadow_leak, which was disabled\")))
 	 and ([$USER][0].patch == \"disabled\")
 	 and ([.shadows.groups[] | select(.id == \"$LEAK\" and .module == \"klpt_lp_shadow_leak\")][0].patch_gone)"
 
 check rmmod-leak wait_until 30 rmmod klpt_lp_shadow_leak
-until_now abandoned-by-unloaded 10 \
+until_json abandoned-by-unloaded 10 "$OUT" \
 	"($ID | .ownership == \"abandoned\" and (.ownership_text | test(\"which was unloaded\")))
 	 and ([$USER][0].patch == \"unloaded\")"
 klptop_stop
-tail -n 1 "$OUT" >/tmp/sum.json
+json_last "$OUT" >/tmp/sum.json
 check_json summary-line /tmp/sum.json '.summary == true'
 # The module is gone; its symbols, kept from when it was loaded, still
 # name the stacks captured then.

@@ -8,7 +8,7 @@
 # klpt_lp_shadow_fix, which allocates, gets and frees the id, replaces that
 # (it adopts them).
 # lab-append: preempt=full
-# lab-timeout: 300
+# lab-timeout: 480
 . /lib/klptop/lib.sh
 
 OUT=/tmp/own.jsonl
@@ -18,15 +18,6 @@ ID=".shadows.ids[] | select(.id == \"$LEAK\")"
 USERS="[.shadows.users[] | select(.id == \"$LEAK\")]"
 stat_of() { awk -v k="$1" '$1 == k { print $2 }' "$KLPT_DEBUGFS/churn_stats"; }
 churn_done() { [ "$(stat_of running)" = 0 ]; }
-now() { tail -n 1 "$OUT" | jq -e "$1" >/dev/null 2>&1; }
-until_now() {
-	if wait_until "$2" now "$3"; then
-		pass "$1"
-	else
-		tail -n 1 "$OUT" >/tmp/last.json
-		check_json "$1" /tmp/last.json "$3"
-	fi
-}
 # until_metric NAME T LINE_ERE: the exporter's file has a matching line
 until_metric() {
 	if wait_until "$2" grep -Eq "$3" "$PROM"; then
@@ -47,26 +38,26 @@ lp_load klpt_lp_shadow_leak
 check leak-enabled lp_wait_transition klpt_lp_shadow_leak 30
 klpt_knob churn "200 100 kmalloc"
 wait_until 30 churn_done || fail churn-leak "churn did not end"
-until_now leak-owned 10 "($ID | .ownership == \"ok\" and .live > 0)"
+until_json leak-owned 10 "$OUT" "($ID | .ownership == \"ok\" and .live > 0)"
 
 # The same id, another size and a constructor, from a second patch.
 lp_load klpt_lp_shadow_size
 check size-enabled lp_wait_transition klpt_lp_shadow_size 30
 for i in 1 2 3; do cat "$KLPT_DEBUGFS/func_b" >/dev/null; done
 check func-b-patched test "$(cat "$KLPT_DEBUGFS/func_b")" = b-size
-until_now conflict 10 \
+until_json conflict 10 "$OUT" \
 	"($ID | .ownership == \"conflict\" and (.ownership_text | test(\"klpt_lp_shadow_leak allocates it with 64 bytes\"))
 	  and (.ownership_text | test(\"klpt_lp_shadow_size with 128 bytes, constructor klpt_size_ctor\")))
 	 and ($USERS | any(.module == \"klpt_lp_shadow_size\" and .sizes == [128] and .ctors == [\"klpt_size_ctor\"]))"
 until_metric conflict-metric 10 "^klptop_shadow_id_conflict\\{id=\"$LEAK\"\\} 1$"
 lp_unload klpt_lp_shadow_size && pass size-unloaded
-until_now conflict-gone-with-it 10 "($ID | .ownership == \"ok\")"
+until_json conflict-gone-with-it 10 "$OUT" "($ID | .ownership == \"ok\")"
 
 # A cumulative patch that never uses the id replaces the leak.
 lp_load klpt_lp_replace
 check replace-enabled lp_wait_transition klpt_lp_replace 30
 wait_until 30 test ! -d "$KLPT_LP/klpt_lp_shadow_leak" || fail leak-replaced "leak still a patch"
-until_now abandoned-after-replace 10 \
+until_json abandoned-after-replace 10 "$OUT" \
 	"($ID | .ownership == \"abandoned\" and
 	  (.ownership_text | test(\"of klpt_lp_shadow_leak, which was replaced by klpt_lp_replace; no enabled patch uses the id\")))
 	 and ($USERS | any(.module == \"klpt_lp_shadow_leak\" and .patch == \"replaced\" and .replaced_by == \"klpt_lp_replace\"))"
@@ -78,7 +69,7 @@ lp_load klpt_lp_shadow_fix
 check fix-enabled lp_wait_transition klpt_lp_shadow_fix 30
 klpt_knob churn "100 100 kmalloc"
 wait_until 30 churn_done || fail churn-fix "churn did not end"
-until_now adopted-by-fix 10 \
+until_json adopted-by-fix 10 "$OUT" \
 	"($ID | .ownership == \"adopted\" and (.ownership_text | test(\"klpt_lp_shadow_fix uses the id\")))
 	 and ($USERS | any(.module == \"klpt_lp_shadow_fix\" and .patch == \"enabled\" and .frees > 0))"
 until_metric conflict-metric-zero 10 "^klptop_shadow_id_conflict\\{id=\"$LEAK\"\\} 0$"

@@ -14,15 +14,6 @@ OUT=/tmp/stall.jsonl
 HOOKS='.shadows.free_hooks'
 stat_of() { awk -v k="$1" '$1 == k { print $2 }' "$KLPT_DEBUGFS/churn_stats"; }
 churn_done() { [ "$(stat_of running)" = 0 ]; }
-now() { tail -n 1 "$OUT" | jq -e "$1" >/dev/null 2>&1; }
-until_now() {
-	if wait_until "$2" now "$3"; then
-		pass "$1"
-	else
-		tail -n 1 "$OUT" >/tmp/last.json
-		check_json "$1" /tmp/last.json "$3"
-	fi
-}
 lines() { wc -l <"$OUT"; }
 
 lp_load klpt_target
@@ -30,7 +21,7 @@ lp_load klpt_lp_shadow_ok
 check ok-enabled lp_wait_transition klpt_lp_shadow_ok 30
 klptop_bg "$OUT" shadow --json -d 0.5
 wait_until 30 test -s "$OUT" || die klptop-started "no output from klptop shadow"
-until_now hooks-off-at-start 15 "$HOOKS | .kfree == false and .kmem_cache_free == false"
+until_json hooks-off-at-start 15 "$OUT" "$HOOKS | .kfree == false and .kmem_cache_free == false"
 
 # The stall: klpt_spin never leaves klpt_spin_step, which klpt_lp_fix replaces.
 klpt_knob spin 1
@@ -41,16 +32,16 @@ check transition-stuck test "$(cat "$KLPT_LP/klpt_lp_fix/transition")" = 1
 
 # Slab-cache owners need both hooks: on during the stall...
 klpt_knob churn "200 100 cache"
-until_now hooks-on-during-stall 15 "$HOOKS | .kfree and .kmem_cache_free and .owners > 0"
+until_json hooks-on-during-stall 15 "$OUT" "$HOOKS | .kfree and .kmem_cache_free and .owners > 0"
 wait_until 30 churn_done || fail churn "churn did not end"
 # ... and off again, 2 s after the last shadow went.
-until_now hooks-off-during-stall 15 \
+until_json hooks-off-during-stall 15 "$OUT" \
 	"$HOOKS | (.kfree | not) and (.kmem_cache_free | not) and .owners == 0 and .arms >= 2 and .error == null"
 check still-stuck test "$(cat "$KLPT_LP/klpt_lp_fix/transition")" = 1
 n=$(lines)
 sleep 2
 check still-answering test "$(lines)" -gt "$n"
-tail -n 1 "$OUT" >/tmp/last.json
+json_last "$OUT" >/tmp/last.json
 check_json no-false-orphans /tmp/last.json \
 	'[.shadows.ids[] | select(.id == "0x6b6c7002")][0] | .orphans == 0 and .allocs >= 200'
 
