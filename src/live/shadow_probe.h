@@ -44,7 +44,7 @@ struct free_hooks;
 struct patch_seen {
 	char *name;
 	uint64_t first_ns;       /* first seen in sysfs */
-	int disabling;           /* seen with enabled 0: its disable ran */
+	int disabling;           /* seen in its own disable transition */
 	int gone;                /* no longer in sysfs */
 	char *successor;         /* gone while this newer patch was enabled */
 };

@@ -54,8 +54,11 @@ static const char *successor_of(const struct shadow_probe *sp, const struct snap
 	return best ? best->name : NULL;
 }
 
-/* Follow the patch list from sample to sample: a patch seen disabling was
- * disabled; one gone while a newer patch came was replaced by it. */
+/* Follow the patch list from sample to sample: a patch seen in its own
+ * disable transition (enabled 0, transition 1) was disabled; one gone
+ * while a newer patch came was replaced by it. (A cumulative patch sets
+ * the patches it replaces to enabled 0 when its own transition ends, with
+ * no transition of theirs.) */
 void shadow_probe__follow_patches(struct shadow_probe *sp, const struct snapshot *s)
 {
 	uint64_t now = now_ns();
@@ -72,7 +75,7 @@ void shadow_probe__follow_patches(struct shadow_probe *sp, const struct snapshot
 			p->first_ns = now;
 		}
 		p->gone = 0;
-		p->disabling |= !pi->enabled;
+		p->disabling |= !pi->enabled && pi->transition;
 	}
 	for (size_t i = 0; i < sp->nseen; i++) {
 		struct patch_seen *p = &sp->seen[i];
@@ -124,9 +127,14 @@ enum shadow_patch_state shadow_probe__patch_state(struct shadow_probe *sp,
 	*successor = NULL;
 	if (!real_module(module))
 		return SHADOW_PATCH_NONE;
-	for (size_t i = 0; i < s->npatches; i++)
-		if (!strcmp(s->patches[i].name, module))
-			return s->patches[i].enabled ? SHADOW_PATCH_ENABLED : SHADOW_PATCH_DISABLING;
+	for (size_t i = 0; i < s->npatches; i++) {
+		if (strcmp(s->patches[i].name, module))
+			continue;
+		if (s->patches[i].enabled)
+			return SHADOW_PATCH_ENABLED;
+		/* Not enabled, no transition of its own: replaced, going away. */
+		return s->patches[i].transition ? SHADOW_PATCH_DISABLING : SHADOW_PATCH_DISABLED;
+	}
 	loaded = ksymtab__module_loaded(sp->syms, module, &livepatch);
 	if (loaded < 0)
 		return SHADOW_PATCH_NONE;       /* never seen: a captured tree, no module list */
@@ -215,8 +223,17 @@ static void add_shape(struct shadow_probe *sp, struct shadow_user *u,
 		u->ctors[u->nctors++] = xstrdup(name);
 }
 
+static int cmp_user(const void *a, const void *b)
+{
+	const struct shadow_user *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return strcmp(x->module, y->module);
+}
+
 /* ss->users from the users map and the live groups, each with what became
- * of its module; then every id's ownership. */
+ * of its module, in (id, module) order; then every id's ownership. */
 void shadow_probe__fill_users(struct shadow_probe *sp, const struct snapshot *s,
 			      struct shadow_snapshot *ss)
 {
@@ -236,6 +253,8 @@ void shadow_probe__fill_users(struct shadow_probe *sp, const struct snapshot *s,
 	free(d);
 	for (size_t i = 0; i < ss->ngroups; i++)
 		user_get(ss, ss->groups[i].id, ss->groups[i].module)->live += ss->groups[i].live;
+	if (ss->nusers)
+		qsort(ss->users, ss->nusers, sizeof(*ss->users), cmp_user);
 	for (size_t i = 0; i < ss->nusers; i++) {
 		const char *by;
 

@@ -95,7 +95,7 @@ check_json() {
 # stderr may share the file, and its last line may be half written). Only
 # the end of FILE is read: it grows by a line per interval.
 json_last() {
-	tail -n 5 "$1" | grep '^{' | tail -n 1
+	tail -n 20 "$1" | grep '^{' | tail -n 1
 }
 
 _json_last_is() { # FILE EXPR

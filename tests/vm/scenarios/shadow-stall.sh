@@ -31,7 +31,7 @@ sleep 3
 check transition-stuck test "$(cat "$KLPT_LP/klpt_lp_fix/transition")" = 1
 
 # Slab-cache owners need both hooks: on during the stall...
-klpt_knob churn "200 100 cache"
+klpt_knob churn "600 100 cache"
 until_json hooks-on-during-stall 15 "$OUT" "$HOOKS | .kfree and .kmem_cache_free and .owners > 0"
 wait_until 30 churn_done || fail churn "churn did not end"
 # ... and off again, 2 s after the last shadow went.
@@ -43,7 +43,7 @@ sleep 2
 check still-answering test "$(lines)" -gt "$n"
 json_last "$OUT" >/tmp/last.json
 check_json no-false-orphans /tmp/last.json \
-	'[.shadows.ids[] | select(.id == "0x6b6c7002")][0] | .orphans == 0 and .allocs >= 200'
+	'[.shadows.ids[] | select(.id == "0x6b6c7002")][0] | .orphans == 0 and .allocs >= 600'
 
 kill -INT "$KLPTOP_BG"
 if wait_until 20 sh -c "! kill -0 $KLPTOP_BG 2>/dev/null"; then
