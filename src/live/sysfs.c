@@ -284,9 +284,7 @@ int live__finish_transition(struct snapshot *s, const struct sys_paths *p, int s
 		s->transition = NULL;
 		for (size_t i = 0; i < s->npatches; i++)
 			s->patches[i].transition = 0;
-		return EXIT_OK;
 	}
-	snapshot__mark_stacks(s);
 	return EXIT_OK;
 }
 
@@ -312,5 +310,16 @@ int live__fill(struct snapshot *s, const struct sys_paths *p, const struct live_
 		snapshot__free(s);
 		snapshot__init(s);
 	}
-	return live__finish_transition(s, p, err);
+	rc = live__finish_transition(s, p, err);
+	if (rc != EXIT_OK)
+		return rc;
+	if (ls->annotate)
+		ls->annotate(ls->ctx, s);
+	if (s->transition) {
+		transition_info__group(s->transition);
+		if (ls->rep_stacks)
+			ls->rep_stacks(ls->ctx, s->transition);
+		snapshot__mark_stacks(s);
+	}
+	return EXIT_OK;
 }
