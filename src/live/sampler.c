@@ -31,8 +31,21 @@ struct cached_frames {
 	size_t n;
 };
 
+/* The transition the last fill (or the caller) saw in sysfs. */
+struct seen_transition {
+	char patch[128];      /* "": none */
+	int target;
+	uint64_t since_ns;    /* first seen, CLOCK_MONOTONIC */
+};
+
+/* Transitions only sysfs saw end, kept for every later snapshot. */
+#define SYSFS_HISTORY_MAX 16
+
 struct sampler {
 	struct sampler_opts opts;
+	struct seen_transition seen;
+	struct transition_summary sysfs_history[SYSFS_HISTORY_MAX];
+	size_t nsysfs_history;
 	struct ksyms *ks;
 	struct cached_frames cache[FRAME_CACHE_SLOTS];
 	size_t ncached;
@@ -212,6 +225,8 @@ void sampler__close(struct sampler *sm)
 	shadow_probe__close(sm->shadow);
 	task_iter__close(sm->iter);
 	frame_cache__clear(sm);
+	for (size_t i = 0; i < sm->nsysfs_history; i++)
+		transition_summary__free(&sm->sysfs_history[i]);
 	ksyms__free(sm->ks);
 	for (size_t i = 0; i < sm->probes.nmissing; i++)
 		free(sm->probes.missing[i]);
@@ -345,6 +360,73 @@ static void rep_stacks(void *ctx, struct transition_info *tr)
 	}
 }
 
+void sampler__saw_transition(struct sampler *sm, const struct transition_info *tr)
+{
+	sm->seen.patch[0] = '\0';
+	if (!tr)
+		return;
+	copy_str(sm->seen.patch, sizeof(sm->seen.patch), tr->patch);
+	sm->seen.target = tr->target;
+	sm->seen.since_ns = now_ns();
+}
+
+static int in_history(const struct snapshot *s, const struct seen_transition *seen)
+{
+	for (size_t i = 0; i < s->nhistory; i++)
+		if (!strcmp(s->history[i].patch, seen->patch) && s->history[i].end_ns >= seen->since_ns)
+			return 1;
+	return 0;
+}
+
+/* A transition sysfs showed is gone and the probes did not see it end (it
+ * ended while klptop was starting, or without BPF): tell it from sysfs. */
+static void remember_sysfs_end(struct sampler *sm, const struct snapshot *s)
+{
+	const struct transition_info *tr = s->transition;
+	struct transition_summary *h;
+
+	if (!sm->seen.patch[0] || (tr && !strcmp(tr->patch, sm->seen.patch)) || in_history(s, &sm->seen))
+		return;
+	if (sm->nsysfs_history == SYSFS_HISTORY_MAX) {
+		transition_summary__free(&sm->sysfs_history[0]);
+		memmove(sm->sysfs_history, sm->sysfs_history + 1,
+			sizeof(*h) * (SYSFS_HISTORY_MAX - 1));
+		sm->nsysfs_history--;
+	}
+	h = &sm->sysfs_history[sm->nsysfs_history++];
+	memset(h, 0, sizeof(*h));
+	h->patch = xstrdup(sm->seen.patch);
+	h->target = sm->seen.target;
+	h->outcome = live__outcome_of(&sm->opts.paths, sm->seen.patch, sm->seen.target);
+	h->sysfs_only = 1;
+	h->seen_ns = sm->seen.since_ns;
+	h->end_ns = now_ns();
+	sm->seen.patch[0] = '\0';
+}
+
+static void add_sysfs_history(const struct sampler *sm, struct snapshot *s)
+{
+	if (!sm->nsysfs_history)
+		return;
+	s->history = xrealloc(s->history, (s->nhistory + sm->nsysfs_history) * sizeof(*s->history));
+	for (size_t i = 0; i < sm->nsysfs_history; i++) {
+		struct transition_summary *c = &s->history[s->nhistory++];
+
+		*c = sm->sysfs_history[i];
+		c->patch = xstrdup(c->patch);
+		c->unsafe = c->stragglers = NULL;
+		c->nunsafe = c->nstragglers = 0;
+	}
+}
+
+static void follow_seen(struct sampler *sm, struct snapshot *s)
+{
+	remember_sysfs_end(sm, s);
+	add_sysfs_history(sm, s);
+	if (s->transition && strcmp(s->transition->patch, sm->seen.patch))
+		sampler__saw_transition(sm, s->transition);
+}
+
 int sampler__fill(struct sampler *sm, struct snapshot *s)
 {
 	const struct live_scan ls = { .scan = scan_tasks, .known_target = probed_target,
@@ -357,6 +439,7 @@ int sampler__fill(struct sampler *sm, struct snapshot *s)
 	rc = live__fill(s, &sm->opts.paths, &ls);
 	if (rc != EXIT_OK)
 		return rc;
+	follow_seen(sm, s);
 	func_probe__fill(sm->fp, s);
 	shadow_probe__fill(sm->shadow, s);
 	snapshot__judge_blockers(s);

@@ -323,3 +323,14 @@ int live__fill(struct snapshot *s, const struct sys_paths *p, const struct live_
 	}
 	return EXIT_OK;
 }
+
+const char *live__outcome_of(const struct sys_paths *p, const char *patch, int target)
+{
+	char path[512];
+	long enabled;
+
+	snprintf(path, sizeof(path), "%s/kernel/livepatch/%s/enabled", p->sysfs, patch);
+	if (read_long(path, &enabled))
+		return "ended";
+	return (enabled ? KLP_PATCHED : KLP_UNPATCHED) == target ? "completed" : "reversed";
+}

@@ -31,6 +31,11 @@ int live__finish_transition(struct snapshot *s, const struct sys_paths *p, int s
  * against the wrong target. The caller reads again. */
 int live__target_moved(const struct snapshot *s, const struct sys_paths *p);
 
+/* How a transition of patch towards target ended, by what sysfs shows now:
+ * "completed" (enabled names the target), "reversed" (it names the other
+ * state), "ended" (the patch is gone). */
+const char *live__outcome_of(const struct sys_paths *p, const char *patch, int target);
+
 /* Where a live fill gets its tasks and what it asks of the probes. */
 struct live_scan {
 	/* Reads the tasks of s->transition into tr->tasks; 0 or -errno. */

@@ -105,9 +105,14 @@ struct task_snap {
 struct transition_summary {
 	char *patch;
 	int target;
-	const char *outcome;   /* "completed", "reversed", "forced", "cancelled" */
+	const char *outcome;   /* "completed", "reversed", "forced", "cancelled";
+				* "ended" when only sysfs saw it (the patch is gone) */
 	uint64_t start_ns;     /* CLOCK_MONOTONIC, 0 if started before klptop */
 	uint64_t end_ns;
+	/* The probes did not see it end: sysfs showed it in transition (from
+	 * seen_ns, CLOCK_MONOTONIC) and then no more; rounds are unknown. */
+	int sysfs_only;
+	uint64_t seen_ns;
 	unsigned int rounds;
 	unsigned int signal_rounds;
 	/* For a forced transition: tasks still unsafe when it was forced. */

@@ -259,6 +259,9 @@ static json_object *history_to_json(const struct snapshot *s)
 		json_object_object_add(o, "outcome", json_object_new_string(h->outcome));
 		json_object_object_add(o, "duration_ns", h->start_ns ?
 				       json_object_new_int64((int64_t)(h->end_ns - h->start_ns)) : NULL);
+		json_object_object_add(o, "sysfs_only", json_object_new_boolean(h->sysfs_only));
+		json_object_object_add(o, "seen_for_ns", h->sysfs_only ?
+				       json_object_new_int64((int64_t)(h->end_ns - h->seen_ns)) : NULL);
 		json_object_object_add(o, "rounds", json_object_new_int64(h->rounds));
 		json_object_object_add(o, "signal_rounds", json_object_new_int64(h->signal_rounds));
 		for (size_t j = 0; j < h->nunsafe; j++)
@@ -498,7 +501,11 @@ static void print_history(const struct snapshot *s, FILE *f, int with_stacks)
 		fprintf(f, "ended: %s -> %s %s", h->patch, klp_state__name(h->target), h->outcome);
 		if (h->start_ns)
 			fprintf(f, " in %.1f s", (double)(h->end_ns - h->start_ns) / 1e9);
-		fprintf(f, " (%u rounds, %u signal rounds)\n", h->rounds, h->signal_rounds);
+		if (h->sysfs_only)
+			fprintf(f, " (seen in transition by sysfs for %.1f s before it ended; rounds "
+				"unknown)\n", (double)(h->end_ns - h->seen_ns) / 1e9);
+		else
+			fprintf(f, " (%u rounds, %u signal rounds)\n", h->rounds, h->signal_rounds);
 		if (h->nunsafe)
 			fprintf(f, "  unsafe when forced:\n");
 		for (size_t j = 0; j < h->nunsafe; j++)

@@ -444,6 +444,13 @@ static void build_history(struct frame_out *fo, const struct snapshot *s)
 
 		fmt_duration(h->start_ns && h->end_ns > h->start_ns ? h->end_ns - h->start_ns : 0,
 			     took, sizeof(took));
+		if (h->sysfs_only) {
+			fmt_duration(h->end_ns - h->seen_ns, took, sizeof(took));
+			emitf(fo, PANEL_HISTORY, LINE_TEXT, -1, 0, 0,
+			      "ended: %s -> %s %s, seen in transition by sysfs for %s (rounds unknown)",
+			      h->patch, klp_state__name(h->target), h->outcome, took);
+			continue;
+		}
 		emitf(fo, PANEL_HISTORY, LINE_TEXT, -1, 0, forced,
 		      "ended: %s -> %s %s after %s, rounds %u, signal rounds %u", h->patch,
 		      klp_state__name(h->target), h->outcome ? h->outcome : "?", took, h->rounds,
