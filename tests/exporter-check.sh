@@ -10,7 +10,8 @@
 # - malformed and oversized requests get their 4xx, the landing page and
 #   /metrics their 200, and the exporter keeps running, then exits 0 on
 #   SIGTERM;
-# - the systemd unit's `systemd-analyze security` exposure is at most 4.0.
+# - the systemd unit's `systemd-analyze security` exposure is at most 4.0,
+#   and its capabilities are those the lab runs the exporter with.
 # Writes DIR/exporter.txt ("PASS name" / "FAIL name: msg" / "SKIP name: why").
 dir=${1:?usage: exporter-check.sh DIR BIN}
 bin=${2:?usage: exporter-check.sh DIR BIN}
@@ -47,6 +48,13 @@ else
 	result unit-exposure "$(awk -v s="$score" -v m=$MAX_EXPOSURE 'BEGIN { print (s != "" && s <= m) }')" \
 		"exposure '$score', want at most $MAX_EXPOSURE: $(printf '%s\n' "$sec" | grep -c '^✗') settings exposed"
 fi
+
+# The lab runs the exporter with the unit's capabilities (metrics-spin's
+# SERVICE_CAPS): the two lists must not drift apart.
+unit_caps=$(sed -n 's/^AmbientCapabilities=//p' "$unit" | tr 'A-Z ' 'a-z\n' | sort | tr '\n' ' ')
+lab_caps=$(sed -n 's/^SERVICE_CAPS=//p' "$top/tests/vm/scenarios/metrics-spin.sh" | tr ',' '\n' | sort | tr '\n' ' ')
+result unit-caps-in-lab "$([ -n "$unit_caps" ] && [ "$unit_caps" = "$lab_caps" ] && echo 1)" \
+	"the unit's AmbientCapabilities ($unit_caps) differ from metrics-spin's SERVICE_CAPS ($lab_caps)"
 
 # ---- the HTTP exporter -------------------------------------------------------------
 if [ ! -x "$bin" ]; then

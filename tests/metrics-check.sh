@@ -101,6 +101,25 @@ else
 	result host-unsupported-textfile "$([ $rc -eq 0 ] &&
 		grep -q '^klptop_livepatch_supported{reason=' "$fx/tf-unsupported/klptop.prom" && echo 1)" \
 		"exited $rc (want 0, running on): $(first "$(cat "$fx/err")")"
+	if ! command -v busybox >/dev/null 2>&1; then
+		echo "SKIP metrics/host-unsupported-http: no busybox for wget" >>"$out"
+	else
+		port=$((20000 + ($$ + 1) % 20000))
+		"$bin" metrics --listen "$port" -d 0.2 >"$fx/err" 2>&1 </dev/null &
+		pid=$!
+		i=0
+		while [ $i -lt 50 ] && ! timeout 10 busybox wget -q -O "$fx/scrape-unsupported" \
+			"http://127.0.0.1:$port/metrics" 2>/dev/null; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid"
+		rc=$?
+		result host-unsupported-http "$([ $rc -eq 0 ] &&
+			grep -q '^klptop_livepatch_supported{reason=' "$fx/scrape-unsupported" && echo 1)" \
+			"no klptop_livepatch_supported 0 on /metrics, or exit $rc after SIGTERM: $(first "$(cat "$fx/err")")"
+	fi
 fi
 
 # ---- the alert rules -----------------------------------------------------------

@@ -63,7 +63,7 @@ static void metrics_usage(FILE *f)
 	      "                      [-n N] [--no-bpf] [--no-leaks]\n"
 	      "  Prometheus metrics of live patches, the running transition and shadow\n"
 	      "  variables (docs/metrics.md). Without --textfile or --listen: print them\n"
-	      "  once. With them: run as an exporter until SIGINT or SIGTERM.\n"
+	      "  once. With them: run as an exporter until SIGINT, SIGTERM or SIGHUP.\n"
 	      "  -t, --textfile DIR   write DIR/" TEXTFILE_NAME " every interval, atomically\n"
 	      "                       (node_exporter --collector.textfile.directory=DIR)\n"
 	      "  -l, --listen [ADDR:]PORT  serve /metrics over HTTP; ADDR defaults to\n"
@@ -350,17 +350,20 @@ static int write_textfile(const char *dir, const char *text, size_t len)
  * reported and the last good rendering stays: an exporter outlives a bad
  * moment (a patch directory vanishing mid-read) and retries at the next
  * tick. Where the kernel has no live patching, the file is still rewritten
- * every interval, so its age says the exporter runs. */
-static void exporter__tick(struct exporter *ex)
+ * every interval, so its age says the exporter runs. EXIT_OK or the
+ * failure (what -n N ends with). */
+static int exporter__tick(struct exporter *ex)
 {
 	char *text;
 	size_t len;
+	int rc = render_fresh(ex->sm, &text, &len);
 
-	if (render_fresh(ex->sm, &text, &len) != EXIT_OK)
-		return;
-	if (ex->o->textfile)
-		write_textfile(ex->o->textfile, text, len);
+	if (rc != EXIT_OK)
+		return rc;
+	if (ex->o->textfile && write_textfile(ex->o->textfile, text, len))
+		rc = EXIT_ERROR;
 	exporter__publish(ex, text, len);
+	return rc;
 }
 
 /* ---- HTTP -------------------------------------------------------------------- */
@@ -521,12 +524,14 @@ static struct MHD_Daemon *http_start(struct exporter *ex, const struct listen_ad
 
 enum { FD_SAMPLER, FD_SHADOW };
 
+/* Until SIGINT, SIGTERM or SIGHUP (exit 0), or -n N refreshes (the last
+ * one's result). */
 static int run_exporter(struct exporter *ex)
 {
 	const struct metrics_opts *o = ex->o;
 	struct loop *l = loop__new("metrics", o->delay_s);
 	long n = 0;
-	int rc = EXIT_ERROR, id;
+	int rc = -1, last, id;
 
 	if (!l)
 		return EXIT_ERROR;
@@ -539,16 +544,17 @@ static int run_exporter(struct exporter *ex)
 			loop__watch(l, shadow_fd, FD_SHADOW, 1);
 	}
 	/* The first rendering right away: the file exists from the start. */
-	exporter__tick(ex);
+	last = exporter__tick(ex);
 	if (o->intervals && ++n >= o->intervals)
-		rc = EXIT_OK;
-	while (rc != EXIT_OK) {
+		rc = last;
+	while (rc < 0) {
 		switch (loop__wait(l, -1, &id)) {
 		case LOOP_STOP:
 			rc = EXIT_OK;
 			break;
 		case LOOP_ERROR:
-			goto out;
+			rc = EXIT_ERROR;
+			break;
 		case LOOP_READY:
 			/* The ring buffers, consumed as events arrive: rounds
 			 * and reasons are never stale at the next tick. */
@@ -558,15 +564,14 @@ static int run_exporter(struct exporter *ex)
 			loop__unwatch(l, id);
 			break;
 		case LOOP_TICK:
-			exporter__tick(ex);
+			last = exporter__tick(ex);
 			if (o->intervals && ++n >= o->intervals)
-				rc = EXIT_OK;
+				rc = last;
 			break;
 		default:
 			break;
 		}
 	}
-out:
 	loop__free(l);
 	return rc;
 }
