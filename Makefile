@@ -125,6 +125,7 @@ $(BUILD)/obj/cmd/version.o: $(BUILD)/bpf_programs.h
 # --- userspace -------------------------------------------------------------
 # Each probe family's userspace half waits for its own skeleton only.
 $(foreach b,$(BPF_NAMES),$(eval $(BUILD)/obj/live/$(b).o: $(BUILD)/$(b).skel.h))
+$(BUILD)/obj/live/shadow_fill.o: $(BUILD)/shadow.skel.h
 
 $(BUILD)/obj/%.o: src/%.c
 	$(call msg,CC,$@)
