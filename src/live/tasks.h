@@ -12,7 +12,7 @@ struct task_iter;
 
 /* Stacks one pass may read (unwinding costs; a stack is read again only
  * after its task was scheduled). */
-#define TASK_ITER_STACK_BUDGET 512
+#define TASK_ITER_STACK_BUDGET 2048
 
 /* What a scan needs from the transition probes; zero without them. */
 struct task_iter_clock {

@@ -10,6 +10,11 @@
  * ignored ("worker-17" and "worker-203" are one pattern), the kernel stack,
  * and whether their checks have settled (enough checks, never seen asleep:
  * what turns a running kthread's "watching" into "stuck").
+ *
+ * Stacks are read a budget at a time (bpf/tasks.bpf.c), so for a while some
+ * tasks have none yet: such a task joins the most common stack of the tasks
+ * that agree with it on everything else, rather than making a group of its
+ * own that would vanish a second later.
  */
 #include "model/model.h"
 #include "lib/util.h"
@@ -105,6 +110,87 @@ static uint32_t find_or_add(struct group_index *gi, struct transition_info *tr,
 	return (uint32_t)(tr->ngroups - 1);
 }
 
+/* A map of keys to small indexes, for counting (open addressing). */
+struct keymap {
+	struct group_key *keys;
+	uint32_t *slots;         /* index + 1; 0 empty */
+	size_t nslots, n;
+};
+
+static void keymap__init(struct keymap *m, size_t max)
+{
+	m->nslots = 64;
+	while (m->nslots < max * 2)
+		m->nslots *= 2;
+	m->slots = xcalloc(m->nslots, sizeof(*m->slots));
+	m->keys = xcalloc(max ? max : 1, sizeof(*m->keys));
+	m->n = 0;
+}
+
+static void keymap__free(struct keymap *m)
+{
+	free(m->slots);
+	free(m->keys);
+}
+
+/* The index of k, added when new (at most the max given to init). */
+static size_t keymap__index(struct keymap *m, const struct group_key *k)
+{
+	size_t i = (size_t)key_hash(k) & (m->nslots - 1);
+
+	for (; m->slots[i]; i = (i + 1) & (m->nslots - 1))
+		if (!memcmp(&m->keys[m->slots[i] - 1], k, sizeof(*k)))
+			return m->slots[i] - 1;
+	m->keys[m->n] = *k;
+	m->slots[i] = (uint32_t)++m->n;
+	return m->n - 1;
+}
+
+/* Each task without a stack yet takes the most common known stack of the
+ * tasks that agree with it on everything else (none known: it keeps none). */
+static void fill_unknown_stacks(struct transition_info *tr)
+{
+	struct keymap full, coarse;
+	size_t *count = xcalloc(tr->ntasks ? tr->ntasks : 1, sizeof(*count));
+	size_t *best_n = xcalloc(tr->ntasks ? tr->ntasks : 1, sizeof(*best_n));
+	uint64_t *best = xcalloc(tr->ntasks ? tr->ntasks : 1, sizeof(*best));
+
+	keymap__init(&full, tr->ntasks);
+	keymap__init(&coarse, tr->ntasks);
+	for (size_t i = 0; i < tr->ntasks; i++) {
+		const struct pending_task *t = &tr->tasks[i];
+		struct group_key k;
+		size_t f, c;
+
+		if (!t->stack_key)
+			continue;
+		key_of(t, &k);
+		f = keymap__index(&full, &k);
+		k.stack_key = 0;
+		c = keymap__index(&coarse, &k);
+		if (++count[f] > best_n[c]) {
+			best_n[c] = count[f];
+			best[c] = t->stack_key;
+		}
+	}
+	for (size_t i = 0; i < tr->ntasks; i++) {
+		struct pending_task *t = &tr->tasks[i];
+		struct group_key k;
+		size_t c;
+
+		if (t->stack_key || t->on_cpu)
+			continue;
+		key_of(t, &k);
+		c = keymap__index(&coarse, &k);
+		t->stack_key = best[c];   /* 0 when no peer has a known stack */
+	}
+	keymap__free(&full);
+	keymap__free(&coarse);
+	free(count);
+	free(best_n);
+	free(best);
+}
+
 static void add_member(struct blocker_group *g, const struct group_key *k,
 		       const struct pending_task *t, const struct transition_info *tr)
 {
@@ -185,6 +271,7 @@ void transition_info__group(struct transition_info *tr)
 	while (gi.nslots < tr->ntasks * 2)
 		gi.nslots *= 2;
 	gi.slots = xcalloc(gi.nslots, sizeof(*gi.slots));
+	fill_unknown_stacks(tr);
 	for (size_t i = 0; i < tr->ntasks; i++) {
 		struct pending_task *t = &tr->tasks[i];
 		struct group_key k;

@@ -114,6 +114,28 @@ static void test_what_splits_a_group(void **state)
 	transition_info__clear(&tr);
 }
 
+/* Stacks come a budget at a time: a task whose stack is not read yet joins
+ * its peers' most common stack instead of a group of its own. */
+static void test_unknown_stack_joins_peers(void **state)
+{
+	struct transition_info tr = { 0 };
+	size_t cap = 0;
+
+	for (int i = 0; i < 5; i++)
+		add(&tr, &cap, 10 + i, "d", 1, 'D', REASON_SLEEPING_ON, "f", 0xa, 1);
+	add(&tr, &cap, 20, "d", 1, 'D', REASON_SLEEPING_ON, "f", 0xb, 1);
+	for (int i = 0; i < 4; i++)
+		add(&tr, &cap, 30 + i, "d", 1, 'D', REASON_SLEEPING_ON, "f", 0, 1);
+	add(&tr, &cap, 40, "other", 1, 'D', REASON_SLEEPING_ON, "f", 0, 1);
+	transition_info__group(&tr);
+	assert_int_equal(tr.ngroups, 3);
+	assert_int_equal(tr.groups[0].count, 9);
+	assert_int_equal(tr.groups[0].stack_key, 0xa);
+	/* No peer with a known stack: it stays without one. */
+	assert_int_equal(tr.groups[1].count + tr.groups[2].count, 2);
+	transition_info__clear(&tr);
+}
+
 /* Regrouping a filled transition frees the old groups (the live view
  * refreshes into the same model). */
 static void test_regroup(void **state)
@@ -135,6 +157,7 @@ int main(void)
 		cmocka_unit_test(test_comm_pattern),
 		cmocka_unit_test(test_many_alike_one_row),
 		cmocka_unit_test(test_what_splits_a_group),
+		cmocka_unit_test(test_unknown_stack_joins_peers),
 		cmocka_unit_test(test_regroup),
 	};
 

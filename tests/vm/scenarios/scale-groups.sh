@@ -66,8 +66,10 @@ check view-frame-small test "$(wc -l </tmp/last-frame.txt)" -lt 200
 klptop_stop
 
 # --- the end -----------------------------------------------------------------
-klpt_knob release 1
+# The readers sleep uninterruptibly: the kill lands when the release lets
+# them return (killed first, they cannot re-enter the read).
 kill $USERS 2>/dev/null
+klpt_knob release 1
 check transition-completes lp_wait_transition klpt_lp_fix 300
 wait $USERS 2>/dev/null
 lp_unload klpt_lp_fix 120 && pass lp-unloaded
