@@ -81,7 +81,8 @@ static void describe(enum act_kind k, const struct snapshot *s, const struct pat
 		printf("  %6zu x %-16s %s %c  in %s\n", grp->count, grp->comm,
 		       grp->kthread ? "kthread" : "user   ", grp->state ? grp->state : '?',
 		       task_snap__where(&grp->rep));
-		printf("           tasks: %s\n", blocker_group__tids(tr, g, 16, tids, sizeof(tids)));
+		printf("           %s %s\n", grp->count > 1 ? "tasks:" : "task",
+		       blocker_group__tids(tr, g, 16, tids, sizeof(tids)));
 	}
 	/* Which modules the kernel pins (klp_force_transition): the patch being
 	 * removed, or the patches a cumulative patch replaces. */

@@ -102,13 +102,19 @@ static ssize_t read_iteration(struct task_iter *ti)
 	return (ssize_t)len;
 }
 
-int task_iter__ftrace_busy(struct task_iter *ti)
+long task_iter__count(struct task_iter *ti)
 {
-	if (!ti || !ti->skel->rodata->ftrace_lock_addr)
-		return -1;
 	ti->skel->bss->pending_state = 2;  /* no patch_state: count only */
 	ti->skel->bss->stack_budget = 0;
+	ti->skel->bss->nr_tasks = 0;
 	if (read_iteration(ti) < 0)
+		return -1;
+	return ti->skel->bss->nr_tasks;
+}
+
+int task_iter__ftrace_busy(struct task_iter *ti)
+{
+	if (!ti || !ti->skel->rodata->ftrace_lock_addr || task_iter__count(ti) < 0)
 		return -1;
 	return ti->skel->bss->ftrace_lock_owner != 0;
 }

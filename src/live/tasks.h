@@ -27,6 +27,9 @@ struct task_iter *task_iter__open(const struct ksyms *ks, char *why, size_t whyl
 /* Is ftrace_lock held right now? -1 when unknown. Runs one iteration. */
 int task_iter__ftrace_busy(struct task_iter *ti);
 void task_iter__close(struct task_iter *ti);
+/* One pass that only counts the threads (nothing is emitted): the floor of
+ * any walk of every task. The count, or -1. */
+long task_iter__count(struct task_iter *ti);
 /* The maps the transition probes share (-1 each when ti is NULL). */
 void task_iter__shared_fds(struct task_iter *ti, int *blockers, int *stacks, int *task_stacks);
 /* Walk all threads: count them into tr, append every pending one to

@@ -52,6 +52,7 @@ struct watch_plan {
 	unsigned int every;            /* watch one round in `every` */
 	unsigned int last_watched;     /* the last round watched; 0 none */
 	unsigned int nwatched;         /* rounds watched since the probes opened */
+	int pinned;                    /* attached and detached by hand (the bench) */
 	int attached;
 	struct bpf_link *begin, *end;  /* check_begin/check_end (or the fallback) */
 	struct bpf_program *pbegin, *pend;
@@ -287,6 +288,8 @@ static void watch_plan__round(struct trans_probe *tp, const struct klpt_event *e
 	unsigned int next = e->round + 1;
 
 	tp->last_round_ns = e->round_ns;
+	if (w->pinned)
+		return;
 	if (watched) {
 		ewma(&w->watched_ns, (double)e->round_ns);
 		w->last_watched = e->round;
@@ -420,7 +423,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 		tp->known.n = 0;
 		watch_plan__reset(&tp->watch);
 		/* Round 1 checks every task: watch it if there are few. */
-		if (threads_on_host(tp) <= WATCH_SMALL_TASKS)
+		if (!tp->watch.pinned && threads_on_host(tp) <= WATCH_SMALL_TASKS)
 			watch_plan__attach(tp);
 		p_debug("transition of %.*s to %s begins", KLPT_NAME_LEN, e->patch,
 			klp_state__name(e->target));
@@ -823,7 +826,8 @@ void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct 
 	if (tr) {
 		join_transition(tp, tr);
 		/* A few tasks: watching every round costs microseconds. */
-		if (!tp->watch.attached && !tp->watch.last_watched && !tp->watch.plain_ns &&
+		if (!tp->watch.pinned && !tp->watch.attached && !tp->watch.last_watched &&
+		    !tp->watch.plain_ns &&
 		    tr->tasks_total <= WATCH_SMALL_TASKS)
 			watch_plan__attach(tp);
 		follow_blockers(tp, tr);
