@@ -193,8 +193,12 @@ unit: $(UNIT_BINS)
 
 # Static helpers the lab scenarios run in the guest (mkinitramfs.sh copies
 # build/bench/* into /bin).
-LAB_HELPERS := $(BUILD)/bench/thread-churn
+LAB_HELPERS := $(BUILD)/bench/thread-churn $(BUILD)/bench/threads
 $(BUILD)/bench/thread-churn: tests/vm/thread-churn.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -static -O2 -pthread -Wall -Wextra -Werror $< -o $@
+$(BUILD)/bench/threads: bench/threads.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -static -O2 -pthread -Wall -Wextra -Werror $< -o $@

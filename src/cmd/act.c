@@ -13,6 +13,7 @@
  *   4. writes one sysfs file and follows the transition to its end.
  */
 #include "live/act.h"
+#include "render/blockers.h"
 #include "cmd/cmd.h"
 #include "lib/log.h"
 #include "live/sampler.h"
@@ -55,29 +56,6 @@ static const struct patch_info *find_patch(const struct snapshot *s, const char 
 	return NULL;
 }
 
-static const char *marked_symbol(const struct stack_frame *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (f[i].marked && f[i].symbol)
-			return f[i].symbol;
-	return NULL;
-}
-
-/* Where a task is held back: the patched function on its stack, or for a
- * task on a CPU (no stack to read) the one it was sampled running in. */
-static const char *where(const struct task_snap *t)
-{
-	const char *fn = marked_symbol(t->stack, t->nstack);
-
-	if (!fn)
-		fn = marked_symbol(t->oncpu, t->noncpu);
-	if (!fn)
-		fn = t->function;
-	if (!fn && t->nstack && t->stack[0].symbol)
-		fn = t->stack[0].symbol;
-	return fn ? fn : t->state == 'R' ? "? (on a CPU)" : "?";
-}
-
 static void describe(enum act_kind k, const struct snapshot *s, const struct patch_info *p)
 {
 	const struct transition_info *tr = s->transition;
@@ -95,12 +73,16 @@ static void describe(enum act_kind k, const struct snapshot *s, const struct pat
 	}
 	printf("Forcing %s -> %s marks %zu task(s) as switched although the kernel has not\n"
 	       "found them safe. Each may still be inside code this patch replaces:\n",
-	       p->name, klp_state__name(tr->target), tr->npending);
-	for (size_t i = 0; i < tr->npending; i++) {
-		const struct task_snap *t = &tr->pending[i];
+	       p->name, klp_state__name(tr->target), tr->ntasks);
+	for (size_t g = 0; g < tr->ngroups; g++) {
+		const struct blocker_group *grp = &tr->groups[g];
+		char tids[256];
 
-		printf("  %7d %-16s %s %c  in %s\n", t->tid, t->comm, t->kthread ? "kthread" : "user   ",
-		       t->state ? t->state : '?', where(t));
+		printf("  %6zu x %-16s %s %c  in %s\n", grp->count, grp->comm,
+		       grp->kthread ? "kthread" : "user   ", grp->state ? grp->state : '?',
+		       task_snap__where(&grp->rep));
+		printf("           %s %s\n", grp->count > 1 ? "tasks:" : "task",
+		       blocker_group__tids(tr, g, 16, tids, sizeof(tids)));
 	}
 	/* Which modules the kernel pins (klp_force_transition): the patch being
 	 * removed, or the patches a cumulative patch replaces. */

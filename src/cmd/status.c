@@ -97,6 +97,9 @@ int cmd_status(int argc, char **argv)
 	if (rc != EXIT_OK)
 		goto out_free;
 	sm = cmd__open_sampler(&so);
+	/* Nothing less than what was visible: a transition sysfs showed before
+	 * the probes were ready is told even if it ends meanwhile. */
+	sampler__saw_transition(sm, s.transition);
 	/* Reasons come from the kernel's own checks: join the transition (a
 	 * first fill), watch a few rounds, then take the snapshot we print. */
 	if (s.transition && rounds) {

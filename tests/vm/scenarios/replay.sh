@@ -49,7 +49,7 @@ awk '/^=== klptop / { n++ } { print > ("/tmp/frames/" n) }' /tmp/replay.txt
 # marked on its stack.
 stall_frame() {
 	for f in $(ls /tmp/frames | sort -n); do
-		grep -Eq '^ *[0-9]+ +[0-9]+ klpt_spin +kthread R (running|sleeping_on) .* stuck$' "/tmp/frames/$f" &&
+		grep -Eq '^ *[0-9]+ +[0-9]+ +[0-9]+ klpt_spin +kthread R (running|sleeping_on) .* stuck$' "/tmp/frames/$f" &&
 			grep -q 'verdict: .*waiting will not help' "/tmp/frames/$f" &&
 			grep -q '=> klpt_spin_step+0x' "/tmp/frames/$f" &&
 			{ echo "$f"; return 0; }

@@ -103,7 +103,7 @@ check force-not-logged-when-refused sh -c "! dmesg | grep -q 'klptop\[[0-9]*\]: 
 force_on_pty klpt_lp_fix /tmp/force.out || die force-pty "no prompt on the pty: $(tail -c 300 /tmp/force.out)"
 tr -d '\r' </tmp/force.out | grep -v '^$'
 check force-exit-0 grep -q 'exit=0' /tmp/force.out
-check force-lists-unsafe grep -Eq '^ +[0-9]+ klpt_spin +kthread [RS] +in klpt_spin_step' /tmp/force.out
+check force-lists-unsafe grep -Eq '^ +1 x klpt_spin +kthread [RS] +in klpt_spin_step' /tmp/force.out
 check force-logged sh -c "dmesg | grep -q 'klptop\[[0-9]*\]: force klpt_lp_fix by uid 0: 1 unsafe: [0-9]*/klpt_spin'"
 check force-followed grep -q 'transition ended after' /tmp/force.out
 check forced-completes lp_wait_transition klpt_lp_fix 30
