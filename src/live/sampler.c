@@ -46,6 +46,7 @@ struct sampler {
 	struct seen_transition seen;
 	struct transition_summary sysfs_history[SYSFS_HISTORY_MAX];
 	size_t nsysfs_history;
+	int stacks_over_budget;   /* the last scan left stacks unread */
 	struct ksyms *ks;
 	struct cached_frames cache[FRAME_CACHE_SLOTS];
 	size_t ncached;
@@ -271,10 +272,6 @@ struct shadow_probe *sampler__shadow(struct sampler *sm)
 	return sm->shadow;
 }
 
-const struct ksyms *sampler__ksyms(struct sampler *sm)
-{
-	return sm->ks;
-}
 
 int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms)
 {
@@ -310,11 +307,16 @@ static int scan_tasks(void *ctx, struct transition_info *tr)
 	struct sampler *sm = ctx;
 	struct procscan_ctx procfs = { .paths = &sm->opts.paths };
 	struct task_iter_clock clk;
+	unsigned int read;
+	int err, over;
 
 	if (!sm->iter)
 		return procscan__scan(&procfs, tr);
 	trans_probe__clock(sm->tp, now_ns(), &clk);
-	return task_iter__scan(sm->iter, tr, &clk, sm->ks);
+	err = task_iter__scan(sm->iter, tr, &clk, sm->ks);
+	task_iter__stack_stats(sm->iter, &read, &over);
+	sm->stacks_over_budget = over;
+	return err;
 }
 
 static int probed_target(void *ctx, const char *patch)
@@ -440,6 +442,11 @@ int sampler__fill(struct sampler *sm, struct snapshot *s)
 	if (rc != EXIT_OK)
 		return rc;
 	follow_seen(sm, s);
+	/* Counted and said, never silently left out. */
+	if (sm->stacks_over_budget && s->transition)
+		snapshot__warn(s, "not every pending task's stack is read yet (%d a second): "
+			       "until then a task counts with its peers' most common stack",
+			       TASK_ITER_STACK_BUDGET);
 	func_probe__fill(sm->fp, s);
 	shadow_probe__fill(sm->shadow, s);
 	snapshot__judge_blockers(s);

@@ -39,7 +39,6 @@ int sampler__fill(struct sampler *sm, struct snapshot *s);
 /* Wait (polling events) until the running transition has had `rounds` more
  * checks observed, or timeout_ms passed. Returns 1 if the rounds were seen. */
 int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms);
-const struct ksyms *sampler__ksyms(struct sampler *sm);
 /* A transition the caller saw in sysfs before the sampler opened (status
  * reads sysfs first): if it ends before a fill sees it, the fill's history
  * still tells it. NULL: none. */

@@ -34,6 +34,7 @@ _Static_assert(sizeof(struct klpt_event) == 240, "klpt_event layout");
 _Static_assert(sizeof(struct klpt_blocker) == 168, "klpt_blocker layout");
 _Static_assert(sizeof(struct klpt_state) == 216, "klpt_state layout");
 _Static_assert(sizeof(struct klpt_task_stack) == 16, "klpt_task_stack layout");
+_Static_assert(sizeof(struct klpt_oncpu_key) == 8, "klpt_oncpu_key layout");
 _Static_assert(sizeof(struct klpt_stack) == 8 + 8 * KLPT_MAX_STACK, "klpt_stack layout");
 
 #define ONCPU_SAMPLE_HZ 99
@@ -603,10 +604,6 @@ unsigned int trans_probe__rounds(struct trans_probe *tp)
 	return tp ? tp->skel->bss->state.rounds : 0;
 }
 
-unsigned int trans_probe__watched_rounds(struct trans_probe *tp)
-{
-	return tp ? tp->watch.nwatched : 0;
-}
 
 void trans_probe__clock(struct trans_probe *tp, uint64_t now, struct task_iter_clock *clk)
 {

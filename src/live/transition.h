@@ -31,8 +31,6 @@ int trans_probe__target(struct trans_probe *tp, const char *patch);
 /* The round probe (klp_try_complete_transition) is attached. */
 int trans_probe__sees_rounds(struct trans_probe *tp);
 unsigned int trans_probe__rounds(struct trans_probe *tp);
-/* Rounds whose per-task checks were watched (see transition.c). */
-unsigned int trans_probe__watched_rounds(struct trans_probe *tp);
 /* What a task scan needs to know of the probes, at now. */
 void trans_probe__clock(struct trans_probe *tp, uint64_t now, struct task_iter_clock *clk);
 /* The most sampled on-CPU stack of tid: its ips and the samples in all. */
