@@ -158,11 +158,14 @@ int dump_task(struct bpf_iter__task *ctx)
 		rec.flags |= KLPT_TASK_KTHREAD;
 	if (rec.ti_flags & (1ull << tif_patch_pending_bit))
 		rec.flags |= KLPT_TASK_TIF_PENDING;
-	/* A task on a CPU has no stack to read from here (it changes as we
-	 * read), and the kernel's check does not judge it either. */
+	/* Only a sleeping task's stack holds still while it is read. A task on
+	 * a CPU changes it as we read, and one that is runnable but preempted
+	 * may be resumed meanwhile: the kernel warns when such a stack holds a
+	 * kretprobe frame (rethook_find_ret_addr) and rightly so. Where a
+	 * running task spins comes from the on-CPU samples instead. */
 	if (BPF_CORE_READ(task, on_cpu))
 		rec.flags |= KLPT_TASK_ON_CPU;
-	else
+	else if (rec.state)
 		rec.stack_key = stack_key_of(task, rec.tid, &rec.flags);
 	bpf_probe_read_kernel_str(rec.comm, sizeof(rec.comm), task->comm);
 	join_blocker(&rec);
