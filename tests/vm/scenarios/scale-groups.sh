@@ -52,7 +52,10 @@ check_json nothing-dropped /tmp/s.json \
 	'.probes.missing == [] and ([.warnings[] | select(test("dropped|not tracked"))] | length) == 0'
 check_json checks-watched /tmp/s.json \
 	'.transition.checks.watched_round != null and .transition.checks.every >= 1'
-check text-group-row sh -c "klptop status | grep -Eq '^ +$N +[0-9]+ +[0-9]+ klpt_sleep_d +kthread D +sleeping_on +klpt_sleep_in'"
+klptop status >/tmp/s.txt 2>&1
+sed -n '1,40p' /tmp/s.txt | sed 's/^/status| /'
+check text-group-row grep -Eq "^ +$N +[0-9]+ +[0-9]+ klpt_sleep_d +kthread D +sleeping_on +klpt_sleep_in" /tmp/s.txt
+check text-reasons grep -Eq "^  pending by reason: running 0 sleeping_on $((2 * N)) " /tmp/s.txt
 
 # --- the live view, started before the load ---------------------------------
 sleep 2
