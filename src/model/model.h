@@ -8,6 +8,8 @@
 #ifndef KLPTOP_MODEL_H
 #define KLPTOP_MODEL_H
 
+#include "lib/exitcode.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -285,15 +287,6 @@ extern const struct sys_paths default_paths;
 
 struct fill_opts {
 	int with_stacks;  /* read pending tasks' kernel stacks */
-};
-
-/* Exit codes shared by all subcommands (docs/troubleshooting.md). */
-enum {
-	EXIT_OK = 0,
-	EXIT_ERROR = 1,
-	EXIT_USAGE = 2,
-	EXIT_NO_LIVEPATCH = 3,
-	EXIT_PERM = 4,
 };
 
 void snapshot__init(struct snapshot *s);
