@@ -536,8 +536,8 @@ void check__run(struct check_report *r, const struct check_env *env)
 int check_report__exit_code(const struct check_report *r)
 {
 	if (r->errors)
-		return EXIT_CHECK_ERRORS;
-	return r->warnings ? EXIT_CHECK_WARNINGS : EXIT_OK;
+		return EXIT_ERROR;
+	return r->warnings ? EXIT_WARNINGS : EXIT_OK;
 }
 
 static void free_findings(struct check_finding *fs, size_t n)
@@ -653,7 +653,7 @@ json_object *check_report__to_json(const struct check_report *r)
 	json_object_object_add(sum, "infos", json_object_new_int((int)r->infos));
 	json_object_object_add(o, "summary", sum);
 	json_object_object_add(o, "verdict", json_object_new_string(
-		rc == EXIT_CHECK_ERRORS ? "errors" : rc == EXIT_CHECK_WARNINGS ? "warnings" : "ok"));
+		rc == EXIT_ERROR ? "errors" : rc == EXIT_WARNINGS ? "warnings" : "ok"));
 	json_object_object_add(o, "exit_code", json_object_new_int(rc));
 	return o;
 }
@@ -702,6 +702,6 @@ void check_report__print_text(const struct check_report *r, FILE *out)
 	}
 	fprintf(out, "%u error%s, %u warning%s, %u info: %s\n", r->errors, r->errors == 1 ? "" : "s",
 		r->warnings, r->warnings == 1 ? "" : "s", r->infos,
-		rc == EXIT_CHECK_ERRORS ? "the kernel will refuse this patch or patch the wrong code" :
-		rc == EXIT_CHECK_WARNINGS ? "review the warnings before loading" : "ok to load");
+		rc == EXIT_ERROR ? "the kernel will refuse this patch or patch the wrong code" :
+		rc == EXIT_WARNINGS ? "review the warnings before loading" : "ok to load");
 }
