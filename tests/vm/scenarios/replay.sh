@@ -32,7 +32,7 @@ check record-exit-0 test $? -eq 0
 lp_unload klpt_lp_fix && pass unloaded
 
 # ---- batch: every snapshot's frame, in order ---------------------------------
-klptop --replay /tmp/r.klp --batch -w 0 >/tmp/replay.txt 2>/tmp/replay.err
+klptop --replay /tmp/r.klp --batch -W 0 >/tmp/replay.txt 2>/tmp/replay.err
 check replay-exit-0 test $? -eq 0
 check replay-no-stderr test ! -s /tmp/replay.err
 NSNAP=$(klptop report --json /tmp/r.klp | jq .snapshots)
