@@ -134,8 +134,10 @@ static const struct opt metrics_opts[] = {
 	  "[::]:9814, to be reachable from other hosts)", .call = parse_listen },
 	{ OPT_SECONDS, 'd', "delay", "SECONDS", "refresh interval of the exporter (default 15)",
 	  offsetof(struct metrics_opts, delay_s), 0.05, MAX_DELAY_S },
-	{ OPT_NUMBER, 'n', "intervals", "N", "exporter: stop after N refreshes",
+	{ OPT_NUMBER, 'n', "iterations", "N", "exporter: stop after N refreshes",
 	  offsetof(struct metrics_opts, intervals), 1, (double)LONG_MAX },
+	{ OPT_NUMBER, 0, "intervals", "N", NULL, offsetof(struct metrics_opts, intervals), 1,
+	  (double)LONG_MAX },
 	{ OPT_NUMBER, 'r', "rounds", "N", "once, during a transition: watch N of the kernel's\n"
 	  "check rounds first, so reasons are known (default 3)",
 	  offsetof(struct metrics_opts, rounds), 0, 600 },

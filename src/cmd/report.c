@@ -36,9 +36,9 @@ static const struct opt_choice report_formats[] = {
 };
 
 static const struct opt report_opts[] = {
-	{ OPT_CHOICE, 'F', "format", "FMT", "text (default), json, or chrome: Trace Event JSON\n"
-	  "for Perfetto (ui.perfetto.dev) or chrome://tracing", offsetof(struct report_cli, format),
-	  .choices = report_formats },
+	{ OPT_CHOICE, 'F', "format", "text|json|chrome", "text (default), json, or chrome:\n"
+	  "Trace Event JSON for Perfetto (ui.perfetto.dev)\n"
+	  "or chrome://tracing", offsetof(struct report_cli, format), .choices = report_formats },
 	{ OPT_SET, 'R', "redact", NULL, "no kernel addresses in the output (owners as obj#N)",
 	  offsetof(struct report_cli, redact) },
 	{ OPT_END }

@@ -33,8 +33,10 @@ struct shadow_cmd_opts {
 static const struct opt shadow_opts[] = {
 	{ OPT_SECONDS, 'd', "delay", "SECONDS", "table interval (default 1)",
 	  offsetof(struct shadow_cmd_opts, delay_s), 0.05, 86400 },
-	{ OPT_NUMBER, 'n', "intervals", "N", "stop after N intervals",
+	{ OPT_NUMBER, 'n', "iterations", "N", "stop after N intervals",
 	  offsetof(struct shadow_cmd_opts, intervals), 1, (double)LONG_MAX },
+	{ OPT_NUMBER, 0, "intervals", "N", NULL, offsetof(struct shadow_cmd_opts, intervals), 1,
+	  (double)LONG_MAX },
 	{ OPT_CLEAR, 'l', "leaks", NULL, "hook kfree/kmem_cache_free to name leaks (the default)",
 	  offsetof(struct shadow_cmd_opts, no_leaks) },
 	{ OPT_SET, 0, "no-leaks", NULL, "counts only: do not hook kfree/kmem_cache_free",

@@ -40,10 +40,9 @@ static const struct opt top_opts[] = {
 	  offsetof(struct top_opts, delay_s), 0.05, 86400 },
 	{ OPT_SET, 'b', "batch", NULL, "plain text frames on stdout, no screen handling",
 	  offsetof(struct top_opts, batch) },
-	{ OPT_NUMBER, 'n', "frames", "N", "stop after N frames", offsetof(struct top_opts, frames),
-	  1, (double)LONG_MAX },
-	{ OPT_NUMBER, 0, "iterations", "N", NULL, offsetof(struct top_opts, frames),
-	  1, (double)LONG_MAX },
+	{ OPT_NUMBER, 'n', "iterations", "N", "stop after N frames",
+	  offsetof(struct top_opts, frames), 1, (double)LONG_MAX },
+	{ OPT_NUMBER, 0, "frames", "N", NULL, offsetof(struct top_opts, frames), 1, (double)LONG_MAX },
 	{ OPT_NUMBER, 'W', "width", "COLS", "batch: cut lines at COLS (0: never; default: the\n"
 	  "terminal's width, or none when not a terminal)", offsetof(struct top_opts, width),
 	  0, 100000 },
