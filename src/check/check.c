@@ -6,7 +6,8 @@
  * names in the object in kallsyms order, sympos 0 = must be unique), then
  * judged for what the kernel does not say: compiler clones that callers may
  * use instead, untraceable functions, sibling syscall entry points the patch
- * leaves on the old code (field notes, incidents 3 and 4).
+ * leaves on the old code (docs/incidents.md: "Compat syscall miss", "Inlined
+ * or cloned target").
  */
 #include "check/check.h"
 #include "live/kallsyms.h"
@@ -417,7 +418,7 @@ static void judge_syscall(struct check_report *r, struct check_target *t,
 		f->sev = CHECK_WARNING;
 		if (asprintf(&msg, "%s is on the path of the %s syscall, but %d entry point%s "
 			     "of it still reach%s the old code (32-bit and compat callers: "
-			     "incident 3); patch the code they share, or each of them",
+			     "docs/incidents.md); patch the code they share, or each of them",
 			     t->name, base, uncovered_entry, uncovered_entry > 1 ? "s" : "",
 			     uncovered_entry > 1 ? "" : "es") >= 0) {
 			free(f->message);
@@ -448,7 +449,7 @@ static void judge_target(struct check_report *r, struct check_target *t,
 	if (n == 0) {
 		target_add(t, CHECK_ERROR, "not_found",
 			   "%s is not in %s's symbols: inlined into its callers, renamed or "
-			   "compiled out (incident 4); the kernel refuses the load with "
+			   "compiled out (docs/incidents.md); the kernel refuses the load with "
 			   "\"symbol '%s' not found in symbol table\"",
 			   t->name, obj, t->name);
 		if (!t->klpsym)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * klptop gate: load a live patch safely (docs/check.md, incident 5). While
+ * klptop gate: load a live patch safely (docs/check.md; docs/incidents.md, "Cumulative replace
+ * during a transition"). While
  * any patch is in transition the kernel refuses to enable or disable
  * another (-EBUSY), and a cumulative patch loaded then fails; gate refuses
  * first and says who blocks (or waits, with --wait), runs COMMAND, follows

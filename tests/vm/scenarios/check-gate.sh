@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# check-gate: klptop check (preflight of a patch module, incidents 3 and 4)
+# check-gate: klptop check (preflight of a patch module, docs/incidents.md)
 # on every kind of target the lab modules carry, and klptop gate (safe load,
-# incident 5): refused while the spinning kthread holds klpt_lp_fix in
+# docs/incidents.md): refused while the spinning kthread holds klpt_lp_fix in
 # transition, proceeds with --wait once it stops, times out with a blocker
 # report, and reports a failing COMMAND with the kernel's messages.
 # preempt=full: the spinning kthread would trip the soft-lockup watchdog.
@@ -96,7 +96,7 @@ check fix-pending _lp_file_is $LP/klpt_lp_fix/transition 1
 cj check-sees-transition 5 klpt_lp_b \
 	'any(.findings[]; .code == "transition_running" and (.message | contains("klpt_lp_fix")))'
 
-# incident 5: the cumulative patch is refused while klpt_lp_fix is pending
+# A cumulative replace during a transition: the cumulative patch is refused while klpt_lp_fix is pending
 expect_rc gate-refuses-replace 6 klptop gate -- insmod "$K/klpt_lp_replace.ko"
 check refuse-names-patch sh -c "echo \"\$1\" | grep -q 'klpt_lp_fix is in transition'" _ "$OUT"
 check refuse-names-blocker sh -c "echo \"\$1\" | grep -q 'klpt_spin'" _ "$OUT"

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# metrics-spin: the Prometheus exporter during incident 1 (issue 8). With
+# metrics-spin: the Prometheus exporter during a stuck transition (issue 8). With
 # `klptop metrics --listen` running, a kthread spins in klpt_spin_step() and
 # blocks klpt_lp_fix's transition: a scrape of /metrics must show it pending
 # and blocked by a running task (then stuck); once the spinner stops, the

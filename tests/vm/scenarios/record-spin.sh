@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# record-spin: post-incident capture of incident 1 (issue #6). klptop record
+# record-spin: post-incident capture of a stuck transition (issue #6). klptop record
 # runs while the spinning kthread holds the fix patch's transition for ~6 s;
 # klptop report must tell the story from the file alone: the transition, its
 # outcome, klpt_spin running in klpt_spin_step, how long it blocked. A second

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# replay: klptop --replay (issue #6). A real stuck transition (incident 1:
+# replay: klptop --replay (issue #6). A real stuck transition (docs/incidents.md:
 # klpt_spin spins in klpt_spin_step and holds the fix patch for ~6 s) is
 # recorded with klptop record --until-stable; klptop --replay FILE --batch
 # must show, from the file alone, the stuck blocker row in a frame during
