@@ -272,10 +272,8 @@ static int gate_run(struct gate *g)
 
 	snapshot__init(&s);
 	rc = fill(g, &s);
-	if (rc != EXIT_OK) {
-		rc = EXIT_ERROR; /* said why; 3 and 4 mean other things here */
-		goto out;
-	}
+	if (rc != EXIT_OK)
+		goto out; /* said why: no live patching (3), not permitted (4), ... */
 	g->start_ns = now_ns();
 	/* 1. Nothing may be in transition. */
 	if (s.transition && !g->wait) {
@@ -337,10 +335,8 @@ static int gate_run(struct gate *g)
 	}
 	/* 3. Follow the transition it started. */
 	rc = fill(g, &s);
-	if (rc != EXIT_OK) {
-		rc = EXIT_ERROR; /* said why; 3 and 4 mean other things here */
-		goto out;
-	}
+	if (rc != EXIT_OK)
+		goto out; /* said why: no live patching (3), not permitted (4), ... */
 	for (size_t i = 0; i < s.npatches && !patch; i++)
 		if (!was_loaded(g, s.patches[i].name))
 			patch = xstrdup(s.patches[i].name);
