@@ -161,6 +161,18 @@ int cmd_help(int argc, char **argv)
 	return c->fn(2, help_argv);
 }
 
+/* Whether -j or -p comes after the command word (before "--"). */
+static int json_after(const struct opts_result *res)
+{
+	for (int i = 1; i < res->noperands && strcmp(res->operands[i], "--"); i++) {
+		const struct opt *o = opts__lookup(&cmd_globals, 1, res->operands[i]);
+
+		if (o && o->name && (!strcmp(o->name, "json") || !strcmp(o->name, "pretty")))
+			return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd *cmd;
@@ -185,6 +197,8 @@ int main(int argc, char **argv)
 	}
 	/* The live view is the default command (docs/live-view.md). */
 	first = res.noperands && res.operands[0][0] != '-';
+	if (first && json_after(&res))
+		log_json = 1; /* "klptop frobnicate --json": the error is JSON too */
 	cmd = command_named(first ? res.operands[0] : "top");
 	if (!cmd) {
 		opts_result__free(&res);
