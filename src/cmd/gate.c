@@ -144,11 +144,11 @@ static void progress(struct gate *g, const struct snapshot *s, const char *what,
 	if (g->json)
 		return;
 	if (tr)
-		snprintf(line, sizeof(line), "klptop gate: %s %s (%s): %zu/%zu tasks pending, "
+		snprintf(line, sizeof(line), "klptop: gate: %s %s (%s): %zu/%zu tasks pending, "
 			 "%.1f s, %u rounds", what, tr->patch, klp_state__name(tr->target),
 			 tr->tasks_pending, tr->tasks_total, secs(now - g->start_ns), tr->rounds);
 	else
-		snprintf(line, sizeof(line), "klptop gate: %s: done, %.1f s", what,
+		snprintf(line, sizeof(line), "klptop: gate: %s: done, %.1f s", what,
 			 secs(now - g->start_ns));
 	if (g->tty) {
 		fprintf(stderr, "\r%-100s%s", line, final ? "\n" : "");
