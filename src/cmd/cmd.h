@@ -5,6 +5,8 @@
 #define KLPTOP_CMD_H
 
 #include "lib/opts.h"
+#include "live/sampler.h"
+#include "live/sysfs.h"
 #include "model/model.h"
 
 #include <stddef.h>
@@ -34,6 +36,9 @@ enum cmd_json { CMD_TEXT, CMD_JSON };
  */
 int cmd__parse(const struct opt_spec *spec, const struct opt *opts, void *cfg, enum cmd_json json,
 	       int argc, char **argv, struct opts_result *res);
+
+/* The sampler for the system g_opts names (the live one, or --root DIR). */
+struct sampler *cmd__open_sampler(struct sampler_opts *so);
 
 /* version.c */
 void print_version(FILE *f);

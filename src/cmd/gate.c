@@ -411,7 +411,7 @@ int cmd_gate(int argc, char **argv)
 		json_object_array_add(cmd, json_object_new_string(res.operands[i]));
 	opts_result__free(&res);
 	json_object_object_add(g.out, "command", cmd);
-	g.sm = sampler__open(&so);
+	g.sm = cmd__open_sampler(&so);
 	if (!g.sm) {
 		json_object_put(g.out);
 		free(g.argv);

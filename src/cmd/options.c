@@ -85,3 +85,12 @@ int cmd__parse(const struct opt_spec *spec, const struct opt *opts, void *cfg, e
 	opts_result__free(res);
 	return rc > 0 ? EXIT_OK : p_usage(spec->cmd, "%s", res->err);
 }
+
+/* The sampler for the system g_opts names (the live one, or --root DIR). */
+struct sampler *cmd__open_sampler(struct sampler_opts *so)
+{
+	so->paths = g_opts.paths;
+	so->kallsyms = g_opts.kallsyms;
+	so->captured_tree = g_opts.root != NULL;
+	return sampler__open(so);
+}
