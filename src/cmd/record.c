@@ -73,8 +73,8 @@ static void trigger(struct recorder *r, const char *why)
 		return;
 	r->triggered = why;
 	p_note("flight recorder triggered (%s): writing what it holds (%llu older chunks "
-	       "dropped), then recording on",
-		why, (unsigned long long)recfile__ring_evicted(r->w));
+	       "dropped), then recording on", why,
+	       (unsigned long long)recfile__ring_evicted(r->w));
 	if (recfile__ring_flush(r->w))
 		r->write_error = 1;
 	o = json_object_new_object();
@@ -330,7 +330,7 @@ static void write_symbols(struct recorder *r)
 /* "64M", "512K", "1048576": strict, at least 64 KiB, at most 4 GiB. */
 static int parse_size(void *cfg, const char *arg, char *err, size_t errlen)
 {
-	size_t *out = (size_t *)((char *)cfg + offsetof(struct record_cli, ring));
+	struct record_cli *cli = cfg;
 	char num[32];
 	unsigned long v, mult = 1;
 	size_t n = strlen(arg);
@@ -345,7 +345,7 @@ static int parse_size(void *cfg, const char *arg, char *err, size_t errlen)
 	}
 	if (parse_ulong(num, 10, &v) || v > (4ul << 30) / mult || v * mult < (64u << 10))
 		goto bad;
-	*out = v * mult;
+	cli->ring = v * mult;
 	return 0;
 bad:
 	snprintf(err, errlen, "--flight-recorder wants a size from 64K to 4G, not '%s'", arg);
@@ -611,8 +611,8 @@ int cmd_record(int argc, char **argv)
 	recfile__write_json(r.w, REC_END, end);
 	json_object_put(end);
 	p_note("recorded %llu events, %llu snapshots, %llu bytes to %s (%s)",
-		(unsigned long long)(r.events + r.shadow_events), (unsigned long long)snaps,
-		(unsigned long long)recfile__bytes(r.w), path, why);
+	       (unsigned long long)(r.events + r.shadow_events), (unsigned long long)snaps,
+	       (unsigned long long)recfile__bytes(r.w), path, why);
 out:
 	sampler__close(r.sm);
 	if (recfile__close(r.w) && rc == EXIT_OK) {

@@ -64,7 +64,7 @@ cj dup-sympos 0 klpt_lp_dup_sympos \
 # cmci_recheck has a .part.0 clone in Debian's 6.1 build, not in 6.12's: the
 # finding must follow what this kernel really has.
 if grep -q ' cmci_recheck\.part\.' /proc/kallsyms; then
-	cj clone 3 klpt_lp_clone \
+	cj clone 5 klpt_lp_clone \
 		'.verdict == "warnings" and (.targets[0].findings[] | select(.code == "clones") |
 		 .severity == "warning" and any(.symbols[]; .name == "cmci_recheck.part.0"))'
 else
