@@ -216,6 +216,7 @@ check: deps
 	$(Q)tests/exporter-check.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/fuzz.sh $(RESULTS) || true
 	$(Q)tests/man-check.sh $(RESULTS) $(BUILD)/klptop || true
+	$(Q)tests/cli.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/install-check.sh $(RESULTS) || true
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/dyn STATIC=0 $(BUILD)/dyn/klptop && \
 		tests/valgrind.sh $(RESULTS) $(BUILD)/dyn/klptop || \

@@ -7,7 +7,7 @@
  * workloads that call them are driven through /sys/kernel/debug/klpt/:
  *
  *   spin        "1"/"0": kthread klpt_spin loops on klpt_spin_step(), which
- *               never sleeps: it blocks any transition (incident 1).
+ *               never sleeps: it blocks any transition (docs/incidents.md).
  *   spin_cr     "1"/"0": kthread klpt_spin_cr loops on klpt_spin_step_cr(),
  *               which calls cond_resched() inside itself.
  *   sleep       "D"/"S": one more kthread (klpt_sleep_d/klpt_sleep_s) sleeping
@@ -57,7 +57,7 @@ static struct dentry *klpt_dir;
 #define KLPT_SPIN_NS	(50 * NSEC_PER_USEC)
 /* klpt_spin stays inside klpt_spin_step for 10 ms per call: a check that
  * preempts it (one vCPU, or a busy host) then finds the patched function on
- * its stack, as in incident 1, instead of catching it between two calls with
+ * its stack, as in the stuck transition of docs/incidents.md, instead of catching it between two calls with
  * a clean stack and switching it. ~100 calls/s remain for call routing. */
 #define KLPT_SPIN_STEP_NS	(10 * NSEC_PER_MSEC)
 

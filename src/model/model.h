@@ -8,6 +8,8 @@
 #ifndef KLPTOP_MODEL_H
 #define KLPTOP_MODEL_H
 
+#include "lib/exitcode.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -346,15 +348,6 @@ struct snapshot {
 };
 
 
-
-/* Exit codes shared by all subcommands (docs/troubleshooting.md). */
-enum {
-	EXIT_OK = 0,
-	EXIT_ERROR = 1,
-	EXIT_USAGE = 2,
-	EXIT_NO_LIVEPATCH = 3,
-	EXIT_PERM = 4,
-};
 
 void snapshot__init(struct snapshot *s);
 void snapshot__free(struct snapshot *s);

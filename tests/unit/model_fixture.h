@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Model objects for view and replay tests: the fix patch of incident 1 as
+/* Model objects for view and replay tests: the fix patch of the stuck transition
+ * (docs/incidents.md) as
  * sysfs shows it (klpt_target: klpt_spin_step and klpt_ping). */
 #ifndef KLPTOP_TEST_MODEL_FIXTURE_H
 #define KLPTOP_TEST_MODEL_FIXTURE_H

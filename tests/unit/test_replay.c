@@ -92,7 +92,7 @@ static void make_patch(struct patch_info *pi, const char *name, int walked)
 	}
 }
 
-/* Incident 1 at round n: klpt_spin running in klpt_spin_step, a user task
+/* The stuck transition (docs/incidents.md) at round n: klpt_spin running in klpt_spin_step, a user task
  * sleeping on klpt_ping, an RCU-tasks holdout, an earlier forced transition,
  * shadows and warnings. rounds == 0: the transition has ended. */
 static void make_model(struct snapshot *s, unsigned int rounds)

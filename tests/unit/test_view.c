@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The live view: frames built from a hand-made snapshot of incident 1 (a
+/* The live view: frames built from a hand-made snapshot of the stuck transition
+ * of docs/incidents.md (a
  * kthread spinning in a patched function) and a user task sleeping on one;
  * the batch text, sorting, the stack marker, widths, keys and the ncurses
  * screen drawn headlessly. */

@@ -91,7 +91,7 @@ klptop shadow -n 1 >/tmp/nobtf-shadow.txt 2>&1
 rc=$?
 check nobtf-shadow-refuses test $rc -eq 1
 check nobtf-shadow-says grep -q 'shadow probes could not be loaded' /tmp/nobtf-shadow.txt
-klptop record -o /tmp/nobtf.klp -d 2 --interval 0.5 >/tmp/nobtf-rec.log 2>&1
+klptop record -o /tmp/nobtf.klp -D 2 --interval 0.5 >/tmp/nobtf-rec.log 2>&1
 check nobtf-record-exit-0 test $? -eq 0
 klptop report --json /tmp/nobtf.klp >/tmp/nobtf-report.json 2>/dev/null
 check_json nobtf-report /tmp/nobtf-report.json '.complete == true and .snapshots >= 2'

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # privileges: klptop run by an unprivileged user, and by a service user
-# given capabilities with capsh (issue #10), while the spinner of incident 1
+# given capabilities with capsh (issue #10), while the spinner of the stuck transition
 # holds a transition. Each user gets what their capabilities allow and is
 # told, in one line, what is missing:
 #   none                          refused: root, or CAP_BPF + CAP_PERFMON,

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# transition-spin: incident 1. A kthread spins in klpt_spin_step() without
+# transition-spin: the stuck transition of docs/incidents.md. A kthread spins in klpt_spin_step() without
 # ever sleeping; the fix patch's transition cannot finish. klptop must name
 # the kthread, say it is running at every check, show where it spins, and
 # say waiting will not help. Stopping the spinner lets the transition end.
