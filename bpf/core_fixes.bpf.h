@@ -29,68 +29,20 @@ static __always_inline __u64 task_tif_flags(struct task_struct *t)
 	return BPF_CORE_READ(t, thread_info.flags);
 }
 
-/* ---- what memory a pointer is (bpf/shadow.bpf.c: owner_kind) ---------------- */
-
-/* A tail page points at its compound head: page::compound_head (pointer | 1)
- * up to 6.12; 7.2 calls it compound_info, which holds a mask instead when
- * the HugeTLB vmemmap optimisation is built in (the head is then page & mask). */
-struct page___compound_head {
-	unsigned long compound_head;
+/* The CPU a task last ran on: x86 keeps it in thread_info (again) since
+ * v5.16 (commit bcf9033e5449 "sched: move CPU field back into thread_info
+ * if THREAD_INFO_IN_TASK=y"); before, and on other arches, task->cpu. */
+struct task_struct___cpu_in_task {
+	unsigned int cpu;
 } __attribute__((preserve_access_index));
 
-struct page___compound_info {
-	unsigned long compound_info;
-} __attribute__((preserve_access_index));
-
-/* 6.1 marks a slab page with PG_slab in page->flags; 6.12 and 7.2 make slab
- * a page type (page_type >> 24 == PGTY_slab). 6.10 and 6.11 had a third
- * encoding: not recognised, so an owner there is of unknown kind. */
-enum pagetype___612 {
-	PGTY_slab___612 = 0,
-};
-
-/* SLAB_KMALLOC is 0x1000 in 6.1 (a #define, not in BTF); 6.12 and 7.2 make
- * the flags bits of enum _slab_flag_bits (_SLAB_KMALLOC = 3 there). */
-enum _slab_flag_bits___612 {
-	_SLAB_KMALLOC___612 = 0,
-};
-#define SLAB_KMALLOC_61 0x1000u
-
-static __always_inline __u64 page_head(__u64 page)
+static __always_inline __s32 task_cpu_of(struct task_struct *t)
 {
-	__u64 info;
-
-	if (bpf_core_field_exists(((struct page___compound_info *)0)->compound_info))
-		info = BPF_CORE_READ((struct page___compound_info *)page, compound_info);
-	else
-		info = BPF_CORE_READ((struct page___compound_head *)page, compound_head);
-	if (!(info & 1))
-		return page;
-	/* A mask has every high bit set; a head pointer does not (vmemmap). */
-	if (info >= 0xffffffff00000000ull)
-		return page & info;
-	return info - 1;
-}
-
-/* 1: the head page of a slab, 0: not a slab, -1: this kernel's encoding is
- * not one we know. */
-static __always_inline int page_is_slab(__u64 head)
-{
-	struct page *p = (struct page *)head;
-
-	if (bpf_core_enum_value_exists(enum pagetype___612, PGTY_slab___612))
-		return (BPF_CORE_READ(p, page_type) >> 24) ==
-		       bpf_core_enum_value(enum pagetype___612, PGTY_slab___612);
-	if (bpf_core_enum_value_exists(enum pageflags, PG_slab))
-		return (BPF_CORE_READ(p, flags) >> bpf_core_enum_value(enum pageflags, PG_slab)) & 1;
+	if (bpf_core_field_exists(t->thread_info.cpu))
+		return (__s32)BPF_CORE_READ(t, thread_info.cpu);
+	if (bpf_core_field_exists(((struct task_struct___cpu_in_task *)t)->cpu))
+		return (__s32)BPF_CORE_READ((struct task_struct___cpu_in_task *)t, cpu);
 	return -1;
-}
-
-static __always_inline __u32 slab_kmalloc_flag(void)
-{
-	if (bpf_core_enum_value_exists(enum _slab_flag_bits___612, _SLAB_KMALLOC___612))
-		return 1u << bpf_core_enum_value(enum _slab_flag_bits___612, _SLAB_KMALLOC___612);
-	return SLAB_KMALLOC_61;
 }
 
 #endif

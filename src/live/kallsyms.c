@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "live/kallsyms.h"
 #include "lib/util.h"
+#include "model/model.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -242,6 +243,22 @@ const struct ksym *ksyms__find_name(const struct ksyms *ks, const char *name, co
 	return NULL;
 }
 
+struct stack_frame *ksyms__frames(const struct ksyms *ks, const uint64_t *ips, size_t n)
+{
+	struct stack_frame *f = xcalloc(n, sizeof(*f));
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ksym *sym = ksyms__find_addr(ks, ips[i], &f[i].offset);
+
+		f[i].addr = ips[i];
+		if (sym) {
+			f[i].symbol = xstrdup(sym->name);
+			f[i].module = sym->module ? xstrdup(sym->module) : NULL;
+		}
+	}
+	return f;
+}
+
 /* ---- kernel symbols over time ---------------------------------------------------- */
 
 #define LOOK_EVERY_NS 200000000ull      /* module list, at most */
@@ -267,6 +284,7 @@ struct ksymtab {
 	uint64_t looked_ns;
 	int modules_readable;
 	int missed;                   /* an address was not named: read again */
+	uint64_t generation;          /* kallsyms reads */
 	struct kmod *mods;
 	size_t nmods, capmods;
 	uint64_t (*clock)(void);
@@ -368,6 +386,7 @@ static void reload_kallsyms(struct ksymtab *t, uint64_t now)
 		return;
 	ksyms__free(t->ks);
 	t->ks = fresh;
+	t->generation++;
 	take_missing_syms(t);
 }
 
@@ -503,6 +522,11 @@ const struct ksyms *ksymtab__ksyms(const struct ksymtab *t)
 	return t ? t->ks : NULL;
 }
 
+uint64_t ksymtab__generation(const struct ksymtab *t)
+{
+	return t ? t->generation : 0;
+}
+
 int ksymtab__module_loaded(const struct ksymtab *t, const char *name, int *livepatch)
 {
 	int seen = -1;
@@ -608,4 +632,23 @@ const struct ksym *ksymtab__find_addr(struct ksymtab *t, uint64_t addr, uint64_t
 	if (!s)
 		t->missed = 1;
 	return s;
+}
+
+struct stack_frame *ksymtab__frames(struct ksymtab *t, const uint64_t *ips, size_t n,
+				    uint64_t when_ns)
+{
+	struct stack_frame *f = xcalloc(n, sizeof(*f));
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ksym *sym = ksymtab__find_addr(t, ips[i], when_ns, &f[i].offset);
+
+		f[i].addr = ips[i];
+		if (sym) {
+			f[i].symbol = xstrdup(sym->name);
+			f[i].module = sym->module ? xstrdup(sym->module) : NULL;
+		} else {
+			f[i].offset = 0;
+		}
+	}
+	return f;
 }

@@ -29,6 +29,10 @@ struct ksyms *ksyms__load(const char *path);
 struct ksyms *ksyms__parse(char *text); /* takes ownership of text */
 void ksyms__free(struct ksyms *ks);
 
+struct stack_frame;
+/* Symbolize raw kernel addresses into n frames (model/model.h). */
+struct stack_frame *ksyms__frames(const struct ksyms *ks, const uint64_t *ips, size_t n);
+
 /* The text symbol containing addr, or NULL; *off gets addr - sym->addr. */
 const struct ksym *ksyms__find_addr(const struct ksyms *ks, uint64_t addr, uint64_t *off);
 /* First symbol called name (in module, or vmlinux when module is NULL; any
@@ -69,6 +73,13 @@ const struct ksym *ksymtab__find_addr(struct ksymtab *t, uint64_t addr, uint64_t
 				      uint64_t *off);
 /* The kallsyms read last, for lookups by name (NULL when unreadable). */
 const struct ksyms *ksymtab__ksyms(const struct ksymtab *t);
+/* How many times kallsyms was read again: names cached from an older read
+ * may be stale (a module's, or an address named nothing then). */
+uint64_t ksymtab__generation(const struct ksymtab *t);
+/* ksyms__frames with the symbols of when_ns: the frames of a stack
+ * captured then. */
+struct stack_frame *ksymtab__frames(struct ksymtab *t, const uint64_t *ips, size_t n,
+				    uint64_t when_ns);
 /* 1: module loaded at the last look, 0: seen loaded and gone since,
  * -1: never seen (or the module list is unreadable). *livepatch (if not
  * NULL): it is a live patch module (tainted K), as last seen. */

@@ -7,13 +7,16 @@
 #ifndef KLPTOP_SAMPLER_H
 #define KLPTOP_SAMPLER_H
 
-#include "model/model.h"
+#include "live/sysfs.h"
 
 struct sampler;
 struct ksyms;
 struct ksymtab;
 
 struct sampler_opts {
+	struct sys_paths paths; /* /sys and /proc (zero: the live system's) */
+	const char *kallsyms;   /* NULL: /proc/kallsyms */
+	int captured_tree;      /* paths name a captured tree (--root): no BPF */
 	int no_bpf;       /* --no-bpf: procfs only */
 	int with_stacks;  /* read pending tasks' stacks */
 	int no_routing;   /* no call counters on patched functions */
@@ -37,9 +40,11 @@ int sampler__fill(struct sampler *sm, struct snapshot *s);
 /* Wait (polling events) until the running transition has had `rounds` more
  * checks observed, or timeout_ms passed. Returns 1 if the rounds were seen. */
 int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms);
-/* The kallsyms of the last fill (refreshed as modules come: do not keep
- * it across fills), and the symbols over time (live/kallsyms.h). */
-const struct ksyms *sampler__ksyms(struct sampler *sm);
+/* A transition the caller saw in sysfs before the sampler opened (status
+ * reads sysfs first): if it ends before a fill sees it, the fill's history
+ * still tells it. NULL: none. */
+void sampler__saw_transition(struct sampler *sm, const struct transition_info *tr);
+/* The kernel symbols over time (live/kallsyms.h), refreshed at each fill. */
 struct ksymtab *sampler__ksymtab(struct sampler *sm);
 /* Kinds of raw events handed to an event sink. */
 enum { SAMPLER_EV_TRANSITION = 1, SAMPLER_EV_SHADOW = 2 };

@@ -6,7 +6,6 @@
  * struct shadow_snapshot.
  */
 #include "live/shadow_probe.h"
-#include "cmd/cmd.h"
 #include "live/kallsyms.h"
 #include "lib/util.h"
 
@@ -70,7 +69,7 @@ struct stack_info *shadow_probe__stack(struct shadow_probe *sp, int32_t id, uint
 	if (!n)
 		return NULL;
 	si = xcalloc(1, sizeof(*si));
-	si->frames = stack_frames__from_ips_at(ips, n, sp->syms, when_ns);
+	si->frames = ksymtab__frames(sp->syms, ips, n, when_ns);
 	si->n = n;
 	for (size_t i = 0; i < n; i++)
 		si->unnamed |= !si->frames[i].symbol;
