@@ -73,7 +73,9 @@ start_klptop() { # MODE: start klptop as the mode wants it; $pid, or empty
 	*) "$KLPTOP" shadow --json "$@" >"$TMP/out" 2>"$TMP/err" & ;;
 	esac
 	pid=$!
-	wait_for "tail -n 1 $TMP/out | jq -e '.shadows as \$s | .shadows.free_hooks | $(hooks_of "$mode")'"
+	# (jq 1.6 -e says yes to no input at all: the line must be there)
+	wait_for "tail -n 1 $TMP/out | grep -q '^{' && tail -n 1 $TMP/out |
+		  jq -e '.shadows as \$s | .shadows.free_hooks | $(hooks_of "$mode")'"
 }
 
 alive() { # PID: running (an exited child stays a zombie until waited for)

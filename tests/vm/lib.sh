@@ -98,8 +98,9 @@ json_last() {
 	tail -n 20 "$1" | grep '^{' | tail -n 1
 }
 
-_json_last_is() { # FILE EXPR
-	json_last "$1" | jq -e "$2" >/dev/null 2>&1
+_json_last_is() { # FILE EXPR (jq 1.6 -e says yes to no input at all)
+	_jl=$(json_last "$1")
+	[ -n "$_jl" ] && printf '%s\n' "$_jl" | jq -e "$2" >/dev/null 2>&1
 }
 
 # until_json NAME TIMEOUT_S FILE EXPR: pass once the last JSON line of FILE
