@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # What leak detection costs every slab free (docs/perf.md, "Shadow
-# variables"). Two free-heavy loops (bench/free-loop.c): open/close of
-# /dev/null (3 kmem_cache_free per loop) and poll() of 64 descriptors (1
-# kfree per loop), timed in these modes, interleaved REPS times, best of each:
+# variables"). Free-heavy loops (bench/free-loop.c): open/close of
+# /dev/null (3 kmem_cache_free per loop), poll() of 64 descriptors (1 kfree
+# per loop) and timerfd create/close (a kfree_rcu() per loop, which the
+# kvfree_call_rcu kprobe sees), timed in these modes, interleaved REPS
+# times, best of each:
 #   off           no klptop
 #   noleaks       klptop shadow --no-leaks (free hooks never attached)
 #   idle          klptop shadow, no shadow alive (hooks off: the default)
@@ -17,7 +19,8 @@
 # mode is timed once klptop says its hooks are as the mode wants them.
 # Times are the loop's CPU time (user + system), not wall time.
 # Run as root. Usage: bench/shadow-free-cost.sh [ITERS] [ROUNDS] [REPS]
-# Env: KLPTOP (binary), LOOP (free-loop binary, else built with cc), MODES
+# Env: KLPTOP (binary), LOOP (free-loop binary, else built with cc), LOOPS,
+# MODES
 # (a subset, in order; off always first), NSHADOWS (10000), READY (s to wait
 # for klptop, 60), SETTLE (s after it is ready, 1).
 set -e
@@ -29,7 +32,7 @@ SETTLE=${SETTLE:-1}
 READY=${READY:-60}
 NSHADOWS=${NSHADOWS:-10000}
 MODES=${MODES:-"noleaks idle exporter hooks armed shadows shadows-cache"}
-LOOPS="open poll"
+LOOPS=${LOOPS:-"open poll timerfd"}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 # Copies: a rebuild during the run must not change or remove them.
@@ -93,7 +96,11 @@ wait_for() { # CMD: until it succeeds or klptop exits or READY s pass
 		sleep 0.2
 		n=$((n - 1))
 	done
-	echo "# $mode: not ready after $READY s: $(tail -n 1 "$TMP/err")" >&2
+	if alive "$pid"; then
+		echo "# $mode: klptop not ready after $READY s" >&2
+	else
+		echo "# $mode: klptop exited: $(tail -n 1 "$TMP/err" "$TMP/out" 2>/dev/null | grep -v '^==' | tail -n 1)" >&2
+	fi
 	return 1
 }
 
@@ -127,7 +134,11 @@ for rep in $(seq "$REPS"); do
 done
 
 echo "kernel $(uname -r), $ITERS iterations, best of $REPS x $ROUNDS, CPU ns per loop (ratio to off):"
-printf '  %-14s %16s %16s\n' mode open+close "poll(64)"
+line=$(printf '  %-14s' mode)
+for l in $LOOPS; do
+	line="$line $(printf '%16s' "$l")"
+done
+echo "$line"
 for mode in off $MODES; do
 	line=$(printf '  %-14s' "$mode")
 	for l in $LOOPS; do
