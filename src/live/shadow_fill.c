@@ -261,6 +261,7 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 		ss->stale += v.stale;
 		ss->duplicates += v.duplicates;
 	}
+	free(ids);
 	ss->groups = xcalloc(sp->ngroups, sizeof(*ss->groups));
 	ss->ngroups = sp->ngroups;
 	for (size_t i = 0; i < sp->ngroups; i++) {
