@@ -33,8 +33,7 @@ static const struct opt shadow_opts[] = {
 	  offsetof(struct shadow_cmd_opts, intervals), 1, (double)LONG_MAX },
 	{ OPT_NUMBER, 0, "intervals", "N", NULL, offsetof(struct shadow_cmd_opts, intervals), 1,
 	  (double)LONG_MAX },
-	{ OPT_CLEAR, 'l', "leaks", NULL,
-	  "hook kfree/kmem_cache_free while shadows live, to name leaks (the default)",
+	{ OPT_CLEAR, 'l', "leaks", NULL, "name leaks: kfree hooks while shadows live (default)",
 	  offsetof(struct shadow_cmd_opts, no_leaks) },
 	{ OPT_SET, 0, "no-leaks", NULL, "counts only: never hook kfree/kmem_cache_free",
 	  offsetof(struct shadow_cmd_opts, no_leaks) },
@@ -47,7 +46,9 @@ static const struct opt_spec shadow_spec = {
 	.about = "Live shadow variables per id and per allocating module (count, bytes,\n"
 		 "allocs/s, frees/s, growth, oldest), and leaks: owners freed with a\n"
 		 "shadow attached (orphans), gets that return such a shadow (stale hits),\n"
-		 "duplicate allocations. The leak summary prints on exit (SIGINT too).\n"
+		 "duplicate allocations; who owns each id (an id left by a patch that is\n"
+		 "gone, an id two patches allocate differently). The leak summary\n"
+		 "prints on exit (SIGINT too).\n"
 		 "With --json: one JSON object per interval, then the summary.\n",
 };
 
