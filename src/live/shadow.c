@@ -673,27 +673,40 @@ void *shadow_probe__iter_read(struct bpf_link *link, size_t *len)
 	return buf;
 }
 
+/* Every (key, value) of a small map, packed as its dump iterator writes
+ * them (the dump structs are a key and a value, no padding between), or
+ * read with map syscalls when the iterator is missing. *n records. */
+void *shadow_probe__dump(struct bpf_link *iter, const struct bpf_map *map, size_t *n)
+{
+	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map), len, cap = 0;
+	int fd = bpf_map__fd(map), have_prev = 0;
+	char *v = NULL, key[64], prev[64];
+
+	*n = 0;
+	if (iter && (v = shadow_probe__iter_read(iter, &len))) {
+		*n = len / (ks + vs);
+		return v;
+	}
+	if (ks > sizeof(key))
+		return NULL;
+	while (!bpf_map_get_next_key(fd, have_prev ? prev : NULL, key)) {
+		char *rec;
+
+		memcpy(prev, key, ks);
+		have_prev = 1;
+		grow_array((void **)&v, &cap, *n, ks + vs);
+		rec = v + *n * (ks + vs);
+		memcpy(rec, key, ks);
+		if (!bpf_map_lookup_elem(fd, key, rec + ks))
+			(*n)++;   /* else deleted meanwhile */
+	}
+	return v;
+}
+
 /* The ids map: id and counters of every id. */
 struct klpt_shadow_ids_dump *shadow_probe__read_ids(struct shadow_probe *sp, size_t *n)
 {
-	struct klpt_shadow_ids_dump *v = NULL;
-	int fd = bpf_map__fd(sp->skel->maps.ids);
-	uint64_t key, *prevk = NULL;
-	size_t len, cap = 0;
-
-	*n = 0;
-	if (sp->ids_iter && (v = shadow_probe__iter_read(sp->ids_iter, &len))) {
-		*n = len / sizeof(*v);
-		return v;
-	}
-	while (!bpf_map_get_next_key(fd, prevk, &key)) {
-		prevk = &key;
-		grow_array((void **)&v, &cap, *n, sizeof(*v));
-		v[*n].id = key;
-		if (!bpf_map_lookup_elem(fd, &key, &v[*n].stats))
-			(*n)++;
-	}
-	return v;
+	return shadow_probe__dump(sp->ids_iter, sp->skel->maps.ids, n);
 }
 
 static void group_add(struct shadow_probe *sp, const struct klpt_shadow_key *k,

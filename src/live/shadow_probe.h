@@ -39,6 +39,8 @@ struct group_acc {
 };
 
 struct free_hooks;
+struct bpf_map;
+struct bpf_link;
 
 /* A live patch as klptop saw it from sample to sample. */
 struct patch_seen {
@@ -81,6 +83,9 @@ struct klpt_shadow_ids_dump *shadow_probe__read_ids(struct shadow_probe *sp, siz
 void shadow_probe__read_missed(struct shadow_probe *sp, struct shadow_snapshot *ss);
 /* Everything one pass of a map dump iterator writes (*len bytes); NULL on error. */
 void *shadow_probe__iter_read(struct bpf_link *link, size_t *len);
+/* Every (key, value) of a small map, as its iterator writes them (the
+ * dump structs: a key and a value), or read with map syscalls. *n of them. */
+void *shadow_probe__dump(struct bpf_link *iter, const struct bpf_map *map, size_t *n);
 
 /* shadow_users.c: who uses each id, and what became of each module. */
 void shadow_probe__follow_patches(struct shadow_probe *sp, const struct snapshot *s);

@@ -152,28 +152,6 @@ enum shadow_patch_state shadow_probe__patch_state(struct shadow_probe *sp,
 
 /* ---- who calls the shadow API ---------------------------------------------- */
 
-static struct klpt_shadow_users_dump *read_users(struct shadow_probe *sp, size_t *n)
-{
-	struct klpt_shadow_users_dump *v = NULL;
-	int fd = bpf_map__fd(sp->skel->maps.users);
-	struct klpt_shadow_user_key key, *prevk = NULL;
-	size_t len, cap = 0;
-
-	*n = 0;
-	if (sp->users_iter && (v = shadow_probe__iter_read(sp->users_iter, &len))) {
-		*n = len / sizeof(*v);
-		return v;
-	}
-	while (!bpf_map_get_next_key(fd, prevk, &key)) {
-		prevk = &key;
-		grow_array((void **)&v, &cap, *n, sizeof(*v));
-		v[*n].key = key;
-		if (!bpf_map_lookup_elem(fd, &key, &v[*n].val))
-			(*n)++;
-	}
-	return v;
-}
-
 static struct shadow_user *user_get(struct shadow_snapshot *ss, uint64_t id, const char *module)
 {
 	struct shadow_user *u;
@@ -238,7 +216,7 @@ void shadow_probe__fill_users(struct shadow_probe *sp, const struct snapshot *s,
 			      struct shadow_snapshot *ss)
 {
 	size_t n;
-	struct klpt_shadow_users_dump *d = read_users(sp, &n);
+	struct klpt_shadow_users_dump *d = shadow_probe__dump(sp->users_iter, sp->skel->maps.users, &n);
 
 	for (size_t i = 0; i < n; i++) {
 		struct shadow_user *u = user_get(ss, d[i].key.id,
