@@ -47,7 +47,7 @@ WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initi
 	    -Wno-format-truncation
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) \
-	    -DKLPTOP_VERSION='"$(VERSION)"' -DKLPTOP_BTF_KERNEL='"$(BTF_KERNEL)"' \
+	    \
 	    -DKLPTOP_STATIC=$(STATIC) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS  += $(EXTRA_CFLAGS)
 STATIC   ?= 1
@@ -122,6 +122,17 @@ $(BUILD)/bpf_programs.h: $(BPF_OBJS)
 	done > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/cmd/version.o: $(BUILD)/bpf_programs.h
 
+# The build's facts, rewritten only when they change: only buildinfo.o then
+# recompiles, and no object can carry a stale version.
+$(BUILD)/build_info.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '#define KLPTOP_VERSION "%s"\n#define KLPTOP_BTF_KERNEL "%s"\n' \
+		'$(VERSION)' '$(BTF_KERNEL)' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/obj/lib/buildinfo.o: $(BUILD)/build_info.h
+.PHONY: FORCE
+FORCE:
+
 # --- userspace -------------------------------------------------------------
 # Each probe family's userspace half waits for its own skeleton only.
 $(foreach b,$(BPF_NAMES),$(eval $(BUILD)/obj/live/$(b).o: $(BUILD)/$(b).skel.h))
@@ -157,14 +168,14 @@ $(BUILD)/tests/test_replay: $(filter-out $(CORE_OBJS) $(BUILD)/obj/cmd/main.o,$(
 
 # The recording reader under libFuzzer + ASan/UBSan (tests/fuzz.sh runs it).
 FUZZ_SRCS := tests/fuzz/fuzz_recfile.c src/recording/packed.c src/recording/reader.c \
-	src/recording/redact.c src/recording/writer.c src/recording/report.c src/lib/util.c src/lib/log.c
+	src/recording/redact.c src/recording/writer.c src/recording/report.c src/lib/util.c src/lib/log.c src/lib/buildinfo.c
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz_recfile
-$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) src/recording/recfile.h src/recording/packed.h src/lib/log.h src/lib/util.h
+$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) $(BUILD)/build_info.h src/recording/recfile.h src/recording/packed.h src/lib/log.h src/lib/util.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		-DKLPTOP_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) -Isrc $(FUZZ_SRCS) -o $@ \
+		-Iinclude -I$(BUILD) -Isrc $(FUZZ_SRCS) -o $@ \
 		-lbpf -ljson-c -lz
 
 # --- kernel modules ----------------------------------------------------------
