@@ -124,7 +124,7 @@ static void warn_hidden_addresses(struct sampler *sm)
  * A 6.4-6.15 kernel built without PREEMPT_DYNAMIC has neither helper and
  * reads as the 6.16 case (docs/kernels.md).
  */
-static enum switch_point probe_switch_point(const struct ksyms *ks)
+enum switch_point switch_point__probe(const struct ksyms *ks)
 {
 	if (!ksyms__find_name(ks, "__klp_sched_try_switch", NULL))
 		return SWITCH_POINT_NONE;
@@ -142,7 +142,7 @@ struct sampler *sampler__open(const struct sampler_opts *o)
 	sm->ks = ksyms__load(g_opts.kallsyms);
 	if (!sm->ks)
 		p_debug("cannot read %s: %s", g_opts.kallsyms, strerror(errno));
-	sm->switch_point = probe_switch_point(sm->ks);
+	sm->switch_point = switch_point__probe(sm->ks);
 	if (g_opts.root)
 		sm->probes.why_not = xstrdup("reading a captured tree (--root): no BPF");
 	else if (o->no_bpf)

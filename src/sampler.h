@@ -37,6 +37,9 @@ int sampler__fill(struct sampler *sm, struct snapshot *s);
  * checks observed, or timeout_ms passed. Returns 1 if the rounds were seen. */
 int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms);
 const struct ksyms *sampler__ksyms(struct sampler *sm);
+/* Where this kernel switches a running task besides the rounds, from its
+ * symbols (enum switch_point). */
+enum switch_point switch_point__probe(const struct ksyms *ks);
 /* Kinds of raw events handed to an event sink. */
 enum { SAMPLER_EV_TRANSITION = 1, SAMPLER_EV_SHADOW = 2 };
 /* Hand every raw BPF event (struct klpt_event or klpt_shadow_event, as the

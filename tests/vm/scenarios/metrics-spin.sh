@@ -73,8 +73,7 @@ log "exporter answers"
 check bpf-up at_least '^klptop_bpf_up ' 1
 
 lp_load klpt_target
-klpt_knob spin 1
-wait_until 5 has_comm klpt_spin || { ps; die spinner-started "klpt_spin did not start"; }
+spinner_start
 lp_load klpt_lp_fix
 
 PENDING='^klptop_transition_pending_tasks[{]patch="klpt_lp_fix",target="patched"[}] '
