@@ -164,6 +164,8 @@ static int read_patch(const char *root, const char *name, struct patch_info *pi)
 		return err;
 	if (read_flag(dir, "replace", &pi->replace))
 		pi->replace = -1;
+	if (read_flag(dir, "stack_order", &pi->stack_order))
+		pi->stack_order = -1;
 	objs = list_subdirs(dir, &n);
 	if (!objs)
 		return -errno;
@@ -188,6 +190,46 @@ void patch_info__free(struct patch_info *pi)
 	free(pi->objs);
 	free(pi->name);
 	memset(pi, 0, sizeof(*pi));
+}
+
+/* The enabled patch with the highest stack_order that patches F of object
+ * O: the kernel runs its version ("unless a transition is in progress",
+ * Documentation/ABI/testing/sysfs-kernel-livepatch). NULL if none. */
+static const struct patch_info *top_of_stack(const struct snapshot *s, const char *o,
+					     const struct func_info *f)
+{
+	const struct patch_info *top = NULL;
+
+	for (size_t i = 0; i < s->npatches; i++) {
+		const struct patch_info *pi = &s->patches[i];
+
+		if (!pi->enabled || pi->stack_order < 0 ||
+		    (top && top->stack_order >= pi->stack_order))
+			continue;
+		for (size_t j = 0; j < pi->nobjs; j++)
+			for (size_t k = 0; k < pi->objs[j].nfuncs; k++)
+				if (!strcmp(pi->objs[j].name, o) &&
+				    !strcmp(pi->objs[j].funcs[k].name, f->name) &&
+				    pi->objs[j].funcs[k].sympos == f->sympos)
+					top = pi;
+	}
+	return top;
+}
+
+/* Which patch's version of each function runs, by the kernel's stack_order. */
+static void live_by_stack_order(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->npatches; i++) {
+		struct patch_info *pi = &s->patches[i];
+
+		for (size_t j = 0; j < pi->nobjs; j++)
+			for (size_t k = 0; k < pi->objs[j].nfuncs; k++) {
+				struct func_info *f = &pi->objs[j].funcs[k];
+
+				f->live_stack_order = pi->stack_order < 0 ? -1 :
+					top_of_stack(s, pi->objs[j].name, f) == pi;
+			}
+	}
 }
 
 int livepatch__read_patches(struct snapshot *s, const struct sys_paths *p)
@@ -215,5 +257,6 @@ int livepatch__read_patches(struct snapshot *s, const struct sys_paths *p)
 		s->npatches++;
 	}
 	free_names(names, n);
+	live_by_stack_order(s);
 	return 0;
 }

@@ -25,6 +25,10 @@ struct func_info {
 	uint64_t old_addr;
 	uint64_t new_addr;
 	int live;         /* 1: this patch's version runs, 0: another's, -1 unknown */
+	/* The same from the kernel's sysfs stack_order (6.14+): 1 when this
+	 * patch has the highest stack_order of the enabled patches of this
+	 * function, 0 when another has, -1 when the kernel has no stack_order. */
+	int live_stack_order;
 	int stack_pos;    /* position in the function's klp_ops stack, -1 unknown */
 	int routed;       /* call counters attached */
 	double calls_per_s;  /* calls entering the old function */
@@ -43,6 +47,8 @@ struct patch_info {
 	int enabled;
 	int transition;
 	int replace;      /* -1: kernel does not expose it (sysfs "replace" is 6.11+) */
+	int stack_order;  /* its place on the patch stack, 1 = oldest; -1: no sysfs
+			   * "stack_order" (6.14+) */
 	int forced;       /* -1 unknown (only BPF sees klp_force_transition) */
 	struct object_info *objs;
 	size_t nobjs;
