@@ -62,7 +62,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	    -Wno-format-truncation
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -I$(BUILD) \
+CFLAGS   += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) \
 	    -DKLPTOP_VERSION='"$(VERSION)"' -DKLPTOP_BTF_KERNEL='"$(BTF_KERNEL)"' \
 	    -DKLPTOP_STATIC=$(STATIC) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS  += $(EXTRA_CFLAGS)
@@ -78,9 +78,17 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-SRCS      := $(wildcard src/*.c)
+SRCS      := $(wildcard src/*/*.c)
 OBJS      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
-LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+# The core: model, renderers, recordings, preflight, sysfs/procfs readers and
+# helpers. It needs no BPF toolchain, so the unit tests link it alone. The
+# live probes' halves (which include skeletons), the sampler that drives
+# them and the commands are the rest of the binary.
+BPF_NAMES := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
+LIVE_BPF_OBJS := $(patsubst %,$(BUILD)/obj/live/%.o,$(BPF_NAMES)) $(BUILD)/obj/live/sampler.o
+# notls.o stubs GnuTLS for the static libmicrohttpd: linked into the binary.
+CORE_OBJS := $(filter-out $(BUILD)/obj/cmd/% $(LIVE_BPF_OBJS) $(BUILD)/obj/lib/notls.o,$(OBJS))
+CORE_LIB  := $(BUILD)/libklptop-core.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
@@ -123,30 +131,41 @@ $(BUILD)/bpf_programs.h: $(BPF_OBJS)
 			sort -u | tr '\n' ' ' | sed 's/ $$//; s/^/ /'; \
 		printf '\\n"\n'; \
 	done > $@.tmp && mv $@.tmp $@
-$(BUILD)/obj/version.o: $(BUILD)/bpf_programs.h
+$(BUILD)/obj/cmd/version.o: $(BUILD)/bpf_programs.h
 
 # --- userspace -------------------------------------------------------------
-$(BUILD)/obj/%.o: src/%.c | $(SKELS)
+# Each probe family's userspace half waits for its own skeleton only.
+$(foreach b,$(BPF_NAMES),$(eval $(BUILD)/obj/live/$(b).o: $(BUILD)/$(b).skel.h))
+
+$(BUILD)/obj/%.o: src/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/klptop: $(OBJS)
+$(CORE_LIB): $(CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/klptop: $(filter-out $(CORE_OBJS),$(OBJS)) $(CORE_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-# Unit tests link the same objects dynamically, with cmocka.
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+# Unit tests link the core library dynamically, with cmocka: no clang, bpftool
+# or kernel image needed.
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Isrc -Itests/unit $^ -o $@ -lcmocka \
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(filter-out %.a,$^) $(filter %.a,$^) -o $@ -lcmocka \
 		$(filter-out -static,$(LDLIBS))
+# test_replay drives the whole `top --replay` command on a pty.
+$(BUILD)/tests/test_replay: $(filter-out $(CORE_OBJS) $(BUILD)/obj/cmd/main.o,$(OBJS))
 
 # The recording reader under libFuzzer + ASan/UBSan (tests/fuzz.sh runs it).
-FUZZ_SRCS := tests/fuzz/fuzz_recfile.c src/recfile.c src/report.c src/util.c src/log.c
+FUZZ_SRCS := tests/fuzz/fuzz_recfile.c src/recording/packed.c src/recording/reader.c \
+	src/recording/redact.c src/recording/writer.c src/recording/report.c src/lib/util.c src/lib/log.c
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz_recfile
-$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) src/recfile.h src/log.h src/util.h
+$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) src/recording/recfile.h src/recording/packed.h src/lib/log.h src/lib/util.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \

@@ -22,12 +22,13 @@
  *                             sampler__fill (stacks on, as --batch) and
  *                             view__print_batch (to /dev/null) separately.
  */
-#include "../src/transition.c"
+#include "../src/live/transition.c"
 
-#include "sampler.h"
-#include "cmd.h"
-#include "tasks.h"
-#include "view.h"
+#include "live/sampler.h"
+#include "cmd/cmd.h"
+#include "live/procscan.h"
+#include "live/tasks.h"
+#include "render/view.h"
 
 #include <dirent.h>
 #include <fcntl.h>

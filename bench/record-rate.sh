@@ -13,10 +13,10 @@ N=${1:-200000}
 K=${2:-1000}
 DIR=${3:-/tmp}
 B=${4:-256}
-make --no-print-directory -s build/obj/recfile.o build/obj/util.o
+make --no-print-directory -s build/libklptop-core.a
 mkdir -p build/bench
 ${CC:-gcc} -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc \
-	-o build/bench/record-writer bench/record-writer.c build/obj/recfile.o build/obj/util.o \
+	-o build/bench/record-writer bench/record-writer.c build/libklptop-core.a \
 	-ljson-c -lz
 old=$DIR/klptop-bench-v1-$$.klp
 new=$DIR/klptop-bench-v2-$$.klp

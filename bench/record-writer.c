@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "recfile.h"
-#include "util.h"
+#include "recording/recfile.h"
+#include "lib/util.h"
 
 #include "klptop/shadow.h"
 #include "klptop/transition.h"

@@ -38,8 +38,8 @@ gcc -static -O2 -pthread -Wall -Wextra -Werror -o "$build/bench/threads" bench/t
 # (transition.o is left out: klpt-bench includes transition.c).
 rm -f "$build/bench/libklptop.a"
 objs=()
-for o in "$build"/obj/*.o; do
-	case $o in */main.o | */transition.o) ;; *) objs+=("$o") ;; esac
+for o in "$build"/obj/*/*.o; do
+	case $o in */cmd/main.o | */live/transition.o) ;; *) objs+=("$o") ;; esac
 done
 ar rcs "$build/bench/libklptop.a" "${objs[@]}"
 gcc -static -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \

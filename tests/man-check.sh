@@ -9,7 +9,7 @@
 # are checked under CMD "global" in the GLOBAL OPTIONS section. The bash
 # completion (docs/klptop.bash-completion) must offer every command and
 # option too: "man/completion/CMD/--OPTION". And every JSON key that
-# src/output.c writes is documented: "man/json.md/KEY".
+# src/render/output.c writes is documented: "man/json.md/KEY".
 dir=${1:?usage: man-check.sh DIR [BIN] [MANPAGE] [COMPLETION]}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${2:-$root/build/klptop}
@@ -108,16 +108,16 @@ for cmd in $cmds; do
 	result "synopsis/$cmd" "$(printf '%s\n' "$syn" | grep -qw -- "$cmd" && echo 1)" \
 		"SYNOPSIS does not name $cmd"
 done
-# Every key of the status JSON (src/output.c) is documented in docs/json.md
+# Every key of the status JSON (src/render/output.c) is documented in docs/json.md
 # (or, for the "shadows" object, docs/shadow.md), as `key` or `key[]`.
-src=$root/src/output.c
+src=$root/src/render/output.c
 bt='`'
 if [ -r "$src" ]; then
 	for k in $(grep -oE 'json_object_object_add\([a-z_]+, "[a-z_]+"' "$src" |
 			sed -E 's/.*"([a-z_]+)"/\1/' | sort -u); do
 		grep -qE "$bt$k(\\[\\])?$bt" "$root/docs/json.md" "$root/docs/shadow.md" 2>/dev/null
 		result "json.md/$k" "$([ $? -eq 0 ] && echo 1)" \
-			"src/output.c writes the JSON key '$k'; docs/json.md does not document it"
+			"src/render/output.c writes the JSON key '$k'; docs/json.md does not document it"
 	done
 fi
 exit $status

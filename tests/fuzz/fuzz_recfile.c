@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "log.h"
-#include "recfile.h"
+#include "lib/log.h"
+#include "recording/recfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-#include "model.h"
-#include "util.h"
+#include "model/model.h"
+#include "lib/util.h"
 
 static inline void fx_make_patch(struct patch_info *pi, const char *name, int replace,
 				 long ping_sympos)

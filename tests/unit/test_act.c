@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "act.h"
+#include "live/act.h"
 
 static int answer(const char *typed, enum act_kind k, char *prompt, size_t plen)
 {

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attach.h"
-#include "kallsyms.h"
-#include "util.h"
+#include "live/attach.h"
+#include "live/kallsyms.h"
+#include "lib/util.h"
 
 static const char *sample =
 	"ffffffff81100000 t klp_try_complete_transition\n"

@@ -12,10 +12,10 @@
 #include <glob.h>
 #include <string.h>
 
-#include "check.h"
+#include "check/check.h"
 #include "fixture.h"
-#include "patchelf.h"
-#include "util.h"
+#include "check/patchelf.h"
+#include "lib/util.h"
 
 static const char kallsyms_fx[] =
 	"ffffffff81000100 T cmdline_proc_show\n"

@@ -6,8 +6,8 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "kallsyms.h"
-#include "util.h"
+#include "live/kallsyms.h"
+#include "lib/util.h"
 
 /* Shape of /proc/kallsyms on the 6.1 lab kernel, module symbols included. */
 static const char *sample =

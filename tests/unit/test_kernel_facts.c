@@ -10,11 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kallsyms.h"
-#include "model.h"
-#include "sampler.h"
-#include "tasks.h"
-#include "util.h"
+#include "lib/util.h"
+#include "live/kallsyms.h"
+#include "live/kfacts.h"
+#include "model/model.h"
 
 #define BIT(n) (1ull << (n))
 /* Bits a 7.x x86 task may carry besides TIF_PATCH_PENDING (9): need_resched

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
-#include "model.h"
+#include "render/metrics.h"
+#include "model/model.h"
 
 /* Every family the exposition has, with its type (docs/metrics.md). */
 static const char *const families[][2] = {

@@ -20,9 +20,9 @@
 
 #include <json-c/json.h>
 
-#include "log.h"
-#include "recfile.h"
-#include "util.h"
+#include "lib/log.h"
+#include "recording/recfile.h"
+#include "lib/util.h"
 
 #include "klptop/shadow.h"
 #include "klptop/transition.h"

@@ -31,13 +31,13 @@
 #include <zlib.h>
 
 #include "model_fixture.h"
-#include "cmd.h"
-#include "model.h"
-#include "output.h"
-#include "recfile.h"
-#include "replay.h"
-#include "util.h"
-#include "view.h"
+#include "cmd/cmd.h"
+#include "model/model.h"
+#include "render/output.h"
+#include "recording/recfile.h"
+#include "recording/replay.h"
+#include "lib/util.h"
+#include "render/view.h"
 
 #define SEC 1000000000ull
 #define T0 (5000 * SEC)                       /* the recorder's CLOCK_MONOTONIC at start */

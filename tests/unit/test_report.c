@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "klptop/transition.h"
-#include "recfile.h"
-#include "util.h"
+#include "recording/recfile.h"
+#include "lib/util.h"
 
 #define S(x) ((uint64_t)((x) * 1e9))
 

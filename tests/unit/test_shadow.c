@@ -9,10 +9,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "model.h"
-#include "output.h"
-#include "shadow.h"
-#include "util.h"
+#include "model/model.h"
+#include "render/output.h"
+#include "live/shadow.h"
+#include "lib/util.h"
 #include "klptop/shadow.h"
 
 static void slope_of_a_line(void **state)

@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "kallsyms.h"
-#include "model.h"
-#include "output.h"
-#include "log.h"
-#include "util.h"
+#include "live/kallsyms.h"
+#include "model/model.h"
+#include "render/output.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 static struct sys_paths paths_of(const char *root, char *sys, char *proc)
 {
@@ -86,7 +86,7 @@ static void test_kernel_and_patches(void **state)
 	struct snapshot s;
 
 	snapshot__init(&s);
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 1 }, NULL), 0);
+	assert_int_equal(fill_procfs(&s, &p, 1, NULL), 0);
 	assert_string_equal(s.kernel.release, "6.1.0-99-amd64");
 	assert_true(s.kernel.livepatch);
 	assert_true(s.kernel.taint_livepatch);
@@ -114,7 +114,7 @@ static void test_live_by_stack_order(void **state)
 	struct snapshot s;
 
 	snapshot__init(&s);
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 0 }, NULL), 0);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), 0);
 	assert_int_equal(s.patches[0].stack_order, -1); /* 6.1: no such file */
 	assert_int_equal(s.patches[1].objs[0].funcs[0].live_stack_order, -1);
 	snapshot__free(&s);
@@ -122,7 +122,7 @@ static void test_live_by_stack_order(void **state)
 	fx_write(root, "sys/kernel/livepatch/klpt_lp_fix/stack_order", "1\n");
 	fx_write(root, "sys/kernel/livepatch/klpt_lp_vmlinux/stack_order", "2\n");
 	snapshot__init(&s);
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 0 }, NULL), 0);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), 0);
 	assert_int_equal(s.patches[0].stack_order, 1);
 	assert_int_equal(s.patches[1].stack_order, 2);
 	for (size_t k = 0; k < 2; k++) {
@@ -134,7 +134,7 @@ static void test_live_by_stack_order(void **state)
 	/* The top patch disabled: the one below runs again. */
 	fx_write(root, "sys/kernel/livepatch/klpt_lp_vmlinux/enabled", "0\n");
 	snapshot__init(&s);
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 0 }, NULL), 0);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), 0);
 	assert_int_equal(s.patches[0].objs[0].funcs[0].live_stack_order, 1);
 	assert_int_equal(s.patches[1].objs[0].funcs[0].live_stack_order, 0);
 	snapshot__free(&s);
@@ -153,7 +153,7 @@ static void test_transition_pending_tasks(void **state)
 	snprintf(kpath, sizeof(kpath), "%s/proc/kallsyms", root);
 	ks = ksyms__load(kpath);
 	snapshot__init(&s);
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 1 }, ks), 0);
+	assert_int_equal(fill_procfs(&s, &p, 1, ks), 0);
 	assert_non_null(s.transition);
 	assert_string_equal(s.transition->patch, "klpt_lp_fix");
 	assert_int_equal(s.transition->target, KLP_PATCHED);
@@ -196,7 +196,7 @@ static void test_transition_done_while_reading(void **state)
 	add_task(root, 1, 1, "init", 0, 'S', -1, "");
 	snapshot__init(&s);
 	/* transition file still 1 here: a real in-progress state with 0 pending */
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 0 }, NULL), 0);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), 0);
 	assert_non_null(s.transition);
 	assert_int_equal(s.transition->tasks_pending, 0);
 	snapshot__free(&s);
@@ -213,7 +213,7 @@ static void test_no_livepatch(void **state)
 	fx_mkdirs(sys);
 	snapshot__init(&s);
 	log_level = -1; /* silence the expected error */
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 0 }, NULL),
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL),
 			 EXIT_NO_LIVEPATCH);
 	log_level = LOG_WARN;
 	snapshot__free(&s);
@@ -233,7 +233,7 @@ static void test_vanished_patch_is_skipped(void **state)
 	snprintf(dir, sizeof(dir), "%s/sys/kernel/livepatch/gone", root);
 	fx_mkdirs(dir);
 	snapshot__init(&s);
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 0 }, NULL), 0);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), 0);
 	assert_int_equal(s.npatches, 1);
 	assert_string_equal(s.patches[0].name, "ok");
 	assert_int_equal(s.nwarnings, 1);
@@ -270,7 +270,7 @@ static void test_json_schema_keys(void **state)
 	struct snapshot s;
 
 	snapshot__init(&s);
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 1 }, NULL), 0);
+	assert_int_equal(fill_procfs(&s, &p, 1, NULL), 0);
 	o = snapshot__to_json(&s);
 	assert_true(json_object_object_get_ex(o, "kernel", &k));
 	assert_true(json_object_object_get_ex(k, "release", &v));

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "model_fixture.h"
-#include "model.h"
-#include "util.h"
-#include "view.h"
+#include "model/model.h"
+#include "lib/util.h"
+#include "render/view.h"
 
 #define SEC 1000000000ull
 

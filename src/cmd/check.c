@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/* klptop check PATCH.ko | --func NAME...: the command (the preflight itself is
+ * src/check/check.c, the module reader src/check/patchelf.c). */
+#include "check/check.h"
+#include "check/patchelf.h"
+#include "cmd/cmd.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "render/output.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void check_usage(FILE *f)
+{
+	fputs("Usage: klptop check PATCH.ko [--json] [--pretty]\n"
+	      "       klptop check --func NAME[,SYMPOS] [--object MOD] ... [--json]\n"
+	      "  Preflight of a live patch: every function it replaces is looked up in the\n"
+	      "  running kernel as the kernel will do at load time, and judged for what the\n"
+	      "  kernel does not say (docs/check.md).\n"
+	      "  -f, --func NAME[,SYMPOS]  a target (repeatable); applies to the last\n"
+	      "                            --object before it (default vmlinux)\n"
+	      "  -o, --object MOD          the object of the --func options that follow\n"
+	      "  -j, --json                JSON output\n"
+	      "  -p, --pretty              indent JSON\n"
+	      "Exit status: 0 clean (info only), 3 warnings, 1 errors (the kernel refuses\n"
+	      "the patch) or the check could not run, 2 usage.\n",
+	      f);
+}
+
+static int add_func_arg(struct check_report *r, const char *object, const char *arg)
+{
+	char name[256];
+	const char *comma = strrchr(arg, ',');
+	unsigned long pos = 0;
+
+	if (comma) {
+		long v;
+
+		if (parse_long(comma + 1, &v) || v < 0) {
+			p_err("check: --func wants NAME[,SYMPOS] with SYMPOS a number >= 0, not '%s'",
+			      arg);
+			return -1;
+		}
+		pos = (unsigned long)v;
+	}
+	snprintf(name, sizeof(name), "%.*s", comma ? (int)(comma - arg) : (int)strlen(arg), arg);
+	if (!*name) {
+		p_err("check: --func needs a function name");
+		return -1;
+	}
+	check_report__add_target(r, object, name, pos, 0);
+	return 0;
+}
+
+static char *read_first(const char *a, const char *b)
+{
+	char *t = read_all(a, NULL);
+
+	return t ? t : (b ? read_all(b, NULL) : NULL);
+}
+
+/* Facts about the live patches already loaded that change what a load does. */
+static void judge_loaded(struct check_report *r)
+{
+	struct snapshot s;
+
+	snapshot__init(&s);
+	livepatch__read_kernel(&s.kernel, &g_opts.paths);
+	if (!s.kernel.livepatch) {
+		check_report__add(r, CHECK_ERROR, "no_livepatch",
+				  "this kernel (%s) has no live patching (%s/kernel/livepatch is "
+				  "missing)", s.kernel.release, g_opts.paths.sysfs);
+		snapshot__free(&s);
+		return;
+	}
+	if (livepatch__read_patches(&s, &g_opts.paths) == 0) {
+		for (size_t i = 0; i < s.npatches; i++) {
+			const struct patch_info *pi = &s.patches[i];
+
+			if (pi->transition)
+				check_report__add(r, CHECK_WARNING, "transition_running",
+						  "patch %s is in transition now: loading another "
+						  "patch fails with EBUSY until it ends (use klptop "
+						  "gate --wait)", pi->name);
+			if (r->patch && !strcmp(pi->name, r->patch))
+				check_report__add(r, CHECK_ERROR, "already_loaded",
+						  "a live patch called %s is already loaded", r->patch);
+		}
+		if (r->replace && s.npatches)
+			for (size_t i = 0; i < s.npatches; i++)
+				if (s.patches[i].enabled &&
+				    (!r->patch || strcmp(s.patches[i].name, r->patch)))
+					check_report__add(r, CHECK_INFO, "replaces",
+							  "cumulative patch: it replaces %s, whose "
+							  "changes revert unless this patch has them",
+							  s.patches[i].name);
+	}
+	snapshot__free(&s);
+}
+
+static int load_patch(struct check_report *r, const char *path)
+{
+	struct lp_patch p;
+	char err[512];
+
+	if (patchelf__read(path, &p, err, sizeof(err))) {
+		p_err("check: %s", err);
+		return -1;
+	}
+	r->file = xstrdup(path);
+	r->patch = p.module ? xstrdup(p.module) : NULL;
+	r->replace = p.replace;
+	if (!p.found) {
+		p_err("check: %s: no struct klp_patch found: not a live patch module", path);
+		lp_patch__free(&p);
+		return -1;
+	}
+	if (!p.livepatch_tag)
+		check_report__add(r, CHECK_ERROR, "not_marked",
+				  "the module has no MODULE_INFO(livepatch, \"Y\"): the kernel "
+				  "refuses it (\"not marked as a livepatch module\")");
+	for (size_t i = 0; i < p.nobjs; i++)
+		for (size_t j = 0; j < p.objs[i].nfuncs; j++)
+			check_report__add_target(r, p.objs[i].name, p.objs[i].funcs[j].name,
+						 p.objs[i].funcs[j].sympos, 0);
+	for (size_t i = 0; i < p.nklpsyms; i++)
+		check_report__add_target(r, p.klpsyms[i].object, p.klpsyms[i].name,
+					 p.klpsyms[i].sympos, 1);
+	lp_patch__free(&p);
+	return 0;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "func", required_argument, NULL, 'f' },
+		{ "object", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct check_report r = { 0 };
+	const char *object = NULL;
+	char tf[4096], tf2[4096], mods[4096];
+	struct check_env *env;
+	int json = 0, pretty = 0, c, rc, nfuncs = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:o:jph", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (add_func_arg(&r, object, optarg)) {
+				check_report__free(&r);
+				return EXIT_USAGE;
+			}
+			nfuncs++;
+			break;
+		case 'o': object = optarg; break;
+		case 'j': json = 1; break;
+		case 'p': pretty = json = 1; break;
+		case 'h': check_usage(stdout); return EXIT_OK;
+		default: check_usage(stderr); check_report__free(&r); return EXIT_USAGE;
+		}
+	}
+	log_json = json;
+	if ((optind < argc) == (nfuncs > 0) || argc - optind > 1) {
+		p_err("check: give one PATCH.ko, or --func options (see 'klptop check --help')");
+		check_report__free(&r);
+		return EXIT_USAGE;
+	}
+	if (optind < argc && load_patch(&r, argv[optind])) {
+		check_report__free(&r);
+		return EXIT_ERROR;
+	}
+	if (r.file)
+		judge_loaded(&r);
+	snprintf(tf, sizeof(tf), "%s/kernel/tracing/available_filter_functions", g_opts.paths.sysfs);
+	snprintf(tf2, sizeof(tf2), "%s/kernel/debug/tracing/available_filter_functions",
+		 g_opts.paths.sysfs);
+	snprintf(mods, sizeof(mods), "%s/modules", g_opts.paths.procfs);
+	env = check_env__new(read_all(g_opts.kallsyms, NULL), read_first(tf, tf2),
+			     read_all(mods, NULL));
+	check__run(&r, env);
+	if (json) {
+		json_object *o = check_report__to_json(&r);
+
+		rc = json__print(o, stdout, pretty) ? EXIT_ERROR : check_report__exit_code(&r);
+		json_object_put(o);
+	} else {
+		check_report__print_text(&r, stdout);
+		rc = fflush(stdout) ? EXIT_ERROR : check_report__exit_code(&r);
+	}
+	check_env__free(env);
+	check_report__free(&r);
+	return rc;
+}

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * klptop gate: load a live patch safely (docs/check.md, incident 5). While
+ * any patch is in transition the kernel refuses to enable or disable
+ * another (-EBUSY), and a cumulative patch loaded then fails; gate refuses
+ * first and says who blocks (or waits, with --wait), runs COMMAND, follows
+ * the transition COMMAND starts, and on a timeout reports the blockers as
+ * klptop status does, from the same sampler and renderers.
+ */
+#include "cmd/cmd.h"
+#include "lib/log.h"
+#include "render/output.h"
+#include "live/sampler.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum {
+	EXIT_GATE_REFUSED = 2,   /* a transition runs; COMMAND was not run */
+	EXIT_GATE_TIMEOUT = 3,   /* still in transition after --timeout */
+	EXIT_GATE_COMMAND = 4,   /* COMMAND failed */
+};
+
+#define REASON_ROUNDS 2          /* kernel checks watched before naming reasons */
+#define MAX_DMESG 64
+
+struct gate {
+	long timeout_s;
+	int wait, json, pretty, tty;
+	char **argv;             /* COMMAND */
+	struct sampler *sm;
+	json_object *out;        /* the --json result */
+	uint64_t start_ns;
+	char **before;           /* patch names before COMMAND */
+	size_t nbefore;
+	char *dmesg[MAX_DMESG];
+	size_t ndmesg;
+};
+
+static void gate_usage(FILE *f)
+{
+	fputs("Usage: klptop gate [--timeout S] [--wait] [--json] -- COMMAND [ARGS...]\n"
+	      "  Run COMMAND (e.g. insmod PATCH.ko) only while no live patch is in\n"
+	      "  transition, then follow the transition it starts until it completes.\n"
+	      "  -t, --timeout S  give up after S seconds (default 60): of waiting with\n"
+	      "                   --wait, and of following COMMAND's transition\n"
+	      "  -w, --wait       wait for running transitions to end instead of refusing\n"
+	      "  -j, --json       one JSON result on stdout (docs/check.md)\n"
+	      "  -p, --pretty     indent JSON\n"
+	      "Exit status: 0 COMMAND ran and its transition completed (or it started\n"
+	      "none); 2 refused: a transition is running (or a usage error), COMMAND not\n"
+	      "run; 3 timeout: a transition still runs after S seconds (blockers are\n"
+	      "reported); 4 COMMAND failed (its status and new kernel messages are\n"
+	      "shown); 1 other errors.\n",
+	      f);
+}
+
+static double secs(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+/* ---- kernel messages since COMMAND started (/dev/kmsg) ------------------- */
+
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END); /* only what comes after this point */
+	return fd;
+}
+
+/* Records are "PRIO,SEQ,USEC,FLAGS;text\n" plus " KEY=VALUE" lines. */
+static void kmsg_drain(struct gate *g, int fd)
+{
+	char rec[8192];
+
+	while (fd >= 0) {
+		ssize_t n = read(fd, rec, sizeof(rec) - 1);
+		char *text, *nl;
+
+		if (n < 0 && errno == EPIPE)
+			continue; /* overwritten records: go on with the next */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		text = strchr(rec, ';');
+		if (!text)
+			continue;
+		text++;
+		nl = strchr(text, '\n');
+		if (nl)
+			*nl = '\0';
+		if (g->ndmesg < MAX_DMESG)
+			g->dmesg[g->ndmesg++] = xstrdup(text);
+	}
+}
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+static int fill(struct gate *g, struct snapshot *s)
+{
+	snapshot__free(s);
+	snapshot__init(s);
+	return sampler__fill(g->sm, s);
+}
+
+/* A snapshot with the reasons the kernel's own checks give: watch a few
+ * rounds first (the probes see each check). */
+static int fill_with_reasons(struct gate *g, struct snapshot *s)
+{
+	int rc = fill(g, s);
+
+	if (rc == EXIT_OK && s->transition) {
+		sampler__wait_rounds(g->sm, REASON_ROUNDS, REASON_ROUNDS * 1500 + 1000);
+		rc = fill(g, s);
+	}
+	return rc;
+}
+
+static void progress(struct gate *g, const struct snapshot *s, const char *what, int final)
+{
+	static uint64_t last_line;
+	const struct transition_info *tr = s->transition;
+	uint64_t now = now_ns();
+	char line[256];
+
+	if (g->json)
+		return;
+	if (tr)
+		snprintf(line, sizeof(line), "klptop gate: %s %s (%s): %zu/%zu tasks pending, "
+			 "%.1f s, %u rounds", what, tr->patch, klp_state__name(tr->target),
+			 tr->tasks_pending, tr->tasks_total, secs(now - g->start_ns), tr->rounds);
+	else
+		snprintf(line, sizeof(line), "klptop gate: %s: done, %.1f s", what,
+			 secs(now - g->start_ns));
+	if (g->tty) {
+		fprintf(stderr, "\r%-100s%s", line, final ? "\n" : "");
+	} else if (final || !last_line || now - last_line >= 5000000000ull) {
+		/* plain lines, not one a second, when not on a terminal */
+		fprintf(stderr, "%s\n", line);
+		last_line = now;
+	}
+	fflush(stderr);
+}
+
+/* Wait until no transition runs, or the deadline. 1: stable. */
+static int wait_stable(struct gate *g, struct snapshot *s, const char *what, uint64_t deadline)
+{
+	for (;;) {
+		if (fill(g, s) != EXIT_OK)
+			return -1;
+		if (!s->transition) {
+			progress(g, s, what, 1);
+			return 1;
+		}
+		progress(g, s, what, 0);
+		if (now_ns() >= deadline) {
+			if (g->tty && !g->json)
+				fputc('\n', stderr);
+			return 0;
+		}
+		sampler__wait_rounds(g->sm, 1, 1000);
+	}
+}
+
+/* The blockers report: text as klptop status prints it, or the snapshot's
+ * JSON under "status". */
+static void report_snapshot(struct gate *g, struct snapshot *s)
+{
+	if (g->json) {
+		json_object_object_add(g->out, "status", snapshot__to_json(s));
+		return;
+	}
+	snapshot__print_text(s, stdout, 1);
+	fflush(stdout);
+}
+
+static void set_result(struct gate *g, const char *result, int code, const char *patch)
+{
+	json_object_object_add(g->out, "result", json_object_new_string(result));
+	json_object_object_add(g->out, "exit_code", json_object_new_int(code));
+	json_object_object_add(g->out, "patch", patch ? json_object_new_string(patch) : NULL);
+}
+
+/* ---- COMMAND ------------------------------------------------------------- */
+
+static int run_command(struct gate *g, int *status)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		p_err("gate: fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		execvp(g->argv[0], g->argv);
+		fprintf(stderr, "klptop: gate: cannot run %s: %s\n", g->argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, status, 0) < 0) {
+		if (errno != EINTR) {
+			p_err("gate: waitpid: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int was_loaded(const struct gate *g, const char *name)
+{
+	for (size_t i = 0; i < g->nbefore; i++)
+		if (!strcmp(g->before[i], name))
+			return 1;
+	return 0;
+}
+
+static void command_failed(struct gate *g, int status)
+{
+	json_object *a = json_object_new_array(), *cs = json_object_new_object();
+	char how[64];
+
+	if (WIFEXITED(status))
+		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(status));
+	else
+		snprintf(how, sizeof(how), "was killed by signal %d", WTERMSIG(status));
+	if (WIFEXITED(status))
+		json_object_object_add(cs, "exit", json_object_new_int(WEXITSTATUS(status)));
+	else
+		json_object_object_add(cs, "signal", json_object_new_int(WTERMSIG(status)));
+	json_object_object_add(g->out, "command_status", cs);
+	for (size_t i = 0; i < g->ndmesg; i++)
+		json_object_array_add(a, json_object_new_string(g->dmesg[i]));
+	json_object_object_add(g->out, "dmesg", a);
+	set_result(g, "command_failed", EXIT_GATE_COMMAND, NULL);
+	if (g->json)
+		return;
+	fprintf(stderr, "klptop: gate: COMMAND '%s' %s\n", g->argv[0], how);
+	if (g->ndmesg)
+		fprintf(stderr, "klptop: gate: new kernel messages since it started:\n");
+	for (size_t i = 0; i < g->ndmesg; i++)
+		fprintf(stderr, "  %s\n", g->dmesg[i]);
+	if (!g->ndmesg)
+		fprintf(stderr, "klptop: gate: no new kernel messages\n");
+}
+
+static int gate_run(struct gate *g)
+{
+	struct snapshot s;
+	uint64_t deadline;
+	int rc, status, kfd;
+	char *patch = NULL;
+
+	snapshot__init(&s);
+	rc = fill(g, &s);
+	if (rc != EXIT_OK) {
+		rc = EXIT_ERROR; /* said why; 3 and 4 mean other things here */
+		goto out;
+	}
+	g->start_ns = now_ns();
+	/* 1. Nothing may be in transition. */
+	if (s.transition && !g->wait) {
+		rc = fill_with_reasons(g, &s);
+		if (rc != EXIT_OK)
+			goto out;
+	}
+	if (s.transition && !g->wait) {
+		const struct transition_info *tr = s.transition;
+
+		p_err("gate: patch %s is in transition (%s, %zu of %zu tasks pending): "
+		      "refusing to run %s (the kernel would answer EBUSY); use --wait, or "
+		      "see the blockers below", tr->patch, klp_state__name(tr->target),
+		      tr->tasks_pending, tr->tasks_total, g->argv[0]);
+		set_result(g, "refused", EXIT_GATE_REFUSED, tr->patch);
+		report_snapshot(g, &s);
+		rc = EXIT_GATE_REFUSED;
+		goto out;
+	}
+	if (s.transition) {
+		deadline = g->start_ns + (uint64_t)g->timeout_s * 1000000000ull;
+		rc = wait_stable(g, &s, "waiting for", deadline);
+		if (rc < 0) {
+			rc = EXIT_ERROR;
+			goto out;
+		}
+		if (!rc) {
+			fill_with_reasons(g, &s);
+			p_err("gate: patch %s still in transition after %ld s: COMMAND not run",
+			      s.transition ? s.transition->patch : "?", g->timeout_s);
+			set_result(g, "timeout", EXIT_GATE_TIMEOUT,
+				   s.transition ? s.transition->patch : NULL);
+			json_object_object_add(g->out, "phase", json_object_new_string("wait"));
+			report_snapshot(g, &s);
+			rc = EXIT_GATE_TIMEOUT;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < s.npatches; i++) {
+		g->before = xrealloc(g->before, (g->nbefore + 1) * sizeof(*g->before));
+		g->before[g->nbefore++] = xstrdup(s.patches[i].name);
+	}
+	/* 2. COMMAND, with the kernel's messages from now on. */
+	kfd = kmsg_open();
+	g->start_ns = now_ns();
+	if (run_command(g, &status)) {
+		if (kfd >= 0)
+			close(kfd);
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	kmsg_drain(g, kfd);
+	if (kfd >= 0)
+		close(kfd);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		command_failed(g, status);
+		rc = EXIT_GATE_COMMAND;
+		goto out;
+	}
+	/* 3. Follow the transition it started. */
+	rc = fill(g, &s);
+	if (rc != EXIT_OK) {
+		rc = EXIT_ERROR; /* said why; 3 and 4 mean other things here */
+		goto out;
+	}
+	for (size_t i = 0; i < s.npatches && !patch; i++)
+		if (!was_loaded(g, s.patches[i].name))
+			patch = xstrdup(s.patches[i].name);
+	if (s.transition) {
+		free(patch);
+		patch = xstrdup(s.transition->patch);
+		deadline = g->start_ns + (uint64_t)g->timeout_s * 1000000000ull;
+		rc = wait_stable(g, &s, "following", deadline);
+		if (rc < 0) {
+			rc = EXIT_ERROR;
+			goto out;
+		}
+		if (!rc) {
+			fill_with_reasons(g, &s);
+			p_err("gate: the transition of %s did not complete within %ld s; "
+			      "blockers below", patch, g->timeout_s);
+			set_result(g, "timeout", EXIT_GATE_TIMEOUT, patch);
+			json_object_object_add(g->out, "phase", json_object_new_string("follow"));
+			report_snapshot(g, &s);
+			rc = EXIT_GATE_TIMEOUT;
+			goto out;
+		}
+		if (!g->json)
+			fprintf(stderr, "klptop: gate: the transition of %s completed in %.1f s\n",
+				patch, secs(now_ns() - g->start_ns));
+		set_result(g, "completed", EXIT_OK, patch);
+	} else if (patch) {
+		if (!g->json)
+			fprintf(stderr, "klptop: gate: %s loaded; its transition had already "
+				"completed\n", patch);
+		set_result(g, "completed", EXIT_OK, patch);
+	} else {
+		if (!g->json)
+			fprintf(stderr, "klptop: gate: COMMAND succeeded and started no "
+				"transition\n");
+		set_result(g, "no_transition", EXIT_OK, NULL);
+	}
+	json_object_object_add(g->out, "elapsed_s",
+			       json_object_new_double(secs(now_ns() - g->start_ns)));
+	rc = EXIT_OK;
+out:
+	free(patch);
+	snapshot__free(&s);
+	return rc;
+}
+
+int cmd_gate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct sampler_opts so = { .with_stacks = 1, .no_routing = 1 };
+	struct gate g = { .timeout_s = 60 };
+	json_object *cmd;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+t:wjph", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (parse_long(optarg, &g.timeout_s) || g.timeout_s < 0 ||
+			    g.timeout_s > 86400) {
+				p_err("gate: --timeout wants seconds from 0 to 86400, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'w': g.wait = 1; break;
+		case 'j': g.json = 1; break;
+		case 'p': g.pretty = g.json = 1; break;
+		case 'h': gate_usage(stdout); return EXIT_OK;
+		default: gate_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	log_json = g.json;
+	if (optind >= argc) {
+		p_err("gate: no COMMAND given (klptop gate [OPTIONS] -- COMMAND ...)");
+		return EXIT_USAGE;
+	}
+	if (g_opts.root) {
+		p_err("gate: acts on the live kernel; it cannot run with --root");
+		return EXIT_USAGE;
+	}
+	g.argv = argv + optind;
+	g.tty = isatty(STDERR_FILENO);
+	g.out = json_object_new_object();
+	cmd = json_object_new_array();
+	for (int i = optind; i < argc; i++)
+		json_object_array_add(cmd, json_object_new_string(argv[i]));
+	json_object_object_add(g.out, "command", cmd);
+	g.sm = cmd__open_sampler(&so);
+	if (!g.sm) {
+		json_object_put(g.out);
+		return EXIT_ERROR;
+	}
+	rc = gate_run(&g);
+	if (g.json && json_object_object_get_ex(g.out, "result", NULL) &&
+	    json__print(g.out, stdout, g.pretty))
+		rc = EXIT_ERROR;
+	sampler__close(g.sm);
+	json_object_put(g.out);
+	for (size_t i = 0; i < g.nbefore; i++)
+		free(g.before[i]);
+	free(g.before);
+	for (size_t i = 0; i < g.ndmesg; i++)
+		free(g.dmesg[i]);
+	return rc;
+}

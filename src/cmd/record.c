@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: GPL-2.0
+/* klptop record: write the transition and shadow events and a snapshot every
+ * interval into a recording file (docs/trace-format.md) for klptop report.
+ * One loop polls the ring buffers, a timerfd and a signalfd; SIGINT and
+ * SIGTERM end the recording cleanly (an END chunk), kill -9 leaves a file
+ * that reads back to its last complete chunk. */
+#include "cmd/cmd.h"
+#include "live/kallsyms.h"
+#include "lib/log.h"
+#include "render/output.h"
+#include "recording/recfile.h"
+#include "live/sampler.h"
+#include "live/shadow.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "klptop/shadow.h"
+#include "klptop/transition.h"
+
+#define MAX_MODULES 64
+#define REC_PACE_MS 2     /* ring buffer reads, at most, while events flow */
+
+struct recorder {
+	struct rec_writer *w;
+	struct sampler *sm;
+	uint64_t events, shadow_events;
+	int seen_transition;      /* a transition ran at some point */
+	int trans_open;           /* INIT seen, its COMPLETE/CANCEL not yet */
+	unsigned int idle_snaps;  /* snapshots in a row without a transition */
+	int write_error;
+	uint64_t last_drops[3];
+	char *modules[MAX_MODULES];   /* whose kallsyms lines go into SYMBOLS */
+	size_t nmodules;
+	size_t nmodules_written;      /* modules covered by the last SYMBOLS */
+	int redact;                   /* --redact */
+	uint64_t shadow_dropped;      /* shadow events lost (ring buffer full) */
+	uint64_t fill_max_ns;         /* longest sampler__fill: ring buffers unread */
+	struct ksyms *ks;             /* to symbolize recorded stacks */
+	uint64_t ks_loaded_ns;
+	/* --flight-recorder */
+	double trigger_pending;       /* seconds; 0: no pending trigger */
+	uint64_t busy_since;          /* first snapshot of the current transition */
+	const char *triggered;        /* why the ring was written, NULL: not yet */
+};
+
+static void record_usage(FILE *f)
+{
+	fputs("Usage: klptop record -o FILE [-d SECONDS] [--until-stable] [--interval S] [--force]\n"
+	      "  Record transition events, shadow events and a snapshot every interval\n"
+	      "  into FILE (mode 0600) for 'klptop report FILE'.\n"
+	      "  -o, --output FILE   the recording (never overwritten without --force)\n"
+	      "  -d, --duration S    stop after S seconds\n"
+	      "  -u, --until-stable  wait for a transition, stop once none is in progress\n"
+	      "                      (a transition already running counts; with -d, -d\n"
+	      "                      still bounds the wait)\n"
+	      "  -i, --interval S    seconds between snapshots (default 1)\n"
+	      "  -l, --leaks         attach the shadow free hooks (orphan/stale events)\n"
+	      "  -S, --no-stacks     do not read pending tasks' kernel stacks\n"
+	      "  -f, --force         replace an existing FILE\n"
+	      "  -F, --flight-recorder SIZE  keep the last SIZE bytes (K, M suffixes) in\n"
+	      "                      memory; write them, then everything after, on a\n"
+	      "                      trigger: SIGUSR1, a forced transition, a shadow\n"
+	      "                      orphan, --trigger-pending (and at exit)\n"
+	      "  -T, --trigger-pending S  trigger when a transition has been pending S s\n"
+	      "  -R, --redact        no raw kernel addresses in FILE: frames as\n"
+	      "                      symbol+offset, owner objects as obj#N (to share)\n"
+	      "  SIGINT or SIGTERM stop the recording and close FILE cleanly.\n",
+	      f);
+}
+
+/* Flight recorder: write what the ring holds and record from now on. */
+static void trigger(struct recorder *r, const char *why)
+{
+	json_object *o;
+
+	if (r->triggered || !recfile__ring_active(r->w))
+		return;
+	r->triggered = why;
+	fprintf(stderr, "klptop: flight recorder triggered (%s): writing what it holds "
+		"(%llu older chunks dropped), then recording on\n",
+		why, (unsigned long long)recfile__ring_evicted(r->w));
+	if (recfile__ring_flush(r->w))
+		r->write_error = 1;
+	o = json_object_new_object();
+	json_object_object_add(o, "trigger", json_object_new_string(why));
+	json_object_object_add(o, "monotonic_ns", json_object_new_int64((int64_t)now_ns()));
+	json_object_object_add(o, "chunks_evicted",
+			       json_object_new_int64((int64_t)recfile__ring_evicted(r->w)));
+	recfile__write_json(r->w, REC_METADATA, o);
+	json_object_put(o);
+}
+
+static void sink(void *ctx, int kind, const void *data, size_t len)
+{
+	struct recorder *r = ctx;
+	int shadow = kind == SAMPLER_EV_SHADOW;
+
+	if (!shadow && len >= sizeof(struct klpt_event)) {
+		uint32_t type = ((const struct klpt_event *)data)->type;
+
+		if (type == KLPT_EV_INIT)
+			r->seen_transition = r->trans_open = 1;
+		else if (type == KLPT_EV_COMPLETE || type == KLPT_EV_CANCEL)
+			r->trans_open = 0;
+	}
+	/* Packed into the current batch (docs/trace-format.md, version 2). */
+	if (recfile__add_event(r->w, shadow ? REC_EV_SHADOW : REC_EV_TRANSITION, data, len))
+		r->write_error = 1;
+	if (shadow)
+		r->shadow_events++;
+	else
+		r->events++;
+	if (!shadow && len >= sizeof(struct klpt_event) &&
+	    ((const struct klpt_event *)data)->type == KLPT_EV_FORCE)
+		trigger(r, "forced transition");
+	if (shadow && len >= sizeof(struct klpt_shadow_event) &&
+	    ((const struct klpt_shadow_event *)data)->type == KLPT_SH_EV_ORPHAN)
+		trigger(r, "shadow orphan");
+}
+
+/* Stack resolver for the writer: read the ips behind an id (once: the
+ * writer keeps what it resolved) and symbolize them with our own copy of
+ * kallsyms. Frames keep symbol, module and offset, so a redacted file still
+ * says where. A frame in a module that appeared within the last second of
+ * a reload stays unnamed ("?"). */
+static size_t resolve_stack(void *ctx, uint32_t source, uint64_t key, struct rec_frame *out,
+			    size_t max)
+{
+	struct recorder *r = ctx;
+	uint64_t ips[KLPT_MAX_STACK] = { 0 };
+	size_t n = 0;
+
+	if (source == REC_STK_SHADOW || source == REC_STK_JUDGED) {
+		n = sampler__stack_ips(r->sm, source == REC_STK_SHADOW, key, ips, KLPT_MAX_STACK);
+	} else if (source == REC_STK_ADDR && key) {
+		ips[0] = key;
+		n = 1;
+	}
+	if (n > max)
+		n = max;
+	/* A patch loaded after we read kallsyms: reload, at most once a second. */
+	for (size_t i = 0; i < n; i++) {
+		if (r->ks && ksyms__find_addr(r->ks, ips[i], NULL))
+			continue;
+		if (now_ns() - r->ks_loaded_ns >= 1000000000ull) {
+			ksyms__free(r->ks);
+			r->ks = ksyms__load(g_opts.kallsyms);
+			r->ks_loaded_ns = now_ns();
+		}
+		break;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ksym *s = r->ks ? ksyms__find_addr(r->ks, ips[i], &out[i].offset) : NULL;
+
+		out[i].addr = ips[i];
+		out[i].symbol = s ? s->name : NULL;
+		out[i].module = s ? s->module : NULL;
+		if (!s)
+			out[i].offset = 0;
+	}
+	return n;
+}
+
+static void read_line(const char *path, char *buf, size_t len)
+{
+	if (read_text(path, buf, len) < 0)
+		buf[0] = '\0';
+	strip_newline(buf);
+}
+
+static int write_header(struct recorder *r, int argc, char **argv)
+{
+	json_object *h = json_object_new_object(), *cmd = json_object_new_array();
+	char boot_id[64], host[256] = "";
+	struct utsname u;
+	int rc;
+
+	if (uname(&u))
+		memset(&u, 0, sizeof(u));
+	read_line("/proc/sys/kernel/random/boot_id", boot_id, sizeof(boot_id));
+	gethostname(host, sizeof(host) - 1);
+	for (int i = 0; i < argc; i++)
+		json_object_array_add(cmd, json_object_new_string(argv[i]));
+	json_object_object_add(h, "kernel_release", json_object_new_string(u.release));
+	json_object_object_add(h, "kernel_version", json_object_new_string(u.version));
+	json_object_object_add(h, "machine", json_object_new_string(u.machine));
+	json_object_object_add(h, "boot_id", json_object_new_string(boot_id));
+	json_object_object_add(h, "hostname", json_object_new_string(host));
+	json_object_object_add(h, "klptop_version", json_object_new_string(KLPTOP_VERSION));
+	json_object_object_add(h, "command_line", cmd);
+	json_object_object_add(h, "start_realtime_ns", json_object_new_int64((int64_t)realtime_ns()));
+	json_object_object_add(h, "start_monotonic_ns", json_object_new_int64((int64_t)now_ns()));
+	json_object_object_add(h, "event_size", json_object_new_int((int)sizeof(struct klpt_event)));
+	json_object_object_add(h, "redacted", json_object_new_boolean(r->redact));
+	rc = recfile__write_json(r->w, REC_HEADER, h);
+	json_object_put(h);
+	return rc;
+}
+
+static void remember_module(struct recorder *r, const char *name)
+{
+	if (!name || !strcmp(name, "vmlinux") || r->nmodules == MAX_MODULES)
+		return;
+	for (size_t i = 0; i < r->nmodules; i++)
+		if (!strcmp(r->modules[i], name))
+			return;
+	r->modules[r->nmodules++] = xstrdup(name);
+}
+
+/* One snapshot chunk. Returns 1 if a transition is in progress, 0 if not,
+ * -1 on a fatal error. */
+static int take_snapshot(struct recorder *r, json_object **probes)
+{
+	struct snapshot s;
+	json_object *o;
+	int rc, busy;
+
+	uint64_t t0;
+
+	/* The ring buffers are not read while the sampler fills (under
+	 * emulation that takes tens of ms, as long as 2000 shadow events take
+	 * to fill 256 KiB): empty them right before and right after. */
+	sampler__poll(r->sm);
+	snapshot__init(&s);
+	t0 = now_ns();
+	rc = sampler__fill(r->sm, &s);
+	if (now_ns() - t0 > r->fill_max_ns)
+		r->fill_max_ns = now_ns() - t0;
+	sampler__poll(r->sm);
+	if (rc != EXIT_OK) {
+		snapshot__free(&s);
+		return -1;
+	}
+	busy = s.transition != NULL;
+	if (busy)
+		r->seen_transition = 1;
+	if (!busy)
+		r->busy_since = 0;
+	else if (!r->busy_since)
+		r->busy_since = now_ns();
+	for (size_t i = 0; i < s.npatches; i++) {
+		remember_module(r, s.patches[i].name);
+		for (size_t j = 0; j < s.patches[i].nobjs; j++)
+			remember_module(r, s.patches[i].objs[j].name);
+	}
+	if (s.shadows)
+		r->shadow_dropped = s.shadows->events_dropped;
+	o = snapshot__to_json(&s);
+	if (r->redact)
+		recfile__redact_json(recfile__pseudonyms(r->w), o);
+	if (recfile__write_snapshot(r->w, now_ns(),
+				    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)))
+		r->write_error = 1;
+	if (probes && !*probes)
+		*probes = json_object_get(json_object_object_get(o, "probes"));
+	json_object_put(o);
+	snapshot__free(&s);
+	if (busy && r->trigger_pending > 0 &&
+	    now_ns() - r->busy_since >= (uint64_t)(r->trigger_pending * 1e9))
+		trigger(r, "transition pending too long");
+	return busy;
+}
+
+static void write_drops(struct recorder *r, int always)
+{
+	uint64_t d[3] = { 0 };
+	json_object *o;
+
+	sampler__drops(r->sm, &d[0], &d[1]);
+	d[2] = r->shadow_dropped;
+	if (!always && !memcmp(d, r->last_drops, sizeof(d)))
+		return;
+	memcpy(r->last_drops, d, sizeof(d));
+	o = json_object_new_object();
+	json_object_object_add(o, "monotonic_ns", json_object_new_int64((int64_t)now_ns()));
+	json_object_object_add(o, "transition_events", json_object_new_int64((int64_t)d[0]));
+	json_object_object_add(o, "blockers", json_object_new_int64((int64_t)d[1]));
+	json_object_object_add(o, "shadow_events", json_object_new_int64((int64_t)d[2]));
+	if (recfile__write_json(r->w, REC_DROPS, o))
+		r->write_error = 1;
+	json_object_put(o);
+}
+
+/* kallsyms lines of the patch modules and the objects they patch, and the
+ * livepatch core's own symbols: enough to symbolize what the file refers to. */
+static void write_symbols(struct recorder *r)
+{
+	size_t len, outlen = 0, cap = 0;
+	char *all = read_all(g_opts.kallsyms, &len), *out = NULL, *line, *save;
+
+	if (!all)
+		return;
+	for (line = strtok_r(all, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *mod = strchr(line, '[');
+		const char *name = strchr(line, ' ');
+		int keep = 0;
+
+		name = name ? strchr(name + 1, ' ') : NULL;
+		if (mod) {
+			const char *end = strchr(mod, ']');
+
+			for (size_t i = 0; end && i < r->nmodules; i++)
+				if ((size_t)(end - mod - 1) == strlen(r->modules[i]) &&
+				    !strncmp(mod + 1, r->modules[i], (size_t)(end - mod - 1)))
+					keep = 1;
+		} else if (name && (!strncmp(name + 1, "klp_", 4) || !strncmp(name + 1, "__klp", 5))) {
+			keep = 1;
+		}
+		if (!keep)
+			continue;
+		/* --redact: the names stay, the address becomes zeros (what
+		 * kallsyms itself shows under kptr_restrict). */
+		if (r->redact && name) {
+			size_t alen = strcspn(line, " ");
+
+			memset(line, '0', alen);
+		}
+		size_t l = strlen(line);
+
+		if (outlen + l + 1 > REC_MAX_CHUNK - 16)
+			break;
+		grow_array((void **)&out, &cap, outlen + l + 1, 1);
+		memcpy(out + outlen, line, l);
+		out[outlen + l] = '\n';
+		outlen += l + 1;
+	}
+	if (recfile__write(r->w, REC_SYMBOLS, NULL, 0, out, outlen))
+		r->write_error = 1;
+	r->nmodules_written = r->nmodules;
+	free(out);
+	free(all);
+}
+
+/* "64M", "512K", "1048576": strict, at least 64 KiB, at most 4 GiB. */
+static int parse_size(const char *arg, size_t *out)
+{
+	char num[32];
+	unsigned long v, mult = 1;
+	size_t n = strlen(arg);
+
+	if (!n || n >= sizeof(num))
+		goto bad;
+	memcpy(num, arg, n + 1);
+	switch (num[n - 1]) {
+	case 'k': case 'K': mult = 1024; num[n - 1] = '\0'; break;
+	case 'm': case 'M': mult = 1024 * 1024; num[n - 1] = '\0'; break;
+	case 'g': case 'G': mult = 1024ul * 1024 * 1024; num[n - 1] = '\0'; break;
+	}
+	if (parse_ulong(num, 10, &v) || v > (4ul << 30) / mult || v * mult < (64u << 10))
+		goto bad;
+	*out = v * mult;
+	return 0;
+bad:
+	p_err("record: --flight-recorder wants a size from 64K to 4G, not '%s'", arg);
+	return -1;
+}
+
+static int parse_seconds(const char *opt, const char *arg, double min, double *out)
+{
+	double v;
+
+	if (parse_double(arg, &v) || !isfinite(v) || v < min || v > 86400.0 * 365) {
+		p_err("record: %s wants a number of seconds >= %g, not '%s'", opt, min, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "until-stable", no_argument, NULL, 'u' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "leaks", no_argument, NULL, 'l' },
+		{ "no-stacks", no_argument, NULL, 'S' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "flight-recorder", required_argument, NULL, 'F' },
+		{ "trigger-pending", required_argument, NULL, 'T' },
+		{ "redact", no_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	/* 8 MiB of shadow events: at churn rates the default 256 KiB lasts tens
+	 * of ms, less than one snapshot fill, and the recorder must drop nothing
+	 * (docs/perf.md, "Recording"). */
+	struct sampler_opts so = { .with_stacks = 1, .shadows = 1, .no_leaks = 1,
+				   .shadow_ring_kb = 8192 };
+	struct recorder r = { 0 };
+	double duration = 0, interval = 1.0;
+	const char *path = NULL, *why = "duration";
+	int until_stable = 0, force = 0, c, sfd = -1, tfd = -1, rc = EXIT_OK, pace = 0;
+	json_object *probes = NULL, *meta, *end;
+	uint64_t deadline = 0, snaps = 0;
+	size_t ring = 0;
+	char err[512];
+	sigset_t mask;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:d:ui:lSfF:T:Rh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': path = optarg; break;
+		case 'd':
+			if (parse_seconds("-d", optarg, 0.001, &duration))
+				return EXIT_USAGE;
+			break;
+		case 'u': until_stable = 1; break;
+		case 'i':
+			if (parse_seconds("--interval", optarg, 0.05, &interval))
+				return EXIT_USAGE;
+			break;
+		case 'l': so.no_leaks = 0; break;
+		case 'S': so.with_stacks = 0; break;
+		case 'f': force = 1; break;
+		case 'F':
+			if (parse_size(optarg, &ring))
+				return EXIT_USAGE;
+			break;
+		case 'T':
+			if (parse_seconds("--trigger-pending", optarg, 0.1, &r.trigger_pending))
+				return EXIT_USAGE;
+			break;
+		case 'R': r.redact = 1; break;
+		case 'h': record_usage(stdout); return EXIT_OK;
+		default: record_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		p_err("record: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!path) {
+		p_err("record: -o FILE is required");
+		record_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (access("/sys/kernel/livepatch", F_OK) && !g_opts.root) {
+		p_err("record: this kernel has no live patching (/sys/kernel/livepatch missing)");
+		return EXIT_NO_LIVEPATCH;
+	}
+	if (r.trigger_pending > 0 && !ring) {
+		p_err("record: --trigger-pending needs --flight-recorder SIZE");
+		return EXIT_USAGE;
+	}
+	if (g_opts.root)
+		so.no_bpf = 1;
+	r.w = recfile__create(path, force, err, sizeof(err));
+	if (!r.w) {
+		p_err("record: %s", err);
+		return errno == EACCES || errno == EPERM ? EXIT_PERM : EXIT_ERROR;
+	}
+	/* Signals become readable events; nothing runs in a handler. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (sfd < 0 || tfd < 0) {
+		p_err("record: signalfd/timerfd: %s", strerror(errno));
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	if (r.redact)
+		recfile__set_redact(r.w);
+	if (ring)
+		recfile__set_ring(r.w, ring);
+	if (write_header(&r, argc, argv)) {
+		p_err("record: cannot write %s", path);
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	r.sm = cmd__open_sampler(&so);
+	if (!r.sm) {
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	sampler__set_event_sink(r.sm, sink, &r);
+	r.ks = ksyms__load(g_opts.kallsyms);
+	r.ks_loaded_ns = now_ns();
+	recfile__set_stack_resolver(r.w, resolve_stack, &r);
+	if (duration > 0)
+		deadline = now_ns() + (uint64_t)(duration * 1e9);
+	if (take_snapshot(&r, &probes) < 0) {
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	snaps++;
+	meta = json_object_new_object();
+	json_object_object_add(meta, "interval_s", json_object_new_double(interval));
+	json_object_object_add(meta, "duration_s", duration > 0 ? json_object_new_double(duration) : NULL);
+	json_object_object_add(meta, "until_stable", json_object_new_boolean(until_stable));
+	json_object_object_add(meta, "shadow_leaks", json_object_new_boolean(!so.no_leaks));
+	json_object_object_add(meta, "flight_recorder_bytes",
+			       ring ? json_object_new_int64((int64_t)ring) : NULL);
+	json_object_object_add(meta, "trigger_pending_s",
+			       r.trigger_pending > 0 ? json_object_new_double(r.trigger_pending) : NULL);
+	json_object_object_add(meta, "probes", probes);
+	recfile__write_json(r.w, REC_METADATA, meta);
+	json_object_put(meta);
+	/* Symbols and counters now too: a recording killed later keeps them. */
+	write_symbols(&r);
+	write_drops(&r, 1);
+	fprintf(stderr, "klptop: recording to %s (snapshot every %g s%s)\n", path, interval,
+		until_stable ? ", until no transition is in progress" : "");
+	{
+		struct itimerspec its = { 0 };
+
+		its.it_interval.tv_sec = (time_t)interval;
+		its.it_interval.tv_nsec = (long)((interval - floor(interval)) * 1e9);
+		its.it_value = its.it_interval;
+		timerfd_settime(tfd, 0, &its, NULL);
+	}
+	for (;;) {
+		/* Both ring buffers: the shadow one fills in milliseconds under
+		 * object churn, long before the next snapshot tick. */
+		int sh_fd = shadow_probe__event_fd(sampler__shadow(r.sm));
+		int ev_fd = sampler__event_fd(r.sm);
+		struct pollfd pfd[4] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = tfd, .events = POLLIN },
+			{ .fd = pace ? -1 : ev_fd, .events = POLLIN },
+			{ .fd = pace || sh_fd == ev_fd ? -1 : sh_fd, .events = POLLIN },
+		};
+		int timeout = pace ? REC_PACE_MS : -1;
+		uint64_t before;
+
+		if (deadline) {
+			uint64_t now = now_ns();
+
+			if (now >= deadline)
+				break;
+			if (timeout < 0 || (deadline - now) / 1000000u < (uint64_t)timeout)
+				timeout = (int)((deadline - now) / 1000000u) + 1;
+		}
+		if (poll(pfd, 4, timeout) < 0 && errno != EINTR) {
+			p_err("record: poll: %s", strerror(errno));
+			rc = EXIT_ERROR;
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGUSR1) {
+					trigger(&r, "SIGUSR1");
+				} else {
+					why = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+					break;
+				}
+			}
+		}
+		before = r.events + r.shadow_events;
+		sampler__poll(r.sm);
+		/* While events flow, read the ring buffers every REC_PACE_MS
+		 * instead of at every wake-up: each wake-up is a poll, a read of
+		 * the ring and a write() of a batch, and at tens of thousands a
+		 * second those cost more than the events. 256 KiB of ring buffer
+		 * holds ~2000 shadow events: 2 ms of them at 1M/s. */
+		pace = r.events + r.shadow_events != before;
+		/* What this round brought goes out now, as one batch: a kill -9
+		 * loses at most what the ring buffers still held. */
+		if (recfile__flush_events(r.w))
+			r.write_error = 1;
+		if (pfd[1].revents & POLLIN) {
+			uint64_t ticks;
+			int busy;
+
+			if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+				break;
+			busy = take_snapshot(&r, NULL);
+			snaps++;
+			write_drops(&r, 0);
+			if (busy < 0) {
+				rc = EXIT_ERROR;
+				why = "snapshot failed";
+				break;
+			}
+			/* A klp_init_transition seen by the probes may not be in
+			 * sysfs yet when the next fill reads it: stable once its
+			 * completion was seen too (or, if that event was lost,
+			 * after 3 idle snapshots). */
+			r.idle_snaps = busy ? 0 : r.idle_snaps + 1;
+			if (until_stable && r.seen_transition && !busy &&
+			    (!r.trans_open || r.idle_snaps >= 3)) {
+				why = "stable";
+				break;
+			}
+		}
+		if (r.write_error) {
+			p_err("record: writing %s failed: disk full?", path);
+			rc = EXIT_ERROR;
+			why = "write error";
+			break;
+		}
+	}
+	/* Events still in the ring buffers, the state at the end, the trailer. */
+	sampler__poll(r.sm);
+	if (strcmp(why, "stable") && !r.write_error && r.sm) {
+		take_snapshot(&r, NULL);
+		snaps++;
+	}
+	write_drops(&r, 1);
+	if (r.nmodules != r.nmodules_written)
+		write_symbols(&r);
+	end = json_object_new_object();
+	json_object_object_add(end, "reason", json_object_new_string(why));
+	json_object_object_add(end, "end_realtime_ns", json_object_new_int64((int64_t)realtime_ns()));
+	json_object_object_add(end, "end_monotonic_ns", json_object_new_int64((int64_t)now_ns()));
+	json_object_object_add(end, "transition_events", json_object_new_int64((int64_t)r.events));
+	json_object_object_add(end, "shadow_events", json_object_new_int64((int64_t)r.shadow_events));
+	json_object_object_add(end, "snapshots", json_object_new_int64((int64_t)snaps));
+	json_object_object_add(end, "snapshot_fill_max_ms",
+			       json_object_new_double((double)r.fill_max_ns / 1e6));
+	json_object_object_add(end, "flight_recorder_trigger",
+			       r.triggered ? json_object_new_string(r.triggered) : NULL);
+	recfile__write_json(r.w, REC_END, end);
+	json_object_put(end);
+	fprintf(stderr, "klptop: recorded %llu events, %llu snapshots, %llu bytes to %s (%s)\n",
+		(unsigned long long)(r.events + r.shadow_events), (unsigned long long)snaps,
+		(unsigned long long)recfile__bytes(r.w), path, why);
+out:
+	sampler__close(r.sm);
+	if (recfile__close(r.w) && rc == EXIT_OK) {
+		p_err("record: closing %s failed", path);
+		rc = EXIT_ERROR;
+	}
+	for (size_t i = 0; i < r.nmodules; i++)
+		free(r.modules[i]);
+	ksyms__free(r.ks);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	return rc;
+}

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0
+/* klptop --version: what this binary is and what it was built with, for bug
+ * reports and for "will this run on that kernel?" questions. */
+#include "cmd/cmd.h"
+
+#include <bpf/libbpf.h>
+#include <curses.h>
+#include <json-c/json_c_version.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <zlib.h>
+
+void print_version(FILE *f)
+{
+	fprintf(f, "klptop %s\n", KLPTOP_VERSION);
+	fprintf(f, "build: gcc %d.%d, %s, x86_64; BPF CO-RE types from %s's BTF\n", __GNUC__,
+		__GNUC_MINOR__, KLPTOP_STATIC ? "static" : "dynamic", KLPTOP_BTF_KERNEL);
+	fprintf(f, "libraries: libbpf %s, json-c %s, %s, zlib %s, libmicrohttpd %s\n",
+		libbpf_version_string(), json_c_version(), curses_version(), zlibVersion(),
+		MHD_get_version());
+	/* Kernel features the programs below rely on; docs/kernels.md. */
+	fprintf(f, "BPF programs (need kernel BTF; ring buffer and task iterator: 5.8+, "
+		   "bpf_loop: 5.17+):\n"
+#include "bpf_programs.h"
+	);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Every thread's patch state through the BPF task iterator (bpf/tasks.bpf.c). */
+#ifndef KLPTOP_TASKS_H_USER
+#define KLPTOP_TASKS_H_USER
+
+#include "model/model.h"
+
+struct ksyms;
+
+struct task_iter;
+
+/* NULL when the iterator cannot be loaded; why gets the reason. ks gives
+ * the address of ftrace_lock (may be NULL). */
+struct task_iter *task_iter__open(const struct ksyms *ks, char *why, size_t whylen);
+/* Is ftrace_lock held right now? -1 when unknown. Runs one iteration. */
+int task_iter__ftrace_busy(struct task_iter *ti);
+void task_iter__close(struct task_iter *ti);
+/* Walk all threads: count them into tr and append the pending ones
+ * (patch_state == !tr->target), with stacks when with_stacks. Their
+ * tif_pending is known (0/1) once TIF_PATCH_PENDING's bit is (see
+ * tif_guess), else -1. */
+int task_iter__scan(struct task_iter *ti, struct transition_info *tr, int with_stacks,
+		    const struct ksyms *ks);
+/* TIF_PATCH_PENDING's bit number as derived so far on this kernel, -1 while
+ * unknown (no transition seen yet, or the walks did not single one out). */
+int task_iter__tif_bit(const struct task_iter *ti);
+
+#endif

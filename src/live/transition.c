@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Userspace half of the transition probes. Attach points are chosen by
+ * probing this kernel (BTF + ftrace's available_filter_functions), never by
+ * its version: what is missing is reported, the rest still works.
+ */
+#include "live/transition.h"
+#include "live/attach.h"
+#include "live/kallsyms.h"
+#include "lib/log.h"
+#include "live/sampler.h"
+#include "lib/util.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "klptop/transition.h"
+#include "transition.skel.h"
+
+_Static_assert(sizeof(struct klpt_event) == 240, "klpt_event layout");
+_Static_assert(sizeof(struct klpt_blocker) == 160, "klpt_blocker layout");
+_Static_assert(sizeof(struct klpt_stack) == 8 + 8 * KLPT_MAX_STACK, "klpt_stack layout");
+
+#define ONCPU_SAMPLE_HZ 99
+#define MAX_SIGNAL_TS 256
+#define MAX_HISTORY 32
+
+struct rate_sample {
+	uint64_t ts;
+	size_t pending;
+};
+
+struct trans_probe {
+	struct transition_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link **perf_links;
+	int nperf;
+	/* the transition being followed */
+	uint64_t signal_ts[MAX_SIGNAL_TS]; /* when signal rounds happened */
+	unsigned int nsignal_ts;
+	struct task_snap *unsafe;          /* switched by force while blocking */
+	size_t nunsafe, capunsafe;
+	struct task_snap *stragglers;      /* blocked, then switched some other way */
+	size_t nstragglers, capstragglers;
+	struct transition_summary history[MAX_HISTORY];
+	size_t nhistory;
+	struct rate_sample rate[8];
+	unsigned int nrate;
+	const struct ksyms *ks;            /* of the last fill, for force stacks */
+	void (*sink)(void *ctx, int kind, const void *data, size_t len);
+	void *sink_ctx;
+};
+
+/* --- attach-point probing ------------------------------------------------ */
+
+static int is_fallback(const struct transition_bpf *skel, const struct bpf_program *p)
+{
+	return p == skel->progs.try_switch_begin || p == skel->progs.try_switch_end;
+}
+
+static void choose_programs(struct transition_bpf *skel, const struct ksyms *ks,
+			    struct probe_status *ps)
+{
+	char *filters = attach__filter_functions();
+	struct bpf_program *p;
+	int have_check;
+
+	if (!filters)
+		p_debug("available_filter_functions unreadable: trusting kallsyms alone");
+	bpf_object__for_each_program(p, skel->obj) {
+		const char *fn = attach__kprobe_target(p);
+
+		if (!fn || attach__kprobe_ok(ks, filters, fn))
+			continue;
+		bpf_program__set_autoload(p, false);
+		if (!is_fallback(skel, p) && (strncmp(bpf_program__section_name(p), "kretprobe/", 10) ||
+					      !ksyms__find_name(ks, fn, NULL)))
+			probe_status__add_missing(ps, bpf_program__section_name(p));
+	}
+	/* The fallback only when the precise per-task check is not probeable. */
+	have_check = bpf_program__autoload(skel->progs.check_end);
+	if (have_check) {
+		bpf_program__set_autoload(skel->progs.try_switch_begin, false);
+		bpf_program__set_autoload(skel->progs.try_switch_end, false);
+	} else if (bpf_program__autoload(skel->progs.try_switch_end)) {
+		p_info("klp_check_and_switch_task not probeable: using klp_try_switch_task "
+		       "(no blocking reasons)");
+	} else {
+		/* Neither: which tasks switch by a stack check goes unseen too. */
+		probe_status__add_missing(ps, "kprobe/klp_try_switch_task");
+	}
+	free(filters);
+}
+
+/* klp_signals_cnt is static: visible in kallsyms only with KALLSYMS_ALL. */
+static void set_signals_counter(struct transition_bpf *skel, const struct ksyms *ks,
+				struct probe_status *ps)
+{
+	const struct ksym *s = ksyms__find_name(ks, "klp_signals_cnt", NULL);
+
+	if (s && s->addr)
+		skel->rodata->klp_signals_cnt_addr = s->addr;
+	else
+		probe_status__add_missing(ps, "klp_signals_cnt in kallsyms (signal rounds counted from the "
+				"rounds seen)");
+}
+
+static void attach_oncpu_sampler(struct trans_probe *tp, struct probe_status *ps)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		.freq = 1,
+		.sample_freq = ONCPU_SAMPLE_HZ,
+	};
+
+	tp->perf_links = xcalloc(ncpu > 0 ? ncpu : 1, sizeof(*tp->perf_links));
+	for (int cpu = 0; cpu < ncpu && !attach__disabled("perf_event"); cpu++) {
+		int fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		struct bpf_link *l;
+
+		if (fd < 0)
+			continue; /* offline CPU */
+		l = bpf_program__attach_perf_event(tp->skel->progs.oncpu_sample, fd);
+		if (libbpf_get_error(l)) {
+			close(fd);
+			continue;
+		}
+		tp->perf_links[tp->nperf++] = l;
+	}
+	if (!tp->nperf)
+		probe_status__add_missing(ps, "perf_event cpu-clock (no on-CPU stacks of running blockers)");
+}
+
+/* --- events --------------------------------------------------------------- */
+
+static void push_history(struct trans_probe *tp, const struct klpt_event *e, const char *outcome)
+{
+	const struct klpt_state *st = &tp->skel->bss->state;
+	struct transition_summary *h;
+
+	if (tp->nhistory == MAX_HISTORY) {
+		transition_summary__free(&tp->history[0]);
+		memmove(tp->history, tp->history + 1, sizeof(*h) * (MAX_HISTORY - 1));
+		tp->nhistory--;
+	}
+	h = &tp->history[tp->nhistory++];
+	memset(h, 0, sizeof(*h));
+	h->patch = strndup(e->patch, sizeof(e->patch));
+	h->target = e->target;
+	h->outcome = outcome;
+	h->start_ns = st->start_ns;
+	h->end_ns = e->ts_ns;
+	h->rounds = st->rounds;
+	h->signal_rounds = st->signal_rounds;
+	h->unsafe = tp->unsafe;
+	h->nunsafe = tp->nunsafe;
+	tp->unsafe = NULL;
+	tp->nunsafe = tp->capunsafe = 0;
+	h->stragglers = tp->stragglers;
+	h->nstragglers = tp->nstragglers;
+	tp->stragglers = NULL;
+	tp->nstragglers = tp->capstragglers = 0;
+}
+
+static enum block_reason reason_of(int ret)
+{
+	switch (ret) {
+	case -KLPT_EBUSY: return REASON_RUNNING;
+	case -KLPT_EADDRINUSE: return REASON_SLEEPING_ON;
+	case -KLPT_EINVAL: return REASON_UNRELIABLE;
+	default: return REASON_UNKNOWN;
+	}
+}
+
+size_t trans_probe__stack_ips(struct trans_probe *tp, uint64_t key, uint64_t *ips, size_t max)
+{
+	struct klpt_stack st;
+	size_t n;
+
+	if (!tp || !key || bpf_map__lookup_elem(tp->skel->maps.stacks, &key, sizeof(key), &st,
+						sizeof(st), 0))
+		return 0;
+	n = st.nr < KLPT_MAX_STACK ? st.nr : KLPT_MAX_STACK;
+	n = n < max ? n : max;
+	memcpy(ips, st.ips, n * sizeof(*ips));
+	return n;
+}
+
+static int judged_stack(struct trans_probe *tp, uint64_t key, struct task_snap *t)
+{
+	uint64_t ips[KLPT_MAX_STACK];
+	size_t n = trans_probe__stack_ips(tp, key, ips, KLPT_MAX_STACK);
+
+	if (!n)
+		return -ENOENT;
+	stack_frames__free(t->stack, t->nstack);
+	t->nstack = n;
+	t->stack = ksyms__frames(tp->ks, ips, n);
+	t->stack_errno = 0;
+	return 0;
+}
+
+/* A task that had blocked switched. Switched by klp_force_transition, it is
+ * what was unsafe at the moment of the force; otherwise a straggler whose
+ * story (how long, why, how it finally switched) the summary tells. */
+static void remember_switched(struct trans_probe *tp, const struct klpt_event *e)
+{
+	struct task_snap *t;
+
+	if (e->how == KLPT_HOW_FORCE) {
+		grow_array((void **)&tp->unsafe, &tp->capunsafe, tp->nunsafe, sizeof(*t));
+		t = &tp->unsafe[tp->nunsafe++];
+	} else {
+		grow_array((void **)&tp->stragglers, &tp->capstragglers, tp->nstragglers,
+			   sizeof(*t));
+		t = &tp->stragglers[tp->nstragglers++];
+	}
+	memset(t, 0, sizeof(*t));
+	t->switched_how = (int)e->how;
+	t->pid = (int)e->pid;
+	t->tid = (int)e->tid;
+	t->kthread = (int)e->kthread;
+	copy_str(t->comm, sizeof(t->comm), e->comm);
+	t->reason = reason_of(e->last_ret);
+	t->rounds_failed = e->rounds_failed;
+	t->blocked_ns = e->ts_ns - e->first_ns;
+	t->patch_state = !e->target;
+	if (e->func[0])
+		t->function = strndup(e->func, sizeof(e->func));
+	judged_stack(tp, e->stack_key, t);
+}
+
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	struct trans_probe *tp = ctx;
+	const struct klpt_event *e = data;
+	const struct klpt_state *st = &tp->skel->bss->state;
+
+	if (len < sizeof(*e))
+		return 0;
+	if (tp->sink)
+		tp->sink(tp->sink_ctx, SAMPLER_EV_TRANSITION, data, len);
+	switch (e->type) {
+	case KLPT_EV_INIT:
+		tp->nsignal_ts = 0;
+		tp->nrate = 0;
+		p_debug("transition of %.*s to %s begins", KLPT_NAME_LEN, e->patch,
+			klp_state__name(e->target));
+		break;
+	case KLPT_EV_ROUND:
+		if (e->signals && tp->nsignal_ts < MAX_SIGNAL_TS)
+			tp->signal_ts[tp->nsignal_ts++] = e->ts_ns;
+		break;
+	case KLPT_EV_BLOCKER_SWITCHED:
+		remember_switched(tp, e);
+		break;
+	case KLPT_EV_COMPLETE:
+		push_history(tp, e, st->cancelled ? "cancelled" : st->forced ? "forced"
+					: st->reversed ? "reversed" : "completed");
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* --- lifecycle ------------------------------------------------------------ */
+
+struct trans_probe *trans_probe__open(struct probe_status *ps, const struct ksyms *ks)
+{
+	struct trans_probe *tp = xcalloc(1, sizeof(*tp));
+	char msg[256];
+	int err;
+
+	tp->skel = transition_bpf__open();
+	if (!tp->skel) {
+		snprintf(msg, sizeof(msg), "cannot open BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	choose_programs(tp->skel, ks, ps);
+	set_signals_counter(tp->skel, ks, ps);
+	err = transition_bpf__load(tp->skel);
+	if (err) {
+		snprintf(msg, sizeof(msg), "cannot load BPF programs: %s%s", strerror(-err),
+			 err == -EPERM ? " (needs root, or CAP_BPF + CAP_PERFMON)" : "");
+		goto fail;
+	}
+	err = transition_bpf__attach(tp->skel);
+	if (err) {
+		snprintf(msg, sizeof(msg), "cannot attach BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+	tp->rb = ring_buffer__new(bpf_map__fd(tp->skel->maps.events), handle_event, tp, NULL);
+	if (!tp->rb) {
+		snprintf(msg, sizeof(msg), "cannot open ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	attach_oncpu_sampler(tp, ps);
+	ps->bpf = 1;
+	return tp;
+fail:
+	ps->bpf = 0;
+	free(ps->why_not);
+	ps->why_not = xstrdup(msg);
+	trans_probe__close(tp);
+	return NULL;
+}
+
+void trans_probe__close(struct trans_probe *tp)
+{
+	if (!tp)
+		return;
+	for (int i = 0; i < tp->nperf; i++)
+		bpf_link__destroy(tp->perf_links[i]);
+	free(tp->perf_links);
+	ring_buffer__free(tp->rb);
+	transition_bpf__destroy(tp->skel);
+	for (size_t i = 0; i < tp->nhistory; i++)
+		transition_summary__free(&tp->history[i]);
+	for (size_t i = 0; i < tp->nunsafe; i++)
+		task_snap__free(&tp->unsafe[i]);
+	free(tp->unsafe);
+	for (size_t i = 0; i < tp->nstragglers; i++)
+		task_snap__free(&tp->stragglers[i]);
+	free(tp->stragglers);
+	free(tp);
+}
+
+int trans_probe__event_fd(struct trans_probe *tp)
+{
+	return tp ? ring_buffer__epoll_fd(tp->rb) : -1;
+}
+
+int trans_probe__poll(struct trans_probe *tp)
+{
+	return tp ? ring_buffer__consume(tp->rb) : 0;
+}
+
+void trans_probe__set_sink(struct trans_probe *tp,
+			   void (*fn)(void *ctx, int kind, const void *data, size_t len), void *ctx)
+{
+	if (!tp)
+		return;
+	tp->sink = fn;
+	tp->sink_ctx = ctx;
+}
+
+void trans_probe__drops(struct trans_probe *tp, uint64_t *events, uint64_t *blockers)
+{
+	*events = tp ? tp->skel->bss->state.events_dropped : 0;
+	*blockers = tp ? tp->skel->bss->state.blockers_dropped : 0;
+}
+
+int trans_probe__target(struct trans_probe *tp, const char *patch)
+{
+	const struct klpt_state *st;
+
+	if (!tp)
+		return -1;
+	st = &tp->skel->bss->state;
+	/* Only a start we saw: a joined transition's target came from sysfs. */
+	if (!st->active || !st->start_ns || strncmp(st->patch, patch, sizeof(st->patch)))
+		return -1;
+	return (int)st->target;
+}
+
+int trans_probe__sees_rounds(struct trans_probe *tp)
+{
+	return tp && bpf_program__autoload(tp->skel->progs.round_end);
+}
+
+unsigned int trans_probe__rounds(struct trans_probe *tp)
+{
+	return tp ? tp->skel->bss->state.rounds : 0;
+}
+
+/* --- filling the model ---------------------------------------------------- */
+
+/* Joined a transition that began before klptop: tell the probes its target
+ * so exits to user space are counted against the right state. */
+static void join_transition(struct trans_probe *tp, const struct transition_info *tr)
+{
+	struct klpt_state *st = &tp->skel->bss->state;
+
+	if (st->active)
+		return;
+	/* Keep transition_id: blocker records made since attach belong to it. */
+	copy_str(st->patch, sizeof(st->patch), tr->patch);
+	st->target = tr->target;
+	st->active = 1;
+}
+
+static unsigned int signal_rounds_since(const struct trans_probe *tp, uint64_t since)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < tp->nsignal_ts; i++)
+		n += tp->signal_ts[i] >= since;
+	return n;
+}
+
+/* The most sampled on-CPU stack of tid, if any. */
+static void oncpu_stack(struct trans_probe *tp, struct task_snap *t)
+{
+	struct klpt_oncpu_key key, next, *prev = NULL;
+	int best_id = -1, mapfd = bpf_map__fd(tp->skel->maps.oncpu_samples);
+	uint64_t best = 0, total = 0, cnt, ips[127];
+
+	while (!bpf_map_get_next_key(mapfd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (key.tid != (unsigned int)t->tid || bpf_map_lookup_elem(mapfd, &key, &cnt))
+			continue;
+		total += cnt;
+		if (cnt > best) {
+			best = cnt;
+			best_id = key.stack_id;
+		}
+	}
+	if (best_id < 0)
+		return;
+	memset(ips, 0, sizeof(ips));
+	if (bpf_map_lookup_elem(bpf_map__fd(tp->skel->maps.oncpu_stacks), &best_id, ips))
+		return;
+	size_t n = 0;
+
+	while (n < ARRAY_SIZE(ips) && ips[n])
+		n++;
+	t->oncpu = ksyms__frames(tp->ks, ips, n);
+	t->noncpu = n;
+	t->oncpu_samples = (unsigned int)total;
+}
+
+static void annotate_task(struct trans_probe *tp, struct task_snap *t, uint64_t now)
+{
+	struct klpt_blocker b;
+	__u32 tid = (__u32)t->tid;
+
+	if (bpf_map__lookup_elem(tp->skel->maps.blockers, &tid, sizeof(tid), &b, sizeof(b), 0))
+		return;
+	if (b.transition_id != tp->skel->bss->state.transition_id)
+		return; /* left over from an earlier transition */
+	t->reason = reason_of(b.last_ret);
+	t->rounds_failed = b.rounds_failed;
+	t->blocked_ns = now > b.first_ns ? now - b.first_ns : 0;
+	t->checks_running = b.running;
+	t->checks_sleeping = b.sleeping;
+	t->checks_unreliable = b.unreliable;
+	t->checks_asleep = b.asleep;
+	t->signal_rounds_seen = signal_rounds_since(tp, b.first_ns);
+	free(t->function);
+	t->function = b.func[0] ? strndup(b.func, sizeof(b.func)) : NULL;
+	/* Both stacks: the one the kernel judged (none for a running task) and
+	 * where the task runs when it is on a CPU (none for a sleeper). */
+	if (t->reason != REASON_RUNNING)
+		judged_stack(tp, b.stack_key, t);
+	oncpu_stack(tp, t);
+}
+
+static void update_rate(struct trans_probe *tp, struct transition_info *tr, uint64_t now)
+{
+	struct rate_sample *oldest;
+
+	if (tp->nrate == ARRAY_SIZE(tp->rate)) {
+		memmove(tp->rate, tp->rate + 1, sizeof(tp->rate[0]) * (ARRAY_SIZE(tp->rate) - 1));
+		tp->nrate--;
+	}
+	tp->rate[tp->nrate++] = (struct rate_sample){ now, tr->tasks_pending };
+	oldest = &tp->rate[0];
+	tr->eta_s = -1;
+	if (tp->nrate < 2 || now <= oldest->ts)
+		return;
+	tr->rate_per_s = ((double)oldest->pending - (double)tr->tasks_pending) * 1e9 /
+			 (double)(now - oldest->ts);
+	if (tr->rate_per_s > 0)
+		tr->eta_s = (double)tr->tasks_pending / tr->rate_per_s;
+}
+
+static void copy_history(const struct trans_probe *tp, struct snapshot *s)
+{
+	s->history = xcalloc(tp->nhistory, sizeof(*s->history));
+	for (size_t i = 0; i < tp->nhistory; i++) {
+		const struct transition_summary *h = &tp->history[i];
+		struct transition_summary *c = &s->history[i];
+
+		*c = *h;
+		c->patch = xstrdup(h->patch);
+		c->unsafe = xcalloc(h->nunsafe, sizeof(*c->unsafe));
+		for (size_t j = 0; j < h->nunsafe; j++)
+			task_snap__copy(&c->unsafe[j], &h->unsafe[j]);
+		c->stragglers = xcalloc(h->nstragglers, sizeof(*c->stragglers));
+		for (size_t j = 0; j < h->nstragglers; j++)
+			task_snap__copy(&c->stragglers[j], &h->stragglers[j]);
+	}
+	s->nhistory = tp->nhistory;
+}
+
+void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct ksyms *ks)
+{
+	struct transition_info *tr = s->transition;
+	const struct klpt_state *st;
+	uint64_t now = now_ns();
+
+	if (!tp)
+		return;
+	tp->ks = ks;
+	trans_probe__poll(tp);
+	copy_history(tp, s);
+	if (!tr)
+		return;
+	join_transition(tp, tr);
+	st = &tp->skel->bss->state;
+	tr->observed = 1;
+	tr->start_ns = st->start_ns;
+	tr->elapsed_ns = st->start_ns && now > st->start_ns ? now - st->start_ns : 0;
+	tr->rounds = st->rounds;
+	tr->signal_rounds = st->signal_rounds;
+	tr->forced = (int)st->forced;
+	tr->reversed = (int)st->reversed;
+	tr->completing = (int)st->completing;
+	for (int i = 0; i < SWITCH_HOW_MAX && i < KLPT_HOW_MAX; i++)
+		tr->switched[i] = st->switched[i];
+	for (size_t i = 0; i < tr->npending; i++)
+		annotate_task(tp, &tr->pending[i], now);
+	update_rate(tp, tr, now);
+	if (st->events_dropped)
+		snapshot__warn(s, "%llu transition events dropped (ring buffer full)",
+			       (unsigned long long)st->events_dropped);
+	if (st->blockers_dropped)
+		snapshot__warn(s, "%llu blocked tasks not tracked (blocker map full)",
+			       (unsigned long long)st->blockers_dropped);
+}

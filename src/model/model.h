@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The snapshot model: everything klptop knows about live patching at one
+ * moment. It is filled from the live kernel (sysfs + procfs, plus BPF when
+ * available) or from a recording, and drawn by the views (text, JSON, ncurses).
+ * It knows nothing about any screen.
+ */
+#ifndef KLPTOP_MODEL_H
+#define KLPTOP_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KLP_UNDEFINED (-1)
+#define KLP_UNPATCHED 0
+#define KLP_PATCHED 1
+
+struct func_info {
+	char *name;
+	long sympos;      /* from the sysfs dir name "<func>,<sympos>" */
+	int walked;       /* the fields below come from the kernel's klp lists */
+	/* From the kernel's klp structures (BPF), valid when walked. */
+	uint64_t old_addr;
+	uint64_t new_addr;
+	int live;         /* 1: this patch's version runs, 0: another's, -1 unknown */
+	/* The same from the kernel's sysfs stack_order (6.14+): 1 when this
+	 * patch has the highest stack_order of the enabled patches of this
+	 * function, 0 when another has, -1 when the kernel has no stack_order. */
+	int live_stack_order;
+	int stack_pos;    /* position in the function's klp_ops stack, -1 unknown */
+	int routed;       /* call counters attached */
+	double calls_per_s;  /* calls entering the old function */
+	double new_per_s;    /* of which redirected to this patch's version */
+};
+
+struct object_info {
+	char *name;       /* "vmlinux" or a module name */
+	int patched;      /* -1 when the kernel has no <object>/patched file */
+	struct func_info *funcs;
+	size_t nfuncs;
+};
+
+struct patch_info {
+	char *name;
+	int enabled;
+	int transition;
+	int replace;      /* -1: kernel does not expose it (sysfs "replace" is 6.11+) */
+	int stack_order;  /* its place on the patch stack, 1 = oldest; -1: no sysfs
+			   * "stack_order" (6.14+) */
+	int forced;       /* -1 unknown (only BPF sees klp_force_transition) */
+	struct object_info *objs;
+	size_t nobjs;
+};
+
+struct stack_frame {
+	uint64_t addr;    /* 0 when unknown */
+	char *symbol;     /* NULL when the address is not in kallsyms */
+	char *module;     /* NULL for vmlinux */
+	uint64_t offset;
+	int marked;       /* a to-be-patched function: what blocks the task */
+};
+
+/* Why a task has not switched yet: the kernel's own per-task check result. */
+enum block_reason {
+	REASON_UNKNOWN = 0,  /* not yet examined (or no BPF to see the check) */
+	REASON_RUNNING,      /* -EBUSY: on a CPU at check time */
+	REASON_SLEEPING_ON,  /* -EADDRINUSE: a patched function is on its stack */
+	REASON_UNRELIABLE,   /* -EINVAL: stack not reliable */
+};
+
+enum verdict {
+	VERDICT_NONE = 0,
+	VERDICT_WILL_SWITCH,   /* e.g. user task: next exit to user space */
+	VERDICT_WAIT_RETURN,   /* switches when the function returns */
+	VERDICT_NEEDS_SIGNAL,  /* switches at the next signal round */
+	VERDICT_STUCK,         /* waiting will not help: code change or force */
+};
+
+struct task_snap {
+	int pid;          /* thread group id */
+	int tid;
+	char comm[32];
+	int kthread;
+	char state;       /* R, S, D, T, I, ... from /proc/.../stat */
+	int patch_state;  /* -1, 0, 1 */
+	int tif_pending;  /* TIF_PATCH_PENDING; -1 unknown (only BPF reads it) */
+	struct stack_frame *stack;
+	size_t nstack;
+	int stack_errno;  /* why the stack could not be read, 0 if it was */
+	/* Blocker analysis (filled when BPF observes the transition). */
+	enum block_reason reason;
+	char *function;   /* the function the task sleeps on */
+	unsigned int rounds_failed;
+	uint64_t blocked_ns;
+	enum verdict verdict;
+	char *verdict_text;
+	unsigned int checks_running;     /* checks that found it on a CPU */
+	unsigned int checks_sleeping;    /* ... sleeping on a patched function */
+	unsigned int checks_unreliable;
+	unsigned int checks_asleep;      /* in a sleep state (S/D), not preempted */
+	unsigned int signal_rounds_seen;
+	/* Sampled on-CPU stack of a running blocker (the most frequent one). */
+	struct stack_frame *oncpu;
+	size_t noncpu;
+	unsigned int oncpu_samples;
+	int switched_how;        /* enum switch_how once it switched, else -1 */
+};
+
+/* A transition klptop watched from start or joined, as it ended. */
+struct transition_summary {
+	char *patch;
+	int target;
+	const char *outcome;   /* "completed", "reversed", "forced", "cancelled" */
+	uint64_t start_ns;     /* CLOCK_MONOTONIC, 0 if started before klptop */
+	uint64_t end_ns;
+	unsigned int rounds;
+	unsigned int signal_rounds;
+	/* For a forced transition: tasks still unsafe when it was forced. */
+	struct task_snap *unsafe;
+	size_t nunsafe;
+	/* Tasks that failed checks and later switched, with how (stragglers). */
+	struct task_snap *stragglers;
+	size_t nstragglers;
+};
+
+/* How tasks got switched (BPF sees each path; see docs/architecture.md). */
+enum switch_how {
+	SWITCH_STACK_CHECK,  /* klp_try_complete_transition found a clean stack */
+	SWITCH_USER_EXIT,    /* klp_update_patch_state on exit to user space */
+	SWITCH_IDLE,         /* an idle task switched itself */
+	SWITCH_FORK,         /* born switched from a switched parent */
+	SWITCH_FORCE,        /* klp_force_transition */
+	SWITCH_EXIT,         /* never switched: it exited */
+	SWITCH_HOW_MAX,
+};
+
+struct transition_info {
+	char *patch;
+	int target;       /* KLP_PATCHED or KLP_UNPATCHED */
+	size_t tasks_total;
+	size_t tasks_pending;
+	struct task_snap *pending;
+	size_t npending;
+	/* Seen by BPF; zero/unknown without it. */
+	int observed;           /* BPF watched this transition */
+	uint64_t start_ns;      /* CLOCK_MONOTONIC; 0 if it began before klptop */
+	uint64_t elapsed_ns;
+	unsigned int rounds;         /* klp_try_complete_transition calls */
+	unsigned int signal_rounds;  /* rounds that sent fake signals (every 15th) */
+	int forced;
+	int reversed;
+	uint64_t switched[SWITCH_HOW_MAX];
+	int completing;         /* all switched; klp_complete_transition running */
+	/* Tasks RCU-tasks waits for (they never schedule voluntarily): while
+	 * completing, these are what the kernel's completion is stuck on. */
+	struct task_snap *holdouts;
+	size_t nholdouts;
+	char *verdict_text;     /* about the transition as a whole */
+	double rate_per_s;      /* tasks switched per second, recent */
+	double eta_s;           /* estimate while it converges; < 0 unknown */
+};
+
+/* What the BPF side could attach on this kernel. */
+struct probe_status {
+	int bpf;                /* BPF probes attached at all */
+	char *why_not;          /* when bpf == 0 */
+	char **missing;         /* attach points absent on this kernel */
+	size_t nmissing;
+};
+
+/* ---- shadow variables (klptop shadow; docs/shadow.md) ---------------------- */
+
+/* Counters of one shadow id, from the BPF probes. */
+struct shadow_id_info {
+	uint64_t id;
+	int64_t live;             /* shadows alive now (known to klptop) */
+	int64_t bytes;            /* their data bytes (0 for sizes unknown) */
+	uint64_t allocs, frees;   /* since klptop started */
+	uint64_t orphans, stale, duplicates, failed;
+	uint64_t preexisting;     /* found in klp_shadow_hash at start-up */
+	double allocs_per_s, frees_per_s;  /* over the last interval */
+	double growth_per_s;      /* least-squares slope of live over the window */
+	unsigned int growth_samples;       /* samples the slope used */
+	uint64_t oldest_age_ns;   /* 0: unknown (only shadows from before klptop) */
+};
+
+/* Live shadows of one id allocated by one module (the patch, usually). */
+struct shadow_group {
+	uint64_t id;
+	char *module;             /* "?" when unknown (allocated before klptop) */
+	int64_t live;
+	int64_t bytes;
+	uint64_t oldest_age_ns;
+	double growth_per_s;
+	int patch_gone;           /* module is a live patch no longer enabled */
+};
+
+enum shadow_leak_kind {
+	SHADOW_LEAK_ORPHAN,       /* owner freed with the shadow attached */
+	SHADOW_LEAK_STALE,        /* a get returned the shadow of a freed owner */
+	SHADOW_LEAK_DUPLICATE,    /* klp_shadow_alloc on an existing pair */
+	SHADOW_LEAK_KIND_MAX,
+};
+
+/* One de-duplicated leak report: (kind, id, alloc stack, free stack). */
+struct shadow_leak {
+	enum shadow_leak_kind kind;
+	uint64_t id;
+	uint64_t count;
+	uint64_t first_ns, last_ns;   /* CLOCK_MONOTONIC */
+	uint64_t obj;                 /* the last owner address */
+	uint64_t size;
+	char *cache;                  /* slab cache of the freed owner, NULL: kmalloc */
+	const char *free_via;         /* ORPHAN: kfree, kmem_cache_free, kmem_cache_free_bulk */
+	int kfree_rcu;                /* ORPHAN: owner went through kfree_rcu(): free_stack is its caller's */
+	uint64_t rcu_delay_ns;        /* ORPHAN via kfree_rcu: queue to free, last one */
+	char *module;                 /* who allocated the shadow */
+	struct stack_frame *alloc_stack;
+	size_t nalloc_stack;
+	struct stack_frame *free_stack;   /* ORPHAN: owner's free; STALE: the get */
+	size_t nfree_stack;
+};
+
+/* A shadow BPF program whose hits the kernel skipped. */
+struct shadow_missed {
+	char *program;
+	uint64_t recursion;           /* bpf_prog_info.recursion_misses */
+	uint64_t kprobe;              /* the kprobe's own nmissed (bpf_link_info) */
+};
+
+struct shadow_snapshot {
+	int attached;                 /* the shadow probes run */
+	int leak_detection;           /* free hooks attached and enabled */
+	uint64_t live, orphans, stale, duplicates;
+	int64_t bytes;
+	uint64_t events_dropped;      /* ring buffer full: leak events lost */
+	uint64_t live_dropped;        /* live map full: shadows not tracked */
+	uint64_t missed;              /* probe hits the kernel skipped (recursion, kprobe misses) */
+	int missed_counted;           /* the kernel counts skipped kprobe programs (else missed undercounts) */
+	struct shadow_missed *missed_by;  /* per program, only those that missed */
+	size_t nmissed_by;
+	uint64_t rcu_queued;          /* owners with a shadow handed to kfree_rcu() */
+	uint64_t bulk_truncated;      /* kmem_cache_free_bulk pointers not read */
+	int scanned;                  /* the start-up scan of klp_shadow_hash ran */
+	uint64_t preexisting;         /* what it found */
+	uint64_t scan_truncated;      /* chains it could not finish */
+	char *scan_error;
+	uint64_t window_ns;           /* time the growth slopes cover */
+	struct shadow_id_info *ids;
+	size_t nids;
+	struct shadow_group *groups;
+	size_t ngroups;
+	struct shadow_leak *leaks;
+	size_t nleaks;
+};
+
+void shadow_snapshot__free(struct shadow_snapshot *ss);
+const char *shadow_leak_kind__name(enum shadow_leak_kind k);
+
+/* Where, besides the transition's rounds, the kernel switches a running
+ * task. Probed in kallsyms (src/live/sampler.c), never read off the version. */
+enum switch_point {
+	SWITCH_POINT_NONE,          /* no __klp_sched_try_switch (before 6.4) */
+	SWITCH_POINT_COND_RESCHED,  /* at cond_resched(): klp_cond_resched (6.4-6.15) */
+	SWITCH_POINT_FREEZABLE,     /* in __schedule() of a freezable sleep only (6.16+) */
+};
+
+struct kernel_info {
+	char release[65];
+	int livepatch;        /* /sys/kernel/livepatch exists */
+	unsigned long tainted;
+	int taint_livepatch;  /* taint bit 15, TAINT_LIVEPATCH ('K') */
+};
+
+struct snapshot {
+	struct kernel_info kernel;
+	struct patch_info *patches;
+	size_t npatches;
+	struct transition_info *transition; /* NULL when none in progress */
+	struct probe_status probes;
+	struct transition_summary *history;  /* ended while klptop watched */
+	size_t nhistory;
+	enum switch_point switch_point;
+	int tif_patch_pending_bit;  /* derived on this kernel (src/live/tasks.c); -1 unknown */
+	const char *source;                 /* "procfs", "bpf" or "replay" */
+	uint64_t taken_ns;                  /* CLOCK_REALTIME */
+	char **warnings;                    /* things the user should know */
+	size_t nwarnings;
+	struct shadow_snapshot *shadows;    /* NULL unless the shadow probes run */
+};
+
+
+
+/* Exit codes shared by all subcommands (docs/troubleshooting.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,
+	EXIT_USAGE = 2,
+	EXIT_NO_LIVEPATCH = 3,
+	EXIT_PERM = 4,
+};
+
+void snapshot__init(struct snapshot *s);
+void snapshot__free(struct snapshot *s);
+void snapshot__warn(struct snapshot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void task_snap__free(struct task_snap *t);
+/* Free what tr holds (not tr itself) and zero it. */
+void transition_info__clear(struct transition_info *tr);
+/* Clear and free tr itself. */
+void transition_info__free(struct transition_info *tr);
+/* Deep copy (strings and frames are duplicated). */
+void task_snap__copy(struct task_snap *dst, const struct task_snap *src);
+/* Mark the frames of pending tasks that hold up the transition. */
+void snapshot__mark_stacks(struct snapshot *s);
+
+
+const char *reason__name(enum block_reason r);
+const char *verdict__name(enum verdict v);
+const char *klp_state__name(int state);
+const char *switch_how__name(enum switch_how h);
+const char *switch_point__name(enum switch_point p);
+/* 'R', 'S', 'D', 'I', ... from a task_struct __state value. */
+char task_state__char(unsigned int state);
+void transition_summary__free(struct transition_summary *ts);
+void patch_info__free(struct patch_info *pi);
+
+/* blockers.c: the verdict for one pending task, from the facts gathered. */
+void blocker__judge(struct task_snap *t, const struct snapshot *s);
+void snapshot__judge_blockers(struct snapshot *s);
+void stack_frames__free(struct stack_frame *f, size_t n);
+
+#endif

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Blocker analysis: from what the kernel's own checks said about a task, say
+ * whether waiting will help. The rules follow kernel/livepatch/transition.c:
+ * a task switches when its stack check passes, when it returns to user space,
+ * when it is forked from a switched parent, and where the kernel tries on its
+ * own (enum switch_point: at cond_resched() on 6.4-6.15, going to a freezable
+ * sleep on 6.16+); every 15th failed round user tasks get a fake signal and
+ * interruptibly sleeping kthreads are woken. Nothing else moves a task.
+ */
+#include "model/model.h"
+#include "lib/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Checks that all found a kthread on a CPU before we call it stuck: one or
+ * two could be bad luck, three rounds (3 s) of never being off-CPU is not. */
+#define STUCK_AFTER_ROUNDS 3
+
+#define TASK_INTERRUPTIBLE 0x1
+#define TASK_UNINTERRUPTIBLE 0x2
+
+static void set_verdict(struct task_snap *t, enum verdict v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_verdict(struct task_snap *t, enum verdict v, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	free(t->verdict_text);
+	t->verdict = v;
+	t->verdict_text = text;
+}
+
+static int stack_has(const struct stack_frame *f, size_t n, const char *prefix)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].symbol && !strncmp(f[i].symbol, prefix, strlen(prefix)))
+			return 1;
+	return 0;
+}
+
+static int stack_marked(const struct stack_frame *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].marked)
+			return 1;
+	return 0;
+}
+
+/* What code change lets a busy kthread switch on this kernel, outside the
+ * patched function: a sleep always does (the next round finds it asleep with
+ * a clean stack); cond_resched() only where the kernel switches there. */
+static const char *code_change_advice(enum switch_point p)
+{
+	switch (p) {
+	case SWITCH_POINT_COND_RESCHED:
+		return "cond_resched() or a sleep outside the patched function";
+	case SWITCH_POINT_FREEZABLE:
+		return "a sleep outside the patched function; cond_resched() does not switch "
+		       "tasks on this kernel, a freezable sleep switches at once";
+	default:
+		return "a sleep outside the patched function; cond_resched() does not switch "
+		       "tasks on this kernel";
+	}
+}
+
+static void judge_running(struct task_snap *t, const struct snapshot *s)
+{
+	if (!t->kthread) {
+		set_verdict(t, VERDICT_WILL_SWITCH,
+			    "user task on a CPU: switches at its next return to user space");
+		return;
+	}
+	/* 6.4-6.15 try to switch the task at cond_resched() (__cond_resched,
+	 * or klp_cond_resched under preempt=full), but the check there is the
+	 * same stack check: it fails while a to-be-patched function is on the
+	 * stack, e.g. when the patched function itself calls cond_resched(). */
+	if (s->switch_point == SWITCH_POINT_COND_RESCHED && !stack_marked(t->oncpu, t->noncpu) &&
+	    (stack_has(t->oncpu, t->noncpu, "__cond_resched") ||
+	     stack_has(t->oncpu, t->noncpu, "klp_cond_resched"))) {
+		set_verdict(t, VERDICT_WILL_SWITCH,
+			    "running kthread that calls cond_resched(): this kernel switches it there");
+		return;
+	}
+	/* Found off-CPU but runnable (R) is preemption, not sleep: the spinner
+	 * was still inside the patched function and will not leave it. */
+	if (t->rounds_failed < STUCK_AFTER_ROUNDS || t->checks_asleep) {
+		set_verdict(t, VERDICT_NONE, "running kthread: watching (%u checks so far)",
+			    t->rounds_failed);
+		return;
+	}
+	set_verdict(t, VERDICT_STUCK,
+		    "kthread was running (or preempted) at all %u checks and never slept: signals cannot reach "
+		    "it, waiting will not help; it needs a code change (%s) or a forced transition",
+		    t->rounds_failed, code_change_advice(s->switch_point));
+}
+
+static void judge_sleeping(struct task_snap *t)
+{
+	const char *f = t->function ? t->function : "a patched function";
+
+	if (!t->kthread)
+		set_verdict(t, VERDICT_NEEDS_SIGNAL,
+			    "user task sleeping in %s: switches when it returns, or at the next "
+			    "signal round (every 15 rounds)", f);
+	else if (t->state == 'D' || (t->state == 0 && t->signal_rounds_seen))
+		set_verdict(t, VERDICT_WAIT_RETURN,
+			    "kthread sleeping uninterruptibly in %s: switches only when %s "
+			    "returns; signal rounds do not wake it", f, f);
+	else
+		set_verdict(t, VERDICT_NEEDS_SIGNAL,
+			    "kthread sleeping in %s: woken at the next signal round, switches "
+			    "once it leaves %s", f, f);
+}
+
+/* A kthread found runnable at every check, on a CPU or preempted inside the
+ * patched function, never sleeping: with one CPU it is never "running" when
+ * checked (the check itself preempted it), yet it is the same spinner. */
+static int runnable_kthread_never_slept(const struct task_snap *t)
+{
+	return t->kthread && !t->checks_asleep && t->rounds_failed &&
+	       (t->reason == REASON_RUNNING || (t->reason == REASON_SLEEPING_ON && t->state == 'R'));
+}
+
+void blocker__judge(struct task_snap *t, const struct snapshot *s)
+{
+	if (runnable_kthread_never_slept(t)) {
+		judge_running(t, s);
+		return;
+	}
+	switch (t->reason) {
+	case REASON_RUNNING:
+		judge_running(t, s);
+		break;
+	case REASON_SLEEPING_ON:
+		judge_sleeping(t);
+		break;
+	case REASON_UNRELIABLE:
+		set_verdict(t, VERDICT_WAIT_RETURN,
+			    "stack not reliable (interrupt or exception frame): retried every round");
+		break;
+	default:
+		set_verdict(t, VERDICT_NONE, s->probes.bpf ? "not examined by the kernel yet"
+							  : "reason unknown (BPF probes not attached)");
+		break;
+	}
+}
+
+static size_t append_names(char *buf, size_t len, const struct task_snap *t, size_t n)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < n && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s (%s %d, %c)", i ? ", " : "",
+				 t[i].comm, t[i].kthread ? "kthread" : "pid", t[i].tid, t[i].state);
+	return used;
+}
+
+/* The transition as a whole: every task may have switched and it still does
+ * not end, because unpatching waits in synchronize_rcu_tasks(). */
+static void judge_transition(struct transition_info *tr)
+{
+	char names[512] = "";
+
+	free(tr->verdict_text);
+	tr->verdict_text = NULL;
+	/* Without the kprobes, the holdouts alone tell the same story. */
+	if (tr->tasks_pending || !(tr->completing || tr->nholdouts))
+		return;
+	append_names(names, sizeof(names), tr->holdouts, tr->nholdouts);
+	if (asprintf(&tr->verdict_text,
+		     "all tasks switched, but klp_complete_transition waits in "
+		     "synchronize_rcu_tasks() (unregistering the patch's ftrace ops) for tasks "
+		     "that never schedule voluntarily%s%s; it ends when they sleep or call "
+		     "schedule(). Until then the livepatch mutex is held: no patch can be "
+		     "loaded, disabled or forced",
+		     tr->nholdouts ? ": " : "", names) < 0)
+		tr->verdict_text = NULL;
+}
+
+void snapshot__judge_blockers(struct snapshot *s)
+{
+	if (!s->transition)
+		return;
+	judge_transition(s->transition);
+	for (size_t i = 0; i < s->transition->npending; i++)
+		blocker__judge(&s->transition->pending[i], s);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Views of the snapshot model that are not the screen: JSON and plain text.
+ * status, --batch and metrics all draw from here, so they cannot disagree. */
+#ifndef KLPTOP_OUTPUT_H
+#define KLPTOP_OUTPUT_H
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "model/model.h"
+
+json_object *snapshot__to_json(const struct snapshot *s);
+/* Print a JSON object followed by a newline; returns -errno on write error. */
+int json__print(json_object *o, FILE *f, int pretty);
+/* The "shadows" object of status --json and klptop shadow --json. */
+json_object *shadow_snapshot__to_json(const struct shadow_snapshot *ss);
+void snapshot__print_text(const struct snapshot *s, FILE *f, int with_stacks);
+/* "0xffffffffc0a01000" (JSON numbers lose precision past 2^53). */
+json_object *json_addr(unsigned long long addr);
+
+/* Text summary of the leaks (klptop shadow on exit). */
+void shadow_snapshot__print_leaks(const struct shadow_snapshot *ss, FILE *f);
+
+#endif

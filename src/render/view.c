@@ -1,0 +1,1218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The live view. view__build_frame() turns one snapshot into lines; the batch
+ * printer writes them out, the ncurses screen lays them out in panels that
+ * scroll. Keeping one builder for both is what stops them from drifting.
+ */
+#include "render/view.h"
+#include "lib/util.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES 4096
+#define DEFAULT_BAR 40
+
+void view_state__init(struct view_state *vs)
+{
+	memset(vs, 0, sizeof(*vs));
+	vs->sort = SORT_BLOCKED;
+	vs->focus = PANEL_BLOCKERS;
+	vs->with_stacks = 1;
+	vs->open_patch = -1;
+}
+
+void view_state__free(struct view_state *vs)
+{
+	free(vs->row_tids);
+	vs->row_tids = NULL;
+	vs->row_tids_cap = 0;
+}
+
+const char *view_sort__name(enum view_sort s)
+{
+	static const char *const names[SORT_COUNT] = { "blocked time", "pid", "comm", "reason" };
+
+	return s < SORT_COUNT ? names[s] : "?";
+}
+
+/* ---- formatting helpers ------------------------------------------------ */
+
+struct frame_out {
+	struct view_state *vs;
+	view_emit_fn emit;
+	void *ctx;
+};
+
+/*
+ * Anything from the kernel may hold control characters or UTF-8 (a task names
+ * itself with prctl(PR_SET_NAME)); on a serial console those become escape
+ * garbage or change the width of a line. One printable ASCII byte per column
+ * is what lets us promise that a line never wraps.
+ */
+static void make_printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
+static void fit_width(char *s, int width)
+{
+	if (width > 0 && strlen(s) > (size_t)width)
+		s[width] = '\0';
+}
+
+__attribute__((format(printf, 7, 8)))
+static void emitf(struct frame_out *fo, enum view_panel panel, enum line_kind kind, int item,
+		  int selected, int alert, const char *fmt, ...)
+{
+	char buf[LINE_MAX_BYTES];
+	struct view_line l = {
+		.panel = panel, .kind = kind, .item = item, .selected = selected,
+		.alert = alert, .text = buf,
+	};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	make_printable(buf);
+	fit_width(buf, fo->vs->width);
+	fo->emit(fo->ctx, &l);
+}
+
+/* Verdicts are the sentence an operator acts on: wrap them at word
+ * boundaries instead of cutting them at the screen's edge. */
+static void emit_wrapped(struct frame_out *fo, enum view_panel panel, enum line_kind kind,
+			 int item, int selected, int alert, const char *prefix, const char *text)
+{
+	int width = fo->vs->width, indent = (int)strlen(prefix);
+	const char *p = text;
+
+	if (width <= indent + 20) {
+		emitf(fo, panel, kind, item, selected, alert, "%s%s", prefix, text);
+		return;
+	}
+	while (*p) {
+		int room = width - indent, n = (int)strlen(p);
+
+		if (n > room) {
+			n = room;
+			while (n > room / 2 && p[n] != ' ')
+				n--;
+			if (p[n] != ' ')
+				n = room;
+		}
+		emitf(fo, panel, kind, item, selected, alert, "%*s%.*s", indent,
+		      p == text ? prefix : "", n, p);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+static const char *yes_no(int v)
+{
+	return v < 0 ? "-" : v ? "yes" : "no";
+}
+
+/* "850ms", "12.3s", "4m05s", "2h10m", "3d04h"; "-" when unknown (0). */
+static const char *fmt_duration(uint64_t ns, char *buf, size_t len)
+{
+	uint64_t s = ns / 1000000000ull;
+
+	if (!ns)
+		snprintf(buf, len, "-");
+	else if (ns < 1000000000ull)
+		snprintf(buf, len, "%llums", (unsigned long long)(ns / 1000000));
+	else if (s < 60)
+		snprintf(buf, len, "%.1fs", ns / 1e9);
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%lluh%02llum", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s / 60 % 60));
+	else
+		snprintf(buf, len, "%llud%02lluh", (unsigned long long)(s / 86400),
+			 (unsigned long long)(s / 3600 % 24));
+	return buf;
+}
+
+static int digits(long v)
+{
+	int n = v < 0 ? 2 : 1;
+
+	while (v >= 10 || v <= -10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+static int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+static int min_int(int a, int b)
+{
+	return a < b ? a : b;
+}
+
+static int row_selected(const struct view_state *vs, enum view_panel p, int item)
+{
+	return vs->cursor && vs->focus == p && vs->sel[p] == item;
+}
+
+/* The first column carries the cursor, so it shows without colour too. */
+static char cursor_mark(int selected)
+{
+	return selected ? '>' : ' ';
+}
+
+/* ---- header -------------------------------------------------------------- */
+
+/* "+0.0s", "+12.3s", "+4m05s": the time since the recording started. */
+static const char *fmt_offset(uint64_t ns, char *buf, size_t len)
+{
+	char d[32];
+
+	if (ns < 60000000000ull)
+		snprintf(buf, len, "+%.1fs", ns / 1e9);
+	else
+		snprintf(buf, len, "+%s", fmt_duration(ns, d, sizeof(d)));
+	return buf;
+}
+
+static const char *fmt_speed(int exp, char *buf, size_t len)
+{
+	if (exp >= 0)
+		snprintf(buf, len, "%dx", 1 << exp);
+	else
+		snprintf(buf, len, "1/%dx", 1 << -exp);
+	return buf;
+}
+
+/* Which snapshot of the recording this is, when it was taken (offset and
+ * wall clock), and the playback's state. */
+static void build_replay_line(struct frame_out *fo, const struct view_replay *r)
+{
+	char off[32], wall[64] = "-", speed[16], state[48] = "";
+	time_t t = (time_t)(r->wall_ns / 1000000000ull);
+	struct tm tm;
+
+	fmt_offset(r->offset_ns, off, sizeof(off));
+	if (r->wall_ns && localtime_r(&t, &tm))
+		strftime(wall, sizeof(wall), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	fmt_speed(r->speed_exp, speed, sizeof(speed));
+	if (!r->batch)
+		snprintf(state, sizeof(state), " [%s %s]",
+			 r->playing ? "playing" : r->index + 1 == r->count ? "end" : "paused", speed);
+	/* The file name last: it may be long, and the line is cut at the width. */
+	emitf(fo, PANEL_HEADER, LINE_TITLE, -1, 0, 0, "replay%s  snapshot %zu/%zu  %s  %s  %s",
+	      state, r->index + 1, r->count, off, wall, r->name);
+	if (r->problem)
+		emitf(fo, PANEL_HEADER, LINE_WARNING, -1, 0, 1, "recording: %s", r->problem);
+}
+
+static void build_header(struct frame_out *fo, const struct snapshot *s)
+{
+	const struct probe_status *ps = &s->probes;
+	char clock[16] = "";
+	time_t t = (time_t)(s->taken_ns / 1000000000ull);
+	struct tm tm;
+
+	if (s->taken_ns && localtime_r(&t, &tm))
+		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+	emitf(fo, PANEL_HEADER, LINE_TITLE, -1, 0, 0,
+	      "klptop  %s  livepatch %s  taint K %s  BPF %s  %s%s", s->kernel.release,
+	      yes_no(s->kernel.livepatch), yes_no(s->kernel.taint_livepatch),
+	      ps->bpf ? "on" : "off", clock, fo->vs->paused ? "  [paused]" : "");
+	if (fo->vs->replay)
+		build_replay_line(fo, fo->vs->replay);
+	/* Without BPF, reasons, rounds and blocked times are unknown: say why. */
+	if (!ps->bpf)
+		emitf(fo, PANEL_HEADER, LINE_WARNING, -1, 0, 0,
+		      "BPF off: %s (reasons, rounds and times unknown)",
+		      ps->why_not ? ps->why_not : "not attached");
+	if (ps->nmissing) {
+		char list[LINE_MAX_BYTES] = "";
+		size_t used = 0;
+
+		for (size_t i = 0; i < ps->nmissing && used < sizeof(list); i++)
+			used += snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+					 ps->missing[i]);
+		emitf(fo, PANEL_HEADER, LINE_WARNING, -1, 0, 1, "missing probe points (%zu): %s",
+		      ps->nmissing, list);
+	}
+	for (size_t i = 0; i < s->nwarnings; i++)
+		emitf(fo, PANEL_HEADER, LINE_WARNING, -1, 0, 0, "warning: %s", s->warnings[i]);
+}
+
+/* ---- patches ------------------------------------------------------------- */
+
+static size_t patch_nfuncs(const struct patch_info *pi)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < pi->nobjs; i++)
+		n += pi->objs[i].nfuncs;
+	return n;
+}
+
+/* One line per function when the kernel's lists were read: which version
+ * is live and where calls go ("old code" = calls not yet redirected). */
+static int build_func_routes(struct frame_out *fo, const struct object_info *o, int item)
+{
+	int any = 0;
+
+	for (size_t k = 0; k < o->nfuncs; k++)
+		any |= o->funcs[k].walked;
+	if (!any)
+		return 0;
+	emitf(fo, PANEL_PATCHES, LINE_DETAIL, item, 0, 0, "     %s (patched %s):", o->name,
+	      yes_no(o->patched));
+	for (size_t k = 0; k < o->nfuncs; k++) {
+		const struct func_info *f = &o->funcs[k];
+		char route[96] = "";
+
+		if (f->routed)
+			snprintf(route, sizeof(route), "  calls %.0f/s  new %.0f/s  old code %.0f/s",
+				 f->calls_per_s, f->new_per_s,
+				 f->calls_per_s > f->new_per_s ? f->calls_per_s - f->new_per_s : 0);
+		emitf(fo, PANEL_PATCHES, LINE_DETAIL, item, 0, 0, "       %s,%ld %s%s", f->name,
+		      f->sympos, !f->walked || f->live < 0 ? "" : f->live ? "live" : "superseded",
+		      route);
+	}
+	return 1;
+}
+
+/* An object's functions, packed into as few lines as the width allows. */
+static void build_object_funcs(struct frame_out *fo, const struct object_info *o, int item)
+{
+	int width = fo->vs->width;
+	char line[LINE_MAX_BYTES];
+	int len;
+
+	if (build_func_routes(fo, o, item))
+		return;
+	len = snprintf(line, sizeof(line), "     %s (patched %s):", o->name, yes_no(o->patched));
+	for (size_t k = 0; k < o->nfuncs; k++) {
+		char fn[512];
+		int n = snprintf(fn, sizeof(fn), " %s,%ld", o->funcs[k].name, o->funcs[k].sympos);
+
+		if (width > 0 && len + n > width && len > 8) {
+			emitf(fo, PANEL_PATCHES, LINE_DETAIL, item, 0, 0, "%s", line);
+			len = snprintf(line, sizeof(line), "       ");
+		}
+		if ((size_t)(len + n) < sizeof(line))
+			len += snprintf(line + len, sizeof(line) - len, "%s", fn);
+	}
+	emitf(fo, PANEL_PATCHES, LINE_DETAIL, item, 0, 0, "%s", line);
+}
+
+static void build_patches(struct frame_out *fo, const struct snapshot *s)
+{
+	struct view_state *vs = fo->vs;
+	int namew = 4;
+
+	vs->nrows[PANEL_PATCHES] = (int)s->npatches;
+	if (vs->sel[PANEL_PATCHES] >= (int)s->npatches)
+		vs->sel[PANEL_PATCHES] = s->npatches ? (int)s->npatches - 1 : 0;
+	emitf(fo, PANEL_PATCHES, LINE_TITLE, -1, 0, 0, "PATCHES (%zu)", s->npatches);
+	if (!s->npatches) {
+		emitf(fo, PANEL_PATCHES, LINE_TEXT, -1, 0, 0, "  no live patches loaded");
+		return;
+	}
+	for (size_t i = 0; i < s->npatches; i++)
+		namew = max_int(namew, (int)strlen(s->patches[i].name));
+	/* Long names give way to the flag columns (42 columns wide). */
+	if (vs->width > 0)
+		namew = min_int(namew, max_int(8, vs->width - 43));
+	emitf(fo, PANEL_PATCHES, LINE_COLUMNS, -1, 0, 0, " %-*s %-7s %-5s %-7s %-6s %4s %5s",
+	      namew, "NAME", "ENABLED", "TRANS", "REPLACE", "FORCED", "OBJS", "FUNCS");
+	for (size_t i = 0; i < s->npatches; i++) {
+		const struct patch_info *pi = &s->patches[i];
+		int sel = row_selected(vs, PANEL_PATCHES, (int)i);
+
+		emitf(fo, PANEL_PATCHES, LINE_ROW, (int)i, sel, pi->forced > 0,
+		      "%c%-*.*s %-7s %-5s %-7s %-6s %4zu %5zu", cursor_mark(sel), namew, namew,
+		      pi->name, yes_no(pi->enabled), yes_no(pi->transition), yes_no(pi->replace),
+		      yes_no(pi->forced), pi->nobjs, patch_nfuncs(pi));
+		if (!vs->expand_all && vs->open_patch != (int)i)
+			continue;
+		for (size_t j = 0; j < pi->nobjs; j++)
+			build_object_funcs(fo, &pi->objs[j], (int)i);
+	}
+}
+
+/* ---- transition ---------------------------------------------------------- */
+
+static void fmt_bar(char *buf, int cells, size_t done, size_t total)
+{
+	int filled = total ? (int)((double)done * cells / total) : 0;
+
+	buf[0] = '[';
+	for (int i = 0; i < cells; i++)
+		buf[1 + i] = i < filled ? '#' : '.';
+	buf[cells + 1] = ']';
+	buf[cells + 2] = '\0';
+}
+
+static void build_transition_counts(struct frame_out *fo, const struct transition_info *tr)
+{
+	char line[LINE_MAX_BYTES];
+	int len = snprintf(line, sizeof(line), "  switched by:");
+
+	for (int h = 0; h < SWITCH_HOW_MAX; h++)
+		len += snprintf(line + len, sizeof(line) - len, " %s %llu", switch_how__name(h),
+				(unsigned long long)tr->switched[h]);
+	emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, 0, "%s", line);
+}
+
+static void build_transition(struct frame_out *fo, const struct transition_info *tr)
+{
+	int width = fo->vs->width;
+	size_t done;
+	char bar[128], elapsed[32], rounds[24], sigr[24], rate[32], eta[32];
+	int cells;
+
+	if (!tr) {
+		emitf(fo, PANEL_TRANSITION, LINE_TITLE, -1, 0, 0, "TRANSITION none in progress");
+		return;
+	}
+	emitf(fo, PANEL_TRANSITION, LINE_TITLE, -1, 0, tr->forced || tr->reversed,
+	      "TRANSITION %s -> %s%s%s", tr->patch, klp_state__name(tr->target),
+	      tr->forced ? "  FORCED" : "", tr->reversed ? "  REVERSED" : "");
+	done = tr->tasks_total >= tr->tasks_pending ? tr->tasks_total - tr->tasks_pending : 0;
+	/* The bar takes what the counters leave of the line (about 40 columns). */
+	cells = width > 0 ? min_int(60, max_int(10, width - 44)) : DEFAULT_BAR;
+	fmt_bar(bar, cells, done, tr->tasks_total);
+	/* A transition that began before klptop has no known start. */
+	fmt_duration(tr->observed && tr->start_ns ? tr->elapsed_ns : 0, elapsed, sizeof(elapsed));
+	emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, 0, "  %s %zu/%zu switched  elapsed %s", bar,
+	      done, tr->tasks_total, elapsed);
+	/* Without BPF nobody counted rounds: '-' rather than a misleading 0. */
+	snprintf(rounds, sizeof(rounds), tr->observed ? "%u" : "-", tr->rounds);
+	snprintf(sigr, sizeof(sigr), tr->observed ? "%u" : "-", tr->signal_rounds);
+	if (tr->observed && tr->rate_per_s >= 0)
+		snprintf(rate, sizeof(rate), "%.1f/s", tr->rate_per_s);
+	else
+		snprintf(rate, sizeof(rate), "-");
+	if (tr->observed && tr->eta_s >= 0)
+		fmt_duration((uint64_t)(tr->eta_s * 1e9) + 1, eta, sizeof(eta));
+	else
+		snprintf(eta, sizeof(eta), "-");
+	emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, 0,
+	      "  rounds %s  signal rounds %s  rate %s  ETA %s", rounds, sigr, rate, eta);
+	if (tr->observed)
+		build_transition_counts(fo, tr);
+	if (tr->verdict_text)
+		emit_wrapped(fo, PANEL_TRANSITION, LINE_WARNING, -1, 0, 1, "  verdict: ",
+			     tr->verdict_text);
+	for (size_t i = 0; i < tr->nholdouts; i++) {
+		const struct task_snap *t = &tr->holdouts[i];
+
+		emitf(fo, PANEL_TRANSITION, LINE_WARNING, -1, 0, 1,
+		      "  RCU-tasks holdout: %d/%d %s %s %c", t->pid, t->tid, t->comm,
+		      t->kthread ? "kthread" : "user", t->state ? t->state : '?');
+	}
+}
+
+/* Transitions that ended while klptop watched: a forced one names the tasks
+ * that were not safe, which is what the operator has to answer for later. */
+static void build_history(struct frame_out *fo, const struct snapshot *s)
+{
+	char took[32];
+
+	for (size_t i = 0; i < s->nhistory; i++) {
+		const struct transition_summary *h = &s->history[i];
+		int forced = h->outcome && !strcmp(h->outcome, "forced");
+
+		fmt_duration(h->start_ns && h->end_ns > h->start_ns ? h->end_ns - h->start_ns : 0,
+			     took, sizeof(took));
+		emitf(fo, PANEL_HISTORY, LINE_TEXT, -1, 0, forced,
+		      "ended: %s -> %s %s after %s, rounds %u, signal rounds %u", h->patch,
+		      klp_state__name(h->target), h->outcome ? h->outcome : "?", took, h->rounds,
+		      h->signal_rounds);
+		for (size_t j = 0; j < h->nunsafe; j++) {
+			const struct task_snap *t = &h->unsafe[j];
+
+			emitf(fo, PANEL_HISTORY, LINE_WARNING, -1, 0, 1,
+			      "  unsafe at force: %d/%d %s %s %s %s", t->pid, t->tid, t->comm,
+			      t->kthread ? "kthread" : "user", reason__name(t->reason),
+			      t->function ? t->function : "-");
+		}
+		for (size_t j = 0; j < h->nstragglers; j++) {
+			const struct task_snap *t = &h->stragglers[j];
+			char blocked[32];
+
+			fmt_duration(t->blocked_ns, blocked, sizeof(blocked));
+			emitf(fo, PANEL_HISTORY, LINE_TEXT, -1, 0, 0,
+			      "  straggler %s (tid %d): blocked %s, %u rounds, last %s%s%s, "
+			      "switched by %s", t->comm, t->tid, blocked, t->rounds_failed,
+			      reason__name(t->reason), t->function ? " " : "",
+			      t->function ? t->function : "", switch_how__name(t->switched_how));
+		}
+	}
+}
+
+/* ---- blockers ------------------------------------------------------------ */
+
+static int cmp_int(long a, long b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_tasks(const void *pa, const void *pb, void *arg)
+{
+	const struct task_snap *a = *(const struct task_snap *const *)pa;
+	const struct task_snap *b = *(const struct task_snap *const *)pb;
+	enum view_sort sort = *(const enum view_sort *)arg;
+	int c = 0;
+
+	switch (sort) {
+	case SORT_BLOCKED:
+		/* longest first */
+		c = a->blocked_ns < b->blocked_ns ? 1 : a->blocked_ns > b->blocked_ns ? -1 : 0;
+		break;
+	case SORT_COMM:
+		c = strcmp(a->comm, b->comm);
+		break;
+	case SORT_REASON:
+		c = strcmp(reason__name(a->reason), reason__name(b->reason));
+		break;
+	default:
+		break;
+	}
+	if (!c)
+		c = cmp_int(a->pid, b->pid);
+	return c ? c : cmp_int(a->tid, b->tid);
+}
+
+static const struct task_snap **sorted_blockers(const struct transition_info *tr,
+						enum view_sort sort)
+{
+	const struct task_snap **v = xcalloc(tr->npending, sizeof(*v));
+
+	for (size_t i = 0; i < tr->npending; i++)
+		v[i] = &tr->pending[i];
+	qsort_r(v, tr->npending, sizeof(*v), cmp_tasks, &sort);
+	return v;
+}
+
+/* Keep the cursor on the same task when the list is re-sorted or refreshed;
+ * fall back to the same position when that task has switched. The tids in
+ * display order let keys move the cursor before the next frame is built. */
+static void place_cursor(struct view_state *vs, const struct task_snap **v, size_t n)
+{
+	int *sel = &vs->sel[PANEL_BLOCKERS];
+
+	grow_array((void **)&vs->row_tids, &vs->row_tids_cap, n, sizeof(*vs->row_tids));
+	for (size_t i = 0; i < n; i++)
+		vs->row_tids[i] = v[i]->tid;
+	for (size_t i = 0; vs->sel_tid && i < n; i++) {
+		if (v[i]->tid == vs->sel_tid) {
+			*sel = (int)i;
+			return;
+		}
+	}
+	if (*sel >= (int)n)
+		*sel = n ? (int)n - 1 : 0;
+	if (*sel < 0)
+		*sel = 0;
+	vs->sel_tid = n ? v[*sel]->tid : 0;
+}
+
+struct blocker_cols {
+	int pid, tid, comm, reason, func, rounds, blocked;
+};
+
+static struct blocker_cols blocker_widths(const struct transition_info *tr,
+					  const struct task_snap **v, int width)
+{
+	struct blocker_cols w = { 3, 3, 4, 6, 8, 3, 7 };
+	char buf[32];
+
+	for (size_t i = 0; i < tr->npending; i++) {
+		const struct task_snap *t = v[i];
+
+		w.pid = max_int(w.pid, digits(t->pid));
+		w.tid = max_int(w.tid, digits(t->tid));
+		w.comm = max_int(w.comm, (int)strnlen(t->comm, sizeof(t->comm)));
+		w.reason = max_int(w.reason, (int)strlen(reason__name(t->reason)));
+		w.func = max_int(w.func, t->function ? (int)strlen(t->function) : 1);
+		w.rounds = max_int(w.rounds, digits(t->rounds_failed));
+		w.blocked = max_int(w.blocked, (int)strlen(fmt_duration(t->blocked_ns, buf,
+									sizeof(buf))));
+	}
+	w.comm = min_int(w.comm, 15);
+	/* The function gives way first so "stuck" stays on an 80-column line:
+	 * everything else plus separators, then 5 columns of verdict. */
+	if (width > 0) {
+		int rest = 1 + w.pid + 1 + w.tid + 1 + w.comm + 1 + 7 + 1 + 1 + 1 + w.reason + 1 +
+			   1 + w.rounds + 1 + w.blocked + 1 + 5;
+
+		w.func = max_int(8, min_int(w.func, width - rest));
+	}
+	return w;
+}
+
+static void build_frames(struct frame_out *fo, const struct stack_frame *frames, size_t n,
+			 int item)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct stack_frame *f = &frames[i];
+		char where[LINE_MAX_BYTES];
+
+		if (f->symbol)
+			snprintf(where, sizeof(where), "%s+0x%llx", f->symbol,
+				 (unsigned long long)f->offset);
+		else
+			snprintf(where, sizeof(where), "0x%llx", (unsigned long long)f->addr);
+		emitf(fo, PANEL_BLOCKERS, f->marked ? LINE_MARKED : LINE_DETAIL, item, 0, f->marked,
+		      "      %s %s%s%s%s", f->marked ? "=>" : "  ", where, f->module ? " [" : "",
+		      f->module ? f->module : "", f->module ? "]" : "");
+	}
+}
+
+/* What the open task's stack looks like: the blocking frames carry "=>". A
+ * running task's saved stack says little; the sampled on-CPU one shows
+ * where it spins. */
+static void build_stack(struct frame_out *fo, const struct transition_info *tr,
+			const struct task_snap *t, int item)
+{
+	if (t->verdict_text)
+		emit_wrapped(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, t->verdict == VERDICT_STUCK,
+			     "      verdict: ", t->verdict_text);
+	if (tr->observed)
+		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0,
+		      "      checks: running %u, sleeping on a function %u, unreliable %u; "
+		      "signal rounds seen %u", t->checks_running, t->checks_sleeping,
+		      t->checks_unreliable, t->signal_rounds_seen);
+	if (t->noncpu) {
+		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0,
+		      "      on-CPU stack (%u samples):", t->oncpu_samples);
+		build_frames(fo, t->oncpu, t->noncpu, item);
+		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0, "      kernel stack:");
+	}
+	if (t->stack_errno)
+		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0, "      (stack unreadable: %s)",
+		      strerror(t->stack_errno));
+	else if (!t->nstack)
+		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0, "      (no stack recorded)");
+	build_frames(fo, t->stack, t->nstack, item);
+}
+
+static void build_blocker_row(struct frame_out *fo, const struct transition_info *tr,
+			      const struct task_snap *t, const struct blocker_cols *w, int item)
+{
+	int sel = row_selected(fo->vs, PANEL_BLOCKERS, item);
+	char rounds[24], blocked[32];
+
+	snprintf(rounds, sizeof(rounds), tr->observed ? "%u" : "-", t->rounds_failed);
+	fmt_duration(t->blocked_ns, blocked, sizeof(blocked));
+	emitf(fo, PANEL_BLOCKERS, LINE_ROW, item, sel, t->verdict == VERDICT_STUCK,
+	      "%c%*d %*d %-*.*s %-7s %c %-*s %-*.*s %*s %*s %s", cursor_mark(sel), w->pid, t->pid,
+	      w->tid, t->tid, w->comm, w->comm, t->comm, t->kthread ? "kthread" : "user",
+	      t->state ? t->state : '?', w->reason, reason__name(t->reason), w->func, w->func,
+	      t->function ? t->function : "-", w->rounds, rounds, w->blocked, blocked,
+	      t->verdict == VERDICT_NONE ? "-" : verdict__name(t->verdict));
+}
+
+static void build_blockers(struct frame_out *fo, const struct transition_info *tr)
+{
+	struct view_state *vs = fo->vs;
+	const struct task_snap **v;
+	struct blocker_cols w;
+
+	vs->nrows[PANEL_BLOCKERS] = 0;
+	if (!tr)
+		return;
+	emitf(fo, PANEL_BLOCKERS, LINE_TITLE, -1, 0, 0, "BLOCKERS %zu of %zu tasks pending%s%s",
+	      tr->tasks_pending, tr->tasks_total, tr->npending ? "  sort: " : "",
+	      tr->npending ? view_sort__name(vs->sort) : "");
+	if (!tr->npending)
+		return;
+	v = sorted_blockers(tr, vs->sort);
+	vs->nrows[PANEL_BLOCKERS] = (int)tr->npending;
+	place_cursor(vs, v, tr->npending);
+	w = blocker_widths(tr, v, vs->width);
+	emitf(fo, PANEL_BLOCKERS, LINE_COLUMNS, -1, 0, 0,
+	      " %*s %*s %-*s %-7s %c %-*s %-*s %*s %*s %s", w.pid, "PID", w.tid, "TID", w.comm,
+	      "COMM", "TYPE", 'S', w.reason, "REASON", w.func, "FUNCTION", w.rounds, "RND",
+	      w.blocked, "BLOCKED", "VERDICT");
+	for (size_t i = 0; i < tr->npending; i++) {
+		/* 10 000 pending tasks printed in full every second would cost a
+		 * core (bench/transition-bench.sh): batch shows the worst ones. */
+		if (vs->max_rows && i == (size_t)vs->max_rows) {
+			emitf(fo, PANEL_BLOCKERS, LINE_TEXT, -1, 0, 0,
+			      "  ... %zu more pending tasks not shown (klptop status --json lists all)",
+			      tr->npending - i);
+			break;
+		}
+		build_blocker_row(fo, tr, v[i], &w, (int)i);
+		if (!vs->with_stacks)
+			continue;
+		if (vs->expand_all || (vs->open_tid && vs->open_tid == v[i]->tid))
+			build_stack(fo, tr, v[i], (int)i);
+	}
+	free(v);
+}
+
+/* ---- shadows ------------------------------------------------------------- */
+
+#define SHADOW_PANEL_IDS 3
+
+/* A few fixed lines: totals, the ids that grow fastest, the leak verdict. */
+static void build_shadows(struct frame_out *fo, const struct shadow_snapshot *ss)
+{
+	const struct shadow_id_info *top[SHADOW_PANEL_IDS] = { 0 };
+
+	if (!ss)
+		return;
+	emitf(fo, PANEL_SHADOWS, LINE_TITLE, -1, 0, 0,
+	      "Shadows  live %llu  %lld B  orphans %llu  stale %llu  dup %llu%s",
+	      (unsigned long long)ss->live, (long long)ss->bytes,
+	      (unsigned long long)ss->orphans, (unsigned long long)ss->stale,
+	      (unsigned long long)ss->duplicates, ss->leak_detection ? "" : "  (no leak hooks)");
+	for (size_t i = 0; i < ss->nids; i++) {
+		const struct shadow_id_info *d = &ss->ids[i];
+
+		for (int j = 0; j < SHADOW_PANEL_IDS; j++) {
+			if (!top[j] || d->growth_per_s > top[j]->growth_per_s) {
+				memmove(&top[j + 1], &top[j], sizeof(top[0]) * (SHADOW_PANEL_IDS - j - 1));
+				top[j] = d;
+				break;
+			}
+		}
+	}
+	for (int j = 0; j < SHADOW_PANEL_IDS && top[j]; j++)
+		emitf(fo, PANEL_SHADOWS, LINE_TEXT, -1, 0, top[j]->orphans > 0,
+		      "  0x%-10llx live %7lld  %+8.1f/s  alloc %6.0f/s  orphans %llu",
+		      (unsigned long long)top[j]->id, (long long)top[j]->live,
+		      top[j]->growth_per_s, top[j]->allocs_per_s,
+		      (unsigned long long)top[j]->orphans);
+	if (ss->events_dropped)
+		emitf(fo, PANEL_SHADOWS, LINE_WARNING, -1, 0, 1,
+		      "  %llu shadow events dropped (ring buffer full)",
+		      (unsigned long long)ss->events_dropped);
+}
+
+void view__build_frame(const struct snapshot *s, struct view_state *vs, view_emit_fn emit,
+		       void *ctx)
+{
+	struct frame_out fo = { .vs = vs, .emit = emit, .ctx = ctx };
+
+	build_header(&fo, s);
+	build_patches(&fo, s);
+	build_transition(&fo, s->transition);
+	build_history(&fo, s);
+	build_blockers(&fo, s->transition);
+	build_shadows(&fo, s->shadows);
+}
+
+/* ---- batch --------------------------------------------------------------- */
+
+static void print_line(void *ctx, const struct view_line *l)
+{
+	FILE *f = ctx;
+
+	fputs(l->text, f);
+	fputc('\n', f);
+}
+
+int view__print_batch(const struct snapshot *s, struct view_state *vs, FILE *f)
+{
+	uint64_t ns = s->taken_ns ? s->taken_ns : realtime_ns();
+	time_t t = (time_t)(ns / 1000000000ull);
+	char iso[64] = "?";
+	struct tm tm;
+
+	if (localtime_r(&t, &tm))
+		strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S%z", &tm);
+	fprintf(f, "=== klptop %s ===\n", iso);
+	view__build_frame(s, vs, print_line, f);
+	fputc('\n', f);
+	if (fflush(f) || ferror(f))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+static void move_cursor(struct view_state *vs, int delta)
+{
+	enum view_panel p = vs->focus;
+	int n = vs->nrows[p], sel = vs->sel[p] + delta;
+
+	if (sel >= n)
+		sel = n - 1;
+	if (sel < 0)
+		sel = 0;
+	vs->sel[p] = sel;
+	if (p == PANEL_BLOCKERS)
+		vs->sel_tid = n > 0 ? vs->row_tids[sel] : 0;
+}
+
+static void toggle_open(struct view_state *vs)
+{
+	if (vs->focus == PANEL_PATCHES) {
+		int i = vs->sel[PANEL_PATCHES];
+
+		if (vs->nrows[PANEL_PATCHES])
+			vs->open_patch = vs->open_patch == i ? -1 : i;
+		return;
+	}
+	if (vs->nrows[PANEL_BLOCKERS])
+		vs->open_tid = vs->open_tid == vs->sel_tid ? 0 : vs->sel_tid;
+}
+
+static void switch_focus(struct view_state *vs)
+{
+	vs->focus = vs->focus == PANEL_BLOCKERS ? PANEL_PATCHES : PANEL_BLOCKERS;
+}
+
+enum view_replay_key view__replay_key(const struct view_state *vs, int key)
+{
+	if (!vs->replay || vs->help)
+		return VIEW_RKEY_NONE;
+	switch (key) {
+	case 'p': return VIEW_RKEY_PAUSE;
+	case '.': case 'n': case KEY_RIGHT: return VIEW_RKEY_NEXT;
+	case ',': case 'b': case KEY_LEFT: return VIEW_RKEY_PREV;
+	case '<': return VIEW_RKEY_START;
+	case '>': return VIEW_RKEY_END;
+	case '+': case '=': return VIEW_RKEY_FASTER;
+	case '-': case '_': return VIEW_RKEY_SLOWER;
+	default: return VIEW_RKEY_NONE;
+	}
+}
+
+int view__key(struct view_state *vs, int key)
+{
+	if (vs->help) {
+		/* Any key closes the help; q still quits. */
+		vs->help = 0;
+		if (key == 'q' || key == 'Q')
+			vs->quit = 1;
+		return 1;
+	}
+	switch (key) {
+	case 'q': case 'Q': vs->quit = 1; return 0;
+	case KEY_UP: case 'k': move_cursor(vs, -1); return 1;
+	case KEY_DOWN: case 'j': move_cursor(vs, 1); return 1;
+	case KEY_PPAGE: move_cursor(vs, -10); return 1;
+	case KEY_NPAGE: case ' ': move_cursor(vs, 10); return 1;
+	case KEY_HOME: case 'g': move_cursor(vs, -vs->nrows[vs->focus]); return 1;
+	case KEY_END: case 'G': move_cursor(vs, vs->nrows[vs->focus]); return 1;
+	case '\n': case '\r': case KEY_ENTER: toggle_open(vs); return 1;
+	case '\t': case KEY_BTAB: switch_focus(vs); return 1;
+	case 's': vs->sort = (vs->sort + 1) % SORT_COUNT; return 1;
+	case 'p': vs->paused = !vs->paused; return 1;
+	case '?': case 'h': vs->help = 1; return 1;
+	case KEY_RESIZE: case 12 /* ^L */: return 1;
+	default: return 0;
+	}
+}
+
+/* ---- the ncurses screen -------------------------------------------------- */
+
+enum colour_pair {
+	PAIR_ALERT = 1,
+	PAIR_MARKED,
+	PAIR_WARNING,
+	PAIR_TITLE,
+};
+
+static SCREEN *screen;
+static int screen_out_fd = -1;
+
+struct screen_lines {
+	struct view_line *v;
+	size_t n, cap;
+};
+
+static void collect_line(void *ctx, const struct view_line *l)
+{
+	struct screen_lines *sl = ctx;
+
+	grow_array((void **)&sl->v, &sl->cap, sl->n, sizeof(*sl->v));
+	sl->v[sl->n] = *l;
+	sl->v[sl->n].text = xstrdup(l->text);
+	sl->n++;
+}
+
+static void free_lines(struct screen_lines *sl)
+{
+	for (size_t i = 0; i < sl->n; i++)
+		free((char *)sl->v[i].text);
+	free(sl->v);
+}
+
+/* Lines of the two scrolling panels' bodies: rows and what opens below them. */
+static int is_body(const struct view_line *l)
+{
+	return l->item >= 0 && (l->panel == PANEL_PATCHES || l->panel == PANEL_BLOCKERS);
+}
+
+static int want_colour(void)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (nc && *nc)
+		return 0;
+	if (!term || !strcmp(term, "dumb"))
+		return 0;
+	return has_colors();
+}
+
+static void setup_colours(struct view_state *vs)
+{
+	vs->colour = want_colour();
+	if (!vs->colour)
+		return;
+	start_color();
+	use_default_colors();
+	init_pair(PAIR_ALERT, COLOR_RED, -1);
+	init_pair(PAIR_MARKED, COLOR_RED, -1);
+	init_pair(PAIR_WARNING, COLOR_YELLOW, -1);
+	init_pair(PAIR_TITLE, COLOR_CYAN, -1);
+}
+
+int view__screen_open(struct view_state *vs, FILE *out, FILE *in)
+{
+	const char *term = getenv("TERM");
+
+	/* A dumb terminal cannot address the cursor: batch output suits it. */
+	if (!term || !*term || !strcmp(term, "dumb"))
+		return -1;
+	screen = newterm(NULL, out, in);
+	if (!screen)
+		return -1;
+	screen_out_fd = fileno(out);
+	set_term(screen);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	setup_colours(vs);
+	vs->cursor = 1;
+	return 0;
+}
+
+void view__screen_close(void)
+{
+	if (!screen)
+		return;
+	endwin();
+	delscreen(screen);
+	screen = NULL;
+	screen_out_fd = -1;
+}
+
+int view__screen_active(void)
+{
+	return screen != NULL;
+}
+
+void view__screen_resize(void)
+{
+	struct winsize ws;
+
+	if (!screen)
+		return;
+	/* resizeterm() queues a KEY_RESIZE for getch(): calling it again for
+	 * that key, at the same size, would queue another, forever. */
+	if (screen_out_fd >= 0 && !ioctl(screen_out_fd, TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col &&
+	    is_term_resized(ws.ws_row, ws.ws_col))
+		resizeterm(ws.ws_row, ws.ws_col);
+	clearok(curscr, TRUE);
+}
+
+int view__screen_getkey(void)
+{
+	return screen ? getch() : ERR;
+}
+
+static attr_t line_attr(const struct view_state *vs, const struct view_line *l)
+{
+	attr_t a = A_NORMAL;
+
+	if (l->kind == LINE_TITLE) {
+		a |= A_BOLD;
+		if (vs->colour)
+			a |= COLOR_PAIR(PAIR_TITLE);
+	}
+	if (l->kind == LINE_MARKED)
+		a |= A_BOLD | (vs->colour ? COLOR_PAIR(PAIR_MARKED) : 0);
+	if (l->kind == LINE_WARNING && vs->colour)
+		a |= COLOR_PAIR(PAIR_WARNING);
+	if (l->alert && vs->colour)
+		a |= COLOR_PAIR(PAIR_ALERT);
+	if (l->alert && l->kind == LINE_ROW)
+		a |= A_BOLD;
+	if (l->selected)
+		a |= A_REVERSE;
+	return a;
+}
+
+static void put_line(const struct view_state *vs, int y, const struct view_line *l)
+{
+	int cols = COLS;
+
+	attrset(line_attr(vs, l));
+	mvaddnstr(y, 0, l->text, cols);
+	/* A selected row is reversed across the whole width, like top. */
+	if (l->selected) {
+		int len = (int)strlen(l->text);
+
+		for (int x = len; x < cols; x++)
+			mvaddch(y, x, ' ');
+	}
+	attrset(A_NORMAL);
+}
+
+struct panel_window {
+	int nbody;      /* body lines the frame has */
+	int height;     /* body lines that fit */
+	int sel_first, sel_last;  /* body lines of the selected row */
+};
+
+static void measure_panel(const struct screen_lines *sl, const struct view_state *vs,
+			  enum view_panel p, struct panel_window *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->sel_first = -1;
+	for (size_t i = 0; i < sl->n; i++) {
+		const struct view_line *l = &sl->v[i];
+
+		if (l->panel != p || !is_body(l))
+			continue;
+		if (l->item == vs->sel[p]) {
+			if (w->sel_first < 0)
+				w->sel_first = w->nbody;
+			w->sel_last = w->nbody;
+		}
+		w->nbody++;
+	}
+	if (w->sel_first < 0)
+		w->sel_first = w->sel_last = 0;
+}
+
+/*
+ * Share the rows left after the fixed lines between the two scrolling
+ * panels: the panel without focus keeps a few rows, the focused one gets the
+ * rest, and whatever one does not need goes to the other.
+ */
+static void share_rows(struct panel_window *focused, struct panel_window *other, int avail)
+{
+	int need = focused->nbody + other->nbody;
+
+	if (avail <= 0) {
+		focused->height = other->height = 0;
+		return;
+	}
+	if (need <= avail) {
+		focused->height = focused->nbody;
+		other->height = other->nbody;
+		return;
+	}
+	other->height = min_int(other->nbody, max_int(2, avail / 4));
+	other->height = min_int(other->height, avail);
+	/* A short terminal: the focused panel's first rows come first. */
+	if (avail - other->height < min_int(focused->nbody, 3))
+		other->height = max_int(0, avail - min_int(focused->nbody, 3));
+	focused->height = min_int(focused->nbody, avail - other->height);
+	other->height = min_int(other->nbody, avail - focused->height);
+}
+
+/* Scroll so that the selected row, and as much of its detail as fits, shows. */
+static int scroll_to_selection(int top, const struct panel_window *w)
+{
+	if (w->height <= 0)
+		return 0;
+	if (w->sel_last >= top + w->height)
+		top = w->sel_last - w->height + 1;
+	if (w->sel_first < top || w->sel_last - w->sel_first >= w->height)
+		top = w->sel_first;
+	if (top > w->nbody - w->height)
+		top = w->nbody - w->height;
+	return top < 0 ? 0 : top;
+}
+
+static void draw_footer(const struct view_state *vs)
+{
+	char buf[256];
+
+	if (vs->replay)
+		snprintf(buf, sizeof(buf),
+			 " q quit  p play/pause  ,/. step  </> start/end  +/- speed  ? help");
+	else
+		snprintf(buf, sizeof(buf),
+			 " q quit  j/k move  Enter stack  Tab panel  s sort  p pause  ? help%s",
+			 vs->paused ? "  PAUSED" : "");
+	attrset(A_REVERSE);
+	/* Not the last column: some terminals scroll when it is written. */
+	mvaddnstr(LINES - 1, 0, buf, COLS - 1);
+	for (int x = (int)strlen(buf); x < COLS - 1; x++)
+		mvaddch(LINES - 1, x, ' ');
+	attrset(A_NORMAL);
+}
+
+static const char *const help_text[] = {
+	"klptop keys",
+	"",
+	"  q          quit",
+	"  j k, arrows move the cursor",
+	"  PgUp PgDn  move by 10; g G first, last",
+	"  Enter      open/close the task's stack",
+	"             (or the patch's functions)",
+	"  Tab        switch panel: patches, blockers",
+	"  s          sort: blocked time, pid, comm,",
+	"             reason",
+	"  p          pause/resume refresh",
+	"  ?          this help (any key closes)",
+	"",
+	"  => marks frames that block the transition",
+};
+
+static const char *const replay_help_text[] = {
+	"klptop --replay keys",
+	"",
+	"  p          play / pause",
+	"  . n Right  next snapshot (pauses)",
+	"  , b Left   previous snapshot (pauses)",
+	"  < >        first, last snapshot",
+	"  + -        faster, slower (1/8x to 64x)",
+	"  q          quit",
+	"  j k, Enter, Tab, s: as in the live view",
+	"",
+	"  => marks frames that block the transition",
+};
+
+static void draw_help(const struct view_state *vs)
+{
+	const char *const *text = vs->replay ? replay_help_text : help_text;
+	int n = vs->replay ? (int)ARRAY_SIZE(replay_help_text) : (int)ARRAY_SIZE(help_text);
+	int w = 48;
+	int h = n + 2, y0, x0;
+
+	w = min_int(w, COLS);
+	h = min_int(h, LINES);
+	y0 = max_int(0, (LINES - h) / 2);
+	x0 = max_int(0, (COLS - w) / 2);
+	for (int y = 0; y < h; y++) {
+		const char *line = y > 0 && y <= n ? text[y - 1] : "";
+		int border = y == 0 || y == h - 1;
+
+		attrset(border ? A_REVERSE : A_NORMAL);
+		for (int x = 0; x < w; x++)
+			mvaddch(y0 + y, x0 + x, border ? ' ' : x == 0 || x == w - 1 ? '|' : ' ');
+		if (!border && w > 4)
+			mvaddnstr(y0 + y, x0 + 2, line, w - 4);
+	}
+	attrset(A_NORMAL);
+}
+
+/*
+ * Which fixed lines give way on a short terminal, so that the focused
+ * panel keeps a few rows: first the Shadows panel and the transitions that
+ * already ended, then the running transition's details (rounds, how tasks
+ * switched) but not its progress bar or alerts (verdict, holdouts), then
+ * the header's notes and warnings. 0: never.
+ */
+static int drop_rank(const struct view_line *l, int is_bar)
+{
+	if (is_body(l))
+		return 0;
+	if (l->panel == PANEL_SHADOWS || l->panel == PANEL_HISTORY)
+		return 3;
+	if (l->kind == LINE_TITLE || l->kind == LINE_COLUMNS || is_bar)
+		return 0;
+	if (l->panel == PANEL_TRANSITION && !l->alert)
+		return 2;
+	if (l->panel == PANEL_HEADER && l->kind == LINE_WARNING)
+		return 1;
+	return 0;
+}
+
+/* Hide up to deficit droppable lines, least wanted first, from the bottom.
+ * Returns how many were hidden. */
+static int make_room(const struct screen_lines *sl, char *hidden, int deficit)
+{
+	size_t bar = sl->n;
+	int dropped = 0;
+
+	for (size_t i = 0; i + 1 < sl->n; i++) {
+		if (sl->v[i].panel == PANEL_TRANSITION && sl->v[i].kind == LINE_TITLE) {
+			bar = i + 1;
+			break;
+		}
+	}
+	for (int rank = 3; rank >= 1 && dropped < deficit; rank--)
+		for (size_t i = sl->n; i-- > 0 && dropped < deficit;)
+			if (!hidden[i] && drop_rank(&sl->v[i], i == bar) == rank) {
+				hidden[i] = 1;
+				dropped++;
+			}
+	return dropped;
+}
+
+void view__draw(const struct snapshot *s, struct view_state *vs)
+{
+	struct screen_lines sl = { 0 };
+	struct panel_window pw[PANEL_COUNT] = { 0 };
+	enum view_panel other;
+	int fixed = 0, y = 0, body_seen[PANEL_COUNT] = { 0 };
+	int rows = LINES - 1; /* the footer */
+	char *hidden;
+
+	if (!screen)
+		return;
+	vs->width = COLS;
+	view__build_frame(s, vs, collect_line, &sl);
+	hidden = xcalloc(sl.n ? sl.n : 1, 1);
+	for (size_t i = 0; i < sl.n; i++)
+		fixed += !is_body(&sl.v[i]);
+	measure_panel(&sl, vs, PANEL_PATCHES, &pw[PANEL_PATCHES]);
+	measure_panel(&sl, vs, PANEL_BLOCKERS, &pw[PANEL_BLOCKERS]);
+	other = vs->focus == PANEL_PATCHES ? PANEL_BLOCKERS : PANEL_PATCHES;
+	/* The focused panel keeps at least three rows (or all it has). */
+	fixed -= make_room(&sl, hidden, min_int(pw[vs->focus].nbody, 3) - (rows - fixed));
+	share_rows(&pw[vs->focus], &pw[other], rows - fixed);
+	vs->top[PANEL_PATCHES] = scroll_to_selection(vs->top[PANEL_PATCHES], &pw[PANEL_PATCHES]);
+	vs->top[PANEL_BLOCKERS] = scroll_to_selection(vs->top[PANEL_BLOCKERS], &pw[PANEL_BLOCKERS]);
+
+	erase();
+	for (size_t i = 0; i < sl.n && y < rows; i++) {
+		const struct view_line *l = &sl.v[i];
+
+		if (hidden[i])
+			continue;
+		if (is_body(l)) {
+			int k = body_seen[l->panel]++;
+
+			if (k < vs->top[l->panel] || k >= vs->top[l->panel] + pw[l->panel].height)
+				continue;
+		}
+		put_line(vs, y++, l);
+	}
+	draw_footer(vs);
+	if (vs->help)
+		draw_help(vs);
+	refresh();
+	free(hidden);
+	free_lines(&sl);
+}
