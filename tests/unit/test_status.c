@@ -121,6 +121,15 @@ static void test_live_by_stack_order(void **state)
 
 	fx_write(root, "sys/kernel/livepatch/klpt_lp_fix/stack_order", "1\n");
 	fx_write(root, "sys/kernel/livepatch/klpt_lp_vmlinux/stack_order", "2\n");
+	/* Not read while klpt_lp_fix is in transition: reading it waits for
+	 * klp_mutex, which a stuck completion holds. */
+	snapshot__init(&s);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), 0);
+	assert_int_equal(s.patches[0].stack_order, -1);
+	assert_int_equal(s.patches[1].objs[0].funcs[0].live_stack_order, -1);
+	snapshot__free(&s);
+
+	fx_write(root, "sys/kernel/livepatch/klpt_lp_fix/transition", "0\n");
 	snapshot__init(&s);
 	assert_int_equal(fill_procfs(&s, &p, 0, NULL), 0);
 	assert_int_equal(s.patches[0].stack_order, 1);
