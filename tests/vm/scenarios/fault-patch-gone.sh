@@ -161,9 +161,9 @@ klptop report --json /tmp/gone.klp >/tmp/report.json 2>/tmp/report.err
 check report-exit-0 test $? -eq 0
 check_json report-clean-end /tmp/report.json '.complete == true and .end.reason == "SIGINT"'
 check_json report-disables /tmp/report.json \
-	"[.transitions[] | select(.patch == \"klpt_lp_vmlinux\" and .target == \"unpatched\" and .outcome == \"completed\")] | length == $((CYCLES + 1))"
+	"[.transitions[] | select(.patch == \"klpt_lp_vmlinux\" and .target == \"unpatched\" and .outcome == \"completed\")] | length == $((k + 1))"
 check_json report-enables /tmp/report.json \
-	"[.transitions[] | select(.patch == \"klpt_lp_vmlinux\" and .target == \"patched\" and .outcome == \"completed\")] | length == $CYCLES"
+	"[.transitions[] | select(.patch == \"klpt_lp_vmlinux\" and .target == \"patched\" and .outcome == \"completed\")] | length == $k"
 klptop report /tmp/gone.klp >/tmp/report.txt 2>&1
 check report-text grep -q 'klpt_lp_vmlinux -> unpatched' /tmp/report.txt
 
