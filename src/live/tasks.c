@@ -160,7 +160,8 @@ static const struct klpt_task_rec *next_rec(const char *buf, size_t len, size_t 
 	return r;
 }
 
-/* One walk's evidence for TIF_PATCH_PENDING (see tif_guess). */
+/* One walk's evidence for TIF_PATCH_PENDING (see tif_guess). Returns 0 when
+ * the walk had none (no pending or no switched task: no transition). */
 static int narrow_tif(struct task_iter *ti, size_t len, int target)
 {
 	uint64_t and_pending = ~0ull, or_switched = 0;
@@ -178,8 +179,28 @@ static int narrow_tif(struct task_iter *ti, size_t len, int target)
 		}
 	}
 	if (!npending || !nswitched)
-		return tif_guess__bit(&ti->tif);
-	return tif_guess__narrow(&ti->tif, and_pending, or_switched);
+		return 0;
+	tif_guess__narrow(&ti->tif, and_pending, or_switched);
+	return 1;
+}
+
+/* Walks (flags only, no stacks: a few hundred microseconds each) until the
+ * bit is known, at most TIF_WALKS. One walk is often not enough: a lone
+ * pending spinner also carries need_resched, which no sleeping switched task
+ * has at that instant, and that flickers while TIF_PATCH_PENDING stays. */
+#define TIF_WALKS 8
+
+static void learn_tif(struct task_iter *ti, int target)
+{
+	for (int i = 0; i < TIF_WALKS && tif_guess__bit(&ti->tif) < 0; i++) {
+		ssize_t len;
+
+		ti->skel->bss->want_stacks = 0;
+		len = read_iteration(ti);
+		if (len < 0 || !narrow_tif(ti, (size_t)len, target))
+			return;
+		usleep(2000);
+	}
 }
 
 int task_iter__scan(struct task_iter *ti, struct transition_info *tr, int with_stacks,
@@ -192,12 +213,14 @@ int task_iter__scan(struct task_iter *ti, struct transition_info *tr, int with_s
 	ssize_t len;
 	int tif_bit;
 
-	ti->skel->bss->want_stacks = with_stacks;
 	ti->skel->bss->pending_state = !tr->target;
+	learn_tif(ti, tr->target);
+	ti->skel->bss->want_stacks = with_stacks;
 	len = read_iteration(ti);
 	if (len < 0)
 		return (int)len;
-	tif_bit = narrow_tif(ti, (size_t)len, tr->target);
+	narrow_tif(ti, (size_t)len, tr->target);
+	tif_bit = tif_guess__bit(&ti->tif);
 	while ((r = next_rec(ti->buf, (size_t)len, &off, &ips))) {
 		tr->tasks_total++;
 		if (r->rcu_holdout)
