@@ -14,7 +14,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -55,30 +55,14 @@ struct recorder {
 	const char *triggered;        /* why the ring was written, NULL: not yet */
 };
 
-static void record_usage(FILE *f)
-{
-	fputs("Usage: klptop record -o FILE [-d SECONDS] [--until-stable] [--interval S] [--force]\n"
-	      "  Record transition events, shadow events and a snapshot every interval\n"
-	      "  into FILE (mode 0600) for 'klptop report FILE'.\n"
-	      "  -o, --output FILE   the recording (never overwritten without --force)\n"
-	      "  -d, --duration S    stop after S seconds\n"
-	      "  -u, --until-stable  wait for a transition, stop once none is in progress\n"
-	      "                      (a transition already running counts; with -d, -d\n"
-	      "                      still bounds the wait)\n"
-	      "  -i, --interval S    seconds between snapshots (default 1)\n"
-	      "  -l, --leaks         attach the shadow free hooks (orphan/stale events)\n"
-	      "  -S, --no-stacks     do not read pending tasks' kernel stacks\n"
-	      "  -f, --force         replace an existing FILE\n"
-	      "  -F, --flight-recorder SIZE  keep the last SIZE bytes (K, M suffixes) in\n"
-	      "                      memory; write them, then everything after, on a\n"
-	      "                      trigger: SIGUSR1, a forced transition, a shadow\n"
-	      "                      orphan, --trigger-pending (and at exit)\n"
-	      "  -T, --trigger-pending S  trigger when a transition has been pending S s\n"
-	      "  -R, --redact        no raw kernel addresses in FILE: frames as\n"
-	      "                      symbol+offset, owner objects as obj#N (to share)\n"
-	      "  SIGINT or SIGTERM stop the recording and close FILE cleanly.\n",
-	      f);
-}
+/* The command line (record_opts). */
+struct record_cli {
+	const char *path;
+	double duration, interval, trigger_pending;
+	int until_stable, force, redact;
+	size_t ring;                  /* --flight-recorder bytes, 0: off */
+	struct sampler_opts so;
+};
 
 /* Flight recorder: write what the ring holds and record from now on. */
 static void trigger(struct recorder *r, const char *why)
@@ -88,9 +72,9 @@ static void trigger(struct recorder *r, const char *why)
 	if (r->triggered || !recfile__ring_active(r->w))
 		return;
 	r->triggered = why;
-	fprintf(stderr, "klptop: flight recorder triggered (%s): writing what it holds "
-		"(%llu older chunks dropped), then recording on\n",
-		why, (unsigned long long)recfile__ring_evicted(r->w));
+	p_note("flight recorder triggered (%s): writing what it holds (%llu older chunks "
+	       "dropped), then recording on", why,
+	       (unsigned long long)recfile__ring_evicted(r->w));
 	if (recfile__ring_flush(r->w))
 		r->write_error = 1;
 	o = json_object_new_object();
@@ -344,8 +328,9 @@ static void write_symbols(struct recorder *r)
 }
 
 /* "64M", "512K", "1048576": strict, at least 64 KiB, at most 4 GiB. */
-static int parse_size(const char *arg, size_t *out)
+static int parse_size(void *cfg, const char *arg, char *err, size_t errlen)
 {
+	struct record_cli *cli = cfg;
 	char num[32];
 	unsigned long v, mult = 1;
 	size_t n = strlen(arg);
@@ -360,102 +345,96 @@ static int parse_size(const char *arg, size_t *out)
 	}
 	if (parse_ulong(num, 10, &v) || v > (4ul << 30) / mult || v * mult < (64u << 10))
 		goto bad;
-	*out = v * mult;
+	cli->ring = v * mult;
 	return 0;
 bad:
-	p_err("record: --flight-recorder wants a size from 64K to 4G, not '%s'", arg);
+	snprintf(err, errlen, "--flight-recorder wants a size from 64K to 4G, not '%s'", arg);
 	return -1;
 }
 
-static int parse_seconds(const char *opt, const char *arg, double min, double *out)
-{
-	double v;
+#define YEAR_S (86400.0 * 365)
 
-	if (parse_double(arg, &v) || !isfinite(v) || v < min || v > 86400.0 * 365) {
-		p_err("record: %s wants a number of seconds >= %g, not '%s'", opt, min, arg);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
+static const struct opt record_opts[] = {
+	{ OPT_STRING, 'o', "output", "FILE", "the recording (never overwritten without --force)",
+	  offsetof(struct record_cli, path) },
+	{ OPT_SECONDS, 'D', "duration", "S", "stop after S seconds",
+	  offsetof(struct record_cli, duration), 0.001, YEAR_S },
+	{ OPT_SET, 'u', "until-stable", NULL, "wait for a transition, stop once none is in\n"
+	  "progress (a transition already running counts;\n"
+	  "-D still bounds the wait)", offsetof(struct record_cli, until_stable) },
+	{ OPT_SECONDS, 'i', "interval", "S", "seconds between snapshots (default 1)",
+	  offsetof(struct record_cli, interval), 0.05, YEAR_S },
+	{ OPT_CLEAR, 'l', "leaks", NULL, "attach the shadow free hooks (orphan/stale events)",
+	  offsetof(struct record_cli, so.no_leaks) },
+	{ OPT_SET, 0, "no-leaks", NULL, "no shadow free hooks (the default)",
+	  offsetof(struct record_cli, so.no_leaks) },
+	{ OPT_CLEAR, 'S', "no-stacks", NULL, "do not read pending tasks' kernel stacks",
+	  offsetof(struct record_cli, so.with_stacks) },
+	{ OPT_SET, 0, "force", NULL, "replace an existing FILE", offsetof(struct record_cli, force) },
+	{ OPT_CALL, 0, "flight-recorder", "SIZE", "keep the last SIZE bytes (K, M suffixes) in\n"
+	  "memory; write them, then everything after, on a\n"
+	  "trigger: SIGUSR1, a forced transition, a shadow\n"
+	  "orphan, --trigger-pending (and at exit)", .call = parse_size },
+	{ OPT_SECONDS, 'T', "trigger-pending", "S", "trigger when a transition has been pending S s",
+	  offsetof(struct record_cli, trigger_pending), 0.1, YEAR_S },
+	{ OPT_SET, 'R', "redact", NULL, "no raw kernel addresses in FILE: frames as\n"
+	  "symbol+offset, owner objects as obj#N (to share)", offsetof(struct record_cli, redact) },
+	{ OPT_MOVED, 'd', .help = "-D (--duration; -d is a refresh delay)" },
+	{ OPT_MOVED, 'f', .help = "--force (-f is --func)" },
+	{ OPT_MOVED, 'F', .help = "--flight-recorder (-F is --format)" },
+	{ OPT_END }
+};
+
+static const struct opt_spec record_spec = {
+	.cmd = "record",
+	.usage = "klptop record -o FILE [-D S] [--until-stable] [--interval S] [--force]",
+	.about = "Record transition events, shadow events and a snapshot every interval\n"
+		 "into FILE (mode 0600) for 'klptop report FILE'. SIGINT or SIGTERM stop\n"
+		 "the recording and close FILE cleanly.\n",
+};
 
 int cmd_record(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "until-stable", no_argument, NULL, 'u' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "leaks", no_argument, NULL, 'l' },
-		{ "no-stacks", no_argument, NULL, 'S' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "flight-recorder", required_argument, NULL, 'F' },
-		{ "trigger-pending", required_argument, NULL, 'T' },
-		{ "redact", no_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	/* 8 MiB of shadow events: at churn rates the default 256 KiB lasts tens
 	 * of ms, less than one snapshot fill, and the recorder must drop nothing
 	 * (docs/perf.md, "Recording"). */
-	struct sampler_opts so = { .with_stacks = 1, .shadows = 1, .no_leaks = 1,
-				   .shadow_ring_kb = 8192 };
+	struct record_cli cli = { .interval = 1.0,
+				  .so = { .with_stacks = 1, .shadows = 1, .no_leaks = 1,
+					  .shadow_ring_kb = 8192 } };
+	struct sampler_opts so;
 	struct recorder r = { 0 };
-	double duration = 0, interval = 1.0;
-	const char *path = NULL, *why = "duration";
-	int until_stable = 0, force = 0, c, sfd = -1, tfd = -1, rc = EXIT_OK, pace = 0;
+	double duration, interval;
+	const char *path, *why = "duration";
+	int until_stable, force, sfd = -1, tfd = -1, rc = EXIT_OK, pace = 0;
 	json_object *probes = NULL, *meta, *end;
 	uint64_t deadline = 0, snaps = 0;
-	size_t ring = 0;
+	struct opts_result res;
+	size_t ring;
 	char err[512];
 	sigset_t mask;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:d:ui:lSfF:T:Rh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o': path = optarg; break;
-		case 'd':
-			if (parse_seconds("-d", optarg, 0.001, &duration))
-				return EXIT_USAGE;
-			break;
-		case 'u': until_stable = 1; break;
-		case 'i':
-			if (parse_seconds("--interval", optarg, 0.05, &interval))
-				return EXIT_USAGE;
-			break;
-		case 'l': so.no_leaks = 0; break;
-		case 'S': so.with_stacks = 0; break;
-		case 'f': force = 1; break;
-		case 'F':
-			if (parse_size(optarg, &ring))
-				return EXIT_USAGE;
-			break;
-		case 'T':
-			if (parse_seconds("--trigger-pending", optarg, 0.1, &r.trigger_pending))
-				return EXIT_USAGE;
-			break;
-		case 'R': r.redact = 1; break;
-		case 'h': record_usage(stdout); return EXIT_OK;
-		default: record_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		p_err("record: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (!path) {
-		p_err("record: -o FILE is required");
-		record_usage(stderr);
-		return EXIT_USAGE;
-	}
+	rc = cmd__parse(&record_spec, record_opts, &cli, CMD_TEXT, argc, argv, &res);
+	if (rc >= 0)
+		return rc;
+	opts_result__free(&res);
+	rc = EXIT_OK;
+	so = cli.so;
+	path = cli.path;
+	duration = cli.duration;
+	interval = cli.interval;
+	until_stable = cli.until_stable;
+	force = cli.force;
+	ring = cli.ring;
+	r.trigger_pending = cli.trigger_pending;
+	r.redact = cli.redact;
+	if (!path)
+		return p_usage("record", "-o FILE is required");
 	if (access("/sys/kernel/livepatch", F_OK) && !g_opts.root) {
 		p_err("record: this kernel has no live patching (/sys/kernel/livepatch missing)");
 		return EXIT_NO_LIVEPATCH;
 	}
-	if (r.trigger_pending > 0 && !ring) {
-		p_err("record: --trigger-pending needs --flight-recorder SIZE");
-		return EXIT_USAGE;
-	}
+	if (r.trigger_pending > 0 && !ring)
+		return p_usage("record", "--trigger-pending needs --flight-recorder SIZE");
 	if (g_opts.root)
 		so.no_bpf = 1;
 	r.w = recfile__create(path, force, err, sizeof(err));
@@ -516,8 +495,8 @@ int cmd_record(int argc, char **argv)
 	/* Symbols and counters now too: a recording killed later keeps them. */
 	write_symbols(&r);
 	write_drops(&r, 1);
-	fprintf(stderr, "klptop: recording to %s (snapshot every %g s%s)\n", path, interval,
-		until_stable ? ", until no transition is in progress" : "");
+	p_note("recording to %s (snapshot every %g s%s)", path, interval,
+	       until_stable ? ", until no transition is in progress" : "");
 	{
 		struct itimerspec its = { 0 };
 
@@ -631,9 +610,9 @@ int cmd_record(int argc, char **argv)
 			       r.triggered ? json_object_new_string(r.triggered) : NULL);
 	recfile__write_json(r.w, REC_END, end);
 	json_object_put(end);
-	fprintf(stderr, "klptop: recorded %llu events, %llu snapshots, %llu bytes to %s (%s)\n",
-		(unsigned long long)(r.events + r.shadow_events), (unsigned long long)snaps,
-		(unsigned long long)recfile__bytes(r.w), path, why);
+	p_note("recorded %llu events, %llu snapshots, %llu bytes to %s (%s)",
+	       (unsigned long long)(r.events + r.shadow_events), (unsigned long long)snaps,
+	       (unsigned long long)recfile__bytes(r.w), path, why);
 out:
 	sampler__close(r.sm);
 	if (recfile__close(r.w) && rc == EXIT_OK) {

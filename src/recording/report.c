@@ -4,14 +4,14 @@
  * tasks, instants); text, --json and --format chrome (Trace Event JSON for
  * Perfetto / chrome://tracing) are drawn from it. The reader stops at the
  * first damaged chunk and reports what came before. */
-#include "cmd/cmd.h"
+#include "lib/exitcode.h"
 #include "lib/log.h"
 #include <json-c/json.h>
 #include "recording/recfile.h"
 #include "lib/util.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1206,20 +1206,6 @@ static json_object *to_chrome(const struct report *rp)
 
 /* ---- command ----------------------------------------------------------------- */
 
-static void report_usage(FILE *f)
-{
-	fputs("Usage: klptop report FILE [--json] [--format text|json|chrome] [--pretty] [--redact]\n"
-	      "  What a recording made by 'klptop record' says: each transition, how\n"
-	      "  pending tasks converged, the stragglers and why, shadows, drops.\n"
-	      "  -j, --json          JSON for tools\n"
-	      "  -F, --format FMT    text (default), json, or chrome: Trace Event JSON\n"
-	      "                      for Perfetto (ui.perfetto.dev) or chrome://tracing\n"
-	      "  -p, --pretty        indent JSON\n"
-	      "  -R, --redact        no kernel addresses in the output (owners as obj#N)\n"
-	      "  A damaged or cut file is reported up to its last complete chunk.\n",
-	      f);
-}
-
 /* --redact: kernel addresses out of everything the report carries over from
  * the file (header, metadata, shadows, drops), owners as obj#N. */
 static void redact_model(struct report *rp)
@@ -1291,62 +1277,4 @@ int report__mem(const char *name, const void *buf, size_t len, int format, int f
 		rc = EXIT_ERROR;
 	report_free(&rp);
 	return rc;
-}
-
-static int report_file(const char *path, int format, int flags)
-{
-	size_t len;
-	char *buf = read_all(path, &len);
-	int rc;
-
-	if (!buf) {
-		p_err("report: cannot read %s: %s", path, strerror(errno));
-		return errno == EACCES ? EXIT_PERM : EXIT_ERROR;
-	}
-	rc = report__mem(path, buf, len, format, flags, stdout);
-	free(buf);
-	return rc;
-}
-
-int cmd_report(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "redact", no_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	int format = 0, flags = 0, c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jF:pRh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': format = 1; break;
-		case 'F':
-			if (!strcmp(optarg, "text")) {
-				format = 0;
-			} else if (!strcmp(optarg, "json")) {
-				format = 1;
-			} else if (!strcmp(optarg, "chrome") || !strcmp(optarg, "perfetto")) {
-				format = 2;
-			} else {
-				p_err("report: --format wants text, json or chrome, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'p': flags |= REPORT_PRETTY; break;
-		case 'R': flags |= REPORT_REDACT; break;
-		case 'h': report_usage(stdout); return EXIT_OK;
-		default: report_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc) {
-		p_err("report: want exactly one FILE");
-		report_usage(stderr);
-		return EXIT_USAGE;
-	}
-	log_json = format == 1;
-	return report_file(argv[optind], format, flags);
 }

@@ -94,6 +94,7 @@ static void judge_spinner(struct task_snap *t, enum switch_point p)
 	t->state = 'R';
 	t->reason = REASON_RUNNING;
 	t->rounds_failed = 5;
+	t->checks_running = 5;
 	blocker__judge(t, &s);
 }
 
@@ -136,6 +137,7 @@ static void test_cond_resched_frame_counts_only_where_it_switches(void **state)
 		t.state = 'R';
 		t.reason = REASON_RUNNING;
 		t.rounds_failed = 5;
+		t.checks_running = 5;
 		t.oncpu = f;
 		t.noncpu = 2;
 		blocker__judge(&t, &s);

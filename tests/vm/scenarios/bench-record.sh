@@ -43,7 +43,7 @@ klptb churn_alone_objects_per_s $(($(stat_of destroyed) / D))
 # run NAME RATE: churn at RATE objects/s (0: flat out) for $D s under record.
 run() {
 	f=/tmp/$1.klp
-	record_bg /tmp/$1.log "$f" --leaks -d $((D + 60))
+	record_bg /tmp/$1.log "$f" --leaks -D $((D + 60))
 	sleep 2
 	t0=$(now_ms)
 	klpt_knob churn "0 $2 kmalloc"

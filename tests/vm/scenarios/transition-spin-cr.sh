@@ -37,6 +37,7 @@ check preempt-full grep -q '(full)' /sys/kernel/debug/sched/preempt
 
 FN='.patches[] | select(.name == "klpt_lp_fix")'
 CR='[.transition.pending[] | select(.comm == "klpt_spin_cr")][0]'
+CR_G='[.transition.groups[] | select(.comm == "klpt_spin_cr")][0]'
 lp_load klpt_target
 
 # spin_cr_run MODE: start the spinner with MODE, load the fix.
@@ -61,11 +62,11 @@ else
 	sleep 1
 	check bare-stays _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
 	klptop status --json --rounds 4 > /tmp/s.json
-	jq -M -c "$CR | {reason, state, verdict, verdict_text, rounds_failed}" /tmp/s.json
+	jq -M -c "$CR_G | {reason, verdict, verdict_text, rounds_failed_max}" /tmp/s.json
 	check_json bare-running /tmp/s.json "$CR.kthread == true and ($CR.reason == \"running\" or ($CR.reason == \"sleeping_on\" and $CR.state == \"R\"))"
 	check_json bare-verdict-stuck /tmp/s.json "$CR.verdict == \"stuck\""
 	# The advice holds here: cond_resched() would not help on this kernel.
-	check_json bare-advice /tmp/s.json "$CR.verdict_text | test(\"a sleep outside the patched function; cond_resched\\\\(\\\\) does not switch\")"
+	check_json bare-advice /tmp/s.json "$CR_G.verdict_text | test(\"a sleep outside the patched function; cond_resched\\\\(\\\\) does not switch\")"
 	check still-in-transition _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
 	klpt_knob spin_cr 0
 	check bare-ends-when-stopped lp_wait_transition klpt_lp_fix 30

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# transition-spin: incident 1. A kthread spins in klpt_spin_step() without
+# transition-spin: the stuck transition of docs/incidents.md. A kthread spins in klpt_spin_step() without
 # ever sleeping; the fix patch's transition cannot finish. klptop must name
 # the kthread, say it is running at every check, show where it spins, and
 # say waiting will not help. Stopping the spinner lets the transition end.
@@ -35,6 +35,8 @@ PINGER=$!
 klptop status --json --rounds 4 > /tmp/bpf.json
 kill $PINGER
 SPIN='[.transition.pending[] | select(.comm == "klpt_spin")][0]'
+SPIN_G='[.transition.groups[] | select(.comm == "klpt_spin")][0]'
+SPIN_T="$SPIN_G.task"
 check_json bpf-on /tmp/bpf.json '.probes.bpf == true and .source == "bpf"'
 # The kernel's check finds the spinner on its CPU (running) or, when the
 # check preempted it (one vCPU, busy host), inside the patched function:
@@ -51,15 +53,15 @@ check_json all-pending-tif /tmp/bpf.json '[.transition.pending[].tif_pending] | 
 # The verdict's advice is this kernel's: cond_resched() helps only where
 # the kernel switches tasks there.
 check_json spin-advice /tmp/bpf.json \
-	"if .kernel.switch_point == \"cond_resched\" then $SPIN.verdict_text | test(\"cond_resched\\\\(\\\\) or a sleep\") else $SPIN.verdict_text | test(\"cond_resched\\\\(\\\\) does not switch\") end"
+	"if .kernel.switch_point == \"cond_resched\" then $SPIN_G.verdict_text | test(\"cond_resched\\\\(\\\\) or a sleep\") else $SPIN_G.verdict_text | test(\"cond_resched\\\\(\\\\) does not switch\") end"
 check_json spin-rounds /tmp/bpf.json "$SPIN.rounds_failed >= 3 and .transition.rounds >= 3"
 check_json spin-verdict-stuck /tmp/bpf.json "$SPIN.verdict == \"stuck\""
 check_json spin-oncpu-stack /tmp/bpf.json \
-	"[$SPIN.oncpu_stack[].symbol] | index(\"klpt_spin_step\") != null"
+	"[$SPIN_T.oncpu_stack[].symbol] | index(\"klpt_spin_step\") != null"
 check_json spin-oncpu-caller /tmp/bpf.json \
-	"[$SPIN.oncpu_stack[].symbol] | index(\"klpt_spin_fn\") != null"
+	"[$SPIN_T.oncpu_stack[].symbol] | index(\"klpt_spin_fn\") != null"
 check_json spin-oncpu-marked /tmp/bpf.json \
-	"[$SPIN.oncpu_stack[] | select(.marked)][0].symbol == \"klpt_spin_step\""
+	"[$SPIN_T.oncpu_stack[] | select(.marked)][0].symbol == \"klpt_spin_step\""
 FN='.patches[] | select(.name == "klpt_lp_fix") | .objects[0].funcs[]'
 check_json func-addresses /tmp/bpf.json \
 	"[$FN | select(.name == \"klpt_spin_step\")][0] | (.old_addr != null and .new_addr != null)"
