@@ -36,12 +36,27 @@ CLANG     ?= clang
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-# Lab kernels: discovered, never hard-coded (kernels.sh prints newest first).
-# vmlinux.h comes from the oldest installed lab kernel, whatever LAB_KERNELS
-# selects: types that only a newer kernel has must never compile in by mistake
-# (see docs/kernels.md).
-LAB_KERNELS ?= $(shell tests/vm/kernels.sh)
-BTF_KERNEL  ?= $(lastword $(shell tests/vm/kernels.sh))
+# Lab kernels: discovered once per make run, never hard-coded
+# (scripts/kernels.sh prints newest first, on the host and in the sid chroot).
+# vmlinux.h comes from the oldest lab kernel, whatever LAB_KERNELS selects:
+# types that only a newer kernel has must never compile in by mistake (see
+# docs/kernels.md).
+# Exported, so that the sub-makes (asan, the dynamic build) reuse them.
+ifndef KERNELS_FOUND
+KERNELS_FOUND := $(shell scripts/kernels.sh)
+export KERNELS_FOUND
+endif
+LAB_KERNELS   ?= $(KERNELS_FOUND)
+BTF_KERNEL    ?= $(lastword $(KERNELS_FOUND))
+ifndef BTF_IMAGE
+BTF_IMAGE     := $(if $(BTF_KERNEL),$(shell scripts/kernels.sh --image $(BTF_KERNEL)))
+export BTF_IMAGE
+endif
+
+# Target architecture, in the kernel's spelling (x86, arm64, ...), and the
+# Debian multiarch include directory for the BPF compile.
+ARCH      ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	    -Wno-format-truncation
@@ -56,8 +71,8 @@ ifeq ($(STATIC),1)
 LDFLAGS  += -static
 endif
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
-	      -Iinclude -I$(BUILD) -I/usr/include/x86_64-linux-gnu
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Iinclude -I$(BUILD) $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -80,14 +95,14 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 all: $(BUILD)/klptop
 
 deps:
-	$(Q)tests/deps.sh
+	$(Q)scripts/deps.sh
 
 # --- BPF -------------------------------------------------------------------
 $(BUILD)/vmlinux.h:
 	$(call msg,VMLINUX,$@ from $(BTF_KERNEL))
 	$(Q)test -n "$(BTF_KERNEL)" || { echo "no CONFIG_LIVEPATCH kernel image installed: run 'make deps'" >&2; exit 1; }
 	$(Q)mkdir -p $(BUILD)
-	$(Q)tests/vm/extract-vmlinux.sh /boot/vmlinuz-$(BTF_KERNEL) $(BUILD)/vmlinux.elf
+	$(Q)scripts/extract-vmlinux.sh $(BTF_IMAGE) $(BUILD)/vmlinux.elf
 	$(Q)$(BPFTOOL) btf dump file $(BUILD)/vmlinux.elf format c > $@.tmp
 	$(Q)rm -f $(BUILD)/vmlinux.elf
 	$(Q)mv $@.tmp $@
@@ -157,11 +172,12 @@ $(BUILD)/fuzz_recfile: $(FUZZ_SRCS) src/recording/recfile.h src/recording/packed
 		-lbpf -ljson-c -lz
 
 # --- kernel modules ----------------------------------------------------------
+# Each kernel's modules are built by its own kbuild tree, on the host or in
+# the sid chroot (scripts/kbuild.sh), into build/kmod/REL/.
 kmod:
 	$(Q)for rel in $(LAB_KERNELS); do \
-		mkdir -p $(BUILD)/kmod/$$rel && cp kmod/*.c kmod/*.h kmod/Kbuild $(BUILD)/kmod/$$rel/ 2>/dev/null; \
-		$(MAKE) -s -C /lib/modules/$$rel/build M=$(CURDIR)/$(BUILD)/kmod/$$rel modules \
-			$(if $(filter 1,$(V)),V=1) || exit 1; \
+		printf '  %-8s %s\n' KMOD $(BUILD)/kmod/$$rel; \
+		scripts/kbuild.sh $$rel kmod $(BUILD)/kmod/$$rel $(if $(filter 1,$(V)),V=1) || exit 1; \
 	done
 
 # --- tests -----------------------------------------------------------------

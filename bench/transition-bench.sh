@@ -12,7 +12,7 @@
 #      kprobe/kretprobe pair, without and with klptop's probes (and klptop's
 #      own round_ns), and the overhead;
 #   3. klptop --batch -d 1's CPU time over 30 s (utime+stime).
-# -k REL: lab kernel (default: the first 6.1 one tests/vm/kernels.sh lists).
+# -k REL: lab kernel (default: the first 6.1 one scripts/kernels.sh lists).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -27,7 +27,7 @@ while getopts k:n: o; do
 	esac
 done
 [ ${#ns[@]} -gt 0 ] || ns=(10000)
-[ -n "$rel" ] || rel=$(tests/vm/kernels.sh | grep -m1 '^6\.1\.' || tests/vm/kernels.sh | head -n 1)
+[ -n "$rel" ] || rel=$(scripts/kernels.sh | grep -m1 '^6\.1\.' || scripts/kernels.sh | head -n 1)
 [ -n "$rel" ] || { echo "transition-bench: no lab kernel (make deps)" >&2; exit 1; }
 
 make -s all

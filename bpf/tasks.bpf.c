@@ -17,7 +17,6 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by userspace before each read. */
-const volatile __u32 tif_patch_pending_bit = 13; /* x86-64, every kernel so far */
 __u32 want_stacks = 0;   /* take stacks of pending threads */
 __s32 pending_state = 0; /* the patch_state a pending thread still has */
 
@@ -48,7 +47,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	rec.patch_state = task->patch_state;
 	rec.state = task_sched_state(task);
 	rec.kthread = !!(task->flags & PF_KTHREAD);
-	rec.tif_pending = !!(task_tif_flags(task) & (1ull << tif_patch_pending_bit));
+	rec.tif_flags = task_tif_flags(task);
 	bpf_probe_read_kernel_str(rec.comm, sizeof(rec.comm), task->comm);
 	/* Only with CONFIG_TASKS_RCU: a transition's completion can wait for it. */
 	if (bpf_core_field_exists(task->rcu_tasks_holdout))

@@ -28,7 +28,7 @@ struct sampler {
 	struct func_probe *fp;
 	struct shadow_probe *shadow;
 	struct probe_status probes;
-	int cond_resched_switch;
+	enum switch_point switch_point;
 };
 
 static void copy_probes(const struct probe_status *from, struct probe_status *to)
@@ -115,6 +115,25 @@ static void warn_hidden_addresses(struct sampler *sm)
 	p_warn("%s", what);
 }
 
+/*
+ * Where the kernel switches a running task besides the rounds, from its
+ * symbols. __klp_sched_try_switch exists since 6.4. Up to 6.15 it is called
+ * from cond_resched(), through klp_cond_resched (sched_dynamic_klp_enable
+ * turns it on) on PREEMPT_DYNAMIC kernels; 6.16 removed both and calls it
+ * from __schedule(), only for a task going to sleep in a freezable state.
+ * A 6.4-6.15 kernel built without PREEMPT_DYNAMIC has neither helper and
+ * reads as the 6.16 case (docs/kernels.md).
+ */
+static enum switch_point probe_switch_point(const struct ksyms *ks)
+{
+	if (!ksyms__find_name(ks, "__klp_sched_try_switch", NULL))
+		return SWITCH_POINT_NONE;
+	if (ksyms__find_name(ks, "klp_cond_resched", NULL) ||
+	    ksyms__find_name(ks, "sched_dynamic_klp_enable", NULL))
+		return SWITCH_POINT_COND_RESCHED;
+	return SWITCH_POINT_FREEZABLE;
+}
+
 struct sampler *sampler__open(const struct sampler_opts *o)
 {
 	struct sampler *sm = xcalloc(1, sizeof(*sm));
@@ -123,8 +142,7 @@ struct sampler *sampler__open(const struct sampler_opts *o)
 	sm->ks = ksyms__load(g_opts.kallsyms);
 	if (!sm->ks)
 		p_debug("cannot read %s: %s", g_opts.kallsyms, strerror(errno));
-	/* 6.4+ switches tasks at cond_resched() (__klp_sched_try_switch). */
-	sm->cond_resched_switch = ksyms__find_name(sm->ks, "__klp_sched_try_switch", NULL) != NULL;
+	sm->switch_point = probe_switch_point(sm->ks);
 	if (g_opts.root)
 		sm->probes.why_not = xstrdup("reading a captured tree (--root): no BPF");
 	else if (o->no_bpf)
@@ -234,7 +252,7 @@ int sampler__fill(struct sampler *sm, struct snapshot *s)
 		int target = -1;
 
 		copy_probes(&sm->probes, &s->probes);
-		s->cond_resched_switch = sm->cond_resched_switch;
+		s->switch_point = sm->switch_point;
 		s->source = sm->iter || sm->tp ? "bpf" : "procfs";
 		rc = snapshot__read_sysfs(s, &g_opts.paths);
 		if (rc != EXIT_OK)
@@ -258,6 +276,7 @@ int sampler__fill(struct sampler *sm, struct snapshot *s)
 	rc = snapshot__finish_transition(s, &g_opts.paths, err);
 	if (rc != EXIT_OK)
 		return rc;
+	s->tif_patch_pending_bit = task_iter__tif_bit(sm->iter);
 	trans_probe__fill(sm->tp, s, sm->ks);
 	func_probe__fill(sm->fp, s);
 	shadow_probe__fill(sm->shadow, s);

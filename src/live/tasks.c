@@ -14,14 +14,42 @@
 #include "klptop/tasks.h"
 #include "tasks.skel.h"
 
-_Static_assert(sizeof(struct klpt_task_rec) == 48, "klpt_task_rec layout");
+_Static_assert(sizeof(struct klpt_task_rec) == 56, "klpt_task_rec layout");
 
 struct task_iter {
 	struct tasks_bpf *skel;
 	struct bpf_link *link;
 	char *buf;
 	size_t cap;
+	struct tif_guess tif;
 };
+
+int tif_guess__bit(const struct tif_guess *g)
+{
+	if (!g->seen || !g->cand || (g->cand & (g->cand - 1)))
+		return -1;
+	return __builtin_ctzll(g->cand);
+}
+
+int tif_guess__narrow(struct tif_guess *g, uint64_t and_pending, uint64_t or_switched)
+{
+	uint64_t cand = and_pending & ~or_switched;
+
+	if (!cand)
+		return tif_guess__bit(g); /* no bit fits this walk: it tells nothing */
+	if (!g->seen) {
+		g->cand = cand;
+		g->seen = 1;
+	} else if (g->cand & cand) {
+		g->cand &= cand;
+	}
+	return tif_guess__bit(g);
+}
+
+int task_iter__tif_bit(const struct task_iter *ti)
+{
+	return ti ? tif_guess__bit(&ti->tif) : -1;
+}
 
 struct task_iter *task_iter__open(const struct ksyms *ks, char *why, size_t whylen)
 {
@@ -103,7 +131,7 @@ int task_iter__ftrace_busy(struct task_iter *ti)
 	return ti->skel->bss->ftrace_lock_owner != 0;
 }
 
-static void rec_to_task(const struct klpt_task_rec *r, struct task_snap *t)
+static void rec_to_task(const struct klpt_task_rec *r, struct task_snap *t, int tif_bit)
 {
 	memset(t, 0, sizeof(*t));
 	t->switched_how = -1;
@@ -112,55 +140,93 @@ static void rec_to_task(const struct klpt_task_rec *r, struct task_snap *t)
 	t->patch_state = r->patch_state;
 	t->state = task_state__char(r->state);
 	t->kthread = (int)r->kthread;
-	t->tif_pending = (int)r->tif_pending;
+	t->tif_pending = tif_bit < 0 ? -1 : (int)(r->tif_flags >> tif_bit & 1);
 	copy_str(t->comm, sizeof(t->comm), r->comm);
 }
 
 static void append_task(struct task_snap **arr, size_t *n, size_t *cap,
-			const struct klpt_task_rec *r, const __u64 *ips, const struct ksyms *ks)
+			const struct klpt_task_rec *r, const __u64 *ips, const struct ksyms *ks,
+			int tif_bit)
 {
 	struct task_snap *t;
 
 	grow_array((void **)arr, cap, *n, sizeof(**arr));
 	t = &(*arr)[(*n)++];
-	rec_to_task(r, t);
+	rec_to_task(r, t, tif_bit);
 	if (ips) {
 		t->nstack = r->nr_ips < KLPT_TASK_MAX_STACK ? r->nr_ips : KLPT_TASK_MAX_STACK;
 		t->stack = stack_frames__from_ips((const uint64_t *)ips, t->nstack, ks);
 	}
 }
 
+/* The next record of one walk and its stack (NULL if none), or NULL at the
+ * end; *off moves past both. */
+static const struct klpt_task_rec *next_rec(const char *buf, size_t len, size_t *off,
+					    const __u64 **ips)
+{
+	const size_t stack_bytes = KLPT_TASK_MAX_STACK * sizeof(__u64);
+	const struct klpt_task_rec *r;
+
+	if (*off + sizeof(*r) > len)
+		return NULL;
+	r = (const void *)(buf + *off);
+	*off += sizeof(*r);
+	*ips = NULL;
+	if (r->nr_ips) {
+		if (*off + stack_bytes > len)
+			return NULL; /* truncated record: the walk raced with nothing we can fix */
+		*ips = (const void *)(buf + *off);
+		*off += stack_bytes;
+	}
+	return r;
+}
+
+/* One walk's evidence for TIF_PATCH_PENDING (see tif_guess). */
+static int narrow_tif(struct task_iter *ti, size_t len, int target)
+{
+	uint64_t and_pending = ~0ull, or_switched = 0;
+	size_t off = 0, npending = 0, nswitched = 0;
+	const struct klpt_task_rec *r;
+	const __u64 *ips;
+
+	while ((r = next_rec(ti->buf, len, &off, &ips))) {
+		if (r->patch_state == target) {
+			or_switched |= r->tif_flags;
+			nswitched++;
+		} else if (r->patch_state == !target) {
+			and_pending &= r->tif_flags;
+			npending++;
+		}
+	}
+	if (!npending || !nswitched)
+		return tif_guess__bit(&ti->tif);
+	return tif_guess__narrow(&ti->tif, and_pending, or_switched);
+}
+
 int task_iter__scan(struct task_iter *ti, struct transition_info *tr, int with_stacks,
 		    const struct ksyms *ks)
 {
 	size_t hcap = tr->nholdouts;
-	const size_t stack_bytes = KLPT_TASK_MAX_STACK * sizeof(__u64);
 	size_t off = 0, cap = tr->npending;
+	const struct klpt_task_rec *r;
+	const __u64 *ips;
 	ssize_t len;
+	int tif_bit;
 
 	ti->skel->bss->want_stacks = with_stacks;
 	ti->skel->bss->pending_state = !tr->target;
 	len = read_iteration(ti);
 	if (len < 0)
 		return (int)len;
-	while (off + sizeof(struct klpt_task_rec) <= (size_t)len) {
-		const struct klpt_task_rec *r = (const void *)(ti->buf + off);
-		const __u64 *ips = NULL;
-
-		off += sizeof(*r);
-		if (r->nr_ips) {
-			if (off + stack_bytes > (size_t)len)
-				break; /* truncated record: the walk raced with nothing we can fix */
-			ips = (const void *)(ti->buf + off);
-			off += stack_bytes;
-		}
+	tif_bit = narrow_tif(ti, (size_t)len, tr->target);
+	while ((r = next_rec(ti->buf, (size_t)len, &off, &ips))) {
 		tr->tasks_total++;
 		if (r->rcu_holdout)
-			append_task(&tr->holdouts, &tr->nholdouts, &hcap, r, ips, ks);
+			append_task(&tr->holdouts, &tr->nholdouts, &hcap, r, ips, ks, tif_bit);
 		if (r->patch_state != !tr->target)
 			continue;
 		tr->tasks_pending++;
-		append_task(&tr->pending, &tr->npending, &cap, r, ips, ks);
+		append_task(&tr->pending, &tr->npending, &cap, r, ips, ks, tif_bit);
 	}
 	return 0;
 }

@@ -253,6 +253,14 @@ struct shadow_snapshot {
 void shadow_snapshot__free(struct shadow_snapshot *ss);
 const char *shadow_leak_kind__name(enum shadow_leak_kind k);
 
+/* Where, besides the transition's rounds, the kernel switches a running
+ * task. Probed in kallsyms (src/sampler.c), never read off the version. */
+enum switch_point {
+	SWITCH_POINT_NONE,          /* no __klp_sched_try_switch (before 6.4) */
+	SWITCH_POINT_COND_RESCHED,  /* at cond_resched(): klp_cond_resched (6.4-6.15) */
+	SWITCH_POINT_FREEZABLE,     /* in __schedule() of a freezable sleep only (6.16+) */
+};
+
 struct kernel_info {
 	char release[65];
 	int livepatch;        /* /sys/kernel/livepatch exists */
@@ -268,7 +276,8 @@ struct snapshot {
 	struct probe_status probes;
 	struct transition_summary *history;  /* ended while klptop watched */
 	size_t nhistory;
-	int cond_resched_switch;  /* kernel switches tasks at cond_resched (6.4+) */
+	enum switch_point switch_point;
+	int tif_patch_pending_bit;  /* derived on this kernel (src/tasks.c); -1 unknown */
 	const char *source;                 /* "procfs", "bpf" or "replay" */
 	uint64_t taken_ns;                  /* CLOCK_REALTIME */
 	char **warnings;                    /* things the user should know */
@@ -338,6 +347,7 @@ const char *reason__name(enum block_reason r);
 const char *verdict__name(enum verdict v);
 const char *klp_state__name(int state);
 const char *switch_how__name(enum switch_how h);
+const char *switch_point__name(enum switch_point p);
 /* 'R', 'S', 'D', 'I', ... from a task_struct __state value. */
 char task_state__char(unsigned int state);
 void transition_summary__free(struct transition_summary *ts);

@@ -344,7 +344,11 @@ json_object *snapshot__to_json(const struct snapshot *s)
 	json_object_object_add(k, "livepatch", json_object_new_boolean(s->kernel.livepatch));
 	json_object_object_add(k, "tainted", json_object_new_int64((int64_t)s->kernel.tainted));
 	json_object_object_add(k, "taint_livepatch", json_object_new_boolean(s->kernel.taint_livepatch));
-	json_object_object_add(k, "cond_resched_switch", json_object_new_boolean(s->cond_resched_switch));
+	json_object_object_add(k, "cond_resched_switch",
+			       json_object_new_boolean(s->switch_point == SWITCH_POINT_COND_RESCHED));
+	json_object_object_add(k, "switch_point", json_object_new_string(switch_point__name(s->switch_point)));
+	json_object_object_add(k, "tif_patch_pending_bit", s->tif_patch_pending_bit < 0 ? NULL
+				: json_object_new_int(s->tif_patch_pending_bit));
 	json_object_object_add(root, "kernel", k);
 	for (size_t i = 0; i < s->npatches; i++)
 		json_object_array_add(patches, patch_to_json(&s->patches[i]));
