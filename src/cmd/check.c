@@ -175,8 +175,9 @@ int cmd_check(int argc, char **argv)
 		check_report__free(&r);
 		return EXIT_ERROR;
 	}
-	if (r.file)
-		judge_loaded(&r);
+	/* Also for --func: a target list on a kernel without live patching gets
+	 * the same no_livepatch error as a module would. */
+	judge_loaded(&r);
 	snprintf(tf, sizeof(tf), "%s/kernel/tracing/available_filter_functions", g_opts.paths.sysfs);
 	snprintf(tf2, sizeof(tf2), "%s/kernel/debug/tracing/available_filter_functions",
 		 g_opts.paths.sysfs);
