@@ -7,7 +7,7 @@
 #   make demo       boot the lab with a stuck transition and show klptop's view
 #   make unit       host unit tests only
 #   make lab        lab tests only (LAB_KERNELS="REL ..." and SCENARIOS="a b")
-#   make fuzz       libFuzzer target of the recording reader (build/fuzz_recfile)
+#   make fuzz       libFuzzer targets: the recording reader, the patch module reader
 #   make vmlinux    regenerate build/vmlinux.h from the lab kernel's BTF
 #   make install    klptop, man page, bash completion, exporter unit, docs
 #                   (PREFIX=/usr/local, DESTDIR); make uninstall removes them
@@ -159,17 +159,24 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 # test_replay drives the whole `top --replay` command on a pty.
 $(BUILD)/tests/test_replay: $(filter-out $(CORE_OBJS) $(BUILD)/obj/cmd/main.o,$(OBJS))
 
-# The recording reader under libFuzzer + ASan/UBSan (tests/fuzz.sh runs it).
+# The recording reader and the patch module reader under libFuzzer +
+# ASan/UBSan (tests/fuzz.sh runs them).
+FUZZ_CC := $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
+	-DKLPTOP_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) -Isrc
 FUZZ_SRCS := tests/fuzz/fuzz_recfile.c src/recording/packed.c src/recording/reader.c \
 	src/recording/redact.c src/recording/writer.c src/recording/report.c src/lib/util.c src/lib/log.c
+FUZZ_ELF_SRCS := tests/fuzz/fuzz_patchelf.c src/check/patchelf.c src/check/relf.c \
+	src/check/modcode.c src/check/x86insn.c src/lib/util.c
 .PHONY: fuzz
-fuzz: $(BUILD)/fuzz_recfile
+fuzz: $(BUILD)/fuzz_recfile $(BUILD)/fuzz_patchelf
 $(BUILD)/fuzz_recfile: $(FUZZ_SRCS) src/recording/recfile.h src/recording/packed.h src/lib/log.h src/lib/util.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		-DKLPTOP_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) -Isrc $(FUZZ_SRCS) -o $@ \
-		-lbpf -ljson-c -lz
+	$(Q)$(FUZZ_CC) $(FUZZ_SRCS) -o $@ -lbpf -ljson-c -lz
+$(BUILD)/fuzz_patchelf: $(FUZZ_ELF_SRCS) $(wildcard src/check/*.h) src/lib/util.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_ELF_SRCS) -o $@ -lelf -lz
 
 # --- kernel modules ----------------------------------------------------------
 # Each kernel's modules are built by its own kbuild tree, on the host or in

@@ -19,54 +19,17 @@
 #include "fixture.h"
 #include "lib/util.h"
 
-/* klp-build's output as the compiler lays it out (livepatch_external.h),
- * an init that builds the klp_patch like scripts/livepatch/init.c, and
- * shadow calls with constant, computed and branch-dependent ids. */
-static const char kb_src[] =
-	"struct klp_func_ext { const char *old_name; void *new_func; unsigned long sympos; };\n"
-	"struct klp_callbacks { void *pre, *post, *pre_un, *post_un; _Bool en; };\n"
-	"struct klp_object_ext { const char *name; struct klp_func_ext *funcs;"
-	" struct klp_callbacks callbacks; unsigned int nr_funcs; };\n"
-	"struct klp_patch { void *mod; void *objs; void *states; _Bool replace; };\n"
-	"extern char __this_module[];\n"
-	"extern void *kzalloc(unsigned long, int);\n"
-	"extern int klp_enable_patch(struct klp_patch *);\n"
-	"extern void *klp_shadow_get(void *, unsigned long);\n"
-	"extern void *klp_shadow_alloc(void *, unsigned long, unsigned long, int, void *, void *);\n"
-	"extern void klp_shadow_free_all(unsigned long, void *);\n"
-	"extern unsigned long some_id(void);\n"
-	"extern char some_obj[];\n"
-	"int new_show(void *o) { klp_shadow_get(o, 0x1234);"
-	" return klp_shadow_alloc(o, 0xabcdef0123ul, 8, 0, 0, 0) != 0; }\n"
-	"int computed(void *o) { return klp_shadow_get(o, some_id()) != 0; }\n"
-	"int branchy(void *o, int c) { unsigned long id = 5; if (c) id = some_id();"
-	" return klp_shadow_get(o, id) != 0; }\n"
-	"int address(void *o) { return klp_shadow_get(o, (unsigned long)some_obj) != 0; }\n"
-	"void cleanup(void) { klp_shadow_free_all(0, 0); }\n"
-	"static int new_ping(void) { return 2; }\n"
-	"static void post(void *obj) { }\n"
-	"static struct klp_func_ext f1[] __attribute__((section(\".init.klp_funcs\"), used)) ="
-	" { { \"cmdline_proc_show\", new_show, 0 }, { \"brightness_show\", computed, 2 } };\n"
-	"static struct klp_func_ext f2[] __attribute__((section(\".init.klp_funcs\"), used)) ="
-	" { { \"klpt_ping\", new_ping, 0 } };\n"
-	"static struct klp_object_ext o[] __attribute__((section(\".init.klp_objects\"), used)) ="
-	" { { 0, f1, { 0 }, 2 }, { \"klpt_target\", f2, { .post = post }, 1 } };\n"
-	"static const char modinfo[] __attribute__((section(\".modinfo\"), used)) ="
-	" \"license=GPL\\0name=kb_lp\\0livepatch=Y\";\n"
-	"int init_module(void) { struct klp_patch *p = kzalloc(sizeof(*p), 0);"
-	" if (!p) return -12; p->mod = __this_module; p->objs = o; p->replace = REPLACE;"
-	" return klp_enable_patch(p); }\n";
-
-/* Compile kb_src with -DREPLACE=replace into root; 0 if the compiler
- * cannot. */
+/* tests/fuzz/klp_build_fake.c (klp-build's output as the compiler lays it
+ * out, shadow calls with constant, computed and branch-dependent ids)
+ * compiled with -DREPLACE=replace into root; 0 if the compiler cannot. */
 static int compile_kb(const char *root, int replace, char *obj, size_t len)
 {
 	char cmd[9000];
 
 	snprintf(obj, len, "%s/kb%d.o", root, replace);
 	snprintf(cmd, sizeof(cmd),
-		 "cc -c -O2 -fno-pic -mcmodel=kernel -mno-red-zone -DREPLACE=%d -o %s %s/kb.c",
-		 replace, obj, root);
+		 "cc -c -O2 -fno-pic -mcmodel=kernel -mno-red-zone -DREPLACE=%d -o %s "
+		 "tests/fuzz/klp_build_fake.c", replace, obj);
 	return system(cmd) == 0;
 }
 
@@ -86,7 +49,6 @@ static void test_klp_build_compiled(void **state)
 	const struct lp_shadow_call *c;
 	struct lp_patch p;
 
-	fx_write(root, "kb.c", kb_src);
 	if (!compile_kb(root, 1, obj, sizeof(obj))) {
 		fx_cleanup(root);
 		skip();
@@ -152,7 +114,6 @@ static void test_read_mem(void **state)
 	size_t len;
 	char *buf;
 
-	fx_write(root, "kb.c", kb_src);
 	if (!compile_kb(root, 1, obj, sizeof(obj))) {
 		fx_cleanup(root);
 		skip();
