@@ -205,11 +205,24 @@ unit: $(UNIT_BINS)
 
 # Static helpers the lab scenarios run in the guest (mkinitramfs.sh copies
 # build/bench/* into /bin).
-LAB_HELPERS := $(BUILD)/bench/thread-churn
+LAB_HELPERS := $(BUILD)/bench/thread-churn $(BUILD)/bench/bpf-hook
 $(BUILD)/bench/thread-churn: tests/vm/thread-churn.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -static -O2 -pthread -Wall -Wextra -Werror $< -o $@
+# bpf-hook: BPF fentry/fexit programs on a function, as a tracing tool puts
+# them (the conflict scenarios).
+$(BUILD)/lab/bpf-hook.bpf.o: tests/vm/bpf-hook.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/lab/bpf-hook.skel.h: $(BUILD)/lab/bpf-hook.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name bpf_hook_bpf > $@
+$(BUILD)/bench/bpf-hook: tests/vm/bpf-hook.c $(BUILD)/lab/bpf-hook.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -I$(BUILD)/lab $< -o $@ $(LDLIBS)
 
 lab: all kmod $(LAB_HELPERS)
 	$(Q)mkdir -p $(RESULTS) && rm -f $(RESULTS)/lab-*.txt

@@ -6,6 +6,9 @@
 #include "cmd/cmd.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "live/funcs.h"
+#include "live/hookscan.h"
+#include "live/shadow.h"
 #include "render/output.h"
 
 #include <getopt.h>
@@ -62,7 +65,88 @@ static char *read_first(const char *a, const char *b)
 }
 
 /* Facts about the live patches already loaded that change what a load does. */
-static void judge_loaded(struct check_report *r)
+static void judge_loaded(struct check_report *r, const struct snapshot *s)
+{
+	for (size_t i = 0; i < s->npatches; i++) {
+		const struct patch_info *pi = &s->patches[i];
+
+		if (pi->transition)
+			check_report__add(r, CHECK_WARNING, "transition_running",
+					  "patch %s is in transition now: loading another patch "
+					  "fails with EBUSY until it ends (use klptop gate --wait)",
+					  pi->name);
+		if (r->patch && !strcmp(pi->name, r->patch))
+			check_report__add(r, CHECK_ERROR, "already_loaded",
+					  "a live patch called %s is already loaded", r->patch);
+	}
+	for (size_t i = 0; r->replace && i < s->npatches; i++)
+		if (s->patches[i].enabled && (!r->patch || strcmp(s->patches[i].name, r->patch)))
+			check_report__add(r, CHECK_INFO, "replaces",
+					  "cumulative patch: it replaces %s, whose changes revert "
+					  "unless this patch has them", s->patches[i].name);
+}
+
+/* Which function each loaded patch's version of a target is (the BPF walk
+ * of the kernel's klp lists; no counters attached): for hooks on them. */
+static void walk_patches(struct snapshot *s, const struct ksyms *ks)
+{
+	struct func_probe *fp;
+
+	if (!s->npatches || !ks || g_opts.root)
+		return;
+	fp = func_probe__open(ks, &s->probes);
+	func_probe__walk(fp, s);
+	func_probe__close(fp);
+}
+
+/* Shadows alive per id (the shadow probes' start-up scan), when the module
+ * uses any shadow id. */
+static void read_live_ids(const struct check_report *r, struct check_env *env,
+			  const struct snapshot *loaded)
+{
+	struct shadow_opts so = { .no_leaks = 1 };
+	struct check_live_id *ids = NULL;
+	struct shadow_probe *sp;
+	struct snapshot s;
+	size_t n = 0;
+
+	if (!r->nshadow_ids)
+		return;
+	if (g_opts.root) {
+		check_env__set_live_ids(env, NULL, 0, "a --root tree has no live shadows");
+		return;
+	}
+	snapshot__init(&s);
+	sp = shadow_probe__open(&so, &s.probes, check_env__ksyms(env));
+	if (!sp) {
+		check_env__set_live_ids(env, NULL, 0, s.probes.why_not ? s.probes.why_not :
+					"the shadow probes did not load");
+		snapshot__free(&s);
+		return;
+	}
+	s.patches = loaded->patches; /* borrowed: patch_gone reads them */
+	s.npatches = loaded->npatches;
+	shadow_probe__fill(sp, &s);
+	s.patches = NULL;
+	s.npatches = 0;
+	if (s.shadows && s.shadows->scanned) {
+		ids = xcalloc(s.shadows->nids + 1, sizeof(*ids));
+		for (size_t i = 0; i < s.shadows->nids; i++)
+			ids[n++] = (struct check_live_id){ s.shadows->ids[i].id,
+							   s.shadows->ids[i].live };
+		check_env__set_live_ids(env, ids, n, NULL);
+	} else {
+		check_env__set_live_ids(env, NULL, 0, s.shadows && s.shadows->scan_error ?
+					s.shadows->scan_error : "klp_shadow_hash was not scanned");
+	}
+	free(ids);
+	shadow_probe__close(sp);
+	snapshot__free(&s);
+}
+
+/* What the kernel has now, into env: the loaded patches, the other hooks on
+ * functions (read first, before klptop attaches anything), shadow ids. */
+static void read_kernel(struct check_report *r, struct check_env *env)
 {
 	struct snapshot s;
 
@@ -75,28 +159,16 @@ static void judge_loaded(struct check_report *r)
 		snapshot__free(&s);
 		return;
 	}
+	check_env__set_hooks(env, hookscan__read(&g_opts.paths),
+			     g_opts.root ? -1 : hookscan__trampolines_share_ipmodify());
 	if (livepatch__read_patches(&s, &g_opts.paths) == 0) {
-		for (size_t i = 0; i < s.npatches; i++) {
-			const struct patch_info *pi = &s.patches[i];
-
-			if (pi->transition)
-				check_report__add(r, CHECK_WARNING, "transition_running",
-						  "patch %s is in transition now: loading another "
-						  "patch fails with EBUSY until it ends (use klptop "
-						  "gate --wait)", pi->name);
-			if (r->patch && !strcmp(pi->name, r->patch))
-				check_report__add(r, CHECK_ERROR, "already_loaded",
-						  "a live patch called %s is already loaded", r->patch);
-		}
-		if (r->replace && s.npatches)
-			for (size_t i = 0; i < s.npatches; i++)
-				if (s.patches[i].enabled &&
-				    (!r->patch || strcmp(s.patches[i].name, r->patch)))
-					check_report__add(r, CHECK_INFO, "replaces",
-							  "cumulative patch: it replaces %s, whose "
-							  "changes revert unless this patch has them",
-							  s.patches[i].name);
+		judge_loaded(r, &s);
+		walk_patches(&s, check_env__ksyms(env));
 	}
+	read_live_ids(r, env, &s);
+	check_env__set_patches(env, s.patches, s.npatches);
+	s.patches = NULL;
+	s.npatches = 0;
 	snapshot__free(&s);
 }
 
@@ -109,25 +181,17 @@ static int load_patch(struct check_report *r, const char *path)
 		p_err("check: %s", err);
 		return -1;
 	}
-	r->file = xstrdup(path);
-	r->patch = p.module ? xstrdup(p.module) : NULL;
-	r->replace = p.replace;
 	if (!p.found) {
-		p_err("check: %s: no struct klp_patch found: not a live patch module", path);
+		p_err("check: %s: no struct klp_patch (nor klp-build's .init.klp_objects) found: "
+		      "not a live patch module", path);
 		lp_patch__free(&p);
 		return -1;
 	}
+	check_report__from_patch(r, path, &p);
 	if (!p.livepatch_tag)
 		check_report__add(r, CHECK_ERROR, "not_marked",
 				  "the module has no MODULE_INFO(livepatch, \"Y\"): the kernel "
 				  "refuses it (\"not marked as a livepatch module\")");
-	for (size_t i = 0; i < p.nobjs; i++)
-		for (size_t j = 0; j < p.objs[i].nfuncs; j++)
-			check_report__add_target(r, p.objs[i].name, p.objs[i].funcs[j].name,
-						 p.objs[i].funcs[j].sympos, 0);
-	for (size_t i = 0; i < p.nklpsyms; i++)
-		check_report__add_target(r, p.klpsyms[i].object, p.klpsyms[i].name,
-					 p.klpsyms[i].sympos, 1);
 	lp_patch__free(&p);
 	return 0;
 }
@@ -175,15 +239,15 @@ int cmd_check(int argc, char **argv)
 		check_report__free(&r);
 		return EXIT_ERROR;
 	}
-	/* Also for --func: a target list on a kernel without live patching gets
-	 * the same no_livepatch error as a module would. */
-	judge_loaded(&r);
 	snprintf(tf, sizeof(tf), "%s/kernel/tracing/available_filter_functions", g_opts.paths.sysfs);
 	snprintf(tf2, sizeof(tf2), "%s/kernel/debug/tracing/available_filter_functions",
 		 g_opts.paths.sysfs);
 	snprintf(mods, sizeof(mods), "%s/modules", g_opts.paths.procfs);
 	env = check_env__new(read_all(g_opts.kallsyms, NULL), read_first(tf, tf2),
 			     read_all(mods, NULL));
+	/* also for --func: a target list on a kernel without live patching gets
+	 * the same no_livepatch error as a module would */
+	read_kernel(&r, env);
 	check__run(&r, env);
 	if (json) {
 		json_object *o = check_report__to_json(&r);
