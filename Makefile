@@ -84,7 +84,8 @@ OBJS      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
 # live probes' halves (which include skeletons), the sampler that drives
 # them and the commands are the rest of the binary.
 BPF_NAMES := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
-LIVE_BPF_OBJS := $(patsubst %,$(BUILD)/obj/live/%.o,$(BPF_NAMES)) $(BUILD)/obj/live/sampler.o
+LIVE_BPF_OBJS := $(patsubst %,$(BUILD)/obj/live/%.o,$(BPF_NAMES)) $(BUILD)/obj/live/sampler.o \
+		 $(BUILD)/obj/live/checkenv.o
 # notls.o stubs GnuTLS for the static libmicrohttpd: linked into the binary.
 CORE_OBJS := $(filter-out $(BUILD)/obj/cmd/% $(LIVE_BPF_OBJS) $(BUILD)/obj/lib/notls.o,$(OBJS))
 CORE_LIB  := $(BUILD)/libklptop-core.a

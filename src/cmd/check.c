@@ -6,9 +6,7 @@
 #include "cmd/cmd.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "live/funcs.h"
-#include "live/hookscan.h"
-#include "live/shadow.h"
+#include "live/checkenv.h"
 #include "render/output.h"
 
 #include <getopt.h>
@@ -57,13 +55,6 @@ static int add_func_arg(struct check_report *r, const char *object, const char *
 	return 0;
 }
 
-static char *read_first(const char *a, const char *b)
-{
-	char *t = read_all(a, NULL);
-
-	return t ? t : (b ? read_all(b, NULL) : NULL);
-}
-
 /* Facts about the live patches already loaded that change what a load does. */
 static void judge_loaded(struct check_report *r, const struct snapshot *s)
 {
@@ -86,90 +77,26 @@ static void judge_loaded(struct check_report *r, const struct snapshot *s)
 					  "unless this patch has them", s->patches[i].name);
 }
 
-/* Which function each loaded patch's version of a target is (the BPF walk
- * of the kernel's klp lists; no counters attached): for hooks on them. */
-static void walk_patches(struct snapshot *s, const struct ksyms *ks)
+/* What the kernel has now: no live patching is an error like any other
+ * (also for --func); the loaded patches' facts; the env for the rest. */
+static struct check_env *read_kernel(struct check_report *r)
 {
-	struct func_probe *fp;
-
-	if (!s->npatches || !ks || g_opts.root)
-		return;
-	fp = func_probe__open(ks, &s->probes);
-	func_probe__walk(fp, s);
-	func_probe__close(fp);
-}
-
-/* Shadows alive per id (the shadow probes' start-up scan), when the module
- * uses any shadow id. */
-static void read_live_ids(const struct check_report *r, struct check_env *env,
-			  const struct snapshot *loaded)
-{
-	struct shadow_opts so = { .no_leaks = 1 };
-	struct check_live_id *ids = NULL;
-	struct shadow_probe *sp;
-	struct snapshot s;
-	size_t n = 0;
-
-	if (!r->nshadow_ids)
-		return;
-	if (g_opts.root) {
-		check_env__set_live_ids(env, NULL, 0, "a --root tree has no live shadows");
-		return;
-	}
-	snapshot__init(&s);
-	sp = shadow_probe__open(&so, &s.probes, check_env__ksyms(env));
-	if (!sp) {
-		check_env__set_live_ids(env, NULL, 0, s.probes.why_not ? s.probes.why_not :
-					"the shadow probes did not load");
-		snapshot__free(&s);
-		return;
-	}
-	s.patches = loaded->patches; /* borrowed: patch_gone reads them */
-	s.npatches = loaded->npatches;
-	shadow_probe__fill(sp, &s);
-	s.patches = NULL;
-	s.npatches = 0;
-	if (s.shadows && s.shadows->scanned) {
-		ids = xcalloc(s.shadows->nids + 1, sizeof(*ids));
-		for (size_t i = 0; i < s.shadows->nids; i++)
-			ids[n++] = (struct check_live_id){ s.shadows->ids[i].id,
-							   s.shadows->ids[i].live };
-		check_env__set_live_ids(env, ids, n, NULL);
-	} else {
-		check_env__set_live_ids(env, NULL, 0, s.shadows && s.shadows->scan_error ?
-					s.shadows->scan_error : "klp_shadow_hash was not scanned");
-	}
-	free(ids);
-	shadow_probe__close(sp);
-	snapshot__free(&s);
-}
-
-/* What the kernel has now, into env: the loaded patches, the other hooks on
- * functions (read first, before klptop attaches anything), shadow ids. */
-static void read_kernel(struct check_report *r, struct check_env *env)
-{
+	struct checkenv_src src = { &g_opts.paths, g_opts.kallsyms, g_opts.root != NULL };
+	struct check_env *env;
 	struct snapshot s;
 
 	snapshot__init(&s);
-	livepatch__read_kernel(&s.kernel, &g_opts.paths);
-	if (!s.kernel.livepatch) {
+	env = checkenv__read(&src, r, &s);
+	if (!s.kernel.livepatch)
 		check_report__add(r, CHECK_ERROR, "no_livepatch",
 				  "this kernel (%s) has no live patching (%s/kernel/livepatch is "
 				  "missing)", s.kernel.release, g_opts.paths.sysfs);
-		snapshot__free(&s);
-		return;
-	}
-	check_env__set_hooks(env, hookscan__read(&g_opts.paths),
-			     g_opts.root ? -1 : hookscan__trampolines_share_ipmodify());
-	if (livepatch__read_patches(&s, &g_opts.paths) == 0) {
-		judge_loaded(r, &s);
-		walk_patches(&s, check_env__ksyms(env));
-	}
-	read_live_ids(r, env, &s);
+	judge_loaded(r, &s);
 	check_env__set_patches(env, s.patches, s.npatches);
 	s.patches = NULL;
 	s.npatches = 0;
 	snapshot__free(&s);
+	return env;
 }
 
 static int load_patch(struct check_report *r, const char *path)
@@ -208,7 +135,6 @@ int cmd_check(int argc, char **argv)
 	};
 	struct check_report r = { 0 };
 	const char *object = NULL;
-	char tf[4096], tf2[4096], mods[4096];
 	struct check_env *env;
 	int json = 0, pretty = 0, c, rc, nfuncs = 0;
 
@@ -239,15 +165,7 @@ int cmd_check(int argc, char **argv)
 		check_report__free(&r);
 		return EXIT_ERROR;
 	}
-	snprintf(tf, sizeof(tf), "%s/kernel/tracing/available_filter_functions", g_opts.paths.sysfs);
-	snprintf(tf2, sizeof(tf2), "%s/kernel/debug/tracing/available_filter_functions",
-		 g_opts.paths.sysfs);
-	snprintf(mods, sizeof(mods), "%s/modules", g_opts.paths.procfs);
-	env = check_env__new(read_all(g_opts.kallsyms, NULL), read_first(tf, tf2),
-			     read_all(mods, NULL));
-	/* also for --func: a target list on a kernel without live patching gets
-	 * the same no_livepatch error as a module would */
-	read_kernel(&r, env);
+	env = read_kernel(&r);
 	check__run(&r, env);
 	if (json) {
 		json_object *o = check_report__to_json(&r);
