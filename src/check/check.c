@@ -553,19 +553,8 @@ static void judge_target(struct check_report *r, struct check_target *t,
 	judge_syscall(r, t, env);
 }
 
-void check__run(struct check_report *r, const struct check_env *env)
+static void count_findings(struct check_report *r)
 {
-	if (!env->ks)
-		check_report__add(r, CHECK_WARNING, "no_kallsyms",
-				  "kernel symbols are not readable: targets were not checked");
-	else if (!env->have_filter)
-		check_report__add(r, CHECK_INFO, "no_tracefs",
-				  "available_filter_functions is not readable (mount tracefs, "
-				  "run as root): traceability was not checked");
-	for (size_t i = 0; i < r->ntargets; i++)
-		judge_target(r, &r->targets[i], env);
-	conflicts__judge(r, env);
-	shadowids__judge(r, env);
 	r->errors = r->warnings = r->infos = 0;
 	for (size_t i = 0; i <= r->ntargets; i++) {
 		const struct check_finding *fs = i < r->ntargets ? r->targets[i].findings : r->findings;
@@ -580,6 +569,28 @@ void check__run(struct check_report *r, const struct check_env *env)
 				r->infos++;
 		}
 	}
+}
+
+void check__run_conflicts(struct check_report *r, const struct check_env *env)
+{
+	conflicts__judge(r, env);
+	count_findings(r);
+}
+
+void check__run(struct check_report *r, const struct check_env *env)
+{
+	if (!env->ks)
+		check_report__add(r, CHECK_WARNING, "no_kallsyms",
+				  "kernel symbols are not readable: targets were not checked");
+	else if (!env->have_filter)
+		check_report__add(r, CHECK_INFO, "no_tracefs",
+				  "available_filter_functions is not readable (mount tracefs, "
+				  "run as root): traceability was not checked");
+	for (size_t i = 0; i < r->ntargets; i++)
+		judge_target(r, &r->targets[i], env);
+	conflicts__judge(r, env);
+	shadowids__judge(r, env);
+	count_findings(r);
 }
 
 int check_report__exit_code(const struct check_report *r)
@@ -791,4 +802,61 @@ void check_report__print_text(const struct check_report *r, FILE *out)
 		r->warnings, r->warnings == 1 ? "" : "s", r->infos,
 		rc == EXIT_CHECK_ERRORS ? "the kernel will refuse this patch or patch the wrong code" :
 		rc == EXIT_CHECK_WARNINGS ? "review the warnings before loading" : "ok to load");
+}
+
+/* Each hook finding with the target it is about (NULL: the patch). */
+static void for_each_hook_finding(const struct check_report *r, const char *effect,
+				  void (*fn)(const struct check_target *, const struct check_finding *,
+					     void *), void *ctx)
+{
+	for (size_t i = 0; i <= r->ntargets; i++) {
+		const struct check_target *t = i < r->ntargets ? &r->targets[i] : NULL;
+		const struct check_finding *fs = t ? t->findings : r->findings;
+		size_t n = t ? t->nfindings : r->nfindings;
+
+		for (size_t j = 0; j < n; j++)
+			if (fs[j].hook && (!effect || !strcmp(fs[j].hook->effect, effect)))
+				fn(t, &fs[j], ctx);
+	}
+}
+
+struct print_ctx {
+	FILE *out;
+	const char *prefix;
+};
+
+static void print_one(const struct check_target *t, const struct check_finding *f, void *ctx)
+{
+	const struct print_ctx *pc = ctx;
+	char indent[64];
+
+	snprintf(indent, sizeof(indent), "%s  ", pc->prefix);
+	fprintf(pc->out, "%s%s:%s\n", pc->prefix, t ? obj_name(t->object) : "patch",
+		t ? t->name : f->hook->function);
+	print_finding(f, pc->out, indent);
+}
+
+void check_report__print_conflicts(const struct check_report *r, FILE *out, const char *prefix,
+				   const char *effect)
+{
+	struct print_ctx pc = { out, prefix };
+
+	for_each_hook_finding(r, effect, print_one, &pc);
+}
+
+static void json_one(const struct check_target *t, const struct check_finding *f, void *ctx)
+{
+	json_object *o = finding_json(f);
+
+	json_object_object_add(o, "function", t ? json_object_new_string(t->name) : NULL);
+	json_object_object_add(o, "object", t ? json_object_new_string(obj_name(t->object)) : NULL);
+	json_object_array_add(ctx, o);
+}
+
+json_object *check_report__conflicts_json(const struct check_report *r)
+{
+	json_object *a = json_object_new_array();
+
+	for_each_hook_finding(r, NULL, json_one, a);
+	return a;
 }

@@ -115,6 +115,13 @@ void check_report__add(struct check_report *r, enum check_sev sev, const char *c
 		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Judge every target; fills findings and the counts. */
 void check__run(struct check_report *r, const struct check_env *env);
+/* Only the conflicts with other hooks (klptop gate's preflight). */
+void check__run_conflicts(struct check_report *r, const struct check_env *env);
+/* The hook findings (effect NULL: all), as text lines after prefix, and as
+ * a JSON array of { function, object, severity, code, message, hook }. */
+void check_report__print_conflicts(const struct check_report *r, FILE *out, const char *prefix,
+				   const char *effect);
+json_object *check_report__conflicts_json(const struct check_report *r);
 void check_report__free(struct check_report *r);
 json_object *check_report__to_json(const struct check_report *r);
 void check_report__print_text(const struct check_report *r, FILE *f);
