@@ -134,19 +134,26 @@ static void parse_kprobe_line(struct hook_set *hs, const char *line, const char 
 	h->disabled = disabled;
 }
 
-void hooks__parse_kprobes(struct hook_set *hs, const char *text)
+/* fn on each line of text, [line, end) without the newline. */
+static void each_line(const char *text, void (*fn)(struct hook_set *, const char *, const char *),
+		      struct hook_set *hs)
 {
-	if (!text)
-		return;
-	hs->have_kprobes = 1;
 	while (*text) {
 		const char *end = strchr(text, '\n');
 
 		if (!end)
 			end = text + strlen(text);
-		parse_kprobe_line(hs, text, end);
+		fn(hs, text, end);
 		text = *end ? end + 1 : end;
 	}
+}
+
+void hooks__parse_kprobes(struct hook_set *hs, const char *text)
+{
+	if (!text)
+		return;
+	hs->have_kprobes = 1;
+	each_line(text, parse_kprobe_line, hs);
 }
 
 /* Append a continuation (the trampoline text) to the last record. */
@@ -166,7 +173,7 @@ static void add_detail(struct hook *h, const char *s, const char *end)
 	h->detail[old + n] = '\0';
 }
 
-static struct hook *parse_ftrace_line(struct hook_set *hs, const char *line, const char *end)
+static struct hook *parse_ftrace_record(struct hook_set *hs, const char *line, const char *end)
 {
 	const char *p = line, *name, *w, *mod = NULL, *tab;
 	size_t namel, wl, modl = 0;
@@ -198,26 +205,25 @@ static struct hook *parse_ftrace_line(struct hook_set *hs, const char *line, con
 	return h;
 }
 
+/* A record line, or a continuation (a tab first) of the last record. */
+static void parse_ftrace_line(struct hook_set *hs, const char *line, const char *end)
+{
+	struct hook *last = hs->n && hs->h[hs->n - 1].kind == HOOK_FTRACE ? &hs->h[hs->n - 1] : NULL;
+
+	if (*line == '\t' || *line == ' ') {
+		if (last)
+			add_detail(last, line, end);
+	} else {
+		parse_ftrace_record(hs, line, end);
+	}
+}
+
 void hooks__parse_ftrace(struct hook_set *hs, const char *text)
 {
-	struct hook *last = NULL;
-
 	if (!text)
 		return;
 	hs->have_ftrace = 1;
-	while (*text) {
-		const char *end = strchr(text, '\n');
-
-		if (!end)
-			end = text + strlen(text);
-		if (*text == '\t' || *text == ' ') {
-			if (last)
-				add_detail(last, text, end);
-		} else {
-			last = parse_ftrace_line(hs, text, end);
-		}
-		text = *end ? end + 1 : end;
-	}
+	each_line(text, parse_ftrace_line, hs);
 }
 
 void hooks__add_bpf(struct hook_set *hs, enum hook_kind kind, const char *func,

@@ -157,10 +157,8 @@ static int shadow_api_reg(const char *name, uint8_t *reg)
 	return 0;
 }
 
-void modcode__shadow_calls(const struct relf *re, struct lp_shadow_call **calls, size_t *n)
+void modcode__for_each_call(const struct relf *re, modcode_call_fn fn, void *ctx)
 {
-	size_t cap = 0;
-
 	for (size_t i = 1; i < re->nsecs; i++) {
 		const struct relf_sec *s = &re->secs[i];
 
@@ -168,26 +166,51 @@ void modcode__shadow_calls(const struct relf *re, struct lp_shadow_call **calls,
 			continue;
 		for (size_t j = 0; j < s->nrelas; j++) {
 			struct relf_target t;
-			struct lp_shadow_call *c;
-			const char *caller = NULL;
-			struct walk w;
-			uint8_t reg;
-			int64_t at;
 
-			if (relf_resolve(re, &s->relas[j], &t) || t.sec || !shadow_api_reg(t.name, &reg))
-				continue;
-			grow_array((void **)calls, &cap, *n, sizeof(**calls));
-			c = &(*calls)[(*n)++];
-			memset(c, 0, sizeof(*c));
-			c->call = xstrdup(t.name);
-			at = call_of(re, i, &s->relas[j]);
-			if (at >= 0 && !walk_init(re, i, (uint64_t)at, &w, &caller))
-				c->id_known = value_at(&w, s, (size_t)at, reg, &c->id);
-			c->caller = caller ? xstrdup(caller) : NULL;
-			if (at >= 0)
-				free(w.targets);
+			if (relf_resolve(re, &s->relas[j], &t) || t.sec || !t.name)
+				continue; /* only calls out of the module: an undefined symbol */
+			if (fn(re, i, j, t.name, ctx))
+				return;
 		}
 	}
+}
+
+struct shadow_ctx {
+	struct lp_shadow_call **calls;
+	size_t *n, cap;
+};
+
+static int shadow_call(const struct relf *re, size_t sec, size_t rel, const char *callee,
+		       void *ctx)
+{
+	const struct relf_sec *s = &re->secs[sec];
+	struct shadow_ctx *sc = ctx;
+	struct lp_shadow_call *c;
+	const char *caller = NULL;
+	struct walk w;
+	uint8_t reg;
+	int64_t at;
+
+	if (!shadow_api_reg(callee, &reg))
+		return 0;
+	grow_array((void **)sc->calls, &sc->cap, *sc->n, sizeof(**sc->calls));
+	c = &(*sc->calls)[(*sc->n)++];
+	memset(c, 0, sizeof(*c));
+	c->call = xstrdup(callee);
+	at = call_of(re, sec, &s->relas[rel]);
+	if (at >= 0 && !walk_init(re, sec, (uint64_t)at, &w, &caller))
+		c->id_known = value_at(&w, s, (size_t)at, reg, &c->id);
+	c->caller = caller ? xstrdup(caller) : NULL;
+	if (at >= 0)
+		free(w.targets);
+	return 0;
+}
+
+void modcode__shadow_calls(const struct relf *re, struct lp_shadow_call **calls, size_t *n)
+{
+	struct shadow_ctx sc = { calls, n, 0 };
+
+	modcode__for_each_call(re, shadow_call, &sc);
 }
 
 /* The last "movb $imm, KLP_PATCH_REPLACE(%reg)" before stop. */
@@ -212,32 +235,32 @@ static int replace_store_before(const struct walk *w, size_t stop, int *replace)
 	return found ? 0 : -1;
 }
 
+static int replace_call(const struct relf *re, size_t sec, size_t rel, const char *callee,
+			void *ctx)
+{
+	const char *caller;
+	struct walk w;
+	int64_t at;
+	int rc = -1;
+
+	if (strcmp(callee, "klp_enable_patch"))
+		return 0;
+	at = call_of(re, sec, &re->secs[sec].relas[rel]);
+	if (at < 0)
+		return 0;
+	if (!walk_init(re, sec, (uint64_t)at, &w, &caller))
+		rc = replace_store_before(&w, (size_t)at, ctx);
+	free(w.targets);
+	return rc == 0; /* found: stop */
+}
+
 int modcode__replace_store(const struct relf *re, int *replace)
 {
-	for (size_t i = 1; i < re->nsecs; i++) {
-		const struct relf_sec *s = &re->secs[i];
+	int r = -1;
 
-		if (!relf_sec_is_code(re, i))
-			continue;
-		for (size_t j = 0; j < s->nrelas; j++) {
-			struct relf_target t;
-			const char *caller;
-			struct walk w;
-			int64_t at;
-			int rc = -1;
-
-			if (relf_resolve(re, &s->relas[j], &t) || t.sec || !t.name ||
-			    strcmp(t.name, "klp_enable_patch"))
-				continue;
-			at = call_of(re, i, &s->relas[j]);
-			if (at < 0)
-				continue;
-			if (!walk_init(re, i, (uint64_t)at, &w, &caller))
-				rc = replace_store_before(&w, (size_t)at, replace);
-			free(w.targets);
-			if (!rc)
-				return 0;
-		}
-	}
-	return -1;
+	modcode__for_each_call(re, replace_call, &r);
+	if (r < 0)
+		return -1;
+	*replace = r;
+	return 0;
 }

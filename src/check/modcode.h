@@ -14,6 +14,13 @@
 /* struct klp_patch.replace on 64-bit kernels since 5.5 (mod, objs, states) */
 #define KLP_PATCH_REPLACE 24
 
+/* Each relocation in code that names a function outside the module (a
+ * call, a tail jump, or an address taken): fn gets the section, the
+ * relocation's index in it and the callee's name; non-zero stops. */
+typedef int (*modcode_call_fn)(const struct relf *re, size_t sec, size_t rel, const char *callee,
+			       void *ctx);
+void modcode__for_each_call(const struct relf *re, modcode_call_fn fn, void *ctx);
+
 /* Every call to a klp_shadow_* function, with the id when it is a constant
  * loaded into the id's argument register on the straight-line path to the
  * call (no branch target, call or other use of that register between). */

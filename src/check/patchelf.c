@@ -309,32 +309,41 @@ static int parse_klp_build(const struct relf *pe, struct lp_patch *p)
 
 /* Where the code loads an address just before calling klp_enable_patch():
  * the patch the init function enables. 0 if not seen. */
-static int enable_patch_arg(const struct relf *pe, struct relf_target *out)
+struct arg_ctx {
+	struct relf_target *out;
+	int found;
+};
+
+static int enable_patch_call(const struct relf *pe, size_t sec, size_t j, const char *callee,
+			     void *ctx)
 {
-	for (size_t i = 1; i < pe->nsecs; i++) {
-		const struct relf_sec *s = &pe->secs[i];
+	const struct relf_sec *s = &pe->secs[sec];
+	struct arg_ctx *ac = ctx;
 
-		if (!(s->sh.sh_flags & SHF_EXECINSTR))
-			continue;
-		for (size_t j = 1; j < s->nrelas; j++) {
-			struct relf_target call, arg;
+	if (strcmp(callee, "klp_enable_patch"))
+		return 0;
+	/* the nearest earlier relocation into data, within a few instructions
+	 * (lea/mov of the argument) */
+	for (size_t k = j; k-- > 0;) {
+		struct relf_target arg;
 
-			if (relf_resolve(pe, &s->relas[j], &call) || !call.name ||
-			    strcmp(call.name, "klp_enable_patch"))
-				continue;
-			/* the nearest earlier relocation into data, within a few
-			 * instructions (lea/mov of the argument) */
-			for (size_t k = j; k-- > 0;) {
-				if (s->relas[j].off - s->relas[k].off > 32)
-					break;
-				if (!relf_resolve(pe, &s->relas[k], &arg) && relf_sec_is_data(pe, arg.sec)) {
-					*out = arg;
-					return 1;
-				}
-			}
+		if (s->relas[j].off - s->relas[k].off > 32)
+			break;
+		if (!relf_resolve(pe, &s->relas[k], &arg) && relf_sec_is_data(pe, arg.sec)) {
+			*ac->out = arg;
+			ac->found = 1;
+			return 1;
 		}
 	}
 	return 0;
+}
+
+static int enable_patch_arg(const struct relf *pe, struct relf_target *out)
+{
+	struct arg_ctx ac = { out, 0 };
+
+	modcode__for_each_call(pe, enable_patch_call, &ac);
+	return ac.found;
 }
 
 static void read_modinfo(const struct relf *pe, struct lp_patch *p)
