@@ -136,6 +136,8 @@ $(BUILD)/obj/cmd/version.o: $(BUILD)/bpf_programs.h
 # --- userspace -------------------------------------------------------------
 # Each probe family's userspace half waits for its own skeleton only.
 $(foreach b,$(BPF_NAMES),$(eval $(BUILD)/obj/live/$(b).o: $(BUILD)/$(b).skel.h))
+# shadow_fill.c is the shadow probes' second half
+$(BUILD)/obj/live/shadow_fill.o: $(BUILD)/shadow.skel.h
 
 $(BUILD)/obj/%.o: src/%.c
 	$(call msg,CC,$@)
@@ -162,7 +164,8 @@ $(BUILD)/tests/test_replay: $(filter-out $(CORE_OBJS) $(BUILD)/obj/cmd/main.o,$(
 
 # The recording reader and the patch module reader under libFuzzer +
 # ASan/UBSan (tests/fuzz.sh runs them).
-FUZZ_CC := $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
+FUZZ_CC := $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=gnu11 -D_GNU_SOURCE \
 	-DKLPTOP_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) -Isrc
 FUZZ_SRCS := tests/fuzz/fuzz_recfile.c src/recording/packed.c src/recording/reader.c \
 	src/recording/redact.c src/recording/writer.c src/recording/report.c src/lib/util.c src/lib/log.c

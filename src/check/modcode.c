@@ -72,7 +72,8 @@ static int collect_targets(struct walk *w)
 		}
 		off += len;
 	}
-	qsort(w->targets, w->ntargets, sizeof(*w->targets), cmp_u64);
+	if (w->ntargets)
+		qsort(w->targets, w->ntargets, sizeof(*w->targets), cmp_u64);
 	return 0;
 }
 
