@@ -48,7 +48,9 @@ cj post 1 klpt_lp_vmlinux \
 	'.targets[0].findings[] | select(.code == "ipmodify_conflict") |
 	 .severity == "error" and .hook.kind == "kprobe" and .hook.effect == "load_fails" and
 	 .hook.function == "cmdline_proc_show" and .hook.at_entry == true'
-check post-text sh -c "klptop check $K/klpt_lp_vmlinux.ko | grep -q 'ipmodify_conflict: a kprobe on cmdline_proc_show'"
+klptop check "$K/klpt_lp_vmlinux.ko" >/tmp/post.txt 2>&1
+sed 's/^/# /' /tmp/post.txt
+check post-text grep -q 'ipmodify_conflict: a kprobe on cmdline_proc_show' /tmp/post.txt
 gj gate-refuses 2 '.result == "refused" and
 	any(.conflicts[]; .code == "ipmodify_conflict" and .function == "cmdline_proc_show")' \
 	insmod "$K/klpt_lp_vmlinux.ko"
@@ -97,6 +99,7 @@ check body-fires-before test "$h0" -gt 0
 klptop gate -- insmod "$K/klpt_lp_vmlinux.ko" >/tmp/gate-body.out 2>&1
 check gate-body-rc test $? = 0
 check gate-body-reattach grep -q 're-attach them to the new functions' /tmp/gate-body.out
+sed 's/^/# /' /tmp/gate-body.out
 read_cmdline
 same body-stops-firing "$h0" "$(hits)"
 lp_unload klpt_lp_vmlinux
