@@ -354,6 +354,14 @@ static int any_effect(const struct gate *g, const char *effect)
 	return found;
 }
 
+/* Once the transition completed: the hooks that now watch code no task runs. */
+static void say_stale(struct gate *g)
+{
+	if (any_effect(g, "stops_seeing_calls"))
+		say_conflicts(g, "no task runs the code these hooks are on any more; re-attach "
+			      "them to the new functions:", "stops_seeing_calls");
+}
+
 static int gate_run(struct gate *g)
 {
 	struct snapshot s;
@@ -472,14 +480,13 @@ static int gate_run(struct gate *g)
 		if (!g->json)
 			fprintf(stderr, "klptop: gate: the transition of %s completed in %.1f s\n",
 				patch, secs(now_ns() - g->start_ns));
-		if (any_effect(g, "stops_seeing_calls"))
-			say_conflicts(g, "no task runs the code these hooks are on any more; "
-				      "re-attach them to the new functions:", "stops_seeing_calls");
+		say_stale(g);
 		set_result(g, "completed", EXIT_OK, patch);
 	} else if (patch) {
 		if (!g->json)
 			fprintf(stderr, "klptop: gate: %s loaded; its transition had already "
 				"completed\n", patch);
+		say_stale(g);
 		set_result(g, "completed", EXIT_OK, patch);
 	} else {
 		if (!g->json)
