@@ -6,6 +6,7 @@
 
 #include "check/check.h"
 #include "model/model.h"
+#include "live/sysfs.h"
 
 struct checkenv_src {
 	const struct sys_paths *paths;

@@ -8,6 +8,7 @@
 
 #include "check/hooks.h"
 #include "model/model.h"
+#include "live/sysfs.h"
 
 /* Everything readable under p's sysfs (debugfs and tracefs below it), and
  * the BPF links; what could not be read is marked in the set. */

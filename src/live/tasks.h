@@ -5,6 +5,8 @@
 
 #include "model/model.h"
 
+struct ksyms;
+
 struct task_iter;
 
 /*
