@@ -6,7 +6,8 @@
 #   make check      unit tests + lab tests; ends with "N passed, N failed"
 #   make demo       boot the lab with a stuck transition and show klptop's view
 #   make unit       host unit tests only
-#   make lab        lab tests only (LAB_KERNELS="REL ..." and SCENARIOS="a b")
+#   make lab        lab tests only (LAB_KERNELS="REL ..." and SCENARIOS="a b";
+#                   LAB_JOBS=N VMs at once, default: one per CPU)
 #   make fuzz       libFuzzer targets: the recording reader, the patch module reader
 #   make vmlinux    regenerate build/vmlinux.h from the lab kernel's BTF
 #   make install    klptop, man page, bash completion, exporter unit, docs
@@ -239,7 +240,12 @@ $(BUILD)/bench/bpf-hook: tests/vm/bpf-hook.c $(BUILD)/lab/bpf-hook.skel.h
 
 lab: all kmod $(LAB_HELPERS)
 	$(Q)mkdir -p $(RESULTS) && rm -f $(RESULTS)/lab-*.txt
-	$(Q)tests/vm/lab.sh --results $(RESULTS) $(foreach k,$(LAB_KERNELS),--kernel $(k)) $(SCENARIOS)
+	$(Q)tests/vm/lab.sh --results $(RESULTS) $(LAB_ARGS) $(SCENARIOS)
+
+# Kernels are passed only when chosen: with none, lab.sh runs every lab
+# kernel and says in the results which one could not run (the sid chroot).
+LAB_ARGS = $(if $(filter command line environment,$(origin LAB_KERNELS)),$(foreach k,$(LAB_KERNELS),--kernel $(k))) \
+	   $(if $(LAB_JOBS),-j $(LAB_JOBS))
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all kmod $(UNIT_BINS) $(LAB_HELPERS)
@@ -256,7 +262,8 @@ check: deps
 		echo "FAIL valgrind/build: the dynamic build failed" >> $(RESULTS)/valgrind-build.txt
 	$(Q)$(MAKE) --no-print-directory asan && tests/sanitized.sh $(RESULTS) $(BUILD)/asan || \
 		echo "FAIL asan/build: the sanitized build failed" >> $(RESULTS)/asan-build.txt
-	$(Q)tests/vm/lab.sh --results $(RESULTS) $(foreach k,$(LAB_KERNELS),--kernel $(k)) $(SCENARIOS) || true
+	$(Q)tests/demo-pty.sh $(RESULTS) || true
+	$(Q)tests/vm/lab.sh --results $(RESULTS) $(LAB_ARGS) $(SCENARIOS) || true
 	$(Q)tests/summary.sh $(RESULTS)
 
 demo: deps

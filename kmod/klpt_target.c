@@ -2,8 +2,9 @@
 /*
  * klpt_target.c - the module that klptop's lab live patches.
  *
- * Every function a patch replaces is global, noinline and traceable, so it
- * has its own symbol, an ftrace entry, and shows up in stack traces. The
+ * Every function a patch replaces is global, klpt_patchable (noinline,
+ * noipa: klpt_target.h) and traceable, so it has its own symbol, an ftrace
+ * entry, is really called, and shows up in stack traces. The
  * workloads that call them are driven through /sys/kernel/debug/klpt/:
  *
  *   spin        "1"/"0": kthread klpt_spin busy-loops inside klpt_spin_step()
@@ -67,7 +68,7 @@ static struct dentry *klpt_dir;
  * it early, once in many runs.) It must never sleep nor call cond_resched():
  * that is what makes it a blocker.
  */
-noinline void klpt_spin_step(void)
+klpt_patchable void klpt_spin_step(void)
 {
 	volatile unsigned long work = 0;
 
@@ -83,7 +84,7 @@ noinline void klpt_spin_step(void)
  * cond_resched(), so a 6.4+ kernel switches the task there (6.1 never does).
  * See tests/vm/scenarios/transition-spin-cr.sh.
  */
-noinline void klpt_spin_step_cr(void)
+klpt_patchable void klpt_spin_step_cr(void)
 {
 	volatile unsigned long work = 0;
 	u64 end = local_clock() + KLPT_SPIN_NS;
@@ -254,7 +255,7 @@ EXPORT_SYMBOL_GPL(klpt_sleep_released);
  * Uninterruptible: wakes every 30 s only to stay clear of the hung task
  * detector; the task never leaves this function, so it still blocks.
  */
-noinline int klpt_sleep_in(int interruptible)
+klpt_patchable int klpt_sleep_in(int interruptible)
 {
 	unsigned long start = klpt_sleep_start();
 
@@ -332,17 +333,17 @@ static void klpt_release_all(void)
 
 /* ---- ping, func_a, func_b -------------------------------------------- */
 
-noinline int klpt_ping(void)
+klpt_patchable int klpt_ping(void)
 {
 	return 1;
 }
 
-noinline const char *klpt_func_a(void)
+klpt_patchable const char *klpt_func_a(void)
 {
 	return "a-orig";
 }
 
-noinline const char *klpt_func_b(void)
+klpt_patchable const char *klpt_func_b(void)
 {
 	return "b-orig";
 }
@@ -478,12 +479,12 @@ void klpt_obj_free_raw(struct klpt_obj *obj)
 }
 EXPORT_SYMBOL_GPL(klpt_obj_free_raw);
 
-noinline struct klpt_obj *klpt_obj_create(int kind)
+klpt_patchable struct klpt_obj *klpt_obj_create(int kind)
 {
 	return klpt_obj_alloc_raw(kind);
 }
 
-noinline void klpt_obj_destroy(struct klpt_obj *obj)
+klpt_patchable void klpt_obj_destroy(struct klpt_obj *obj)
 {
 	klpt_obj_free_raw(obj);
 }

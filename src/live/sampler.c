@@ -6,6 +6,7 @@
 #include "live/attach.h"
 #include "live/procscan.h"
 #include "live/kallsyms.h"
+#include "live/kfacts.h"
 #include "lib/log.h"
 #include "live/shadow.h"
 #include "live/tasks.h"
@@ -117,25 +118,6 @@ static void warn_hidden_addresses(struct sampler *sm)
 	p_warn("%s", what);
 }
 
-/*
- * Where the kernel switches a running task besides the rounds, from its
- * symbols. __klp_sched_try_switch exists since 6.4. Up to 6.15 it is called
- * from cond_resched(), through klp_cond_resched (sched_dynamic_klp_enable
- * turns it on) on PREEMPT_DYNAMIC kernels; 6.16 removed both and calls it
- * from __schedule(), only for a task going to sleep in a freezable state.
- * A 6.4-6.15 kernel built without PREEMPT_DYNAMIC has neither helper and
- * reads as the 6.16 case (docs/kernels.md).
- */
-static enum switch_point probe_switch_point(const struct ksyms *ks)
-{
-	if (!ksyms__find_name(ks, "__klp_sched_try_switch", NULL))
-		return SWITCH_POINT_NONE;
-	if (ksyms__find_name(ks, "klp_cond_resched", NULL) ||
-	    ksyms__find_name(ks, "sched_dynamic_klp_enable", NULL))
-		return SWITCH_POINT_COND_RESCHED;
-	return SWITCH_POINT_FREEZABLE;
-}
-
 struct sampler *sampler__open(const struct sampler_opts *o)
 {
 	struct sampler *sm = xcalloc(1, sizeof(*sm));
@@ -148,7 +130,7 @@ struct sampler *sampler__open(const struct sampler_opts *o)
 	sm->ks = ksyms__load(sm->opts.kallsyms);
 	if (!sm->ks)
 		p_debug("cannot read %s: %s", sm->opts.kallsyms, strerror(errno));
-	sm->switch_point = probe_switch_point(sm->ks);
+	sm->switch_point = switch_point__probe(sm->ks);
 	if (o->captured_tree)
 		sm->probes.why_not = xstrdup("reading a captured tree (--root): no BPF");
 	else if (o->no_bpf)

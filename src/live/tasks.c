@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "live/tasks.h"
 #include "live/kallsyms.h"
+#include "live/kfacts.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -23,28 +24,6 @@ struct task_iter {
 	size_t cap;
 	struct tif_guess tif;
 };
-
-int tif_guess__bit(const struct tif_guess *g)
-{
-	if (!g->seen || !g->cand || (g->cand & (g->cand - 1)))
-		return -1;
-	return __builtin_ctzll(g->cand);
-}
-
-int tif_guess__narrow(struct tif_guess *g, uint64_t and_pending, uint64_t or_switched)
-{
-	uint64_t cand = and_pending & ~or_switched;
-
-	if (!cand)
-		return tif_guess__bit(g); /* no bit fits this walk: it tells nothing */
-	if (!g->seen) {
-		g->cand = cand;
-		g->seen = 1;
-	} else if (g->cand & cand) {
-		g->cand &= cand;
-	}
-	return tif_guess__bit(g);
-}
 
 int task_iter__tif_bit(const struct task_iter *ti)
 {

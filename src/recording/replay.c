@@ -215,6 +215,7 @@ static void funcs_from_json(struct object_info *oi, json_object *a)
 		/* output.c writes live only for functions read from the klp lists. */
 		f->walked = jget(o, "live") != NULL;
 		f->live = jtri(o, "live");
+		f->live_stack_order = jtri(o, "live_stack_order");
 		f->stack_pos = jget(o, "stack_pos") ? (int)jint(o, "stack_pos") : -1;
 		f->routed = jget(o, "calls_per_s") != NULL;
 		f->calls_per_s = jdouble(o, "calls_per_s", 0);
@@ -231,6 +232,7 @@ static void patch_from_json(struct patch_info *pi, json_object *o)
 	pi->enabled = jbool(o, "enabled");
 	pi->transition = jbool(o, "transition");
 	pi->replace = jtri(o, "replace");
+	pi->stack_order = jget(o, "stack_order") ? (int)jint(o, "stack_order") : -1;
 	pi->forced = jtri(o, "forced");
 	pi->nobjs = jlen(objs);
 	pi->objs = xcalloc(pi->nobjs ? pi->nobjs : 1, sizeof(*pi->objs));

@@ -41,8 +41,7 @@ lp_load klpt_target
 
 # spin_cr_run MODE: start the spinner with MODE, load the fix.
 spin_cr_run() {
-	klpt_knob spin_cr "$1"
-	wait_until 5 has_comm klpt_spin_cr || { ps; die "spinner-$1-started" "klpt_spin_cr did not start"; }
+	spinner_start spin_cr "$1"
 	lp_load klpt_lp_fix
 }
 
