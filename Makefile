@@ -8,7 +8,7 @@
 #   make unit       host unit tests only
 #   make lab        lab tests only (LAB_KERNELS="REL ..." and SCENARIOS="a b";
 #                   LAB_JOBS=N VMs at once, default: one per CPU)
-#   make fuzz       libFuzzer target of the recording reader (build/fuzz_recfile)
+#   make fuzz       libFuzzer targets: the recording reader, the patch module reader
 #   make vmlinux    regenerate build/vmlinux.h from the lab kernel's BTF
 #   make install    klptop, man page, bash completion, exporter unit, docs
 #                   (PREFIX=/usr/local, DESTDIR); make uninstall removes them
@@ -91,7 +91,8 @@ OBJS      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
 # live probes' halves (which include skeletons), the sampler that drives
 # them and the commands are the rest of the binary.
 BPF_NAMES := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
-LIVE_BPF_OBJS := $(patsubst %,$(BUILD)/obj/live/%.o,$(BPF_NAMES)) $(BUILD)/obj/live/sampler.o
+LIVE_BPF_OBJS := $(patsubst %,$(BUILD)/obj/live/%.o,$(BPF_NAMES)) $(BUILD)/obj/live/sampler.o \
+		 $(BUILD)/obj/live/checkenv.o
 CORE_OBJS := $(filter-out $(BUILD)/obj/cmd/% $(LIVE_BPF_OBJS),$(OBJS))
 CORE_LIB  := $(BUILD)/libklptop-core.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -182,17 +183,27 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 # test_replay drives the whole `top --replay` command on a pty.
 $(BUILD)/tests/test_replay: $(filter-out $(CORE_OBJS) $(BUILD)/obj/cmd/main.o,$(OBJS))
 
-# The recording reader under libFuzzer + ASan/UBSan (tests/fuzz.sh runs it).
+# The recording reader and the patch module reader under libFuzzer +
+# ASan/UBSan (tests/fuzz.sh runs them).
+FUZZ_CC := $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=gnu11 -D_GNU_SOURCE \
+	-Iinclude -I$(BUILD) -Isrc
 FUZZ_SRCS := tests/fuzz/fuzz_recfile.c src/recording/packed.c src/recording/reader.c \
-	src/recording/redact.c src/recording/writer.c src/recording/report.c src/lib/util.c src/lib/log.c src/lib/buildinfo.c
+	src/recording/redact.c src/recording/writer.c src/recording/report.c src/lib/util.c src/lib/log.c \
+	src/lib/buildinfo.c
+FUZZ_ELF_SRCS := tests/fuzz/fuzz_patchelf.c src/check/patchelf.c src/check/relf.c \
+	src/check/modcode.c src/check/x86insn.c src/lib/util.c
 .PHONY: fuzz
-fuzz: $(BUILD)/fuzz_recfile
-$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) $(BUILD)/build_info.h src/recording/recfile.h src/recording/packed.h src/lib/log.h src/lib/util.h
+fuzz: $(BUILD)/fuzz_recfile $(BUILD)/fuzz_patchelf
+$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) $(BUILD)/build_info.h src/recording/recfile.h \
+		src/recording/packed.h src/lib/log.h src/lib/util.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		-Iinclude -I$(BUILD) -Isrc $(FUZZ_SRCS) -o $@ \
-		-lbpf -ljson-c -lz
+	$(Q)$(FUZZ_CC) $(FUZZ_SRCS) -o $@ -lbpf -ljson-c -lz
+$(BUILD)/fuzz_patchelf: $(FUZZ_ELF_SRCS) $(wildcard src/check/*.h) src/lib/util.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_ELF_SRCS) -o $@ -lelf -lz
 
 # --- kernel modules ----------------------------------------------------------
 # Each kernel's modules are built by its own kbuild tree, on the host or in
@@ -221,7 +232,7 @@ unit: $(UNIT_BINS)
 
 # Static helpers the lab scenarios run in the guest (mkinitramfs.sh copies
 # build/bench/* into /bin).
-LAB_HELPERS := $(BUILD)/bench/thread-churn $(BUILD)/bench/threads
+LAB_HELPERS := $(BUILD)/bench/thread-churn $(BUILD)/bench/threads $(BUILD)/bench/bpf-hook
 $(BUILD)/bench/thread-churn: tests/vm/thread-churn.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -230,6 +241,19 @@ $(BUILD)/bench/threads: bench/threads.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -static -O2 -pthread -Wall -Wextra -Werror $< -o $@
+# bpf-hook: BPF fentry/fexit programs on a function, as a tracing tool puts
+# them (the conflict scenarios).
+$(BUILD)/lab/bpf-hook.bpf.o: tests/vm/bpf-hook.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/lab/bpf-hook.skel.h: $(BUILD)/lab/bpf-hook.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name bpf_hook_bpf > $@
+$(BUILD)/bench/bpf-hook: tests/vm/bpf-hook.c $(BUILD)/lab/bpf-hook.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -I$(BUILD)/lab $< -o $@ $(LDLIBS)
 
 lab: all kmod $(LAB_HELPERS)
 	$(Q)mkdir -p $(RESULTS) && rm -f $(RESULTS)/lab-*.txt
