@@ -136,6 +136,19 @@ static void tree_new(struct tree *t, const char *kallsyms, const char *modules)
 	put(t->modules, modules);
 }
 
+/* A ksymtab of the tree's files, on the fake clock, opened at 1 us. */
+static struct ksymtab *open_at_start(struct tree *tr, const char *kallsyms, const char *modules)
+{
+	struct ksymtab *t;
+
+	tree_new(tr, kallsyms, modules);
+	fake_now = 1000;
+	ksymtab__set_clock(fake_clock);
+	t = ksymtab__open(tr->kallsyms);
+	assert_non_null(t);
+	return t;
+}
+
 static void tree_free(struct tree *t)
 {
 	unlink(t->kallsyms);
@@ -171,11 +184,7 @@ static void test_ksymtab_patch_loaded_after_start(void **state)
 	uint64_t off = 0, ip = 0xffffffffc0b00052ull;
 	int lp;
 
-	tree_new(&tr, ks_before, mods_before);
-	fake_now = 1000;
-	ksymtab__set_clock(fake_clock);
-	t = ksymtab__open(tr.kallsyms);
-	assert_non_null(t);
+	t = open_at_start(&tr, ks_before, mods_before);
 	/* The read of start time alone never names the trampoline. */
 	assert_null(ksymtab__find_addr(t, ip, 0, NULL));
 	/* The patch loads at 2 s; klptop looks again at 3 s. */
@@ -207,10 +216,7 @@ static void test_ksymtab_unloaded_module_keeps_its_names(void **state)
 	const struct ksym *s;
 	uint64_t ip = 0xffffffffc0b00052ull;
 
-	tree_new(&tr, ks_patched, mods_patched);
-	fake_now = 1000;
-	ksymtab__set_clock(fake_clock);
-	t = ksymtab__open(tr.kallsyms);
+	t = open_at_start(&tr, ks_patched, mods_patched);
 	/* rmmod at 2 s, seen at 3 s; another module takes the address at 4 s. */
 	put(tr.kallsyms, ks_before);
 	put(tr.modules, mods_before);
@@ -253,10 +259,7 @@ static void test_ksymtab_new_bpf_program_named_after_a_reload(void **state)
 	const struct ksym *s;
 	uint64_t ip = 0xffffffffa0001010ull;
 
-	tree_new(&tr, ks_before, mods_before);
-	fake_now = 1000;
-	ksymtab__set_clock(fake_clock);
-	t = ksymtab__open(tr.kallsyms);
+	t = open_at_start(&tr, ks_before, mods_before);
 	put(tr.kallsyms, "ffffffffa0001000 t bpf_prog_1234_kfree_hook\t[bpf]\n");
 	/* Not known, and the last read is too recent to read again. */
 	assert_null(ksymtab__find_addr(t, ip, 0, NULL));
