@@ -91,8 +91,9 @@ OBJS      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
 # live probes' halves (which include skeletons), the sampler that drives
 # them and the commands are the rest of the binary.
 BPF_NAMES := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
+SHADOW_OBJS := $(patsubst %,$(BUILD)/obj/live/shadow_%.o,fill hooks users)
 LIVE_BPF_OBJS := $(patsubst %,$(BUILD)/obj/live/%.o,$(BPF_NAMES)) $(BUILD)/obj/live/sampler.o \
-		 $(BUILD)/obj/live/checkenv.o
+		 $(BUILD)/obj/live/checkenv.o $(SHADOW_OBJS)
 CORE_OBJS := $(filter-out $(BUILD)/obj/cmd/% $(LIVE_BPF_OBJS),$(OBJS))
 CORE_LIB  := $(BUILD)/libklptop-core.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -153,7 +154,7 @@ FORCE:
 # --- userspace -------------------------------------------------------------
 # Each probe family's userspace half waits for its own skeleton only.
 $(foreach b,$(BPF_NAMES),$(eval $(BUILD)/obj/live/$(b).o: $(BUILD)/$(b).skel.h))
-$(BUILD)/obj/live/shadow_fill.o: $(BUILD)/shadow.skel.h
+$(SHADOW_OBJS): $(BUILD)/shadow.skel.h
 
 $(BUILD)/obj/%.o: src/%.c
 	$(call msg,CC,$@)

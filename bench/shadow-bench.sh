@@ -10,13 +10,18 @@
 #   2. per ring size and churn rate: objects/s reached, leak events/s,
 #      dropped, missed, exact or not; and the highest rate with no drop.
 # -k REL: lab kernel (default: the first 6.1 one scripts/kernels.sh lists).
+# -f: instead, boot bench-shadow-free: bench/shadow-free-cost.sh in the
+#     guest (every mode of leak detection on two free-heavy loops,
+#     interleaved), and print its table.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=${BUILD:-$root/build}
 rel=
-while getopts k: o; do
+scenario=bench-shadow
+while getopts fk: o; do
 	case $o in
+	f) scenario=bench-shadow-free ;;
 	k) rel=$OPTARG ;;
 	*) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
@@ -31,15 +36,20 @@ results=$(mktemp -d "${TMPDIR:-/tmp}/klpt-shadow-bench.XXXXXX")
 lab=$results/build
 mkdir -p "$lab/kmod" "$lab/bench"
 gcc -static -O2 -Wall -Wextra -Werror -o "$lab/bench/free-loop" bench/free-loop.c
+install -m 755 bench/shadow-free-cost.sh "$lab/bench/shadow-free-cost"
 cp "$build/klptop" "$lab/"
 cp -r "$build/kmod/$rel" "$lab/kmod/"
 
-echo "== $rel: BUILD=$lab tests/vm/lab.sh --results $results --kernel $rel bench-shadow"
+echo "== $rel: BUILD=$lab tests/vm/lab.sh --results $results --kernel $rel $scenario"
 rc=0
-BUILD=$lab tests/vm/lab.sh --results "$results" --kernel "$rel" bench-shadow || rc=1
-log=$results/bench-shadow.log
-cp "$lab/lab/$rel/bench-shadow.log" "$log"
+BUILD=$lab tests/vm/lab.sh --results "$results" --kernel "$rel" "$scenario" || rc=1
+log=$results/$scenario.log
+cp "$lab/lab/$rel/$scenario.log" "$log"
 echo "log: $log"
+if [ "$scenario" = bench-shadow-free ]; then
+	tr -d '\r' <"$log" | sed -n 's/^KLPTF //p'
+	exit $rc
+fi
 tr -d '\r' <"$log" | sed -n 's/^KLPTS //p' | awk '
 function min(a, b) { return a == "" || b + 0 < a + 0 ? b : a }
 $1 == "cost" {

@@ -22,6 +22,12 @@
  * really freed (a klp_shadow_free() right after kfree_rcu() is still correct:
  * the address cannot be reused before the grace period ends), with the
  * kfree_rcu() caller's stack, the only one that names who dropped the owner.
+ *
+ * The free tracepoints cost every slab free on the host, so userspace
+ * attaches them only while an owner could be freed through them (hooks_on;
+ * src/live/shadow_hooks.c). A shadow that finds its owner's hook off asks
+ * for it on the sarm ring buffer. A free first checks a counting filter of
+ * owner addresses, and looks up owners only when the filter says maybe.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -39,14 +45,45 @@ const volatile __u32 cache_arg_is_struct = 1;
  * offset in it (or the object, when head is NULL) before. From the BTF. */
 const volatile __u32 kvfree_arg_is_ptr = 1;
 
+/* Addresses of the kernel's page_offset_base, vmalloc_base and vmemmap_base
+ * (from kallsyms; 0 unknown): where the direct map and struct pages are. */
+const volatile __u64 page_offset_base_addr = 0;
+const volatile __u64 vmalloc_base_addr = 0;
+const volatile __u64 vmemmap_base_addr = 0;
+/* struct page and the slab as this kernel's BTF lays them out (userspace
+ * reads them: a CO-RE relocation that fails on one kernel can be hoisted
+ * out of its guard by the compiler and fail the load). flags is the first
+ * word of struct page on every kernel; 0 below means unknown. */
+const volatile __u32 page_compound_off = 0;   /* compound_head (6.1, 6.12), compound_info (7.2) */
+const volatile __u32 page_type_off = 0;
+const volatile __u32 slab_test = 0;           /* KLPT_SLAB_BY_* */
+const volatile __u32 slab_value = 0;          /* PG_slab's bit, or PGTY_slab */
+const volatile __u32 slab_kmalloc_flag = 0;   /* SLAB_KMALLOC */
+
 struct klpt_shadow_state sstate = {};
-/* Free hooks do nothing while 0 (klptop shadow --no-leaks, the bench). */
-__u32 detect_leaks = 1;
+/* KLPT_HOOK_* attached: set by userspace after an attach, cleared before a
+ * detach. arm_pending: a request is on its way (userspace clears it). */
+__u32 hooks_on = 0;
+__u32 arm_pending = 0;
+/* bench/shadow-free-cost.sh: every free looks up owners (no filter). */
+__u32 bench_no_filter = 0;
+/* bench: synthetic owners for bench_owners (count, kind). */
+__u32 bench_owners_n = 0;
+__u32 bench_owners_kind = 0;
+/* The counting filter of owner addresses (KLPT_FILTER_SLOTS counters). */
+__u32 owner_filter[KLPT_FILTER_SLOTS] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);  /* KLPTOP_SHADOW_RINGBUF_KB resizes it */
 } sevents SEC(".maps");
+
+/* Requests for free hooks: read by their own thread in userspace, so that
+ * a hook comes on within a wake-up whatever the command is doing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} sarm SEC(".maps");
 
 /* Owners with a shadow, queued by kfree_rcu(): obj -> caller's stack. LRU:
  * an owner whose batch free goes unseen (vfree) must not fill it. */
@@ -85,6 +122,15 @@ struct {
 	__uint(value_size, 32 * sizeof(__u64));
 } sstacks SEC(".maps");
 
+/* Call sites of the shadow API per id: who owns an id (docs/shadow.md,
+ * "Who owns a shadow id"). A handful of entries per patch. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct klpt_shadow_user_key);
+	__type(value, struct klpt_shadow_user);
+} users SEC(".maps");
+
 /* An allocation in progress, per task: kzalloc may sleep, so per-CPU
  * scratch would be overwritten by another task. */
 struct alloc_scratch {
@@ -92,6 +138,7 @@ struct alloc_scratch {
 	__u64 id;
 	__u64 size;
 	__u64 existing;   /* data pointer of a shadow the pair already had */
+	__u64 ctor;
 	__s32 stack;
 	__u32 warn;       /* klp_shadow_alloc (fails on an existing pair) */
 	__u32 get_seen;   /* the internal klp_shadow_get returned */
@@ -114,6 +161,42 @@ static __always_inline struct klpt_shadow_stats *id_stats(__u64 id)
 		return st;
 	bpf_map_update_elem(&ids, &id, &zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&ids, &id);
+}
+
+enum user_call { USER_ALLOC, USER_GET, USER_FREE };
+
+static __always_inline void user_count(__u64 id, __u64 caller, __u64 size, __u64 ctor,
+				       enum user_call call)
+{
+	struct klpt_shadow_user_key k = { .id = id, .caller = caller, .size = size, .ctor = ctor };
+	struct klpt_shadow_user *u = bpf_map_lookup_elem(&users, &k), fresh = {};
+
+	if (!u) {
+		fresh.first_ns = bpf_ktime_get_ns();
+		if (bpf_map_update_elem(&users, &k, &fresh, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&users, &k)) {
+			__sync_fetch_and_add(&sstate.users_dropped, 1);
+			return;
+		}
+		u = bpf_map_lookup_elem(&users, &k);
+		if (!u)
+			return;
+	}
+	if (call == USER_ALLOC)
+		__sync_fetch_and_add(&u->allocs, 1);
+	else if (call == USER_GET)
+		__sync_fetch_and_add(&u->gets, 1);
+	else
+		__sync_fetch_and_add(&u->frees, 1);
+}
+
+/* At a function's entry the return address is on top of the stack. */
+static __always_inline __u64 entry_caller(struct pt_regs *ctx)
+{
+	__u64 ret = 0;
+
+	bpf_probe_read_kernel(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx));
+	return ret;
 }
 
 static __always_inline struct klpt_shadow_event *event_reserve(__u32 type)
@@ -145,35 +228,191 @@ static __always_inline void fill_from_rec(struct klpt_shadow_event *e,
 	e->free_stack = r->free_stack;
 }
 
-static __always_inline void owner_add(__u64 obj, __u64 id)
+/* ---- owners: the filter, what memory they are, which hooks they need ---- */
+
+static __always_inline __u32 filter_slot(__u64 ptr)
+{
+	return (__u32)(((ptr >> 3) * 0x9E3779B97F4A7C15ull) >> (64 - KLPT_FILTER_BITS));
+}
+
+/* 0: ptr is no owner for sure; 1: maybe (then look it up). */
+static __always_inline int maybe_owner(__u64 ptr)
+{
+	return owner_filter[filter_slot(ptr)] != 0 || bench_no_filter;
+}
+
+static __always_inline __u64 read_u64(__u64 addr)
+{
+	__u64 v = 0;
+
+	if (addr)
+		bpf_probe_read_kernel(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+/* A tail page names its compound head: a pointer | 1, or (7.2 with the
+ * HugeTLB vmemmap optimisation) a mask | 1 whose high bits are all set. */
+static __always_inline __u64 page_head(__u64 page)
+{
+	__u64 info = read_u64(page + page_compound_off);
+
+	if (!(info & 1))
+		return page;
+	if (info >= 0xffffffff00000000ull)
+		return page & info;
+	return info - 1;
+}
+
+/* 1: the head page of a slab, 0: not a slab. 6.1 sets a PG_slab bit in
+ * flags; 6.12 and 7.2 make slab a page type (page_type >> 24). */
+static __always_inline int page_is_slab(__u64 head)
+{
+	__u32 type = 0;
+
+	if (slab_test == KLPT_SLAB_BY_FLAG)
+		return (read_u64(head) >> (slab_value & 63)) & 1;
+	bpf_probe_read_kernel(&type, sizeof(type), (void *)(head + page_type_off));
+	return (type >> 24) == slab_value;
+}
+
+/* A kmalloc cache that no other cache is merged into (refcount 1, or -1:
+ * unmergeable): its objects come from kmalloc and go to kfree only. A cache
+ * merged into it (refcount > 1) hands out the same slabs to
+ * kmem_cache_alloc, whose objects kmem_cache_free releases. */
+static __always_inline __u32 cache_kind(struct kmem_cache *s)
+{
+	char name[16] = {};
+	int refcount = BPF_CORE_READ(s, refcount);
+	__u32 flags = BPF_CORE_READ(s, flags);
+	const char *n = name;
+
+	bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(s, name));
+	if (name[0] == 'd' && name[1] == 'm' && name[2] == 'a' && name[3] == '-')
+		n += 4;   /* dma-kmalloc-N */
+	if (!(flags & slab_kmalloc_flag) || refcount > 1 ||
+	    n[0] != 'k' || n[1] != 'm' || n[2] != 'a' || n[3] != 'l' || n[4] != 'l' ||
+	    n[5] != 'o' || n[6] != 'c' || n[7] != '-')
+		return KLPT_OWNER_CACHE;
+	return KLPT_OWNER_KMALLOC;
+}
+
+/* What memory obj is, hence which free can release it. Read once, when an
+ * object becomes an owner; anything unexpected answers UNKNOWN (both hooks). */
+static __always_inline __u32 owner_kind(__u64 obj)
+{
+	__u64 pob = read_u64(page_offset_base_addr), vmb = read_u64(vmalloc_base_addr);
+	__u64 vmemmap = read_u64(vmemmap_base_addr), page;
+	struct kmem_cache *cache;
+
+	if (!pob || !vmb || !vmemmap || pob >= vmb || !page_compound_off || !slab_test ||
+	    !slab_kmalloc_flag)
+		return KLPT_OWNER_UNKNOWN;
+	if (obj < pob || obj >= vmb)
+		return KLPT_OWNER_OUTSIDE;
+	page = vmemmap + ((obj - pob) >> 12) * bpf_core_type_size(struct page);
+	page = page_head(page);
+	if (!page_is_slab(page))
+		return KLPT_OWNER_PAGES;
+	cache = BPF_CORE_READ((struct slab *)page, slab_cache);
+	return cache ? cache_kind(cache) : KLPT_OWNER_UNKNOWN;
+}
+
+static __always_inline __u32 kind_hooks(__u32 kind)
+{
+	switch (kind) {
+	case KLPT_OWNER_KMALLOC:
+	case KLPT_OWNER_PAGES:
+		return KLPT_HOOK_KFREE;
+	case KLPT_OWNER_OUTSIDE:
+		return 0;
+	default:
+		return KLPT_HOOK_ALL;
+	}
+}
+
+static __always_inline void need_add(__u32 kind, __s64 d)
+{
+	__u32 h = kind_hooks(kind);
+
+	__sync_fetch_and_add(&sstate.nowners, d);
+	if (h & KLPT_HOOK_KFREE)
+		__sync_fetch_and_add(&sstate.need_kfree, d);
+	if (h & KLPT_HOOK_CACHE)
+		__sync_fetch_and_add(&sstate.need_cache, d);
+}
+
+/* Ask userspace for hooks (one request in flight; it re-reads the needs). */
+static __always_inline void request_hooks(void)
+{
+	struct klpt_shadow_arm a = {};
+
+	__sync_fetch_and_add(&sstate.arm_requests, 1);
+	if (arm_pending)
+		return;
+	arm_pending = 1;
+	a.ts_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_output(&sarm, &a, sizeof(a), BPF_RB_FORCE_WAKEUP);
+}
+
+/* After the owner is counted in the needs (an atomic add: a full barrier),
+ * read hooks_on. Userspace clears a bit before it reads the needs to
+ * detach, so one of the two sees the other: a hook is never left off for
+ * a live owner without a request. Returns 1 when the owner's hook is off. */
+static __always_inline int hooks_missing(__u32 kind)
+{
+	__u32 want = kind_hooks(kind);
+
+	if ((hooks_on & want) == want)
+		return 0;
+	request_hooks();
+	return 1;
+}
+
+/* obj carries one more shadow. Returns the hooks check (1: unwatched). */
+static __always_inline int owner_add(__u64 obj, __u64 id)
 {
 	struct klpt_shadow_owner *o = bpf_map_lookup_elem(&owners, &obj);
 	struct klpt_shadow_owner fresh = { .count = 1, .id = id };
+	__u32 slot = filter_slot(obj);
 
 	if (o) {
 		__sync_fetch_and_add(&o->count, 1);
-		return;
+		return hooks_missing(o->kind);
 	}
+	fresh.kind = owner_kind(obj);
+	/* Counted in the filter before it can be found, so a free never
+	 * misses it. */
+	__sync_fetch_and_add(&owner_filter[slot], 1);
 	if (bpf_map_update_elem(&owners, &obj, &fresh, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&owner_filter[slot], -1);
 		o = bpf_map_lookup_elem(&owners, &obj);
-		if (o)
-			__sync_fetch_and_add(&o->count, 1);
+		if (!o)
+			return 0;
+		__sync_fetch_and_add(&o->count, 1);
+		return hooks_missing(o->kind);
 	}
+	need_add(fresh.kind, 1);
+	return hooks_missing(fresh.kind);
 }
 
 static __always_inline void owner_del(__u64 obj, __u64 id)
 {
 	struct klpt_shadow_owner *o = bpf_map_lookup_elem(&owners, &obj);
+	__u32 kind;
 
 	if (!o)
 		return;
-	if (o->count <= 1) {
-		bpf_map_delete_elem(&owners, &obj);
-		/* Its last shadow is gone: a kfree_rcu() of it is no leak. */
-		bpf_map_delete_elem(&rcu_pending, &obj);
-	} else {
+	if (o->count > 1) {
 		__sync_fetch_and_add(&o->count, -1);
+		return;
 	}
+	kind = o->kind;
+	if (bpf_map_delete_elem(&owners, &obj))
+		return; /* another CPU removed it */
+	__sync_fetch_and_add(&owner_filter[filter_slot(obj)], -1);
+	need_add(kind, -1);
+	/* Its last shadow is gone: a kfree_rcu() of it is no leak. */
+	bpf_map_delete_elem(&rcu_pending, &obj);
 }
 
 /* Insert a shadow into the live map; returns 0 if it was new to us. */
@@ -187,7 +426,14 @@ static __always_inline int live_add(struct klpt_shadow_key *k, struct klpt_shado
 			__sync_fetch_and_add(&sstate.live_dropped, 1);
 		return err;
 	}
-	owner_add(k->obj, k->id);
+	if (owner_add(k->obj, k->id)) {
+		/* Its owner's frees are not seen until the hook is on. */
+		struct klpt_shadow_rec *in = bpf_map_lookup_elem(&live, k);
+
+		if (in)
+			in->flags |= KLPT_SH_UNWATCHED;
+		__sync_fetch_and_add(&sstate.unwatched, 1);
+	}
 	__sync_fetch_and_add(&sstate.nlive, 1);
 	st = id_stats(k->id);
 	if (st) {
@@ -201,7 +447,7 @@ static __always_inline int live_add(struct klpt_shadow_key *k, struct klpt_shado
 
 /* A get returned shadow data ptr: the pair is (re)adopted by a live owner.
  * If we had seen its owner freed, this is a stale hit. */
-static __always_inline void shadow_returned(void *ctx, __u64 data)
+static __always_inline void shadow_returned(void *ctx, __u64 data, __u64 caller)
 {
 	__u64 off = bpf_core_field_offset(struct klp_shadow, data);
 	struct klp_shadow *sh = (struct klp_shadow *)(data - off);
@@ -212,6 +458,8 @@ static __always_inline void shadow_returned(void *ctx, __u64 data)
 
 	k.obj = (__u64)BPF_CORE_READ(sh, obj);
 	k.id = BPF_CORE_READ(sh, id);
+	if (caller)
+		user_count(k.id, caller, 0, 0, USER_GET);
 	r = bpf_map_lookup_elem(&live, &k);
 	if (!r) {
 		fresh.data = data;
@@ -236,7 +484,7 @@ static __always_inline void shadow_returned(void *ctx, __u64 data)
 }
 
 static __always_inline int alloc_begin(struct pt_regs *ctx, void *obj, unsigned long id,
-				       size_t size, __u32 warn)
+				       size_t size, void *ctor, __u32 warn)
 {
 	__u64 tid = bpf_get_current_pid_tgid();
 	struct klpt_shadow_key k = { .obj = (__u64)obj, .id = id };
@@ -247,6 +495,7 @@ static __always_inline int alloc_begin(struct pt_regs *ctx, void *obj, unsigned 
 	s.id = k.id;
 	s.size = size;
 	s.warn = warn;
+	s.ctor = (__u64)ctor;
 	r = bpf_map_lookup_elem(&live, &k);
 	if (r)
 		s.existing = r->data;
@@ -255,9 +504,11 @@ static __always_inline int alloc_begin(struct pt_regs *ctx, void *obj, unsigned 
 	return 0;
 }
 
+/* In a kretprobe the ip is the return address into the caller (at entry,
+ * the stack holds the kretprobe trampoline's instead). */
 static __always_inline int alloc_end(struct pt_regs *ctx, __u64 ret)
 {
-	__u64 tid = bpf_get_current_pid_tgid();
+	__u64 tid = bpf_get_current_pid_tgid(), caller = PT_REGS_IP(ctx);
 	struct alloc_scratch *s = bpf_map_lookup_elem(&allocating, &tid);
 	struct klpt_shadow_key k = {};
 	struct klpt_shadow_rec rec = {};
@@ -291,9 +542,10 @@ static __always_inline int alloc_end(struct pt_regs *ctx, __u64 ret)
 	}
 	if (s->existing && ret == s->existing) {
 		/* klp_shadow_get_or_alloc returned the one the pair had. */
-		shadow_returned(ctx, ret);
+		shadow_returned(ctx, ret, caller);
 		goto out;
 	}
+	user_count(k.id, caller, s->size, s->ctor, USER_ALLOC);
 	rec.alloc_ns = bpf_ktime_get_ns();
 	rec.data = ret;
 	rec.size = s->size;
@@ -312,9 +564,9 @@ out:
 }
 
 SEC("kprobe/klp_shadow_alloc")
-int BPF_KPROBE(shadow_alloc, void *obj, unsigned long id, size_t size)
+int BPF_KPROBE(shadow_alloc, void *obj, unsigned long id, size_t size, gfp_t gfp, void *ctor)
 {
-	return alloc_begin(ctx, obj, id, size, 1);
+	return alloc_begin(ctx, obj, id, size, ctor, 1);
 }
 
 SEC("kretprobe/klp_shadow_alloc")
@@ -324,9 +576,10 @@ int BPF_KRETPROBE(shadow_alloc_ret, void *ret)
 }
 
 SEC("kprobe/klp_shadow_get_or_alloc")
-int BPF_KPROBE(shadow_get_or_alloc, void *obj, unsigned long id, size_t size)
+int BPF_KPROBE(shadow_get_or_alloc, void *obj, unsigned long id, size_t size, gfp_t gfp,
+	       void *ctor)
 {
-	return alloc_begin(ctx, obj, id, size, 0);
+	return alloc_begin(ctx, obj, id, size, ctor, 0);
 }
 
 SEC("kretprobe/klp_shadow_get_or_alloc")
@@ -351,11 +604,11 @@ int BPF_KRETPROBE(shadow_get_ret, void *ret)
 		return 0;
 	}
 	if (ret)
-		shadow_returned(ctx, (__u64)ret);
+		shadow_returned(ctx, (__u64)ret, PT_REGS_IP(ctx));
 	return 0;
 }
 
-static __always_inline void shadow_gone(__u64 obj, __u64 id)
+static __always_inline void shadow_gone(__u64 obj, __u64 id, __u64 caller)
 {
 	struct klpt_shadow_key k = { .obj = obj, .id = id };
 	struct klpt_shadow_stats *st = id_stats(id);
@@ -364,6 +617,8 @@ static __always_inline void shadow_gone(__u64 obj, __u64 id)
 
 	if (st)
 		__sync_fetch_and_add(&st->frees, 1);
+	if (caller)
+		user_count(id, caller, 0, 0, USER_FREE);
 	if (!r)
 		return;
 	size = r->size;
@@ -378,10 +633,15 @@ static __always_inline void shadow_gone(__u64 obj, __u64 id)
 }
 
 /* Called once per freed shadow, by klp_shadow_free and klp_shadow_free_all. */
+/* The caller of klp_shadow_free or free_all is two frames up: [0] is the
+ * probed function, [1] klp_shadow_free(_all). */
 SEC("kprobe/klp_shadow_free_struct")
 int BPF_KPROBE(shadow_free_struct, struct klp_shadow *sh)
 {
-	shadow_gone((__u64)BPF_CORE_READ(sh, obj), BPF_CORE_READ(sh, id));
+	__u64 frames[3] = {};
+
+	bpf_get_stack(ctx, frames, sizeof(frames), 0);
+	shadow_gone((__u64)BPF_CORE_READ(sh, obj), BPF_CORE_READ(sh, id), frames[2]);
 	return 0;
 }
 
@@ -390,7 +650,7 @@ int BPF_KPROBE(shadow_free_struct, struct klp_shadow *sh)
 SEC("kprobe/klp_shadow_free")
 int BPF_KPROBE(shadow_free, void *obj, unsigned long id)
 {
-	shadow_gone((__u64)obj, id);
+	shadow_gone((__u64)obj, id, entry_caller(ctx));
 	return 0;
 }
 
@@ -458,16 +718,15 @@ static __always_inline void owner_dead(struct orphan_ctx *oc, struct klpt_shadow
 		bpf_for_each_map_elem(&ids, orphan_each_id, oc, 0);
 }
 
-/* The common case (no shadow on this object) is one hash lookup, and none
- * at all while no shadow exists. */
+/* The common case (no shadow on this object) is one filter read; the hook
+ * is not even attached while no owner needs it. */
 static __always_inline int owner_freed(void *ctx, __u64 call_site, __u64 ptr, __u64 cache,
 				       __u32 via)
 {
 	struct klpt_shadow_owner *o;
 	struct orphan_ctx oc = {};
 
-	if (sstate.nlive <= 0 || !detect_leaks)
-		return 0;
+	__sync_fetch_and_add(&sstate.filter_passed, 1);
 	o = bpf_map_lookup_elem(&owners, &ptr);
 	if (!o)
 		return 0;
@@ -483,6 +742,8 @@ static __always_inline int owner_freed(void *ctx, __u64 call_site, __u64 ptr, __
 SEC("raw_tp/kfree")
 int BPF_PROG(kfree_hook, unsigned long call_site, const void *ptr)
 {
+	if (!maybe_owner((__u64)ptr))
+		return 0;
 	return owner_freed(ctx, call_site, (__u64)ptr, 0, KLPT_SH_FREE_KFREE);
 }
 
@@ -491,7 +752,7 @@ int BPF_PROG(cache_free_hook, unsigned long call_site, const void *ptr, const vo
 {
 	__u64 name = (__u64)third;
 
-	if (sstate.nlive <= 0 || !detect_leaks)
+	if (!maybe_owner((__u64)ptr))
 		return 0;
 	if (cache_arg_is_struct && third)
 		name = (__u64)BPF_CORE_READ((struct kmem_cache *)third, name);
@@ -505,11 +766,11 @@ int BPF_KPROBE(kvfree_call_rcu_hook, void *head, void *arg)
 	struct klpt_shadow_rcu q = {};
 	__u64 ptr = (__u64)arg;
 
-	if (sstate.nlive <= 0 || !detect_leaks)
+	if (sstate.nowners <= 0)
 		return 0;
 	if (!kvfree_arg_is_ptr && head)
 		ptr = (__u64)head - (__u64)arg;
-	if (!bpf_map_lookup_elem(&owners, &ptr))
+	if (!maybe_owner(ptr) || !bpf_map_lookup_elem(&owners, &ptr))
 		return 0;
 	q.queued_ns = bpf_ktime_get_ns();
 	q.stack = bpf_get_stackid(ctx, &sstacks, 0);
@@ -531,7 +792,7 @@ static long bulk_one(__u32 i, struct bulk_ctx *b)
 	struct klpt_shadow_owner *o;
 	__u64 ptr = 0;
 
-	if (bpf_probe_read_kernel(&ptr, sizeof(ptr), &b->p[i]) || !ptr)
+	if (bpf_probe_read_kernel(&ptr, sizeof(ptr), &b->p[i]) || !ptr || !maybe_owner(ptr))
 		return 0;
 	o = bpf_map_lookup_elem(&owners, &ptr);
 	if (!o)
@@ -556,7 +817,7 @@ int BPF_KPROBE(free_bulk_hook, struct kmem_cache *s, size_t size, void **p)
 	struct bulk_ctx b = {};
 	__u32 n = size;
 
-	if (sstate.nlive <= 0 || !detect_leaks || !p || !size)
+	if (sstate.nowners <= 0 || !p || !size)
 		return 0;
 	if (size > KLPT_BULK_MAX) {
 		__sync_fetch_and_add(&sstate.bulk_truncated, size - KLPT_BULK_MAX);
@@ -567,8 +828,7 @@ int BPF_KPROBE(free_bulk_hook, struct kmem_cache *s, size_t size, void **p)
 	if (!b.found)
 		return 0;
 	b.report = 1;
-	/* At a function's entry the return address is on top of the stack. */
-	bpf_probe_read_kernel(&b.oc.call_site, sizeof(b.oc.call_site), (void *)PT_REGS_SP(ctx));
+	b.oc.call_site = entry_caller(ctx);
 	b.oc.free_via = KLPT_SH_FREE_BULK;
 	if (s)
 		b.oc.cache = (__u64)BPF_CORE_READ(s, name);
@@ -621,6 +881,41 @@ int scan_hash(void *ctx)
 	return 0;
 }
 
+/* ---- bench: synthetic owners ------------------------------------------------ */
+
+static long bench_owner(__u32 i, void *unused)
+{
+	/* Non-canonical, 64 bytes apart: addresses no real free ever passes. */
+	__u64 obj = 0xdead000000000000ull + (__u64)i * 64;
+	struct klpt_shadow_key k = { .obj = obj, .id = KLPT_BENCH_SHADOW_ID };
+	struct klpt_shadow_rec r = { .size = 64, .alloc_stack = -1, .free_stack = -1 };
+	struct klpt_shadow_owner o = { .count = 1, .id = k.id, .kind = bench_owners_kind };
+	struct klpt_shadow_stats *st;
+
+	if (bpf_map_update_elem(&live, &k, &r, BPF_NOEXIST) ||
+	    bpf_map_update_elem(&owners, &obj, &o, BPF_NOEXIST))
+		return 1;
+	__sync_fetch_and_add(&owner_filter[filter_slot(obj)], 1);
+	need_add(o.kind, 1);
+	__sync_fetch_and_add(&sstate.nlive, 1);
+	st = id_stats(k.id);
+	if (st) {
+		__sync_fetch_and_add(&st->live, 1);
+		__sync_fetch_and_add(&st->bytes, r.size);
+	}
+	return 0;
+}
+
+/* bench/shadow-free-cost.sh (KLPTOP_BENCH_SHADOWS): bench_owners_n live
+ * shadows on objects no free touches, so that the hooks are on and every
+ * free goes through the filter, as with shadows on unrelated objects. */
+SEC("raw_tp")
+int bench_owners(void *ctx)
+{
+	bpf_loop(bench_owners_n, bench_owner, NULL, 0);
+	return 0;
+}
+
 /* ---- map dumps for userspace ------------------------------------------------- */
 
 /*
@@ -644,6 +939,21 @@ int dump_live(struct bpf_iter__bpf_map_elem *ctx)
 		return 0;
 	d.key = *k;
 	d.rec = *v;
+	bpf_seq_write(ctx->meta->seq, &d, sizeof(d));
+	return 0;
+}
+
+SEC("iter/bpf_map_elem")
+int dump_users(struct bpf_iter__bpf_map_elem *ctx)
+{
+	struct klpt_shadow_user_key *k = ctx->key;
+	struct klpt_shadow_user *v = ctx->value;
+	struct klpt_shadow_users_dump d;
+
+	if (!k || !v)
+		return 0;
+	d.key = *k;
+	d.val = *v;
 	bpf_seq_write(ctx->meta->seq, &d, sizeof(d));
 	return 0;
 }

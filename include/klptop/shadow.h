@@ -20,6 +20,7 @@
 #define KLPT_SH_PREEXISTING 0x1  /* found in klp_shadow_hash at start-up */
 #define KLPT_SH_LEARNED 0x2      /* first seen returned by a get */
 #define KLPT_SH_ORPHANED 0x4     /* its owner was freed with it attached */
+#define KLPT_SH_UNWATCHED 0x8    /* made while its owner's free hook was off */
 
 enum klpt_shadow_event_type {
 	KLPT_SH_EV_ORPHAN = 1,   /* owner freed (kfree/kmem_cache_free), shadow attached */
@@ -33,6 +34,8 @@ enum klpt_shadow_free_via {
 	KLPT_SH_FREE_CACHE,      /* tracepoint kmem:kmem_cache_free */
 	KLPT_SH_FREE_BULK,       /* kprobe kmem_cache_free_bulk (kfree_bulk, the kfree_rcu batch) */
 };
+
+#define KLPT_BENCH_SHADOW_ID 0x6b6c7fffull  /* bench: synthetic shadows (bench_owners) */
 
 #define KLPT_BULK_MAX 4096       /* pointers read from one kmem_cache_free_bulk call */
 
@@ -74,10 +77,67 @@ struct klpt_shadow_stats {
 	__u64 preexisting;       /* found in the hash at start-up */
 };
 
+/*
+ * The free hooks (raw tracepoints kmem:kfree, kmem:kmem_cache_free) are
+ * attached by userspace only while some owner could be freed through them
+ * (docs/shadow.md, "Free hooks on demand"). Bits of hooks_on and of what an
+ * owner needs.
+ */
+#define KLPT_HOOK_KFREE 0x1
+#define KLPT_HOOK_CACHE 0x2
+#define KLPT_HOOK_ALL (KLPT_HOOK_KFREE | KLPT_HOOK_CACHE)
+
+/* What memory an owner is, so which frees can release it (owner_kind()). */
+enum klpt_owner_kind {
+	KLPT_OWNER_UNKNOWN = 0,  /* could not tell: both hooks */
+	KLPT_OWNER_KMALLOC,      /* a kmalloc cache no other cache is merged into: kfree */
+	KLPT_OWNER_CACHE,        /* another slab cache (or one with aliases): both */
+	KLPT_OWNER_PAGES,        /* direct map, not slab (a large kmalloc): kfree */
+	KLPT_OWNER_OUTSIDE,      /* not in the direct map (vmalloc, static): none */
+};
+
+/* How a slab page is recognised (owner_kind): a bit of page->flags (6.1),
+ * or page_type >> 24 (6.12, 7.2). */
+#define KLPT_SLAB_BY_FLAG 1
+#define KLPT_SLAB_BY_TYPE 2
+
+/* The counting filter a free checks before looking up owners: one counter
+ * per slot, slot = hash of the address; never 0 for a live owner. */
+#define KLPT_FILTER_BITS 19
+#define KLPT_FILTER_SLOTS (1u << KLPT_FILTER_BITS)
+
 /* Owner objects that carry at least one shadow: what a free looks up. */
 struct klpt_shadow_owner {
 	__u64 count;             /* shadows attached */
 	__u64 id;                /* the id when count == 1 */
+	__u32 kind;              /* enum klpt_owner_kind */
+	__u32 pad;
+};
+
+/* Who calls the shadow API for an id (the users map): one call site, and
+ * for allocations the size and constructor it asked for. */
+struct klpt_shadow_user_key {
+	__u64 id;
+	__u64 caller;            /* return address into the caller */
+	__u64 size;              /* allocations: data bytes asked; else 0 */
+	__u64 ctor;              /* allocations: the constructor (0 none); else 0 */
+};
+
+struct klpt_shadow_user {
+	__u64 allocs;            /* klp_shadow_alloc, get_or_alloc that allocated */
+	__u64 gets;              /* klp_shadow_get that found a shadow */
+	__u64 frees;             /* shadows freed by klp_shadow_free, free_all */
+	__u64 first_ns;          /* first call (to name the caller then) */
+};
+
+struct klpt_shadow_users_dump {
+	struct klpt_shadow_user_key key;
+	struct klpt_shadow_user val;
+};
+
+/* A request to attach free hooks (the sarm ring buffer). */
+struct klpt_shadow_arm {
+	__u64 ts_ns;             /* when a shadow needed a hook that was off */
 };
 
 struct klpt_shadow_event {
@@ -115,7 +175,7 @@ struct klpt_shadow_ids_dump {
 
 /* Global state in .bss. */
 struct klpt_shadow_state {
-	__s64 nlive;             /* shadows in the live map: free hooks do nothing at 0 */
+	__s64 nlive;             /* shadows in the live map */
 	__u64 events_dropped;    /* ring buffer full */
 	__u64 live_dropped;      /* live map full: a shadow not tracked */
 	__u64 frees_seen;        /* free tracepoint hits that had work to do */
@@ -125,6 +185,13 @@ struct klpt_shadow_state {
 	__u64 hash_addr;         /* &klp_shadow_hash, set by userspace */
 	__u64 rcu_queued;        /* owners with a shadow handed to kfree_rcu() */
 	__u64 bulk_truncated;    /* kmem_cache_free_bulk pointers past KLPT_BULK_MAX, unread */
+	__s64 nowners;           /* entries of the owners map */
+	__s64 need_kfree;        /* live owners that a kfree can release */
+	__s64 need_cache;        /* live owners that a kmem_cache_free can release */
+	__u64 unwatched;         /* shadows made while their owner's free hook was off */
+	__u64 arm_requests;      /* times a shadow found its owner's free hook off */
+	__u64 filter_passed;     /* frees that passed the filter (owner lookups) */
+	__u64 users_dropped;     /* users map full: call sites not counted */
 };
 
 #endif

@@ -48,8 +48,6 @@ struct recorder {
 	int redact;                   /* --redact */
 	uint64_t shadow_dropped;      /* shadow events lost (ring buffer full) */
 	uint64_t fill_max_ns;         /* longest sampler__fill: ring buffers unread */
-	struct ksyms *ks;             /* to symbolize recorded stacks */
-	uint64_t ks_loaded_ns;
 	/* --flight-recorder */
 	double trigger_pending;       /* seconds; 0: no pending trigger */
 	uint64_t busy_since;          /* first snapshot of the current transition */
@@ -116,10 +114,10 @@ static void sink(void *ctx, int kind, const void *data, size_t len)
 }
 
 /* Stack resolver for the writer: read the ips behind an id (once: the
- * writer keeps what it resolved) and symbolize them with our own copy of
- * kallsyms. Frames keep symbol, module and offset, so a redacted file still
- * says where. A frame in a module that appeared within the last second of
- * a reload stays unnamed ("?"). */
+ * writer keeps what it resolved) and symbolize them with the sampler's
+ * symbols, which follow modules as they load (a patch loaded after the
+ * recording started is named, not taken for the code before it). Frames
+ * keep symbol, module and offset, so a redacted file still says where. */
 static size_t resolve_stack(void *ctx, uint32_t source, uint64_t key, struct rec_frame *out,
 			    size_t max)
 {
@@ -135,19 +133,10 @@ static size_t resolve_stack(void *ctx, uint32_t source, uint64_t key, struct rec
 	}
 	if (n > max)
 		n = max;
-	/* A patch loaded after we read kallsyms: reload, at most once a second. */
+	ksymtab__refresh(sampler__ksymtab(r->sm));
 	for (size_t i = 0; i < n; i++) {
-		if (r->ks && ksyms__find_addr(r->ks, ips[i], NULL))
-			continue;
-		if (now_ns() - r->ks_loaded_ns >= 1000000000ull) {
-			ksyms__free(r->ks);
-			r->ks = ksyms__load(g_opts.kallsyms);
-			r->ks_loaded_ns = now_ns();
-		}
-		break;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct ksym *s = r->ks ? ksyms__find_addr(r->ks, ips[i], &out[i].offset) : NULL;
+		const struct ksym *s = ksymtab__find_addr(sampler__ksymtab(r->sm), ips[i], 0,
+							  &out[i].offset);
 
 		out[i].addr = ips[i];
 		out[i].symbol = s ? s->name : NULL;
@@ -471,8 +460,6 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	sampler__set_event_sink(r.sm, sink, &r);
-	r.ks = ksyms__load(g_opts.kallsyms);
-	r.ks_loaded_ns = now_ns();
 	recfile__set_stack_resolver(r.w, resolve_stack, &r);
 	if (duration > 0)
 		deadline = now_ns() + (uint64_t)(duration * 1e9);
@@ -622,7 +609,6 @@ out:
 	}
 	for (size_t i = 0; i < r.nmodules; i++)
 		free(r.modules[i]);
-	ksyms__free(r.ks);
 	if (sfd >= 0)
 		close(sfd);
 	if (tfd >= 0)

@@ -1,27 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * klptop shadow: live accounting of livepatch shadow variables and leak
- * detection (docs/shadow.md). One event loop: a timerfd for the table, a
- * signalfd for SIGINT/SIGTERM, the probes' ring buffer for leak events.
+ * detection (docs/shadow.md), on the one event loop (lib/loop.h): its timer
+ * for the table, its signals, the probes' ring buffer for leak events.
  */
 #include "cmd/cmd.h"
 #include "lib/log.h"
+#include "lib/loop.h"
 #include "render/output.h"
 #include "live/privs.h"
 #include "live/sampler.h"
 #include "live/shadow.h"
 #include "lib/util.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 struct shadow_cmd_opts {
@@ -37,9 +33,9 @@ static const struct opt shadow_opts[] = {
 	  offsetof(struct shadow_cmd_opts, intervals), 1, (double)LONG_MAX },
 	{ OPT_NUMBER, 0, "intervals", "N", NULL, offsetof(struct shadow_cmd_opts, intervals), 1,
 	  (double)LONG_MAX },
-	{ OPT_CLEAR, 'l', "leaks", NULL, "hook kfree/kmem_cache_free to name leaks (the default)",
+	{ OPT_CLEAR, 'l', "leaks", NULL, "name leaks: kfree hooks while shadows live (default)",
 	  offsetof(struct shadow_cmd_opts, no_leaks) },
-	{ OPT_SET, 0, "no-leaks", NULL, "counts only: do not hook kfree/kmem_cache_free",
+	{ OPT_SET, 0, "no-leaks", NULL, "counts only: never hook kfree/kmem_cache_free",
 	  offsetof(struct shadow_cmd_opts, no_leaks) },
 	{ OPT_END }
 };
@@ -50,7 +46,9 @@ static const struct opt_spec shadow_spec = {
 	.about = "Live shadow variables per id and per allocating module (count, bytes,\n"
 		 "allocs/s, frees/s, growth, oldest), and leaks: owners freed with a\n"
 		 "shadow attached (orphans), gets that return such a shadow (stale hits),\n"
-		 "duplicate allocations. The leak summary prints on exit (SIGINT too).\n"
+		 "duplicate allocations; who owns each id (an id left by a patch that is\n"
+		 "gone, an id two patches allocate differently). The leak summary\n"
+		 "prints on exit (SIGINT too).\n"
 		 "With --json: one JSON object per interval, then the summary.\n",
 };
 
@@ -67,62 +65,6 @@ static int parse_args(int argc, char **argv, struct shadow_cmd_opts *o)
 	o->json = g_opts.json;
 	o->pretty = g_opts.pretty;
 	return -1;
-}
-
-static const char *fmt_age(uint64_t ns, char *buf, size_t len)
-{
-	double s = (double)ns / 1e9;
-
-	if (!ns)
-		snprintf(buf, len, "-");
-	else if (s < 120)
-		snprintf(buf, len, "%.0fs", s);
-	else if (s < 7200)
-		snprintf(buf, len, "%.0fm", s / 60);
-	else
-		snprintf(buf, len, "%.1fh", s / 3600);
-	return buf;
-}
-
-static void print_table(const struct snapshot *s, FILE *f)
-{
-	const struct shadow_snapshot *ss = s->shadows;
-	char age[16];
-
-	fprintf(f, "shadows: %llu live, %lld bytes, %llu orphans, %llu stale, %llu dup%s",
-		(unsigned long long)ss->live, (long long)ss->bytes,
-		(unsigned long long)ss->orphans, (unsigned long long)ss->stale,
-		(unsigned long long)ss->duplicates, ss->leak_detection ? "" : "  (leak detection off)");
-	/* Never silent: lost events and skipped probe hits are on every table. */
-	if (ss->events_dropped)
-		fprintf(f, "  DROPPED %llu events", (unsigned long long)ss->events_dropped);
-	if (ss->missed)
-		fprintf(f, "  MISSED %llu probe hits", (unsigned long long)ss->missed);
-	fputc('\n', f);
-	if (ss->scan_error)
-		fprintf(f, "  note: %s\n", ss->scan_error);
-	else if (ss->scanned)
-		fprintf(f, "  %llu shadows existed before klptop (sizes unknown)%s\n",
-			(unsigned long long)ss->preexisting,
-			ss->scan_truncated ? ", scan truncated" : "");
-	fprintf(f, "%-12s %8s %10s %9s %9s %9s %7s %7s\n", "ID", "LIVE", "BYTES", "ALLOC/s",
-		"FREE/s", "GROWTH/s", "OLDEST", "ORPHAN");
-	for (size_t i = 0; i < ss->nids; i++) {
-		const struct shadow_id_info *d = &ss->ids[i];
-
-		fprintf(f, "0x%-10llx %8lld %10lld %9.1f %9.1f %9.2f %7s %7llu\n",
-			(unsigned long long)d->id, (long long)d->live, (long long)d->bytes,
-			d->allocs_per_s, d->frees_per_s, d->growth_per_s,
-			fmt_age(d->oldest_age_ns, age, sizeof(age)), (unsigned long long)d->orphans);
-	}
-	for (size_t i = 0; i < ss->ngroups; i++) {
-		const struct shadow_group *g = &ss->groups[i];
-
-		fprintf(f, "  0x%llx by %-24.24s %8lld live %9.2f/s %s\n",
-			(unsigned long long)g->id, g->module, (long long)g->live,
-			g->growth_per_s, g->patch_gone ? " PATCH GONE" : "");
-	}
-	fflush(f);
 }
 
 /* The snapshot: sysfs when this kernel has live patching, else the shadow
@@ -147,7 +89,7 @@ static int emit(const struct snapshot *s, const struct shadow_cmd_opts *o, int s
 		if (summary)
 			shadow_snapshot__print_leaks(s->shadows, stdout);
 		else
-			print_table(s, stdout);
+			shadow_snapshot__print_table(s->shadows, stdout);
 		return ferror(stdout) ? EXIT_ERROR : EXIT_OK;
 	}
 	j = snapshot__to_json(s);
@@ -157,17 +99,57 @@ static int emit(const struct snapshot *s, const struct shadow_cmd_opts *o, int s
 	return err ? EXIT_ERROR : EXIT_OK;
 }
 
+enum { FD_OUT, FD_SHADOW };
+
+/* Every interval a table (or a JSON line), leak events as they come, until
+ * a signal, -n intervals, or the reader of stdout goes away (*gone: no
+ * summary then). Returns EXIT_*. */
+static int run(struct loop *l, struct sampler *sm, const struct shadow_cmd_opts *o, int *gone)
+{
+	struct snapshot s;
+	long n = 0;
+	int rc = EXIT_OK;
+
+	loop__watch(l, STDOUT_FILENO, FD_OUT, 0);
+	loop__watch(l, shadow_probe__event_fd(sampler__shadow(sm)), FD_SHADOW, 1);
+	for (;;) {
+		int id = -1;
+
+		switch (loop__wait(l, -1, &id)) {
+		case LOOP_READY:
+			shadow_probe__poll(sampler__shadow(sm));
+			continue;
+		case LOOP_TICK:
+			break;
+		case LOOP_RESIZE:
+		case LOOP_TIMEOUT:
+			continue;
+		case LOOP_HANGUP:
+			*gone = 1;
+			return rc;
+		case LOOP_STOP:
+			return rc;
+		case LOOP_ERROR:
+			return EXIT_ERROR;
+		}
+		rc = take(sm, &s);
+		if (rc == EXIT_OK && s.shadows)
+			rc = emit(&s, o, 0);
+		snapshot__free(&s);
+		if (rc != EXIT_OK || (o->intervals && ++n >= o->intervals))
+			return rc;
+	}
+}
+
 int cmd_shadow(int argc, char **argv)
 {
 	struct shadow_cmd_opts o;
 	struct sampler_opts so = { .shadows = 1, .no_routing = 1 };
-	struct itimerspec its = { 0 };
 	char why[256];
 	struct sampler *sm;
 	struct snapshot s;
-	sigset_t mask;
-	int rc, sfd, tfd, done = 0;
-	long n = 0;
+	struct loop *l;
+	int rc, rc2, gone = 0;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
@@ -176,65 +158,28 @@ int cmd_shadow(int argc, char **argv)
 		p_err("shadow: %s", why);
 		return EXIT_PERM;
 	}
+	/* Signals first: a SIGINT while the probes load stops us after it. */
+	l = loop__new("shadow", o.delay_s);
+	if (!l)
+		return EXIT_ERROR;
 	so.no_leaks = o.no_leaks;
 	sm = cmd__open_sampler(&so);
 	if (!sampler__shadow(sm)) {
 		p_err("shadow: the shadow probes could not be loaded (see -v)");
 		sampler__close(sm);
+		loop__free(l);
 		return EXIT_ERROR;
 	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	its.it_value.tv_sec = its.it_interval.tv_sec = (time_t)o.delay_s;
-	its.it_value.tv_nsec = its.it_interval.tv_nsec =
-		(long)((o.delay_s - (double)(time_t)o.delay_s) * 1e9);
-	if (sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
-		p_err("shadow: timer/signal setup: %s", strerror(errno));
-		rc = EXIT_ERROR;
-		goto out;
-	}
-	rc = EXIT_OK;
-	while (!done) {
-		struct pollfd pfd[3] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = tfd, .events = POLLIN },
-			{ .fd = shadow_probe__event_fd(sampler__shadow(sm)), .events = POLLIN },
-		};
-		uint64_t ticks;
-
-		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[2].revents)
-			shadow_probe__poll(sampler__shadow(sm));
-		if (pfd[0].revents)
-			break;
-		if (!(pfd[1].revents & POLLIN) || read(tfd, &ticks, sizeof(ticks)) < 0)
-			continue;
-		rc = take(sm, &s);
-		if (rc == EXIT_OK && s.shadows)
-			rc = emit(&s, &o, 0);
-		snapshot__free(&s);
-		if (rc != EXIT_OK || (o.intervals && ++n >= o.intervals))
-			done = 1;
-	}
-	if (rc == EXIT_OK || done) {
-		int rc2 = take(sm, &s);
-
+	rc = run(l, sm, &o, &gone);
+	/* The summary, unless writing failed or nobody reads. */
+	if (rc == EXIT_OK && !gone) {
+		rc2 = take(sm, &s);
 		if (rc2 == EXIT_OK && s.shadows)
 			rc2 = emit(&s, &o, 1);
 		snapshot__free(&s);
-		if (rc == EXIT_OK)
-			rc = rc2;
+		rc = rc2;
 	}
-out:
-	if (sfd >= 0)
-		close(sfd);
-	if (tfd >= 0)
-		close(tfd);
 	sampler__close(sm);
+	loop__free(l);
 	return rc;
 }

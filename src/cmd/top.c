@@ -50,8 +50,8 @@ static const struct opt top_opts[] = {
 	  offsetof(struct top_opts, so.with_stacks) },
 	{ OPT_SET, 'B', "no-bpf", NULL, "procfs only: no BPF probes",
 	  offsetof(struct top_opts, so.no_bpf) },
-	{ OPT_CLEAR, 'l', "leaks", NULL, "shadow leak detection (kfree hooks, ~7% on\n"
-	  "free-heavy loads)", offsetof(struct top_opts, so.no_leaks) },
+	{ OPT_CLEAR, 'l', "leaks", NULL, "shadow leak detection (kfree hooks, attached\n"
+	  "while shadows live)", offsetof(struct top_opts, so.no_leaks) },
 	{ OPT_SET, 0, "no-leaks", NULL, "shadow counts only, no free hooks (the default)",
 	  offsetof(struct top_opts, so.no_leaks) },
 	{ OPT_STRING, 0, "replay", "FILE", "show a recording (klptop record) in the same view:\n"

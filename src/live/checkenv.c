@@ -3,6 +3,7 @@
 #include "live/checkenv.h"
 #include "live/funcs.h"
 #include "live/hookscan.h"
+#include "live/kallsyms.h"
 #include "live/shadow.h"
 #include "lib/util.h"
 
@@ -32,11 +33,12 @@ static void walk_patches(struct snapshot *s, const struct ksyms *ks, int tree)
 /* Shadows alive per id (the shadow probes' start-up scan), when the module
  * uses any shadow id. */
 static void read_live_ids(const struct check_report *r, struct check_env *env,
-			  const struct snapshot *loaded, int tree)
+			  const struct snapshot *loaded, const char *kallsyms, int tree)
 {
 	struct shadow_opts so = { .no_leaks = 1 };
 	struct check_live_id *ids = NULL;
 	struct shadow_probe *sp;
+	struct ksymtab *syms;
 	struct snapshot s;
 	size_t n = 0;
 
@@ -47,11 +49,13 @@ static void read_live_ids(const struct check_report *r, struct check_env *env,
 		return;
 	}
 	snapshot__init(&s);
-	sp = shadow_probe__open(&so, &s.probes, check_env__ksyms(env));
+	syms = ksymtab__open(kallsyms);
+	sp = shadow_probe__open(&so, &s.probes, syms);
 	if (!sp) {
 		check_env__set_live_ids(env, NULL, 0, s.probes.why_not ? s.probes.why_not :
 					"the shadow probes did not load");
 		snapshot__free(&s);
+		ksymtab__free(syms);
 		return;
 	}
 	s.patches = loaded->patches; /* borrowed: patch_gone reads them */
@@ -71,6 +75,7 @@ static void read_live_ids(const struct check_report *r, struct check_env *env,
 	}
 	free(ids);
 	shadow_probe__close(sp);
+	ksymtab__free(syms);
 	snapshot__free(&s);
 }
 
@@ -93,6 +98,6 @@ struct check_env *checkenv__read(const struct checkenv_src *src, const struct ch
 			     src->tree ? -1 : hookscan__trampolines_share_ipmodify());
 	if (livepatch__read_patches(s, src->paths) == 0)
 		walk_patches(s, check_env__ksyms(env), src->tree);
-	read_live_ids(r, env, s, src->tree);
+	read_live_ids(r, env, s, src->kallsyms, src->tree);
 	return env;
 }

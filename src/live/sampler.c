@@ -48,7 +48,9 @@ struct sampler {
 	struct transition_summary sysfs_history[SYSFS_HISTORY_MAX];
 	size_t nsysfs_history;
 	int stacks_over_budget;   /* the last scan left stacks unread */
-	struct ksyms *ks;
+	struct ksymtab *syms;     /* follows modules: a patch loaded later is named */
+	const struct ksyms *ks;   /* its kallsyms as of the last fill */
+	uint64_t ks_generation;   /* ... which the frame cache was named with */
 	struct cached_frames cache[FRAME_CACHE_SLOTS];
 	size_t ncached;
 	struct task_iter *iter;
@@ -165,12 +167,10 @@ static void open_bpf(struct sampler *sm)
 	if (!sm->opts.no_routing)
 		sm->fp = func_probe__open(sm->ks, &sm->probes);
 	if (sm->opts.shadows) {
-		struct shadow_opts so = { .kallsyms = sm->opts.kallsyms,
-					  .sysfs = sm->opts.paths.sysfs,
-					  .no_leaks = sm->opts.no_leaks,
+		struct shadow_opts so = { .no_leaks = sm->opts.no_leaks,
 					  .ring_kb = sm->opts.shadow_ring_kb };
 
-		sm->shadow = shadow_probe__open(&so, &sm->probes, sm->ks);
+		sm->shadow = shadow_probe__open(&so, &sm->probes, sm->syms);
 	}
 }
 
@@ -198,9 +198,11 @@ struct sampler *sampler__open(const struct sampler_opts *o)
 		sm->opts.paths = default_paths;
 	if (!sm->opts.kallsyms)
 		sm->opts.kallsyms = "/proc/kallsyms";
-	sm->ks = ksyms__load(sm->opts.kallsyms);
-	if (!sm->ks)
+	sm->syms = ksymtab__open(sm->opts.kallsyms);
+	if (!sm->syms)
 		p_debug("cannot read %s: %s", sm->opts.kallsyms, strerror(errno));
+	sm->ks = ksymtab__ksyms(sm->syms);
+	sm->ks_generation = ksymtab__generation(sm->syms);
 	sm->switch_point = switch_point__probe(sm->ks);
 	if (o->captured_tree)
 		sm->probes.why_not = xstrdup("reading a captured tree (--root): no BPF");
@@ -228,7 +230,7 @@ void sampler__close(struct sampler *sm)
 	frame_cache__clear(sm);
 	for (size_t i = 0; i < sm->nsysfs_history; i++)
 		transition_summary__free(&sm->sysfs_history[i]);
-	ksyms__free(sm->ks);
+	ksymtab__free(sm->syms);
 	for (size_t i = 0; i < sm->probes.nmissing; i++)
 		free(sm->probes.missing[i]);
 	free(sm->probes.missing);
@@ -429,12 +431,30 @@ static void follow_seen(struct sampler *sm, struct snapshot *s)
 		sampler__saw_transition(sm, s->transition);
 }
 
+/* A module loaded since the last fill gets its symbols first; stacks
+ * named before a reload are named again. */
+static void refresh_symbols(struct sampler *sm)
+{
+	ksymtab__refresh(sm->syms);
+	sm->ks = ksymtab__ksyms(sm->syms);
+	if (ksymtab__generation(sm->syms) != sm->ks_generation) {
+		sm->ks_generation = ksymtab__generation(sm->syms);
+		frame_cache__clear(sm);
+	}
+}
+
+struct ksymtab *sampler__ksymtab(struct sampler *sm)
+{
+	return sm->syms;
+}
+
 int sampler__fill(struct sampler *sm, struct snapshot *s)
 {
 	const struct live_scan ls = { .scan = scan_tasks, .known_target = probed_target,
 				      .annotate = annotate, .rep_stacks = rep_stacks, .ctx = sm };
 	int rc;
 
+	refresh_symbols(sm);
 	copy_probes(&sm->probes, &s->probes);
 	s->switch_point = sm->switch_point;
 	s->source = sm->iter || sm->tp ? "bpf" : "procfs";

@@ -11,6 +11,7 @@
 
 struct sampler;
 struct ksyms;
+struct ksymtab;
 
 struct sampler_opts {
 	struct sys_paths paths; /* /sys and /proc (zero: the live system's) */
@@ -43,6 +44,8 @@ int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms
  * reads sysfs first): if it ends before a fill sees it, the fill's history
  * still tells it. NULL: none. */
 void sampler__saw_transition(struct sampler *sm, const struct transition_info *tr);
+/* The kernel symbols over time (live/kallsyms.h), refreshed at each fill. */
+struct ksymtab *sampler__ksymtab(struct sampler *sm);
 /* Kinds of raw events handed to an event sink. */
 enum { SAMPLER_EV_TRANSITION = 1, SAMPLER_EV_SHADOW = 2 };
 /* Hand every raw BPF event (struct klpt_event or klpt_shadow_event, as the

@@ -26,16 +26,16 @@
 _Static_assert(sizeof(struct klpt_shadow_key) == 16, "klpt_shadow_key layout");
 _Static_assert(sizeof(struct klpt_shadow_rec) == 48, "klpt_shadow_rec layout");
 _Static_assert(sizeof(struct klpt_shadow_stats) == 72, "klpt_shadow_stats layout");
-_Static_assert(sizeof(struct klpt_shadow_owner) == 16, "klpt_shadow_owner layout");
+_Static_assert(sizeof(struct klpt_shadow_owner) == 24, "klpt_shadow_owner layout");
 _Static_assert(sizeof(struct klpt_shadow_event) == 128, "klpt_shadow_event layout");
-_Static_assert(sizeof(struct klpt_shadow_state) == 80, "klpt_shadow_state layout");
+_Static_assert(sizeof(struct klpt_shadow_state) == 136, "klpt_shadow_state layout");
 _Static_assert(sizeof(struct klpt_shadow_rcu) == 16, "klpt_shadow_rcu layout");
 _Static_assert(sizeof(struct klpt_shadow_live_dump) == 64, "klpt_shadow_live_dump layout");
 _Static_assert(sizeof(struct klpt_shadow_ids_dump) == 80, "klpt_shadow_ids_dump layout");
 
 /* --- attach points -------------------------------------------------------- */
 
-static int tracepoint_exists(const char *cat, const char *name)
+static int tracepoint_exists(const struct btf *btf, const char *cat, const char *name)
 {
 	char path[256];
 
@@ -47,68 +47,131 @@ static int tracepoint_exists(const char *cat, const char *name)
 		return 1;
 	/* tracefs not mounted: the BTF typedef says the tracepoint exists. */
 	snprintf(path, sizeof(path), "btf_trace_%s", name);
-	struct btf *btf = btf__load_vmlinux_btf();
-	int found = btf && btf__find_by_name_kind(btf, path, BTF_KIND_TYPEDEF) > 0;
-
-	btf__free(btf);
-	return found;
+	return btf && btf__find_by_name_kind(btf, path, BTF_KIND_TYPEDEF) > 0;
 }
 
 /* Is the third argument of trace_kmem_cache_free a struct kmem_cache *
  * (since v6.2, and some 6.1 stable builds) or the cache name? */
-static int cache_arg_is_struct(void)
+static int cache_arg_is_struct(const struct btf *btf)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
 	const struct btf_type *t;
 	const struct btf_param *p;
-	int id, is_struct = 1;
+	int id;
 
 	if (!btf)
 		return 1;
 	id = btf__find_by_name_kind(btf, "btf_trace_kmem_cache_free", BTF_KIND_TYPEDEF);
 	if (id <= 0)
-		goto out;
+		return 1;
 	t = btf__type_by_id(btf, id);
 	t = btf__type_by_id(btf, t->type);          /* pointer */
 	if (!t || !btf_is_ptr(t))
-		goto out;
+		return 1;
 	t = btf__type_by_id(btf, t->type);          /* func proto */
 	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 4)
-		goto out;
+		return 1;
 	p = btf_params(t) + 3;                      /* (void *__data, call_site, ptr, X) */
 	t = btf__type_by_id(btf, p->type);
 	if (!t || !btf_is_ptr(t))
-		goto out;
-	id = btf__resolve_type(btf, t->type);
-	t = btf__type_by_id(btf, id);
-	is_struct = t && btf_is_struct(t);
-out:
-	btf__free(btf);
-	return is_struct;
+		return 1;
+	t = btf__type_by_id(btf, btf__resolve_type(btf, t->type));
+	return t && btf_is_struct(t);
 }
 
 /* kvfree_call_rcu(head, X): is X the object (since v6.3: "ptr") or the
  * rcu_head's offset in it (before: "func")? */
-static int kvfree_arg_is_ptr(void)
+static int kvfree_arg_is_ptr(const struct btf *btf)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
 	const struct btf_type *t;
 	const char *name;
-	int id, is_ptr = 1;
+	int id;
 
 	if (!btf)
 		return 1;
 	id = btf__find_by_name_kind(btf, "kvfree_call_rcu", BTF_KIND_FUNC);
 	if (id <= 0)
-		goto out;
+		return 1;
 	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
 	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 2)
-		goto out;
+		return 1;
 	name = btf__name_by_offset(btf, btf_params(t)[1].name_off);
-	is_ptr = !name || strcmp(name, "func");
-out:
-	btf__free(btf);
-	return is_ptr;
+	return !name || strcmp(name, "func");
+}
+
+/* The byte offset of member name in the struct or union type_id, anonymous
+ * members included; -1 if it has none. */
+static long btf_member_off(const struct btf *btf, int type_id, const char *name)
+{
+	const struct btf_type *t = btf__type_by_id(btf, type_id);
+	const struct btf_member *m;
+
+	if (!t || !(btf_is_struct(t) || btf_is_union(t)))
+		return -1;
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const char *mn = btf__name_by_offset(btf, m[i].name_off);
+		long at = (long)btf_member_bit_offset(t, (__u32)i) / 8, in;
+
+		if (mn && *mn) {
+			if (!strcmp(mn, name))
+				return at;
+			continue;
+		}
+		in = btf_member_off(btf, btf__resolve_type(btf, m[i].type), name);
+		if (in >= 0)
+			return at + in;
+	}
+	return -1;
+}
+
+static int btf_enum_value(const struct btf *btf, const char *type, const char *name, long *v)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
+	const struct btf_type *t;
+
+	if (id <= 0)
+		return 0;
+	t = btf__type_by_id(btf, id);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		if (!strcmp(btf__name_by_offset(btf, btf_enum(t)[i].name_off), name)) {
+			*v = btf_enum(t)[i].val;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* What owner_kind (bpf/shadow.bpf.c) needs to tell a kmalloc owner from
+ * the rest; anything missing leaves every owner of unknown kind (both
+ * hooks). SLAB_KMALLOC is 0x1000 until the flags became enum
+ * _slab_flag_bits (6.12 and 7.2 have it); a slab page has PG_slab in its
+ * flags (6.1) or is of page type PGTY_slab (6.12, 7.2). */
+static void set_slab_layout(struct shadow_bpf *skel, const struct btf *btf)
+{
+	int page = btf ? btf__find_by_name_kind(btf, "page", BTF_KIND_STRUCT) : -1;
+	long compound, type, v;
+
+	if (page <= 0)
+		return;
+	compound = btf_member_off(btf, page, "compound_head");
+	if (compound < 0)
+		compound = btf_member_off(btf, page, "compound_info");
+	type = btf_member_off(btf, page, "page_type");
+	if (compound <= 0 || type <= 0)
+		return;
+	skel->rodata->page_compound_off = (__u32)compound;
+	skel->rodata->page_type_off = (__u32)type;
+	if (btf_enum_value(btf, "pagetype", "PGTY_slab", &v)) {
+		skel->rodata->slab_test = KLPT_SLAB_BY_TYPE;
+		skel->rodata->slab_value = (__u32)v;
+	} else if (btf_enum_value(btf, "pageflags", "PG_slab", &v)) {
+		skel->rodata->slab_test = KLPT_SLAB_BY_FLAG;
+		skel->rodata->slab_value = (__u32)v;
+	}
+	if (btf_enum_value(btf, "_slab_flag_bits", "_SLAB_KMALLOC", &v))
+		skel->rodata->slab_kmalloc_flag = 1u << v;
+	else if (skel->rodata->slab_test == KLPT_SLAB_BY_FLAG)
+		skel->rodata->slab_kmalloc_flag = 0x1000;
 }
 
 /* The events ring buffer's size: the caller's (record asks for more: it
@@ -129,6 +192,22 @@ static int set_ring_size(struct shadow_probe *sp, unsigned int want_kb)
 	return bpf_map__set_max_entries(sp->skel->maps.sevents, (__u32)kb * 1024);
 }
 
+/* Where the direct map and struct pages are: what tells an owner's memory
+ * (bpf/shadow.bpf.c: owner_kind). Without them every owner needs both
+ * free hooks. */
+static void set_direct_map(struct shadow_bpf *skel, const struct ksyms *ks)
+{
+	const struct ksym *pob = ksyms__find_name(ks, "page_offset_base", NULL);
+	const struct ksym *vmb = ksyms__find_name(ks, "vmalloc_base", NULL);
+	const struct ksym *vmm = ksyms__find_name(ks, "vmemmap_base", NULL);
+
+	if (!pob || !vmb || !vmm)
+		return;
+	skel->rodata->page_offset_base_addr = pob->addr;
+	skel->rodata->vmalloc_base_addr = vmb->addr;
+	skel->rodata->vmemmap_base_addr = vmm->addr;
+}
+
 static int has_kprobe_section(struct bpf_object *obj, const char *fn)
 {
 	struct bpf_program *p;
@@ -147,6 +226,7 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 {
 	struct shadow_bpf *skel = sp->skel;
 	char *filters = attach__filter_functions();
+	struct btf *btf = btf__load_vmlinux_btf();
 	struct bpf_program *p;
 	char what[128];
 
@@ -173,10 +253,9 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 		       "(klp_shadow_free_all goes unseen)");
 	}
 	free(filters);
-	sp->leak_detection = !o->no_leaks;
-	if (o->no_leaks || !tracepoint_exists("kmem", "kfree"))
+	if (o->no_leaks || !tracepoint_exists(btf, "kmem", "kfree"))
 		bpf_program__set_autoload(skel->progs.kfree_hook, false);
-	if (o->no_leaks || !tracepoint_exists("kmem", "kmem_cache_free"))
+	if (o->no_leaks || !tracepoint_exists(btf, "kmem", "kmem_cache_free"))
 		bpf_program__set_autoload(skel->progs.cache_free_hook, false);
 	if (!o->no_leaks && !bpf_program__autoload(skel->progs.kfree_hook))
 		probe_status__add_missing(ps, "shadow: raw_tp/kfree (no leak detection for kmalloc owners)");
@@ -188,11 +267,21 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 		bpf_program__set_autoload(skel->progs.free_bulk_hook, false);
 		bpf_program__set_autoload(skel->progs.kvfree_call_rcu_hook, false);
 	}
-	skel->rodata->kvfree_arg_is_ptr = kvfree_arg_is_ptr();
-	/* Attached to their maps after load (attach_dumps). */
+	skel->rodata->kvfree_arg_is_ptr = kvfree_arg_is_ptr(btf);
+	/* Attached to their maps after load (attach_dumps); the free hooks
+	 * only while owners need them (shadow_hooks.c); the rest are run. */
 	bpf_program__set_autoattach(skel->progs.dump_live, false);
 	bpf_program__set_autoattach(skel->progs.dump_ids, false);
-	skel->rodata->cache_arg_is_struct = cache_arg_is_struct();
+	bpf_program__set_autoattach(skel->progs.dump_users, false);
+	bpf_program__set_autoattach(skel->progs.kfree_hook, false);
+	bpf_program__set_autoattach(skel->progs.cache_free_hook, false);
+	bpf_program__set_autoattach(skel->progs.scan_hash, false);
+	bpf_program__set_autoattach(skel->progs.bench_owners, false);
+	bpf_program__set_autoload(skel->progs.bench_owners, getenv("KLPTOP_BENCH_SHADOWS") != NULL);
+	set_direct_map(skel, ks);
+	skel->rodata->cache_arg_is_struct = cache_arg_is_struct(btf);
+	set_slab_layout(skel, btf);
+	btf__free(btf);
 	/* No klp_shadow_hash (no livepatch, or no KALLSYMS_ALL): no scan, and
 	 * without livepatch no struct klp_shadow for CO-RE either. */
 	if (!ksyms__find_name(ks, "klp_shadow_hash", NULL))
@@ -202,19 +291,24 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 /* Attach program by program: a kprobe the kernel refuses although kallsyms
  * lists its function (a blacklisted or notrace function, when tracefs is
  * not readable to tell) costs only that probe, and probes.missing says so.
- * Fails only when nothing at all could be attached. */
-static int attach_each(struct shadow_probe *sp, struct probe_status *ps)
+ * Fails only when nothing at all could be attached, free hooks included
+ * (attached later, while owners need them). */
+static int attach_each(struct shadow_probe *sp, const struct shadow_opts *o,
+		       struct probe_status *ps)
 {
 	const struct bpf_object_skeleton *sk = sp->skel->skeleton;
 	int attached = 0, err = -ENOENT;
+
+	if (!o->no_leaks && (bpf_program__autoload(sp->skel->progs.kfree_hook) ||
+			     bpf_program__autoload(sp->skel->progs.cache_free_hook)))
+		attached++;
 	char what[160];
 
 	for (int i = 0; i < sk->prog_cnt; i++) {
 		struct bpf_program *p = *sk->progs[i].prog;
 		struct bpf_link *l;
 
-		if (!bpf_program__autoload(p) || !bpf_program__autoattach(p) ||
-		    p == sp->skel->progs.scan_hash)
+		if (!bpf_program__autoload(p) || !bpf_program__autoattach(p))
 			continue;
 		l = bpf_program__attach(p);
 		if (!l || libbpf_get_error(l)) {
@@ -266,7 +360,8 @@ static void attach_dumps(struct shadow_probe *sp, struct probe_status *ps)
 	}
 	sp->live_iter = attach_dump(sp->skel->progs.dump_live, sp->skel->maps.live);
 	sp->ids_iter = attach_dump(sp->skel->progs.dump_ids, sp->skel->maps.ids);
-	if (!sp->live_iter || !sp->ids_iter)
+	sp->users_iter = attach_dump(sp->skel->progs.dump_users, sp->skel->maps.users);
+	if (!sp->live_iter || !sp->ids_iter || !sp->users_iter)
 		probe_status__add_missing(ps, "shadow: iter/bpf_map_elem (maps read with syscalls, "
 					  "which can make the kernel skip probe hits)");
 }
@@ -297,6 +392,30 @@ static void scan_hash(struct shadow_probe *sp, const struct ksyms *ks)
 	p_debug("klp_shadow_hash: %llu shadows from before klptop (%llu buckets)",
 		(unsigned long long)sp->skel->bss->sstate.scan_found,
 		(unsigned long long)sp->skel->bss->sstate.scan_buckets);
+}
+
+/* bench/shadow-free-cost.sh: KLPTOP_BENCH_SHADOWS=N[:cache] makes N live
+ * shadows on objects no free touches (owners of kmalloc kind, or of another
+ * cache); KLPTOP_BENCH_ARM=1 makes every free look its pointer up in the
+ * owners map, as with no filter. */
+static void bench_owners(struct shadow_probe *sp)
+{
+	const char *v = getenv("KLPTOP_BENCH_SHADOWS");
+	LIBBPF_OPTS(bpf_test_run_opts, topts);
+	long n = 0;
+	char *kind;
+
+	if (getenv("KLPTOP_BENCH_ARM"))
+		sp->skel->bss->bench_no_filter = 1;
+	if (!v || !bpf_program__autoload(sp->skel->progs.bench_owners))
+		return;
+	n = strtol(v, &kind, 10);
+	sp->skel->bss->bench_owners_n = n > 0 ? (__u32)n : 0;
+	sp->skel->bss->bench_owners_kind = !strcmp(kind, ":cache") ? KLPT_OWNER_CACHE
+								   : KLPT_OWNER_KMALLOC;
+	if (bpf_prog_test_run_opts(bpf_program__fd(sp->skel->progs.bench_owners), &topts) ||
+	    topts.retval)
+		p_warn("KLPTOP_BENCH_SHADOWS: synthetic shadows not made");
 }
 
 /* --- events ---------------------------------------------------------------- */
@@ -334,6 +453,11 @@ static int handle_event(void *ctx, void *data, size_t len)
 	l = leak_table__add(&sp->leaks, kind, e->id, as, fs, &how, e->ts_ns);
 	l->obj = e->obj;
 	l->size = e->size;
+	/* The alloc stack is a duplicate's failed call (now) or the shadow's
+	 * allocation; the free stack an orphan's (now) or a stale hit's
+	 * earlier free. */
+	l->alloc_ns = kind == SHADOW_LEAK_DUPLICATE ? e->ts_ns : e->alloc_ns;
+	l->free_ns = kind == SHADOW_LEAK_STALE ? e->freed_ns : e->ts_ns;
 	if (how.kfree_rcu)
 		l->rcu_delay_ns = e->ts_ns > e->rcu_queued_ns ? e->ts_ns - e->rcu_queued_ns : 0;
 	return 0;
@@ -342,15 +466,14 @@ static int handle_event(void *ctx, void *data, size_t len)
 /* --- lifecycle ------------------------------------------------------------- */
 
 struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct probe_status *ps,
-					const struct ksyms *ks)
+					struct ksymtab *syms)
 {
 	struct shadow_probe *sp = xcalloc(1, sizeof(*sp));
+	const struct ksyms *ks = ksymtab__ksyms(syms);
 	char msg[256];
 	int err;
 
-	sp->opts = *o;
-	sp->ks = ksyms__load(o->kallsyms);
-	sp->ks_loaded_ns = now_ns();
+	sp->syms = syms;
 	sp->start_ns = now_ns();
 	/* With the map dump iterators first; a kernel that refuses them (an
 	 * iterator program fails the whole object) gets the rest without. */
@@ -368,6 +491,7 @@ struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct prob
 		if (!dumps) {
 			bpf_program__set_autoload(sp->skel->progs.dump_live, false);
 			bpf_program__set_autoload(sp->skel->progs.dump_ids, false);
+			bpf_program__set_autoload(sp->skel->progs.dump_users, false);
 		}
 		if (set_ring_size(sp, o->ring_kb)) {
 			snprintf(msg, sizeof(msg), "shadow probes: bad KLPTOP_SHADOW_RINGBUF_KB");
@@ -389,7 +513,7 @@ struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct prob
 		snprintf(msg, sizeof(msg), "shadow probes: cannot load: %s", strerror(-err));
 		goto fail;
 	}
-	err = attach_each(sp, ps);
+	err = attach_each(sp, o, ps);
 	if (err) {
 		snprintf(msg, sizeof(msg), "shadow probes: cannot attach: %s", strerror(-err));
 		goto fail;
@@ -400,12 +524,21 @@ struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct prob
 		snprintf(msg, sizeof(msg), "shadow probes: no ring buffer: %s", strerror(errno));
 		goto fail;
 	}
+	if (!o->no_leaks) {
+		sp->hooks = free_hooks__new(sp->skel);
+		/* Where shadows can exist, before the scan: a shadow found there
+		 * whose owner is freed meanwhile is seen. */
+		if (bpf_program__autoload(sp->skel->progs.shadow_alloc) ||
+		    bpf_program__autoload(sp->skel->progs.shadow_get_or_alloc))
+			free_hooks__attach_all(sp->hooks);
+	}
 	/* After attaching: a shadow made meanwhile is counted once. */
 	scan_hash(sp, ks);
-	/* bench/shadow-free-cost.sh: make every free take the owner lookup
-	 * even with no shadow alive (what a free costs once shadows exist). */
-	if (getenv("KLPTOP_BENCH_ARM"))
-		sp->skel->bss->sstate.nlive += 1ll << 40;
+	bench_owners(sp);
+	if (sp->hooks && (err = free_hooks__start(sp->hooks))) {
+		snprintf(msg, sizeof(msg), "shadow probes: free hooks: %s", strerror(-err));
+		goto fail;
+	}
 	return sp;
 fail:
 	if (!ps->bpf && !ps->why_not)
@@ -420,11 +553,13 @@ void shadow_probe__close(struct shadow_probe *sp)
 {
 	if (!sp)
 		return;
+	free_hooks__free(sp->hooks);
 	ring_buffer__free(sp->rb);
 	bpf_link__destroy(sp->live_iter);
 	bpf_link__destroy(sp->ids_iter);
+	bpf_link__destroy(sp->users_iter);
 	shadow_bpf__destroy(sp->skel);
-	ksyms__free(sp->ks);
+	shadow_probe__free_patches(sp);
 	shadow_probe__free_stacks(sp);
 	leak_table__free(&sp->leaks);
 	for (size_t i = 0; i < sp->nseries; i++)
@@ -453,12 +588,6 @@ void shadow_probe__set_sink(struct shadow_probe *sp,
 		return;
 	sp->sink = fn;
 	sp->sink_ctx = ctx;
-}
-
-void shadow_probe__set_detect(struct shadow_probe *sp, int on)
-{
-	if (sp)
-		sp->skel->data->detect_leaks = !!on;
 }
 
 /* --- sampling ---------------------------------------------------------------- */
@@ -511,8 +640,7 @@ static struct group_acc *group_get(struct shadow_probe *sp, uint64_t id, const c
 
 /* --- reading the maps --------------------------------------------------------- */
 
-/* Everything one pass of a map dump iterator writes; NULL on error. */
-static void *iter_read(struct bpf_link *link, size_t *len)
+void *shadow_probe__iter_read(struct bpf_link *link, size_t *len)
 {
 	size_t cap = 64 * 1024, n = 0;
 	char *buf;
@@ -545,33 +673,46 @@ static void *iter_read(struct bpf_link *link, size_t *len)
 	return buf;
 }
 
+/* Every (key, value) of a small map, packed as its dump iterator writes
+ * them (the dump structs are a key and a value, no padding between), or
+ * read with map syscalls when the iterator is missing. *n records. */
+void *shadow_probe__dump(struct bpf_link *iter, const struct bpf_map *map, size_t *n)
+{
+	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map), len, cap = 0;
+	int fd = bpf_map__fd(map), have_prev = 0;
+	char *v = NULL, key[64], prev[64];
+
+	*n = 0;
+	if (iter && (v = shadow_probe__iter_read(iter, &len))) {
+		*n = len / (ks + vs);
+		return v;
+	}
+	if (ks > sizeof(key))
+		return NULL;
+	while (!bpf_map_get_next_key(fd, have_prev ? prev : NULL, key)) {
+		char *rec;
+
+		memcpy(prev, key, ks);
+		have_prev = 1;
+		grow_array((void **)&v, &cap, *n, ks + vs);
+		rec = v + *n * (ks + vs);
+		memcpy(rec, key, ks);
+		if (!bpf_map_lookup_elem(fd, key, rec + ks))
+			(*n)++;   /* else deleted meanwhile */
+	}
+	return v;
+}
+
 /* The ids map: id and counters of every id. */
 struct klpt_shadow_ids_dump *shadow_probe__read_ids(struct shadow_probe *sp, size_t *n)
 {
-	struct klpt_shadow_ids_dump *v = NULL;
-	int fd = bpf_map__fd(sp->skel->maps.ids);
-	uint64_t key, *prevk = NULL;
-	size_t len, cap = 0;
-
-	*n = 0;
-	if (sp->ids_iter && (v = iter_read(sp->ids_iter, &len))) {
-		*n = len / sizeof(*v);
-		return v;
-	}
-	while (!bpf_map_get_next_key(fd, prevk, &key)) {
-		prevk = &key;
-		grow_array((void **)&v, &cap, *n, sizeof(*v));
-		v[*n].id = key;
-		if (!bpf_map_lookup_elem(fd, &key, &v[*n].stats))
-			(*n)++;
-	}
-	return v;
+	return shadow_probe__dump(sp->ids_iter, sp->skel->maps.ids, n);
 }
 
 static void group_add(struct shadow_probe *sp, const struct klpt_shadow_key *k,
 		      const struct klpt_shadow_rec *r)
 {
-	const struct stack_info *si = shadow_probe__stack(sp, r->alloc_stack);
+	const struct stack_info *si = shadow_probe__stack(sp, r->alloc_stack, r->alloc_ns);
 	struct group_acc *g = group_get(sp, k->id, si ? si->module : "?");
 
 	g->live++;
@@ -593,7 +734,7 @@ static void walk_live(struct shadow_probe *sp)
 	int err;
 
 	sp->ngroups = 0;
-	if (sp->live_iter && (d = iter_read(sp->live_iter, &len))) {
+	if (sp->live_iter && (d = shadow_probe__iter_read(sp->live_iter, &len))) {
 		for (size_t i = 0; i < len / sizeof(*d); i++)
 			group_add(sp, &d[i].key, &d[i].rec);
 		free(d);
@@ -625,6 +766,9 @@ void shadow_probe__sample(struct shadow_probe *sp)
 	size_t nids;
 
 	shadow_probe__poll(sp);
+	/* Groups are rebuilt below: nothing points into the stacks dropped. */
+	ksymtab__refresh(sp->syms);
+	shadow_probe__forget_unnamed(sp);
 	for (size_t i = 0; i < sp->nseries; i++)
 		sp->series[i].seen = 0;
 	ids = shadow_probe__read_ids(sp, &nids);
@@ -698,7 +842,8 @@ void shadow_probe__read_missed(struct shadow_probe *sp, struct shadow_snapshot *
 		__u32 len = sizeof(pi);
 		uint64_t rec = 0, kp = 0;
 
-		if (!link || bpf_program__fd(p) < 0)
+		/* A free hook's link comes and goes; its program's count stays. */
+		if (bpf_program__fd(p) < 0)
 			continue;
 		memset(&pi, 0, sizeof(pi));
 		if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &pi, &len) &&
@@ -706,7 +851,7 @@ void shadow_probe__read_missed(struct shadow_probe *sp, struct shadow_snapshot *
 			rec = pi.recursion_misses;
 		memset(&li, 0, sizeof(li));
 		len = sizeof(li);
-		if (!bpf_obj_get_info_by_fd(bpf_link__fd(link), &li, &len) &&
+		if (link && !bpf_obj_get_info_by_fd(bpf_link__fd(link), &li, &len) &&
 		    li.type == LINK_TYPE_PERF_EVENT &&
 		    (li.pe_type == PERF_EVENT_KPROBE || li.pe_type == PERF_EVENT_KRETPROBE) &&
 		    len >= offsetof(struct link_info_v67, missed) + sizeof(__u64)) {

@@ -11,21 +11,20 @@
 #include "model/shadow_acct.h"
 
 struct shadow_probe;
-struct ksyms;
+struct ksymtab;
 
 #define SHADOW_WINDOW_SAMPLES 10  /* samples the growth slope is fitted over */
 
 struct shadow_opts {
-	const char *kallsyms;  /* the kallsyms file to symbolize with */
-	const char *sysfs;     /* "/sys": which modules are loaded */
-	int no_leaks;   /* do not attach the free tracepoints */
+	int no_leaks;   /* never attach the free hooks (no leak detection) */
 	unsigned int ring_kb;  /* events ring buffer, KiB (0: 256; a power of two) */
 };
 
 /* Attaches what exists; NULL when BPF is unusable (ps->why_not says why,
  * kept as is if already set). Missing points are added to ps->missing. */
+/* syms (the caller's, kept) names the stacks. */
 struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct probe_status *ps,
-					const struct ksyms *ks);
+					struct ksymtab *syms);
 void shadow_probe__close(struct shadow_probe *sp);
 int shadow_probe__event_fd(struct shadow_probe *sp);
 int shadow_probe__poll(struct shadow_probe *sp);
@@ -36,8 +35,6 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s);
 /* Every ring-buffer event is also handed to fn (klptop record), raw. */
 void shadow_probe__set_sink(struct shadow_probe *sp,
 			    void (*fn)(void *ctx, int kind, const void *data, size_t len), void *ctx);
-/* Turn leak detection on or off at run time (the free hooks stay attached). */
-void shadow_probe__set_detect(struct shadow_probe *sp, int on);
 
 /* The ips of a shadow stack id (an event's alloc/free stack); 0 when unknown. */
 size_t shadow_probe__stack_ips(struct shadow_probe *sp, int32_t id, uint64_t *ips, size_t max);

@@ -17,23 +17,6 @@
 #include "klptop/shadow.h"
 #include "shadow.skel.h"
 
-/* A module frame that kallsyms does not know: a patch loaded after we read
- * it. Reload, at most once a second. */
-static void maybe_reload_ksyms(struct shadow_probe *sp)
-{
-	struct ksyms *fresh;
-
-	if (now_ns() - sp->ks_loaded_ns < 1000000000ull)
-		return;
-	fresh = ksyms__load(sp->opts.kallsyms);
-	sp->ks_loaded_ns = now_ns();
-	if (!fresh)
-		return;
-	ksyms__free(sp->ks);
-	sp->ks = fresh;
-}
-
-
 size_t shadow_probe__stack_ips(struct shadow_probe *sp, int32_t id, uint64_t *ips, size_t max)
 {
 	uint64_t all[STACK_DEPTH] = { 0 };
@@ -47,29 +30,17 @@ size_t shadow_probe__stack_ips(struct shadow_probe *sp, int32_t id, uint64_t *ip
 	memcpy(ips, all, n * sizeof(*ips));
 	return n;
 }
-struct stack_info *shadow_probe__stack(struct shadow_probe *sp, int32_t id)
+static void stack_info_free(struct stack_info *si)
 {
-	uint64_t ips[STACK_DEPTH];
-	struct stack_info *si;
-	size_t n = 0;
-	int unknown = 0;
+	free(si->module);
+	stack_frames__free(si->frames, si->n);
+	free(si);
+}
 
-	if (id < 0 || id >= STACK_SLOTS)
-		return NULL;
-	if (sp->stacks[id])
-		return sp->stacks[id];
-	n = shadow_probe__stack_ips(sp, id, ips, STACK_DEPTH);
-	if (!n)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		unknown |= !ksyms__find_addr(sp->ks, ips[i], NULL);
-	if (unknown)
-		maybe_reload_ksyms(sp);
-	si = xcalloc(1, sizeof(*si));
-	si->frames = ksyms__frames(sp->ks, ips, n);
-	si->n = n;
-	/* A tracepoint stack starts in our program and the BPF trampoline of
-	 * the tracepoint (bpf_trace_run*): start at the traced function. */
+/* A tracepoint stack starts in our program and the BPF trampoline of the
+ * tracepoint (bpf_trace_run*): start at the traced function. */
+static void strip_bpf_frames(struct stack_info *si)
+{
 	while (si->n > 1 && ((si->frames[0].module && !strcmp(si->frames[0].module, "bpf")) ||
 			     (si->frames[0].symbol && (!strncmp(si->frames[0].symbol, "bpf_", 4) ||
 						       !strncmp(si->frames[0].symbol, "__bpf_", 6))))) {
@@ -78,16 +49,51 @@ struct stack_info *shadow_probe__stack(struct shadow_probe *sp, int32_t id)
 		memmove(si->frames, si->frames + 1, sizeof(*si->frames) * (si->n - 1));
 		si->n--;
 	}
-	for (size_t i = 0; i < n; i++) {
+}
+
+/* Named once per stack id, with the symbols of when it was captured (a
+ * patch loaded after klptop started has its own name, not that of the
+ * ftrace trampoline before it). A stack with a frame no symbol covers yet
+ * is named again at the next sample (shadow_probe__forget_unnamed). */
+struct stack_info *shadow_probe__stack(struct shadow_probe *sp, int32_t id, uint64_t when_ns)
+{
+	uint64_t ips[STACK_DEPTH];
+	struct stack_info *si;
+	size_t n;
+
+	if (id < 0 || id >= STACK_SLOTS)
+		return NULL;
+	if (sp->stacks[id])
+		return sp->stacks[id];
+	n = shadow_probe__stack_ips(sp, id, ips, STACK_DEPTH);
+	if (!n)
+		return NULL;
+	si = xcalloc(1, sizeof(*si));
+	si->frames = ksymtab__frames(sp->syms, ips, n, when_ns);
+	si->n = n;
+	for (size_t i = 0; i < n; i++)
+		si->unnamed |= !si->frames[i].symbol;
+	strip_bpf_frames(si);
+	for (size_t i = 0; i < si->n; i++) {
 		if (si->frames[i].module) {
 			si->module = xstrdup(si->frames[i].module);
 			break;
 		}
 	}
 	if (!si->module)
-		si->module = xstrdup(unknown ? "?" : "vmlinux");
+		si->module = xstrdup(si->unnamed ? "?" : "vmlinux");
 	sp->stacks[id] = si;
 	return si;
+}
+
+void shadow_probe__forget_unnamed(struct shadow_probe *sp)
+{
+	for (size_t i = 0; i < STACK_SLOTS; i++) {
+		if (sp->stacks[i] && sp->stacks[i]->unnamed) {
+			stack_info_free(sp->stacks[i]);
+			sp->stacks[i] = NULL;
+		}
+	}
 }
 
 static struct stack_frame *frames_dup(const struct stack_info *si, size_t *n)
@@ -105,27 +111,6 @@ static struct stack_frame *frames_dup(const struct stack_info *si, size_t *n)
 }
 
 /* --- filling the model ------------------------------------------------------- */
-
-static int patch_enabled(const struct snapshot *s, const char *module, int *known)
-{
-	for (size_t i = 0; i < s->npatches; i++) {
-		if (!strcmp(s->patches[i].name, module)) {
-			*known = 1;
-			return s->patches[i].enabled;
-		}
-	}
-	*known = 0;
-	return 0;
-}
-
-/* A module that allocated shadows and is no longer loaded: a removed patch. */
-static int module_loaded(const struct shadow_probe *sp, const char *module)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/module/%s", sp->opts.sysfs, module);
-	return access(path, F_OK) == 0;
-}
 
 /* The only module seen allocating shadows of id, or NULL. Shadows from
  * before klptop have no stack: this names their likely owner. */
@@ -189,8 +174,8 @@ static void fill_leaks(struct shadow_probe *sp, struct shadow_snapshot *ss)
 	for (size_t i = 0; i < sp->leaks.n; i++) {
 		const struct leak_entry *e = &sp->leaks.v[i];
 		struct shadow_leak *l = &ss->leaks[i];
-		const struct stack_info *as = shadow_probe__stack(sp, e->alloc_stack);
-		const struct stack_info *fs = shadow_probe__stack(sp, e->free_stack);
+		const struct stack_info *as = shadow_probe__stack(sp, e->alloc_stack, e->alloc_ns);
+		const struct stack_info *fs = shadow_probe__stack(sp, e->free_stack, e->free_ns);
 
 		l->kind = e->kind;
 		l->id = e->id;
@@ -221,11 +206,16 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 	if (!sp)
 		return;
 	shadow_probe__sample(sp);
+	shadow_probe__follow_patches(sp, s);
 	now = now_ns();
 	st = &sp->skel->bss->sstate;
 	ss = s->shadows = xcalloc(1, sizeof(*ss));
 	ss->attached = 1;
-	ss->leak_detection = sp->leak_detection && sp->skel->data->detect_leaks;
+	ss->leak_detection = sp->hooks != NULL;
+	if (sp->hooks) {
+		ss->free_hooks = xcalloc(1, sizeof(*ss->free_hooks));
+		free_hooks__read(sp->hooks, ss->free_hooks);
+	}
 	ss->events_dropped = st->events_dropped;
 	ss->live_dropped = st->live_dropped;
 	ss->rcu_queued = st->rcu_queued;
@@ -271,13 +261,15 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 		ss->stale += v.stale;
 		ss->duplicates += v.duplicates;
 	}
+	free(ids);
 	ss->groups = xcalloc(sp->ngroups, sizeof(*ss->groups));
 	ss->ngroups = sp->ngroups;
 	for (size_t i = 0; i < sp->ngroups; i++) {
 		const struct group_acc *g = &sp->groups[i];
 		struct shadow_group *o = &ss->groups[i];
 		struct shadow_id_info *d = NULL;
-		int known, enabled = patch_enabled(s, g->module, &known);
+		const char *by;
+		enum shadow_patch_state ps = shadow_probe__patch_state(sp, s, g->module, &by);
 
 		o->id = g->id;
 		o->module = xstrdup(g->module);
@@ -285,10 +277,10 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 		o->bytes = g->bytes;
 		o->oldest_age_ns = g->oldest_ns && now > g->oldest_ns ? now - g->oldest_ns : 0;
 		o->growth_per_s = series_slope(shadow_probe__series(sp, g->id, g->module));
-		/* The patch is gone (not listed: removed) or disabled. A module
+		/* A live patch no longer enabled, or no longer loaded. A module
 		 * that is not a patch at all (vmlinux, "?") is not judged. */
-		o->patch_gone = strcmp(g->module, "?") && strcmp(g->module, "vmlinux") &&
-				(known ? !enabled : !module_loaded(sp, g->module));
+		o->patch_gone = ps == SHADOW_PATCH_DISABLING || ps == SHADOW_PATCH_DISABLED ||
+				ps == SHADOW_PATCH_REPLACED || ps == SHADOW_PATCH_UNLOADED;
 		for (size_t j = 0; j < ss->nids; j++)
 			if (ss->ids[j].id == g->id)
 				d = &ss->ids[j];
@@ -296,6 +288,7 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 			d->oldest_age_ns = o->oldest_age_ns;
 	}
 	fill_leaks(sp, ss);
+	shadow_probe__fill_users(sp, s, ss);
 	if (st->events_dropped)
 		snapshot__warn(s, "%llu shadow events dropped (ring buffer full): leak counts "
 			       "per id are still exact", (unsigned long long)st->events_dropped);
@@ -310,15 +303,14 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 		snapshot__warn(s, "%llu pointers of kmem_cache_free_bulk calls not examined "
 			       "(over %d per call)", (unsigned long long)st->bulk_truncated,
 			       KLPT_BULK_MAX);
+	if (st->users_dropped)
+		snapshot__warn(s, "%llu shadow API calls not attributed to a module (users map full)",
+			       (unsigned long long)st->users_dropped);
 }
 
 void shadow_probe__free_stacks(struct shadow_probe *sp)
 {
-	for (size_t i = 0; i < STACK_SLOTS; i++) {
-		if (!sp->stacks[i])
-			continue;
-		free(sp->stacks[i]->module);
-		stack_frames__free(sp->stacks[i]->frames, sp->stacks[i]->n);
-		free(sp->stacks[i]);
-	}
+	for (size_t i = 0; i < STACK_SLOTS; i++)
+		if (sp->stacks[i])
+			stack_info_free(sp->stacks[i]);
 }

@@ -264,7 +264,19 @@ void shadow_snapshot__free(struct shadow_snapshot *ss)
 	if (!ss)
 		return;
 	free(ss->scan_error);
+	if (ss->free_hooks)
+		free(ss->free_hooks->error);
+	free(ss->free_hooks);
+	for (size_t i = 0; i < ss->nids; i++)
+		free(ss->ids[i].ownership_text);
 	free(ss->ids);
+	for (size_t i = 0; i < ss->nusers; i++) {
+		free(ss->users[i].module);
+		free(ss->users[i].successor);
+		for (size_t j = 0; j < ss->users[i].nctors; j++)
+			free(ss->users[i].ctors[j]);
+	}
+	free(ss->users);
 	for (size_t i = 0; i < ss->ngroups; i++)
 		free(ss->groups[i].module);
 	free(ss->groups);

@@ -242,6 +242,16 @@ struct probe_status {
 
 /* ---- shadow variables (klptop shadow; docs/shadow.md) ---------------------- */
 
+/* Who owns a shadow id (docs/shadow.md, "Who owns a shadow id"). */
+enum shadow_ownership {
+	SHADOW_OWN_UNKNOWN,       /* its creators are not known (shadows from before klptop) */
+	SHADOW_OWN_OK,            /* made by a patch still enabled, or none alive */
+	SHADOW_OWN_ADOPTED,       /* its creator is gone; an enabled patch uses the id */
+	SHADOW_OWN_ABANDONED,     /* its creator is gone, shadows live, no enabled patch uses it */
+	SHADOW_OWN_CONFLICT,      /* two modules use it with different sizes or constructors */
+	SHADOW_OWN_MAX,
+};
+
 /* Counters of one shadow id, from the BPF probes. */
 struct shadow_id_info {
 	uint64_t id;
@@ -254,6 +264,36 @@ struct shadow_id_info {
 	double growth_per_s;      /* least-squares slope of live over the window */
 	unsigned int growth_samples;       /* samples the slope used */
 	uint64_t oldest_age_ns;   /* 0: unknown (only shadows from before klptop) */
+	enum shadow_ownership ownership;
+	char *ownership_text;     /* why, for ABANDONED, ADOPTED, CONFLICT (else NULL) */
+};
+
+/* What became of a module that calls the shadow API. */
+enum shadow_patch_state {
+	SHADOW_PATCH_NONE,        /* vmlinux, or not known */
+	SHADOW_PATCH_ENABLED,     /* a live patch, enabled */
+	SHADOW_PATCH_DISABLING,   /* a live patch whose disable runs */
+	SHADOW_PATCH_DISABLED,    /* a live patch module, loaded, no longer a patch */
+	SHADOW_PATCH_REPLACED,    /* ... because a cumulative patch replaced it */
+	SHADOW_PATCH_UNLOADED,    /* no longer loaded */
+	SHADOW_PATCH_MODULE,      /* a loaded module that is no live patch */
+	SHADOW_PATCH_MAX,
+};
+
+#define SHADOW_USER_SHAPES 4
+
+/* One module's calls of the shadow API for one id. */
+struct shadow_user {
+	uint64_t id;
+	char *module;             /* the calling module ("vmlinux"; "?" not known) */
+	enum shadow_patch_state patch;
+	char *successor;          /* REPLACED: by which patch, when known */
+	uint64_t allocs, gets, frees;  /* since klptop started */
+	int64_t live;             /* shadows it allocated, alive now */
+	uint64_t sizes[SHADOW_USER_SHAPES];  /* data sizes it allocated (distinct) */
+	size_t nsizes;
+	char *ctors[SHADOW_USER_SHAPES];     /* its constructors ("none": NULL) */
+	size_t nctors;
 };
 
 /* Live shadows of one id allocated by one module (the patch, usually). */
@@ -300,9 +340,23 @@ struct shadow_missed {
 	uint64_t kprobe;              /* the kprobe's own nmissed (bpf_link_info) */
 };
 
+/* The free hooks, attached while owners need them (docs/shadow.md). */
+struct shadow_free_hooks {
+	int kfree, kmem_cache_free;   /* attached now */
+	uint64_t owners;              /* objects that carry a shadow */
+	uint64_t owners_kfree;        /* of them, those a kfree can release */
+	uint64_t owners_cache;        /* ... and those a kmem_cache_free can */
+	uint64_t arms;                /* times a hook was attached */
+	uint64_t arm_latency_max_ns;  /* longest a shadow waited for its owner's hook */
+	uint64_t unwatched;           /* shadows made while their owner's hook was off */
+	uint64_t lookups;             /* frees that passed the filter (owner lookups) */
+	char *error;                  /* the last attach failure, or NULL */
+};
+
 struct shadow_snapshot {
 	int attached;                 /* the shadow probes run */
-	int leak_detection;           /* free hooks attached and enabled */
+	int leak_detection;           /* free hooks follow the owners (not --no-leaks) */
+	struct shadow_free_hooks *free_hooks;  /* NULL without leak detection */
 	uint64_t live, orphans, stale, duplicates;
 	int64_t bytes;
 	uint64_t events_dropped;      /* ring buffer full: leak events lost */
@@ -324,10 +378,18 @@ struct shadow_snapshot {
 	size_t ngroups;
 	struct shadow_leak *leaks;
 	size_t nleaks;
+	struct shadow_user *users;
+	size_t nusers;
 };
 
 void shadow_snapshot__free(struct shadow_snapshot *ss);
 const char *shadow_leak_kind__name(enum shadow_leak_kind k);
+const char *shadow_ownership__name(enum shadow_ownership o);
+enum shadow_ownership shadow_ownership__from_name(const char *name);
+const char *shadow_patch_state__name(enum shadow_patch_state p);
+/* Judge ids[].ownership from users[] (their patch states known) and
+ * groups[] (live shadows per module): model/shadow_owners.c. */
+void shadow_snapshot__judge_owners(struct shadow_snapshot *ss);
 
 /* Where, besides the transition's rounds, the kernel switches a running
  * task. Probed in kallsyms (src/live/sampler.c), never read off the version. */

@@ -28,6 +28,7 @@ struct leak_entry {
 	struct leak_how how;
 	uint64_t count, first_ns, last_ns, obj, size;
 	uint64_t rcu_delay_ns;   /* the last one's kfree_rcu() to its real free */
+	uint64_t alloc_ns, free_ns;  /* when the last one's stacks were captured */
 };
 
 struct leak_table {

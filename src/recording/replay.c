@@ -455,6 +455,8 @@ static void shadow_ids_from_json(struct shadow_snapshot *ss, json_object *a)
 		d->duplicates = juint(o, "duplicates");
 		d->failed = juint(o, "failed");
 		d->preexisting = juint(o, "preexisting");
+		d->ownership = shadow_ownership__from_name(jstr(o, "ownership"));
+		d->ownership_text = jstrdup(o, "ownership_text");
 	}
 }
 

@@ -208,6 +208,42 @@ static void render_transition(const struct snapshot *s, FILE *f)
 			   "patch", p, NULL);
 }
 
+/* Who owns a shadow id (docs/shadow.md): shadows left by a patch that is no
+ * longer enabled and that no enabled patch uses; ids two modules allocate
+ * differently. Ids whose makers are unknown are absent. */
+static void render_shadow_owners(const struct shadow_snapshot *ss, FILE *f)
+{
+	char id[24];
+
+	family(f, "klptop_shadow_abandoned", "gauge",
+	       "Live shadow variables whose patch is no longer enabled and that no enabled "
+	       "patch uses, by id, module and what became of the patch.");
+	for (size_t i = 0; ss && i < ss->nids; i++) {
+		if (ss->ids[i].ownership != SHADOW_OWN_ABANDONED)
+			continue;
+		snprintf(id, sizeof(id), "0x%" PRIx64, ss->ids[i].id);
+		for (size_t j = 0; j < ss->nusers; j++) {
+			const struct shadow_user *u = &ss->users[j];
+			const char *state = shadow_patch_state__name(u->patch);
+
+			if (u->id == ss->ids[i].id && u->live > 0 && state &&
+			    (u->patch == SHADOW_PATCH_DISABLED || u->patch == SHADOW_PATCH_REPLACED ||
+			     u->patch == SHADOW_PATCH_UNLOADED))
+				sample_i64(f, "klptop_shadow_abandoned", u->live, "id", id,
+					   "module", u->module, "patch", state, NULL);
+		}
+	}
+	family(f, "klptop_shadow_id_conflict", "gauge",
+	       "1 when two modules allocate a shadow id with different sizes or constructors.");
+	for (size_t i = 0; ss && i < ss->nids; i++) {
+		if (ss->ids[i].ownership == SHADOW_OWN_UNKNOWN)
+			continue;
+		snprintf(id, sizeof(id), "0x%" PRIx64, ss->ids[i].id);
+		sample_u64(f, "klptop_shadow_id_conflict",
+			   ss->ids[i].ownership == SHADOW_OWN_CONFLICT, "id", id, NULL);
+	}
+}
+
 static void render_shadows(const struct snapshot *s, const struct metrics_extra *x, FILE *f)
 {
 	const struct shadow_snapshot *ss = s->shadows && s->shadows->attached ? s->shadows : NULL;
@@ -233,6 +269,7 @@ static void render_shadows(const struct snapshot *s, const struct metrics_extra 
 		snprintf(id, sizeof(id), "0x%" PRIx64, ss->ids[i].id);
 		sample_u64(f, "klptop_shadow_orphans_total", ss->ids[i].orphans, "id", id, NULL);
 	}
+	render_shadow_owners(ss, f);
 	family(f, "klptop_events_dropped_total", "counter",
 	       "BPF events lost because a ring buffer was full, by probe set.");
 	if (x && s->probes.bpf) {

@@ -340,6 +340,9 @@ static json_object *shadow_ids_to_json(const struct shadow_snapshot *ss)
 		json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)d->duplicates));
 		json_object_object_add(o, "failed", json_object_new_int64((int64_t)d->failed));
 		json_object_object_add(o, "preexisting", json_object_new_int64((int64_t)d->preexisting));
+		json_object_object_add(o, "ownership",
+				       json_object_new_string(shadow_ownership__name(d->ownership)));
+		json_object_object_add(o, "ownership_text", json_str_or_null(d->ownership_text));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -394,6 +397,34 @@ static json_object *shadow_leaks_to_json(const struct shadow_snapshot *ss)
 	return a;
 }
 
+static json_object *shadow_users_to_json(const struct shadow_snapshot *ss)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < ss->nusers; i++) {
+		const struct shadow_user *u = &ss->users[i];
+		json_object *o = json_object_new_object(), *sz = json_object_new_array();
+		json_object *ct = json_object_new_array();
+
+		json_object_object_add(o, "id", id_to_json(u->id));
+		json_object_object_add(o, "module", json_object_new_string(u->module));
+		json_object_object_add(o, "patch", json_str_or_null(shadow_patch_state__name(u->patch)));
+		json_object_object_add(o, "replaced_by", json_str_or_null(u->successor));
+		json_object_object_add(o, "allocs", json_object_new_int64((int64_t)u->allocs));
+		json_object_object_add(o, "gets", json_object_new_int64((int64_t)u->gets));
+		json_object_object_add(o, "frees", json_object_new_int64((int64_t)u->frees));
+		json_object_object_add(o, "live", json_object_new_int64(u->live));
+		for (size_t j = 0; j < u->nsizes; j++)
+			json_object_array_add(sz, json_object_new_int64((int64_t)u->sizes[j]));
+		for (size_t j = 0; j < u->nctors; j++)
+			json_object_array_add(ct, json_object_new_string(u->ctors[j]));
+		json_object_object_add(o, "sizes", sz);
+		json_object_object_add(o, "ctors", ct);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static json_object *shadow_missed_to_json(const struct shadow_snapshot *ss)
 {
 	json_object *a = json_object_new_array();
@@ -410,11 +441,33 @@ static json_object *shadow_missed_to_json(const struct shadow_snapshot *ss)
 	return a;
 }
 
+static json_object *free_hooks_to_json(const struct shadow_free_hooks *h)
+{
+	json_object *o;
+
+	if (!h)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "kfree", json_object_new_boolean(h->kfree));
+	json_object_object_add(o, "kmem_cache_free", json_object_new_boolean(h->kmem_cache_free));
+	json_object_object_add(o, "owners", json_object_new_int64((int64_t)h->owners));
+	json_object_object_add(o, "owners_kfree", json_object_new_int64((int64_t)h->owners_kfree));
+	json_object_object_add(o, "owners_cache", json_object_new_int64((int64_t)h->owners_cache));
+	json_object_object_add(o, "arms", json_object_new_int64((int64_t)h->arms));
+	json_object_object_add(o, "arm_latency_max_ns",
+			       json_object_new_int64((int64_t)h->arm_latency_max_ns));
+	json_object_object_add(o, "unwatched", json_object_new_int64((int64_t)h->unwatched));
+	json_object_object_add(o, "lookups", json_object_new_int64((int64_t)h->lookups));
+	json_object_object_add(o, "error", json_str_or_null(h->error));
+	return o;
+}
+
 json_object *shadow_snapshot__to_json(const struct shadow_snapshot *ss)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "leak_detection", json_object_new_boolean(ss->leak_detection));
+	json_object_object_add(o, "free_hooks", free_hooks_to_json(ss->free_hooks));
 	json_object_object_add(o, "live", json_object_new_int64((int64_t)ss->live));
 	json_object_object_add(o, "bytes", json_object_new_int64(ss->bytes));
 	json_object_object_add(o, "orphans", json_object_new_int64((int64_t)ss->orphans));
@@ -435,6 +488,7 @@ json_object *shadow_snapshot__to_json(const struct shadow_snapshot *ss)
 	json_object_object_add(o, "ids", shadow_ids_to_json(ss));
 	json_object_object_add(o, "groups", shadow_groups_to_json(ss));
 	json_object_object_add(o, "leaks", shadow_leaks_to_json(ss));
+	json_object_object_add(o, "users", shadow_users_to_json(ss));
 	return o;
 }
 

@@ -20,5 +20,8 @@ json_object *json_addr(unsigned long long addr);
 
 /* Text summary of the leaks (klptop shadow on exit). */
 void shadow_snapshot__print_leaks(const struct shadow_snapshot *ss, FILE *f);
+/* klptop shadow's table of one interval: totals, the free hooks, per id and
+ * per (id, module), and the ids whose ownership is in question. */
+void shadow_snapshot__print_table(const struct shadow_snapshot *ss, FILE *f);
 
 #endif

@@ -796,6 +796,13 @@ static void build_shadows(struct frame_out *fo, const struct shadow_snapshot *ss
 		emitf(fo, PANEL_SHADOWS, LINE_WARNING, -1, 0, 1,
 		      "  %llu shadow events dropped (ring buffer full)",
 		      (unsigned long long)ss->events_dropped);
+	/* Ids whose maker is gone, or that two patches use differently. */
+	for (size_t i = 0; i < ss->nids; i++)
+		if (ss->ids[i].ownership_text)
+			emitf(fo, PANEL_SHADOWS, LINE_WARNING, -1, 0,
+			      ss->ids[i].ownership != SHADOW_OWN_ADOPTED,
+			      "  0x%llx %s: %s", (unsigned long long)ss->ids[i].id,
+			      shadow_ownership__name(ss->ids[i].ownership), ss->ids[i].ownership_text);
 }
 
 void view__build_frame(const struct snapshot *s, struct view_state *vs, view_emit_fn emit,

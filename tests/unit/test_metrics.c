@@ -36,6 +36,8 @@ static const char *const families[][2] = {
 	{ "klptop_shadow_live", "gauge" },
 	{ "klptop_shadow_bytes", "gauge" },
 	{ "klptop_shadow_orphans_total", "counter" },
+	{ "klptop_shadow_abandoned", "gauge" },
+	{ "klptop_shadow_id_conflict", "gauge" },
 	{ "klptop_events_dropped_total", "counter" },
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
@@ -122,6 +124,7 @@ static struct pending_task pending[4];
 static struct transition_info tr;
 static struct shadow_group groups[2];
 static struct shadow_id_info ids[2];
+static struct shadow_user users[2];
 static struct shadow_snapshot shadows;
 static char *missing[] = { "kprobe/klp_try_switch_task", "odd \"point\"\n2" };
 static struct transition_summary history[1];
@@ -167,11 +170,16 @@ static void build(struct snapshot *s)
 	groups[0] = (struct shadow_group){ .id = 0x2a, .module = "klpt_lp_shadow_leak",
 					   .live = 1500, .bytes = 96000 };
 	groups[1] = (struct shadow_group){ .id = 0x2a, .module = "?", .live = 3, .bytes = 0 };
-	ids[0] = (struct shadow_id_info){ .id = 0x2a, .live = 1503, .orphans = 17 };
-	ids[1] = (struct shadow_id_info){ .id = 0x7, .live = 0, .orphans = 0 };
+	ids[0] = (struct shadow_id_info){ .id = 0x2a, .live = 1503, .orphans = 17,
+					  .ownership = SHADOW_OWN_ABANDONED };
+	ids[1] = (struct shadow_id_info){ .id = 0x7, .live = 0, .orphans = 0,
+					  .ownership = SHADOW_OWN_CONFLICT };
+	users[0] = (struct shadow_user){ .id = 0x2a, .module = "klpt_lp_shadow_leak",
+					 .patch = SHADOW_PATCH_REPLACED, .live = 1500 };
+	users[1] = (struct shadow_user){ .id = 0x2a, .module = "?", .live = 3 };
 	shadows = (struct shadow_snapshot){ .attached = 1, .leak_detection = 1,
 					    .events_dropped = 4, .groups = groups, .ngroups = 2,
-					    .ids = ids, .nids = 2 };
+					    .ids = ids, .nids = 2, .users = users, .nusers = 2 };
 	s->shadows = &shadows;
 }
 
@@ -209,6 +217,12 @@ static void snapshot_lines(void **state)
 	assert_line(t, "klptop_shadow_bytes{id=\"0x2a\",module=\"klpt_lp_shadow_leak\"} 96000");
 	assert_line(t, "klptop_shadow_orphans_total{id=\"0x2a\"} 17");
 	assert_line(t, "klptop_shadow_orphans_total{id=\"0x7\"} 0");
+	/* The replaced patch's shadows; not the unknown ones. */
+	assert_line(t, "klptop_shadow_abandoned{id=\"0x2a\",module=\"klpt_lp_shadow_leak\","
+		       "patch=\"replaced\"} 1500");
+	assert_no_line(t, "klptop_shadow_abandoned{id=\"0x2a\",module=\"?\"");
+	assert_line(t, "klptop_shadow_id_conflict{id=\"0x2a\"} 0");
+	assert_line(t, "klptop_shadow_id_conflict{id=\"0x7\"} 1");
 	assert_line(t, "klptop_events_dropped_total{probe=\"shadow\"} 4");
 	assert_line(t, "klptop_events_dropped_total{probe=\"transition\"} 2");
 	assert_line(t, "klptop_events_dropped_total{probe=\"blocker_map\"} 0");

@@ -113,6 +113,135 @@ static void dedup_by_how(void **state)
 	leak_table__free(&t);
 }
 
+/* ---- who owns an id ---------------------------------------------------- */
+
+static struct shadow_user *user(struct shadow_snapshot *ss, const char *module,
+				enum shadow_patch_state patch)
+{
+	struct shadow_user *u;
+
+	ss->users = xrealloc(ss->users, (ss->nusers + 1) * sizeof(*ss->users));
+	u = &ss->users[ss->nusers++];
+	memset(u, 0, sizeof(*u));
+	u->id = 0x6b6c7001;
+	u->module = xstrdup(module);
+	u->patch = patch;
+	return u;
+}
+
+static void shape(struct shadow_user *u, uint64_t size, const char *ctor)
+{
+	u->sizes[u->nsizes++] = size;
+	u->ctors[u->nctors++] = xstrdup(ctor);
+}
+
+static struct shadow_snapshot *one_id(int64_t live)
+{
+	struct shadow_snapshot *ss = xcalloc(1, sizeof(*ss));
+
+	ss->ids = xcalloc(1, sizeof(*ss->ids));
+	ss->nids = 1;
+	ss->ids[0].id = 0x6b6c7001;
+	ss->ids[0].live = live;
+	return ss;
+}
+
+static void done(struct shadow_snapshot *ss)
+{
+	shadow_snapshot__free(ss);
+	free(ss);
+}
+
+/* klpt_lp_shadow_leak's shadows outlive it: a cumulative patch that never
+ * uses the id replaced it. */
+static void owner_abandoned_after_replace(void **state)
+{
+	struct shadow_snapshot *ss = one_id(31);
+	struct shadow_user *u = user(ss, "klpt_lp_shadow_leak", SHADOW_PATCH_REPLACED);
+
+	u->successor = xstrdup("klpt_lp_replace");
+	u->allocs = 40;
+	u->live = 31;
+	shape(u, 64, "none");
+	user(ss, "klpt_lp_replace", SHADOW_PATCH_ENABLED);
+	shadow_snapshot__judge_owners(ss);
+	assert_int_equal(ss->ids[0].ownership, SHADOW_OWN_ABANDONED);
+	assert_string_equal(ss->ids[0].ownership_text,
+			    "31 shadows of klpt_lp_shadow_leak, which was replaced by klpt_lp_replace; "
+			    "no enabled patch uses the id: nothing will free them");
+	done(ss);
+}
+
+static void owner_adopted_by_the_replacement(void **state)
+{
+	struct shadow_snapshot *ss = one_id(31);
+	struct shadow_user *u = user(ss, "klpt_lp_shadow_leak", SHADOW_PATCH_REPLACED), *fix;
+
+	u->successor = xstrdup("klpt_lp_shadow_fix");
+	u->allocs = 40;
+	u->live = 31;
+	shape(u, 64, "none");
+	fix = user(ss, "klpt_lp_shadow_fix", SHADOW_PATCH_ENABLED);
+	fix->frees = 9;
+	shadow_snapshot__judge_owners(ss);
+	assert_int_equal(ss->ids[0].ownership, SHADOW_OWN_ADOPTED);
+	assert_non_null(strstr(ss->ids[0].ownership_text, "klpt_lp_shadow_fix uses the id"));
+	/* Disabled with nothing alive: nothing to own. */
+	ss->ids[0].live = ss->users[0].live = 0;
+	shadow_snapshot__judge_owners(ss);
+	assert_int_equal(ss->ids[0].ownership, SHADOW_OWN_OK);
+	assert_null(ss->ids[0].ownership_text);
+	done(ss);
+}
+
+static void owner_conflict_on_size_or_ctor(void **state)
+{
+	struct shadow_snapshot *ss = one_id(20);
+	struct shadow_user *a = user(ss, "klpt_lp_shadow_leak", SHADOW_PATCH_ENABLED), *b;
+
+	a->allocs = 20;
+	a->live = 20;
+	shape(a, 64, "none");
+	b = user(ss, "klpt_lp_shadow_size", SHADOW_PATCH_ENABLED);
+	a = &ss->users[0];
+	b->allocs = 1;
+	shape(b, 128, "size_ctor");
+	shadow_snapshot__judge_owners(ss);
+	assert_int_equal(ss->ids[0].ownership, SHADOW_OWN_CONFLICT);
+	assert_string_equal(ss->ids[0].ownership_text,
+			    "klpt_lp_shadow_leak allocates it with 64 bytes, klpt_lp_shadow_size with "
+			    "128 bytes, constructor size_ctor: a get by one returns the other's shadow "
+			    "(ids must be unique across patches)");
+	/* Same size, another constructor: still a conflict. */
+	b->sizes[0] = 64;
+	shadow_snapshot__judge_owners(ss);
+	assert_int_equal(ss->ids[0].ownership, SHADOW_OWN_CONFLICT);
+	/* The same constructor by name (a cumulative rebuild): agreement. */
+	free(b->ctors[0]);
+	b->ctors[0] = xstrdup("none");
+	shadow_snapshot__judge_owners(ss);
+	assert_int_equal(ss->ids[0].ownership, SHADOW_OWN_OK);
+	/* A maker unloaded with nothing alive is out of play. */
+	free(b->ctors[0]);
+	b->ctors[0] = xstrdup("size_ctor");
+	b->patch = SHADOW_PATCH_UNLOADED;
+	shadow_snapshot__judge_owners(ss);
+	assert_int_equal(ss->ids[0].ownership, SHADOW_OWN_OK);
+	done(ss);
+}
+
+static void owner_unknown_before_klptop(void **state)
+{
+	struct shadow_snapshot *ss = one_id(63);
+
+	user(ss, "?", SHADOW_PATCH_NONE)->live = 63;
+	shadow_snapshot__judge_owners(ss);
+	assert_int_equal(ss->ids[0].ownership, SHADOW_OWN_UNKNOWN);
+	assert_string_equal(shadow_ownership__name(ss->ids[0].ownership), "unknown");
+	assert_int_equal(shadow_ownership__from_name("abandoned"), SHADOW_OWN_ABANDONED);
+	done(ss);
+}
+
 static void json_keys(void **state)
 {
 	struct snapshot s;
@@ -137,6 +266,12 @@ static void json_keys(void **state)
 	ss->leaks[0].free_via = "kmem_cache_free_bulk";
 	ss->leaks[0].kfree_rcu = 1;
 	ss->leaks[0].rcu_delay_ns = 30000000;
+	ss->free_hooks = xcalloc(1, sizeof(*ss->free_hooks));
+	ss->free_hooks->kfree = 1;
+	ss->free_hooks->owners = ss->free_hooks->owners_kfree = 5;
+	ss->ids[0].ownership = SHADOW_OWN_ABANDONED;
+	ss->ids[0].ownership_text = xstrdup("5 shadows of klpt_lp_shadow_leak, which was disabled");
+	user(ss, "klpt_lp_shadow_leak", SHADOW_PATCH_DISABLED)->live = 5;
 	ss->missed = 3;
 	ss->missed_by = xcalloc(1, sizeof(*ss->missed_by));
 	ss->nmissed_by = 1;
@@ -147,8 +282,26 @@ static void json_keys(void **state)
 	for (const char *const *k = (const char *const[]){ "live", "bytes", "orphans", "stale",
 		"duplicates", "events_dropped", "preexisting", "ids", "groups", "leaks",
 		"leak_detection", "missed", "missed_counted", "missed_by", "rcu_queued",
-		"bulk_truncated", NULL }; *k; k++)
+		"bulk_truncated", "free_hooks", "users", NULL }; *k; k++)
 		assert_true(json_object_object_get_ex(sh, *k, NULL));
+	json_object_object_get_ex(sh, "free_hooks", &x);
+	for (const char *const *k = (const char *const[]){ "kfree", "kmem_cache_free", "owners",
+		"owners_kfree", "owners_cache", "arms", "arm_latency_max_ns", "unwatched",
+		"lookups", "error", NULL }; *k; k++)
+		assert_true(json_object_object_get_ex(x, *k, NULL));
+	assert_true(json_object_object_get_ex(x, "kfree", &y) && json_object_get_boolean(y));
+	json_object_object_get_ex(sh, "users", &x);
+	x = json_object_array_get_idx(x, 0);
+	assert_true(json_object_object_get_ex(x, "patch", &y));
+	assert_string_equal(json_object_get_string(y), "disabled");
+	for (const char *const *k = (const char *const[]){ "id", "module", "replaced_by", "allocs",
+		"gets", "frees", "live", "sizes", "ctors", NULL }; *k; k++)
+		assert_true(json_object_object_get_ex(x, *k, NULL));
+	json_object_object_get_ex(sh, "ids", &x);
+	x = json_object_array_get_idx(x, 0);
+	assert_true(json_object_object_get_ex(x, "ownership", &y));
+	assert_string_equal(json_object_get_string(y), "abandoned");
+	assert_true(json_object_object_get_ex(x, "ownership_text", &y));
 	json_object_object_get_ex(sh, "ids", &x);
 	x = json_object_array_get_idx(x, 0);
 	json_object_object_get_ex(x, "id", &x);
@@ -176,6 +329,10 @@ static void json_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(owner_abandoned_after_replace),
+		cmocka_unit_test(owner_adopted_by_the_replacement),
+		cmocka_unit_test(owner_conflict_on_size_or_ctor),
+		cmocka_unit_test(owner_unknown_before_klptop),
 		cmocka_unit_test(slope_of_a_line),
 		cmocka_unit_test(slope_ignores_noise),
 		cmocka_unit_test(slope_degenerate),

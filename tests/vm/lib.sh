@@ -91,6 +91,30 @@ check_json() {
 	fi
 }
 
+# json_last FILE: the last line of FILE that is a JSON object (a command's
+# stderr may share the file, and its last line may be half written). Only
+# the end of FILE is read: it grows by a line per interval.
+json_last() {
+	tail -n 20 "$1" | grep '^{' | tail -n 1
+}
+
+_json_last_is() { # FILE EXPR (jq 1.6 -e says yes to no input at all)
+	_jl=$(json_last "$1")
+	[ -n "$_jl" ] && printf '%s\n' "$_jl" | jq -e "$2" >/dev/null 2>&1
+}
+
+# until_json NAME TIMEOUT_S FILE EXPR: pass once the last JSON line of FILE
+# (a command printing one object per interval) satisfies EXPR (jq -e)
+# within TIMEOUT_S; else fail, showing that line.
+until_json() {
+	if wait_until "$2" _json_last_is "$3" "$4"; then
+		pass "$1"
+	else
+		json_last "$3" >"$KLPT_TMP/until_json.json"
+		check_json "$1" "$KLPT_TMP/until_json.json" "$4"
+	fi
+}
+
 # wait_until TIMEOUT_S CMD...: run CMD every 0.2 s until it succeeds;
 # returns 1 after TIMEOUT_S seconds.
 wait_until() {
