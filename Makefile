@@ -144,12 +144,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 # test_replay drives the whole `top --replay` command on a pty.
 $(BUILD)/tests/test_replay: $(filter-out $(CORE_OBJS) $(BUILD)/obj/cmd/main.o,$(OBJS))
 
-# The recording reader under libFuzzer + ASan/UBSan (tests/fuzz.sh runs it).
-FUZZ_SRCS := tests/fuzz/fuzz_recfile.c src/recording/packed.c src/recording/reader.c \
-	src/recording/redact.c src/recording/writer.c src/recording/report.c src/lib/util.c src/lib/log.c
+# The recording reader under libFuzzer + ASan/UBSan (tests/fuzz.sh runs it):
+# the reader, the report model and renderers, the replay's frames, and what
+# they stand on.
+FUZZ_SRCS := tests/fuzz/fuzz_recfile.c $(wildcard src/recording/*.c src/model/*.c) \
+	src/render/output.c src/render/report.c src/render/report_text.c \
+	src/render/report_json.c src/render/report_chrome.c src/render/transition_cost.c \
+	src/lib/util.c src/lib/log.c src/live/kallsyms.c src/live/sysfs.c src/live/procscan.c \
+	src/live/attach.c
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz_recfile
-$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) src/recording/recfile.h src/recording/packed.h src/lib/log.h src/lib/util.h
+$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) $(wildcard src/*/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/cost.h"
+
 #define KLP_UNDEFINED (-1)
 #define KLP_UNPATCHED 0
 #define KLP_PATCHED 1
@@ -117,6 +119,7 @@ struct transition_summary {
 	/* Tasks that failed checks and later switched, with how (stragglers). */
 	struct task_snap *stragglers;
 	size_t nstragglers;
+	struct transition_cost cost;  /* rounds timed, switches by phase */
 };
 
 /* How tasks got switched (BPF sees each path; see docs/architecture.md). */
@@ -154,6 +157,7 @@ struct transition_info {
 	char *verdict_text;     /* about the transition as a whole */
 	double rate_per_s;      /* tasks switched per second, recent */
 	double eta_s;           /* estimate while it converges; < 0 unknown */
+	struct transition_cost cost;  /* observed: rounds timed, switches by phase */
 };
 
 /* What the BPF side could attach on this kernel. */

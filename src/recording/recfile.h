@@ -201,12 +201,4 @@ void recfile__redact_json(struct rec_pseudonyms *p, void *json_object);
  * s, in place; returns how many. */
 size_t recfile__redact_text(char *s);
 
-/* report.c: the report of a recording held in memory (name is for
- * messages). format 0 text, 1 JSON, 2 Chrome Trace Event JSON; flags
- * REPORT_PRETTY (indented JSON), REPORT_REDACT (no kernel addresses). */
-#include <stdio.h>
-#define REPORT_PRETTY 0x1
-#define REPORT_REDACT 0x2
-int report__mem(const char *name, const void *buf, size_t len, int format, int flags, FILE *out);
-
 #endif

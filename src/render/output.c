@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "render/output.h"
+#include "render/transition_cost.h"
 #include "live/attach.h"
 #include "lib/util.h"
 
@@ -160,6 +161,7 @@ static json_object *transition_to_json(const struct transition_info *tr)
 	json_object_object_add(o, "switched", switched_to_json(tr->switched));
 	json_object_object_add(o, "rate_per_s", json_object_new_double(tr->rate_per_s));
 	json_object_object_add(o, "eta_s", tr->eta_s >= 0 ? json_object_new_double(tr->eta_s) : NULL);
+	json_object_object_add(o, "cost", transition_cost__to_json(&tr->cost));
 	return o;
 }
 
@@ -185,6 +187,7 @@ static json_object *history_to_json(const struct snapshot *s)
 		for (size_t j = 0; j < h->nstragglers; j++)
 			json_object_array_add(u, task_to_json(&h->stragglers[j]));
 		json_object_object_add(o, "stragglers", u);
+		json_object_object_add(o, "cost", transition_cost__to_json(&h->cost));
 		json_object_array_add(a, o);
 	}
 	return a;

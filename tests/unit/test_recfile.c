@@ -22,6 +22,7 @@
 
 #include "lib/log.h"
 #include "recording/recfile.h"
+#include "render/report.h"
 #include "lib/util.h"
 
 #include "klptop/shadow.h"
@@ -535,7 +536,7 @@ static void check_report(const char *version)
 	assert_int_equal(count_of(txt, "klpt_spin (pid 77"), 1);
 	assert_non_null(strstr(txt, "reason running"));
 	assert_non_null(strstr(txt, "on-CPU: klpt_spin_step <- klpt_spin_fn"));
-	assert_non_null(strstr(txt, "switched (stack-check) at +6.5 s"));
+	assert_non_null(strstr(txt, "switched (stack_check) at +6.5 s"));
 	assert_non_null(strstr(txt, "1 orphan"));
 	/* The shadow story: per id counts, the orphan and where it came from
 	 * (v2: the file's stack dictionary; v1: the snapshot's leak report). */

@@ -36,6 +36,7 @@
 #include "render/output.h"
 #include "recording/recfile.h"
 #include "recording/replay.h"
+#include "recording/snapshot_json.h"
 #include "lib/util.h"
 #include "render/view.h"
 
@@ -447,7 +448,7 @@ static char *replay_batch_of(struct replay *rp, size_t i)
 {
 	struct snapshot s;
 	struct view_state vs;
-	struct view_replay vr = { .name = rp->name, .index = i, .count = rp->nsnaps, .batch = 1 };
+	struct view_replay vr = { .name = rp->rec.name, .index = i, .count = rp->rec.nsnaps, .batch = 1 };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -474,7 +475,7 @@ static void test_replay_recording(void **state)
 	char *f;
 
 	assert_int_equal(replay__open_mem(&rp, "incident.klp", r.buf, r.len), EXIT_OK);
-	assert_int_equal(rp.nsnaps, 8);
+	assert_int_equal(rp.rec.nsnaps, 8);
 	assert_string_equal(rp.problem, "");
 	assert_int_equal(replay__offset_ns(&rp, 3), 1500000000ull);
 	f = replay_batch_of(&rp, 3);
@@ -502,7 +503,7 @@ static void test_replay_cut_and_bad_files(void **state)
 
 	/* Cut inside the fifth snapshot: four replay, and the frame says so. */
 	assert_int_equal(replay__open_mem(&rp, "cut.klp", r.buf, snap_end[4] - 10), EXIT_OK);
-	assert_int_equal(rp.nsnaps, 4);
+	assert_int_equal(rp.rec.nsnaps, 4);
 	assert_non_null(strstr(rp.problem, "truncated at byte"));
 	assert_non_null(strstr(rp.problem, "replaying the 4 snapshots before it"));
 	f = replay_batch_of(&rp, 3);
@@ -513,14 +514,14 @@ static void test_replay_cut_and_bad_files(void **state)
 	/* A flipped byte inside the third snapshot: the CRC stops it there. */
 	r.buf[snap_end[2] - 5] ^= 0x40;
 	assert_int_equal(replay__open_mem(&rp, "crc.klp", r.buf, r.len), EXIT_OK);
-	assert_int_equal(rp.nsnaps, 2);
+	assert_int_equal(rp.rec.nsnaps, 2);
 	assert_non_null(strstr(rp.problem, "CRC mismatch at byte"));
 	replay__close(&rp);
 	r.buf[snap_end[2] - 5] ^= 0x40;
 
 	/* Ends cleanly after the last snapshot but without its end chunk. */
 	assert_int_equal(replay__open_mem(&rp, "noend.klp", r.buf, snap_end[5]), EXIT_OK);
-	assert_int_equal(rp.nsnaps, 6);
+	assert_int_equal(rp.rec.nsnaps, 6);
 	assert_non_null(strstr(rp.problem, "no end marker"));
 	replay__close(&rp);
 

@@ -15,6 +15,7 @@
 
 #include "klptop/transition.h"
 #include "recording/recfile.h"
+#include "render/report.h"
 #include "lib/util.h"
 
 #define S(x) ((uint64_t)((x) * 1e9))
@@ -174,7 +175,7 @@ static void straggler_counts_the_signal_round_that_freed_it(void **state)
 	assert_non_null(strstr(txt, "16 rounds, 1 signal rounds"));
 	assert_non_null(strstr(txt, "  cat (pid 113 tid 113) held klpt_lp_fix: "));
 	assert_non_null(strstr(txt, "16 failed rounds, 1 signal rounds seen"));
-	assert_non_null(strstr(txt, "switched (user-exit) at"));
+	assert_non_null(strstr(txt, "switched (user_exit) at"));
 	free(txt);
 }
 
