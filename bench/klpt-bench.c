@@ -26,6 +26,7 @@
 
 #include "live/sampler.h"
 #include "cmd/cmd.h"
+#include "live/procscan.h"
 #include "live/tasks.h"
 #include "render/view.h"
 

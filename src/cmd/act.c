@@ -192,7 +192,7 @@ static int act(enum act_kind k, int argc, char **argv)
 	}
 	/* With BPF when it can: a running task has no /proc stack, but the
 	 * sampler sees it on its CPU over a couple of the kernel's rounds. */
-	sm = sampler__open(&so);
+	sm = cmd__open_sampler(&so);
 	snapshot__init(&s);
 	rc = sampler__fill(sm, &s);
 	if (rc == EXIT_OK && s.transition && !strcmp(s.transition->patch, name)) {

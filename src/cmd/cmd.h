@@ -3,7 +3,7 @@
 #ifndef KLPTOP_CMD_H
 #define KLPTOP_CMD_H
 
-#include "model/model.h"
+#include "live/sysfs.h"
 
 struct global_opts {
 	struct sys_paths paths;  /* --root DIR moves /sys and /proc under DIR */
@@ -11,6 +11,10 @@ struct global_opts {
 	const char *root;        /* --root DIR, or NULL for the live system */
 };
 extern struct global_opts g_opts;
+
+#include "live/sampler.h"
+/* The sampler for the system g_opts names (the live one, or --root DIR). */
+struct sampler *cmd__open_sampler(struct sampler_opts *so);
 
 #include <stdio.h>
 /* version.c */

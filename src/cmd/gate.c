@@ -427,7 +427,7 @@ int cmd_gate(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		json_object_array_add(cmd, json_object_new_string(argv[i]));
 	json_object_object_add(g.out, "command", cmd);
-	g.sm = sampler__open(&so);
+	g.sm = cmd__open_sampler(&so);
 	if (!g.sm) {
 		json_object_put(g.out);
 		return EXIT_ERROR;

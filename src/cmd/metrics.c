@@ -567,12 +567,12 @@ int cmd_metrics(int argc, char **argv)
 		o.so.no_leaks = 1;
 	/* No live patching: one clear line before loading any BPF. */
 	snapshot__init(&s);
-	rc = snapshot__read_sysfs(&s, &g_opts.paths);
+	rc = live__read_sysfs(&s, &g_opts.paths);
 	in_transition = s.transition != NULL;
 	snapshot__free(&s);
 	if (rc != EXIT_OK)
 		return rc;
-	sm = sampler__open(&o.so);
+	sm = cmd__open_sampler(&o.so);
 	if (!sm)
 		return EXIT_ERROR;
 	if (o.textfile || o.listen)

@@ -485,7 +485,7 @@ int cmd_record(int argc, char **argv)
 		rc = EXIT_ERROR;
 		goto out;
 	}
-	r.sm = sampler__open(&so);
+	r.sm = cmd__open_sampler(&so);
 	if (!r.sm) {
 		rc = EXIT_ERROR;
 		goto out;

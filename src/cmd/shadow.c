@@ -199,7 +199,7 @@ int cmd_shadow(int argc, char **argv)
 		return EXIT_PERM;
 	}
 	so.no_leaks = o.no_leaks;
-	sm = sampler__open(&so);
+	sm = cmd__open_sampler(&so);
 	if (!sampler__shadow(sm)) {
 		p_err("shadow: the shadow probes could not be loaded (see -v)");
 		sampler__close(sm);

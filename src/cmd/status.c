@@ -93,10 +93,10 @@ int cmd_status(int argc, char **argv)
 	log_json = json;
 	/* Check for live patching before loading any BPF: one clear line. */
 	snapshot__init(&s);
-	rc = snapshot__read_sysfs(&s, &g_opts.paths);
+	rc = live__read_sysfs(&s, &g_opts.paths);
 	if (rc != EXIT_OK)
 		goto out_free;
-	sm = sampler__open(&so);
+	sm = cmd__open_sampler(&so);
 	/* Reasons come from the kernel's own checks: join the transition (a
 	 * first fill), watch a few rounds, then take the snapshot we print. */
 	if (s.transition && rounds) {

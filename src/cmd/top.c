@@ -656,7 +656,7 @@ int cmd_top(int argc, char **argv)
 	}
 	if (o.replay)
 		return run_replay(&o);
-	sm = sampler__open(&o.so);
+	sm = cmd__open_sampler(&o.so);
 	if (!sm)
 		return EXIT_ERROR;
 	l = top_loop__new(o.delay_s, sm);

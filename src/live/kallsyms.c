@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "live/kallsyms.h"
 #include "lib/util.h"
+#include "model/model.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -225,4 +226,20 @@ const struct ksym *ksyms__find_name(const struct ksyms *ks, const char *name, co
 	if (ksyms__count_name(ks, name, module, &s, 1))
 		return s;
 	return NULL;
+}
+
+struct stack_frame *ksyms__frames(const struct ksyms *ks, const uint64_t *ips, size_t n)
+{
+	struct stack_frame *f = xcalloc(n, sizeof(*f));
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ksym *sym = ksyms__find_addr(ks, ips[i], &f[i].offset);
+
+		f[i].addr = ips[i];
+		if (sym) {
+			f[i].symbol = xstrdup(sym->name);
+			f[i].module = sym->module ? xstrdup(sym->module) : NULL;
+		}
+	}
+	return f;
 }

@@ -28,6 +28,10 @@ struct ksyms *ksyms__load(const char *path);
 struct ksyms *ksyms__parse(char *text); /* takes ownership of text */
 void ksyms__free(struct ksyms *ks);
 
+struct stack_frame;
+/* Symbolize raw kernel addresses into n frames (model/model.h). */
+struct stack_frame *ksyms__frames(const struct ksyms *ks, const uint64_t *ips, size_t n);
+
 /* The text symbol containing addr, or NULL; *off gets addr - sym->addr. */
 const struct ksym *ksyms__find_addr(const struct ksyms *ks, uint64_t addr, uint64_t *off);
 /* First symbol called name (in module, or vmlinux when module is NULL; any

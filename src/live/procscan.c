@@ -2,7 +2,7 @@
 /* The procfs view of tasks: /proc/<pid>/task/<tid>/{patch_state,stat,stack}.
  * This is what hand-rolled scripts do today and what klptop falls back to
  * without BPF. Threads exit while we read: ENOENT/ESRCH just skip them. */
-#include "model/model.h"
+#include "live/procscan.h"
 #include "live/kallsyms.h"
 #include "lib/util.h"
 #include "lib/log.h"
@@ -220,4 +220,11 @@ int procscan__scan_transition(const struct sys_paths *sp, struct transition_info
 	}
 	closedir(d);
 	return err;
+}
+
+int procscan__scan(void *ctx, struct transition_info *tr)
+{
+	const struct procscan_ctx *c = ctx;
+
+	return procscan__scan_transition(c->paths, tr, &c->opts, c->ks);
 }

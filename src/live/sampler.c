@@ -4,7 +4,7 @@
 #include "live/sampler.h"
 #include "live/privs.h"
 #include "live/attach.h"
-#include "cmd/cmd.h"
+#include "live/procscan.h"
 #include "live/kallsyms.h"
 #include "lib/log.h"
 #include "live/shadow.h"
@@ -93,7 +93,9 @@ static void open_bpf(struct sampler *sm)
 	if (!sm->opts.no_routing)
 		sm->fp = func_probe__open(sm->ks, &sm->probes);
 	if (sm->opts.shadows) {
-		struct shadow_opts so = { .no_leaks = sm->opts.no_leaks,
+		struct shadow_opts so = { .kallsyms = sm->opts.kallsyms,
+					  .sysfs = sm->opts.paths.sysfs,
+					  .no_leaks = sm->opts.no_leaks,
 					  .ring_kb = sm->opts.shadow_ring_kb };
 
 		sm->shadow = shadow_probe__open(&so, &sm->probes, sm->ks);
@@ -120,12 +122,16 @@ struct sampler *sampler__open(const struct sampler_opts *o)
 	struct sampler *sm = xcalloc(1, sizeof(*sm));
 
 	sm->opts = *o;
-	sm->ks = ksyms__load(g_opts.kallsyms);
+	if (!sm->opts.paths.sysfs)
+		sm->opts.paths = default_paths;
+	if (!sm->opts.kallsyms)
+		sm->opts.kallsyms = "/proc/kallsyms";
+	sm->ks = ksyms__load(sm->opts.kallsyms);
 	if (!sm->ks)
-		p_debug("cannot read %s: %s", g_opts.kallsyms, strerror(errno));
+		p_debug("cannot read %s: %s", sm->opts.kallsyms, strerror(errno));
 	/* 6.4+ switches tasks at cond_resched() (__klp_sched_try_switch). */
 	sm->cond_resched_switch = ksyms__find_name(sm->ks, "__klp_sched_try_switch", NULL) != NULL;
-	if (g_opts.root)
+	if (o->captured_tree)
 		sm->probes.why_not = xstrdup("reading a captured tree (--root): no BPF");
 	else if (o->no_bpf)
 		sm->probes.why_not = xstrdup("disabled by --no-bpf");
@@ -135,7 +141,7 @@ struct sampler *sampler__open(const struct sampler_opts *o)
 		p_info("BPF off: %s", sm->probes.why_not);
 	warn_hidden_addresses(sm);
 	/* Without live patching every klp_ point is absent: not news. */
-	if (!access("/sys/kernel/livepatch", F_OK))
+	if (!o->captured_tree && !access("/sys/kernel/livepatch", F_OK))
 		probe_status__warn_missing(&sm->probes);
 	return sm;
 }
@@ -225,37 +231,35 @@ int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms
 	return 1;
 }
 
+/* The tasks of a transition: the task iterator, or procfs without it. */
+static int scan_tasks(void *ctx, struct transition_info *tr)
+{
+	struct sampler *sm = ctx;
+	struct procscan_ctx procfs = { .paths = &sm->opts.paths,
+				       .opts = { .with_stacks = sm->opts.with_stacks },
+				       .ks = sm->ks };
+
+	if (sm->iter)
+		return task_iter__scan(sm->iter, tr, sm->opts.with_stacks, sm->ks);
+	return procscan__scan(&procfs, tr);
+}
+
+static int probed_target(void *ctx, const char *patch)
+{
+	struct sampler *sm = ctx;
+
+	return trans_probe__target(sm->tp, patch);
+}
+
 int sampler__fill(struct sampler *sm, struct snapshot *s)
 {
-	struct fill_opts fo = { .with_stacks = sm->opts.with_stacks };
-	int rc, err = 0;
+	const struct live_scan ls = { .scan = scan_tasks, .known_target = probed_target, .ctx = sm };
+	int rc;
 
-	for (int tries = 0;; tries++) {
-		int target = -1;
-
-		copy_probes(&sm->probes, &s->probes);
-		s->cond_resched_switch = sm->cond_resched_switch;
-		s->source = sm->iter || sm->tp ? "bpf" : "procfs";
-		rc = snapshot__read_sysfs(s, &g_opts.paths);
-		if (rc != EXIT_OK)
-			return rc;
-		if (s->transition) {
-			/* sysfs `enabled` names the target only once the
-			 * transition has started; the probe saw the kernel set it. */
-			target = trans_probe__target(sm->tp, s->transition->patch);
-			if (target >= 0)
-				s->transition->target = target;
-			if (sm->iter)
-				err = task_iter__scan(sm->iter, s->transition, fo.with_stacks, sm->ks);
-			else
-				err = procscan__scan_transition(&g_opts.paths, s->transition, &fo,
-								sm->ks);
-		}
-		if (err || tries == 2 || target >= 0 || !snapshot__target_moved(s, &g_opts.paths))
-			break;
-		snapshot__free(s);
-	}
-	rc = snapshot__finish_transition(s, &g_opts.paths, err);
+	copy_probes(&sm->probes, &s->probes);
+	s->cond_resched_switch = sm->cond_resched_switch;
+	s->source = sm->iter || sm->tp ? "bpf" : "procfs";
+	rc = live__fill(s, &sm->opts.paths, &ls);
 	if (rc != EXIT_OK)
 		return rc;
 	trans_probe__fill(sm->tp, s, sm->ks);

@@ -7,12 +7,15 @@
 #ifndef KLPTOP_SAMPLER_H
 #define KLPTOP_SAMPLER_H
 
-#include "model/model.h"
+#include "live/sysfs.h"
 
 struct sampler;
 struct ksyms;
 
 struct sampler_opts {
+	struct sys_paths paths; /* /sys and /proc (zero: the live system's) */
+	const char *kallsyms;   /* NULL: /proc/kallsyms */
+	int captured_tree;      /* paths name a captured tree (--root): no BPF */
 	int no_bpf;       /* --no-bpf: procfs only */
 	int with_stacks;  /* read pending tasks' stacks */
 	int no_routing;   /* no call counters on patched functions */

@@ -7,7 +7,6 @@
  */
 #include "live/shadow_probe.h"
 #include "live/attach.h"
-#include "cmd/cmd.h"
 #include "live/kallsyms.h"
 #include "lib/log.h"
 #include "live/sampler.h"
@@ -347,7 +346,8 @@ struct shadow_probe *shadow_probe__open(const struct shadow_opts *o, struct prob
 	char msg[256];
 	int err;
 
-	sp->ks = ksyms__load(g_opts.kallsyms);
+	sp->opts = *o;
+	sp->ks = ksyms__load(o->kallsyms);
 	sp->ks_loaded_ns = now_ns();
 	sp->start_ns = now_ns();
 	/* With the map dump iterators first; a kernel that refuses them (an

@@ -16,6 +16,8 @@ struct ksyms;
 #define SHADOW_WINDOW_SAMPLES 10  /* samples the growth slope is fitted over */
 
 struct shadow_opts {
+	const char *kallsyms;  /* the kallsyms file to symbolize with */
+	const char *sysfs;     /* "/sys": which modules are loaded */
 	int no_leaks;   /* do not attach the free tracepoints */
 	unsigned int ring_kb;  /* events ring buffer, KiB (0: 256; a power of two) */
 };

@@ -6,7 +6,6 @@
  * struct shadow_snapshot.
  */
 #include "live/shadow_probe.h"
-#include "cmd/cmd.h"
 #include "live/kallsyms.h"
 #include "lib/util.h"
 
@@ -26,7 +25,7 @@ static void maybe_reload_ksyms(struct shadow_probe *sp)
 
 	if (now_ns() - sp->ks_loaded_ns < 1000000000ull)
 		return;
-	fresh = ksyms__load(g_opts.kallsyms);
+	fresh = ksyms__load(sp->opts.kallsyms);
 	sp->ks_loaded_ns = now_ns();
 	if (!fresh)
 		return;
@@ -67,7 +66,7 @@ struct stack_info *shadow_probe__stack(struct shadow_probe *sp, int32_t id)
 	if (unknown)
 		maybe_reload_ksyms(sp);
 	si = xcalloc(1, sizeof(*si));
-	si->frames = stack_frames__from_ips(ips, n, sp->ks);
+	si->frames = ksyms__frames(sp->ks, ips, n);
 	si->n = n;
 	/* A tracepoint stack starts in our program and the BPF trampoline of
 	 * the tracepoint (bpf_trace_run*): start at the traced function. */
@@ -120,13 +119,11 @@ static int patch_enabled(const struct snapshot *s, const char *module, int *know
 }
 
 /* A module that allocated shadows and is no longer loaded: a removed patch. */
-static int module_loaded(const char *module)
+static int module_loaded(const struct shadow_probe *sp, const char *module)
 {
-	char path[256];
+	char path[512];
 
-	if (g_opts.root)
-		return 1; /* a captured tree: do not judge */
-	snprintf(path, sizeof(path), "/sys/module/%s", module);
+	snprintf(path, sizeof(path), "%s/module/%s", sp->opts.sysfs, module);
 	return access(path, F_OK) == 0;
 }
 
@@ -291,7 +288,7 @@ void shadow_probe__fill(struct shadow_probe *sp, struct snapshot *s)
 		/* The patch is gone (not listed: removed) or disabled. A module
 		 * that is not a patch at all (vmlinux, "?") is not judged. */
 		o->patch_gone = strcmp(g->module, "?") && strcmp(g->module, "vmlinux") &&
-				(known ? !enabled : !module_loaded(g->module));
+				(known ? !enabled : !module_loaded(sp, g->module));
 		for (size_t j = 0; j < ss->nids; j++)
 			if (ss->ids[j].id == g->id)
 				d = &ss->ids[j];

@@ -38,6 +38,7 @@ struct group_acc {
 };
 
 struct shadow_probe {
+	struct shadow_opts opts;
 	struct shadow_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *live_iter, *ids_iter;  /* map dumps; NULL: map syscalls */

@@ -2,7 +2,7 @@
 /* Reading /sys/kernel/livepatch: patches, their objects and functions.
  * Patches can vanish at any moment (a disable + rmmod races with us): a
  * directory that disappears mid-read is skipped, never fatal. */
-#include "model/model.h"
+#include "live/sysfs.h"
 #include "lib/util.h"
 #include "lib/log.h"
 
@@ -175,21 +175,6 @@ static int read_patch(const char *root, const char *name, struct patch_info *pi)
 	return err;
 }
 
-void patch_info__free(struct patch_info *pi)
-{
-	for (size_t i = 0; i < pi->nobjs; i++) {
-		struct object_info *o = &pi->objs[i];
-
-		for (size_t j = 0; j < o->nfuncs; j++)
-			free(o->funcs[j].name);
-		free(o->funcs);
-		free(o->name);
-	}
-	free(pi->objs);
-	free(pi->name);
-	memset(pi, 0, sizeof(*pi));
-}
-
 int livepatch__read_patches(struct snapshot *s, const struct sys_paths *p)
 {
 	char root[PATH_MAX];
@@ -216,4 +201,116 @@ int livepatch__read_patches(struct snapshot *s, const struct sys_paths *p)
 	}
 	free_names(names, n);
 	return 0;
+}
+
+static struct transition_info *find_transition(const struct snapshot *s)
+{
+	for (size_t i = 0; i < s->npatches; i++) {
+		const struct patch_info *pi = &s->patches[i];
+		struct transition_info *tr;
+
+		if (!pi->transition)
+			continue;
+		tr = xcalloc(1, sizeof(*tr));
+		tr->patch = xstrdup(pi->name);
+		/* enabled flips before an unpatch transition starts and after a
+		 * patch transition started, so it names the target state. */
+		tr->target = pi->enabled ? KLP_PATCHED : KLP_UNPATCHED;
+		return tr;
+	}
+	return NULL;
+}
+
+static int transition_still_running(const struct sys_paths *p, const char *patch)
+{
+	char path[512];
+	long v;
+
+	snprintf(path, sizeof(path), "%s/kernel/livepatch/%s/transition", p->sysfs, patch);
+	return !read_long(path, &v) && v;
+}
+
+int live__read_sysfs(struct snapshot *s, const struct sys_paths *p)
+{
+	int err;
+
+	s->taken_ns = realtime_ns();
+	livepatch__read_kernel(&s->kernel, p);
+	if (!s->kernel.livepatch) {
+		p_err("this kernel (%s) has no live patching: %s/kernel/livepatch is missing "
+		      "(CONFIG_LIVEPATCH is not set)", s->kernel.release, p->sysfs);
+		return EXIT_NO_LIVEPATCH;
+	}
+	err = livepatch__read_patches(s, p);
+	if (err) {
+		p_err("cannot read %s/kernel/livepatch: %s", p->sysfs, strerror(-err));
+		return err == -EACCES ? EXIT_PERM : EXIT_ERROR;
+	}
+	s->transition = find_transition(s);
+	return EXIT_OK;
+}
+
+int live__target_moved(const struct snapshot *s, const struct sys_paths *p)
+{
+	char path[512];
+	long v;
+
+	if (!s->transition)
+		return 0;
+	snprintf(path, sizeof(path), "%s/kernel/livepatch/%s/enabled", p->sysfs,
+		 s->transition->patch);
+	return !read_long(path, &v) && (v ? KLP_PATCHED : KLP_UNPATCHED) != s->transition->target;
+}
+
+int live__finish_transition(struct snapshot *s, const struct sys_paths *p, int scan_err)
+{
+	if (!s->transition)
+		return EXIT_OK;
+	if (scan_err == -EACCES || scan_err == -EPERM) {
+		p_err("not privileged: reading the tasks' patch state needs root, or CAP_BPF + "
+		      "CAP_PERFMON for the BPF probes, or CAP_DAC_READ_SEARCH for %s/*/task/*/patch_state",
+		      p->procfs);
+		return EXIT_PERM;
+	}
+	if (scan_err) {
+		p_err("cannot scan tasks: %s", strerror(-scan_err));
+		return EXIT_ERROR;
+	}
+	/* The transition may have ended while we walked the tasks: then every
+	 * task read -1 and reporting "0 of N pending" would mislead. */
+	if (!transition_still_running(p, s->transition->patch)) {
+		snapshot__warn(s, "transition of %s completed while being read", s->transition->patch);
+		transition_info__free(s->transition);
+		s->transition = NULL;
+		for (size_t i = 0; i < s->npatches; i++)
+			s->patches[i].transition = 0;
+		return EXIT_OK;
+	}
+	snapshot__mark_stacks(s);
+	return EXIT_OK;
+}
+
+int live__fill(struct snapshot *s, const struct sys_paths *p, const struct live_scan *ls)
+{
+	int rc, err = 0;
+
+	for (int tries = 0;; tries++) {
+		int target = -1;
+
+		rc = live__read_sysfs(s, p);
+		if (rc != EXIT_OK)
+			return rc;
+		if (s->transition) {
+			if (ls->known_target)
+				target = ls->known_target(ls->ctx, s->transition->patch);
+			if (target >= 0)
+				s->transition->target = target;
+			err = ls->scan(ls->ctx, s->transition);
+		}
+		if (err || tries == 2 || target >= 0 || !live__target_moved(s, p))
+			break;
+		snapshot__free(s);
+		snapshot__init(s);
+	}
+	return live__finish_transition(s, p, err);
 }

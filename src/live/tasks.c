@@ -126,7 +126,7 @@ static void append_task(struct task_snap **arr, size_t *n, size_t *cap,
 	rec_to_task(r, t);
 	if (ips) {
 		t->nstack = r->nr_ips < KLPT_TASK_MAX_STACK ? r->nr_ips : KLPT_TASK_MAX_STACK;
-		t->stack = stack_frames__from_ips((const uint64_t *)ips, t->nstack, ks);
+		t->stack = ksyms__frames(ks, (const uint64_t *)ips, t->nstack);
 	}
 }
 

@@ -5,6 +5,8 @@
 
 #include "model/model.h"
 
+struct ksyms;
+
 struct task_iter;
 
 /* NULL when the iterator cannot be loaded; why gets the reason. ks gives

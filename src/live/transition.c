@@ -204,7 +204,7 @@ static int judged_stack(struct trans_probe *tp, uint64_t key, struct task_snap *
 		return -ENOENT;
 	stack_frames__free(t->stack, t->nstack);
 	t->nstack = n;
-	t->stack = stack_frames__from_ips(ips, n, tp->ks);
+	t->stack = ksyms__frames(tp->ks, ips, n);
 	t->stack_errno = 0;
 	return 0;
 }
@@ -435,7 +435,7 @@ static void oncpu_stack(struct trans_probe *tp, struct task_snap *t)
 
 	while (n < ARRAY_SIZE(ips) && ips[n])
 		n++;
-	t->oncpu = stack_frames__from_ips(ips, n, tp->ks);
+	t->oncpu = ksyms__frames(tp->ks, ips, n);
 	t->noncpu = n;
 	t->oncpu_samples = (unsigned int)total;
 }

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Filling and freeing the snapshot model from the live kernel. */
+/* The snapshot model: initialising, freeing, copying, naming. No I/O. */
 #include "model/model.h"
-#include "live/kallsyms.h"
 #include "lib/util.h"
-#include "lib/log.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -23,22 +21,6 @@ void stack_frames__free(struct stack_frame *f, size_t n)
 		free(f[i].module);
 	}
 	free(f);
-}
-
-struct stack_frame *stack_frames__from_ips(const uint64_t *ips, size_t n, const struct ksyms *ks)
-{
-	struct stack_frame *f = xcalloc(n, sizeof(*f));
-
-	for (size_t i = 0; i < n; i++) {
-		const struct ksym *sym = ksyms__find_addr(ks, ips[i], &f[i].offset);
-
-		f[i].addr = ips[i];
-		if (sym) {
-			f[i].symbol = xstrdup(sym->name);
-			f[i].module = sym->module ? xstrdup(sym->module) : NULL;
-		}
-	}
-	return f;
 }
 
 void task_snap__free(struct task_snap *t)
@@ -63,7 +45,7 @@ void transition_info__clear(struct transition_info *tr)
 	memset(tr, 0, sizeof(*tr));
 }
 
-static void transition_info__free(struct transition_info *tr)
+void transition_info__free(struct transition_info *tr)
 {
 	if (!tr)
 		return;
@@ -239,107 +221,19 @@ void snapshot__mark_stacks(struct snapshot *s)
 	}
 }
 
-static struct transition_info *find_transition(const struct snapshot *s)
+void patch_info__free(struct patch_info *pi)
 {
-	for (size_t i = 0; i < s->npatches; i++) {
-		const struct patch_info *pi = &s->patches[i];
-		struct transition_info *tr;
+	for (size_t i = 0; i < pi->nobjs; i++) {
+		struct object_info *o = &pi->objs[i];
 
-		if (!pi->transition)
-			continue;
-		tr = xcalloc(1, sizeof(*tr));
-		tr->patch = xstrdup(pi->name);
-		/* enabled flips before an unpatch transition starts and after a
-		 * patch transition started, so it names the target state. */
-		tr->target = pi->enabled ? KLP_PATCHED : KLP_UNPATCHED;
-		return tr;
+		for (size_t j = 0; j < o->nfuncs; j++)
+			free(o->funcs[j].name);
+		free(o->funcs);
+		free(o->name);
 	}
-	return NULL;
-}
-
-static int transition_still_running(const struct sys_paths *p, const char *patch)
-{
-	char path[512];
-	long v;
-
-	snprintf(path, sizeof(path), "%s/kernel/livepatch/%s/transition", p->sysfs, patch);
-	return !read_long(path, &v) && v;
-}
-
-int snapshot__read_sysfs(struct snapshot *s, const struct sys_paths *p)
-{
-	int err;
-
-	s->taken_ns = realtime_ns();
-	livepatch__read_kernel(&s->kernel, p);
-	if (!s->kernel.livepatch) {
-		p_err("this kernel (%s) has no live patching: %s/kernel/livepatch is missing "
-		      "(CONFIG_LIVEPATCH is not set)", s->kernel.release, p->sysfs);
-		return EXIT_NO_LIVEPATCH;
-	}
-	err = livepatch__read_patches(s, p);
-	if (err) {
-		p_err("cannot read %s/kernel/livepatch: %s", p->sysfs, strerror(-err));
-		return err == -EACCES ? EXIT_PERM : EXIT_ERROR;
-	}
-	s->transition = find_transition(s);
-	return EXIT_OK;
-}
-
-int snapshot__target_moved(const struct snapshot *s, const struct sys_paths *p)
-{
-	char path[512];
-	long v;
-
-	if (!s->transition)
-		return 0;
-	snprintf(path, sizeof(path), "%s/kernel/livepatch/%s/enabled", p->sysfs,
-		 s->transition->patch);
-	return !read_long(path, &v) && (v ? KLP_PATCHED : KLP_UNPATCHED) != s->transition->target;
-}
-
-int snapshot__finish_transition(struct snapshot *s, const struct sys_paths *p, int scan_err)
-{
-	if (!s->transition)
-		return EXIT_OK;
-	if (scan_err == -EACCES || scan_err == -EPERM) {
-		p_err("not privileged: reading the tasks' patch state needs root, or CAP_BPF + "
-		      "CAP_PERFMON for the BPF probes, or CAP_DAC_READ_SEARCH for %s/*/task/*/patch_state",
-		      p->procfs);
-		return EXIT_PERM;
-	}
-	if (scan_err) {
-		p_err("cannot scan tasks: %s", strerror(-scan_err));
-		return EXIT_ERROR;
-	}
-	/* The transition may have ended while we walked the tasks: then every
-	 * task read -1 and reporting "0 of N pending" would mislead. */
-	if (!transition_still_running(p, s->transition->patch)) {
-		snapshot__warn(s, "transition of %s completed while being read", s->transition->patch);
-		transition_info__free(s->transition);
-		s->transition = NULL;
-		for (size_t i = 0; i < s->npatches; i++)
-			s->patches[i].transition = 0;
-		return EXIT_OK;
-	}
-	snapshot__mark_stacks(s);
-	return EXIT_OK;
-}
-
-int snapshot__fill_live(struct snapshot *s, const struct sys_paths *p,
-			const struct fill_opts *o, const struct ksyms *ks)
-{
-	for (int tries = 0;; tries++) {
-		int rc = snapshot__read_sysfs(s, p), err = 0;
-
-		if (rc != EXIT_OK)
-			return rc;
-		if (s->transition)
-			err = procscan__scan_transition(p, s->transition, o, ks);
-		if (err || tries == 2 || !snapshot__target_moved(s, p))
-			return snapshot__finish_transition(s, p, err);
-		snapshot__free(s);
-	}
+	free(pi->objs);
+	free(pi->name);
+	memset(pi, 0, sizeof(*pi));
 }
 
 const char *shadow_leak_kind__name(enum shadow_leak_kind k)

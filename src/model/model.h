@@ -17,8 +17,6 @@
 #define KLP_UNPATCHED 0
 #define KLP_PATCHED 1
 
-struct ksyms;
-
 struct func_info {
 	char *name;
 	long sympos;      /* from the sysfs dir name "<func>,<sympos>" */
@@ -280,16 +278,7 @@ struct snapshot {
 	struct shadow_snapshot *shadows;    /* NULL unless the shadow probes run */
 };
 
-/* Where the live kernel's files are; tests point these at fixture trees. */
-struct sys_paths {
-	const char *sysfs;  /* "/sys" */
-	const char *procfs; /* "/proc" */
-};
-extern const struct sys_paths default_paths;
 
-struct fill_opts {
-	int with_stacks;  /* read pending tasks' kernel stacks */
-};
 
 /* Exit codes shared by all subcommands (docs/troubleshooting.md). */
 enum {
@@ -303,40 +292,16 @@ enum {
 void snapshot__init(struct snapshot *s);
 void snapshot__free(struct snapshot *s);
 void snapshot__warn(struct snapshot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The steps of a fill: sysfs (kernel, patches, which transition runs), then
- * the caller scans tasks, then finish checks the transition still runs. */
-int snapshot__read_sysfs(struct snapshot *s, const struct sys_paths *p);
-int snapshot__finish_transition(struct snapshot *s, const struct sys_paths *p, int scan_err);
-/* sysfs `enabled` of the transition's patch no longer names its target: the
- * kernel flips it only after klp_start_transition() (a transition began,
- * or reversed, while the tasks were read), so pending tasks were judged
- * against the wrong target. The caller reads again. */
-int snapshot__target_moved(const struct snapshot *s, const struct sys_paths *p);
-/* Fill from sysfs/procfs. Returns 0 or an EXIT_* code after printing why. */
-int snapshot__fill_live(struct snapshot *s, const struct sys_paths *p,
-			const struct fill_opts *o, const struct ksyms *ks);
 void task_snap__free(struct task_snap *t);
 /* Free what tr holds (not tr itself) and zero it. */
 void transition_info__clear(struct transition_info *tr);
+/* Clear and free tr itself. */
+void transition_info__free(struct transition_info *tr);
 /* Deep copy (strings and frames are duplicated). */
 void task_snap__copy(struct task_snap *dst, const struct task_snap *src);
 /* Mark the frames of pending tasks that hold up the transition. */
 void snapshot__mark_stacks(struct snapshot *s);
 
-/* livepatch.c: /sys/kernel/livepatch */
-int livepatch__read_kernel(struct kernel_info *k, const struct sys_paths *p);
-int livepatch__read_patches(struct snapshot *s, const struct sys_paths *p);
-void patch_info__free(struct patch_info *pi);
-
-/* procscan.c: /proc/<pid>/task/<tid>/ */
-int procscan__read_task(const struct sys_paths *p, int pid, int tid, struct task_snap *t);
-int procscan__read_stack(const struct sys_paths *p, int pid, int tid, struct task_snap *t,
-			 const struct ksyms *ks);
-/* Parse one /proc/.../stack line "[<0>] func+0x1d/0x40 [mod]" into f. */
-int procscan__parse_stack_line(const char *line, struct stack_frame *f);
-/* Scan all threads; pending ones (patch_state == !target) are appended to tr. */
-int procscan__scan_transition(const struct sys_paths *p, struct transition_info *tr,
-			      const struct fill_opts *o, const struct ksyms *ks);
 
 const char *reason__name(enum block_reason r);
 const char *verdict__name(enum verdict v);
@@ -345,13 +310,11 @@ const char *switch_how__name(enum switch_how h);
 /* 'R', 'S', 'D', 'I', ... from a task_struct __state value. */
 char task_state__char(unsigned int state);
 void transition_summary__free(struct transition_summary *ts);
+void patch_info__free(struct patch_info *pi);
 
 /* blockers.c: the verdict for one pending task, from the facts gathered. */
 void blocker__judge(struct task_snap *t, const struct snapshot *s);
 void snapshot__judge_blockers(struct snapshot *s);
 void stack_frames__free(struct stack_frame *f, size_t n);
-/* Symbolize raw kernel addresses into frames. */
-struct stack_frame *stack_frames__from_ips(const uint64_t *ips, size_t n,
-					   const struct ksyms *ks);
 
 #endif

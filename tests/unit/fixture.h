@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "live/procscan.h"
+
 static inline void fx_mkdirs(const char *path)
 {
 	char buf[4096];
@@ -72,6 +74,17 @@ static inline void fx_cleanup(char *root)
 		/* leave it: a stale temp dir is harmless */
 	}
 	free(root);
+}
+
+/* A live fill of the fixture tree through the product's own path
+ * (live__fill: sysfs, the tasks, the re-reads), with procfs as the scan. */
+static inline int fill_procfs(struct snapshot *s, const struct sys_paths *p, int with_stacks,
+			      const struct ksyms *ks)
+{
+	struct procscan_ctx c = { .paths = p, .opts = { .with_stacks = with_stacks }, .ks = ks };
+	struct live_scan ls = { .scan = procscan__scan, .ctx = &c };
+
+	return live__fill(s, p, &ls);
 }
 
 #endif

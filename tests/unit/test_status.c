@@ -86,7 +86,7 @@ static void test_kernel_and_patches(void **state)
 	struct snapshot s;
 
 	snapshot__init(&s);
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 1 }, NULL), 0);
+	assert_int_equal(fill_procfs(&s, &p, 1, NULL), 0);
 	assert_string_equal(s.kernel.release, "6.1.0-99-amd64");
 	assert_true(s.kernel.livepatch);
 	assert_true(s.kernel.taint_livepatch);
@@ -117,7 +117,7 @@ static void test_transition_pending_tasks(void **state)
 	snprintf(kpath, sizeof(kpath), "%s/proc/kallsyms", root);
 	ks = ksyms__load(kpath);
 	snapshot__init(&s);
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 1 }, ks), 0);
+	assert_int_equal(fill_procfs(&s, &p, 1, ks), 0);
 	assert_non_null(s.transition);
 	assert_string_equal(s.transition->patch, "klpt_lp_fix");
 	assert_int_equal(s.transition->target, KLP_PATCHED);
@@ -160,7 +160,7 @@ static void test_transition_done_while_reading(void **state)
 	add_task(root, 1, 1, "init", 0, 'S', -1, "");
 	snapshot__init(&s);
 	/* transition file still 1 here: a real in-progress state with 0 pending */
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 0 }, NULL), 0);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), 0);
 	assert_non_null(s.transition);
 	assert_int_equal(s.transition->tasks_pending, 0);
 	snapshot__free(&s);
@@ -177,7 +177,7 @@ static void test_no_livepatch(void **state)
 	fx_mkdirs(sys);
 	snapshot__init(&s);
 	log_level = -1; /* silence the expected error */
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 0 }, NULL),
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL),
 			 EXIT_NO_LIVEPATCH);
 	log_level = LOG_WARN;
 	snapshot__free(&s);
@@ -197,7 +197,7 @@ static void test_vanished_patch_is_skipped(void **state)
 	snprintf(dir, sizeof(dir), "%s/sys/kernel/livepatch/gone", root);
 	fx_mkdirs(dir);
 	snapshot__init(&s);
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 0 }, NULL), 0);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), 0);
 	assert_int_equal(s.npatches, 1);
 	assert_string_equal(s.patches[0].name, "ok");
 	assert_int_equal(s.nwarnings, 1);
@@ -234,7 +234,7 @@ static void test_json_schema_keys(void **state)
 	struct snapshot s;
 
 	snapshot__init(&s);
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 1 }, NULL), 0);
+	assert_int_equal(fill_procfs(&s, &p, 1, NULL), 0);
 	o = snapshot__to_json(&s);
 	assert_true(json_object_object_get_ex(o, "kernel", &k));
 	assert_true(json_object_object_get_ex(k, "release", &v));

@@ -40,16 +40,16 @@ static void test_target_moved(void **state)
 	struct snapshot s;
 
 	snapshot__init(&s);
-	assert_int_equal(snapshot__read_sysfs(&s, &p), EXIT_OK);
+	assert_int_equal(live__read_sysfs(&s, &p), EXIT_OK);
 	assert_non_null(s.transition);
 	assert_int_equal(s.transition->target, KLP_PATCHED); /* what sysfs says */
-	assert_false(snapshot__target_moved(&s, &p));
+	assert_false(live__target_moved(&s, &p));
 	fx_write(root, "sys/kernel/livepatch/p/enabled", "0\n"); /* the kernel catches up */
-	assert_true(snapshot__target_moved(&s, &p));
+	assert_true(live__target_moved(&s, &p));
 	snapshot__free(&s);
 	/* A fill after the flip judges against the right target. */
 	snapshot__init(&s);
-	assert_int_equal(snapshot__fill_live(&s, &p, &(struct fill_opts){ 0 }, NULL), EXIT_OK);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), EXIT_OK);
 	assert_int_equal(s.transition->target, KLP_UNPATCHED);
 	assert_int_equal(s.transition->tasks_pending, 1);
 	assert_int_equal(s.transition->pending[0].tid, 1);
