@@ -150,8 +150,7 @@ $(BUILD)/tests/test_replay: $(filter-out $(CORE_OBJS) $(BUILD)/obj/cmd/main.o,$(
 FUZZ_SRCS := tests/fuzz/fuzz_recfile.c $(wildcard src/recording/*.c src/model/*.c) \
 	src/render/output.c src/render/report.c src/render/report_text.c \
 	src/render/report_json.c src/render/report_chrome.c src/render/transition_cost.c \
-	src/lib/util.c src/lib/log.c src/live/kallsyms.c src/live/sysfs.c src/live/procscan.c \
-	src/live/attach.c
+	src/lib/util.c src/lib/log.c
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz_recfile
 $(BUILD)/fuzz_recfile: $(FUZZ_SRCS) $(wildcard src/*/*.h)

@@ -64,6 +64,15 @@ json_object *transition_cost__to_json(const struct transition_cost *c)
 	return o;
 }
 
+/* "1.2" + unit, or "10" + unit: a bound reads 10ms, not 10.0ms. */
+static void one_decimal(char *buf, size_t len, double v, const char *unit)
+{
+	if (v - (double)(uint64_t)v < 0.05)
+		snprintf(buf, len, "%llu%s", (unsigned long long)(v + 0.05), unit);
+	else
+		snprintf(buf, len, "%.1f%s", v, unit);
+}
+
 const char *duration__text(uint64_t ns, char *buf, size_t len)
 {
 	uint64_t s = ns / 1000000000ull;
@@ -71,9 +80,9 @@ const char *duration__text(uint64_t ns, char *buf, size_t len)
 	if (ns < 1000000ull)
 		snprintf(buf, len, "%lluus", (unsigned long long)(ns / 1000));
 	else if (ns < 1000000000ull)
-		snprintf(buf, len, "%.1fms", ns / 1e6);
+		one_decimal(buf, len, ns / 1e6, "ms");
 	else if (s < 60)
-		snprintf(buf, len, "%.1fs", ns / 1e9);
+		one_decimal(buf, len, ns / 1e9, "s");
 	else
 		snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60),
 			 (unsigned long long)(s % 60));

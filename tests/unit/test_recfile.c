@@ -71,7 +71,10 @@ static void ev(struct rec_writer *w, uint32_t type, uint64_t ts)
 
 	copy_str(e.patch, sizeof(e.patch), "klpt_lp_fix");
 	if (type == KLPT_EV_ROUND) {
+		e.round = (uint32_t)((ts - T0) / 1000000000ull) - 1;
+		e.round_ns = 60000 + e.round * 5000;
 		e.checked = 40;
+		e.switched = e.round == 1 ? 38 : 0;
 		e.busy = 1;
 		e.signals = ts == S(3.0);
 	}
