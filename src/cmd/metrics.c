@@ -235,6 +235,7 @@ static int render(struct sampler *sm, const struct snapshot *s, FILE *f)
 	struct metrics_extra x;
 
 	sampler__drops(sm, &x.transition_events_dropped, &x.blockers_dropped);
+	x.totals = sampler__cost_totals(sm);
 	return metrics__render_ex(s, &x, f);
 }
 

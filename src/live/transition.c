@@ -52,6 +52,8 @@ struct trans_probe {
 	size_t nhistory;
 	struct rate_sample rate[8];
 	unsigned int nrate;
+	struct transition_cost cost;       /* of the transition being followed */
+	struct cost_totals totals;         /* every round and transition since open */
 	const struct ksyms *ks;            /* of the last fill, for force stacks */
 	void (*sink)(void *ctx, int kind, const void *data, size_t len);
 	void *sink_ctx;
@@ -167,6 +169,7 @@ static void push_history(struct trans_probe *tp, const struct klpt_event *e, con
 	tp->nunsafe = tp->capunsafe = 0;
 	h->stragglers = tp->stragglers;
 	h->nstragglers = tp->nstragglers;
+	h->cost = tp->cost;
 	tp->stragglers = NULL;
 	tp->nstragglers = tp->capstragglers = 0;
 }
@@ -239,6 +242,36 @@ static void remember_switched(struct trans_probe *tp, const struct klpt_event *e
 	judged_stack(tp, e->stack_key, t);
 }
 
+static unsigned int signal_rounds_since(const struct trans_probe *tp, uint64_t since);
+
+/* What the transition costs (model/cost.h), from the same events a
+ * recording keeps, so status and report tell the same figures. */
+static void count_cost(struct trans_probe *tp, const struct klpt_event *e)
+{
+	const struct klpt_state *st = &tp->skel->bss->state;
+
+	switch (e->type) {
+	case KLPT_EV_INIT:
+		transition_cost__init(&tp->cost, 1);
+		break;
+	case KLPT_EV_ROUND:
+		transition_cost__round(&tp->cost, e->round, e->ts_ns, e->round_ns, e->checked,
+				       e->switched, st->start_ns);
+		hist__add(&tp->totals.rounds, HIST_ROUND, e->round_ns, 1);
+		break;
+	case KLPT_EV_BLOCKER_SWITCHED:
+		transition_cost__blocker_switched(&tp->cost, (int)e->how, e->ts_ns, st->start_ns,
+						  signal_rounds_since(tp, e->first_ns));
+		break;
+	case KLPT_EV_COMPLETE:
+		if (st->start_ns && e->ts_ns >= st->start_ns)
+			hist__add(&tp->totals.transitions, HIST_TRANSITION, e->ts_ns - st->start_ns, 1);
+		break;
+	default:
+		break;
+	}
+}
+
 static int handle_event(void *ctx, void *data, size_t len)
 {
 	struct trans_probe *tp = ctx;
@@ -249,6 +282,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 		return 0;
 	if (tp->sink)
 		tp->sink(tp->sink_ctx, SAMPLER_EV_TRANSITION, data, len);
+	count_cost(tp, e);
 	switch (e->type) {
 	case KLPT_EV_INIT:
 		tp->nsignal_ts = 0;
@@ -266,6 +300,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 	case KLPT_EV_COMPLETE:
 		push_history(tp, e, st->cancelled ? "cancelled" : st->forced ? "forced"
 					: st->reversed ? "reversed" : "completed");
+		transition_cost__init(&tp->cost, 0);
 		break;
 	default:
 		break;
@@ -376,6 +411,11 @@ int trans_probe__target(struct trans_probe *tp, const char *patch)
 int trans_probe__sees_rounds(struct trans_probe *tp)
 {
 	return tp && bpf_program__autoload(tp->skel->progs.round_end);
+}
+
+const struct cost_totals *trans_probe__totals(const struct trans_probe *tp)
+{
+	return tp ? &tp->totals : NULL;
 }
 
 unsigned int trans_probe__rounds(struct trans_probe *tp)
@@ -529,6 +569,7 @@ void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct 
 	tr->completing = (int)st->completing;
 	for (int i = 0; i < SWITCH_HOW_MAX && i < KLPT_HOW_MAX; i++)
 		tr->switched[i] = st->switched[i];
+	tr->cost = tp->cost;
 	for (size_t i = 0; i < tr->npending; i++)
 		annotate_task(tp, &tr->pending[i], now);
 	update_rate(tp, tr, now);
