@@ -206,7 +206,8 @@ static enum top_event top_wait(struct loop *l, struct sampler *sm)
 				return EV_KEY;
 			sampler__poll(sm);
 			break;
-		case LOOP_TIMEOUT: break;
+		case LOOP_TIMEOUT:
+		case LOOP_SIGNAL: break;
 		case LOOP_ERROR: return EV_ERROR;
 		}
 	}

@@ -63,6 +63,9 @@ struct rec_pseudonyms;
 /* Create path (O_EXCL|O_NOFOLLOW, mode 0600; with force an existing file is
  * removed first) and write the file header. NULL with errno and err set. */
 struct rec_writer *recfile__create(const char *path, int force, char *err, size_t errlen);
+/* Writer onto an open descriptor that cannot seek (stdout, `record -o -`);
+ * refused for a terminal. The file header goes out with the first chunk. */
+struct rec_writer *recfile__create_fd(int fd, char *err, size_t errlen);
 /* Writer into a memory buffer (tests, flight recorder): see recfile__buffer. */
 struct rec_writer *recfile__create_mem(void);
 const void *recfile__buffer(const struct rec_writer *w, size_t *len);
