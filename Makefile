@@ -9,7 +9,8 @@
 #   make lab        lab tests only (LAB_KERNELS="REL ..." and SCENARIOS="a b")
 #   make fuzz       libFuzzer target of the recording reader (build/fuzz_recfile)
 #   make vmlinux    regenerate build/vmlinux.h from the lab kernel's BTF
-#   make install    klptop, man page, bash completion, exporter unit, docs
+#   make install    klptop, man page, bash completion, exporter unit, docs,
+#                   the magic(5) entry of recordings
 #                   (PREFIX=/usr/local, DESTDIR); make uninstall removes them
 #   V=1             show every command
 #
@@ -228,15 +229,17 @@ MANDIR  := $(PREFIX)/share/man/man8
 BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
 SYSTEMDDIR  := $(PREFIX)/lib/systemd/system
 DOCDIR  := $(PREFIX)/share/doc/klptop
+MAGICDIR := $(PREFIX)/share/misc
 DOCS    := $(filter-out docs/klptop.8,$(wildcard docs/*.md)) docs/klptop-alerts.yml
 INSTALLED := $(SBINDIR)/klptop $(MANDIR)/klptop.8 $(BASHCOMPDIR)/klptop \
-	$(SYSTEMDDIR)/klptop-exporter.service $(addprefix $(DOCDIR)/,$(notdir $(DOCS)))
+	$(SYSTEMDDIR)/klptop-exporter.service $(addprefix $(DOCDIR)/,$(notdir $(DOCS))) \
+	$(MAGICDIR)/klptop.magic
 
 # The exporter unit names the binary where this install puts it.
 install: $(BUILD)/klptop
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) \
-		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(DOCDIR)
+		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MAGICDIR)
 	$(Q)install -m 0755 $(BUILD)/klptop $(DESTDIR)$(SBINDIR)/klptop
 	$(Q)install -m 0644 docs/klptop.8 $(DESTDIR)$(MANDIR)/klptop.8
 	$(Q)install -m 0644 docs/klptop.bash-completion $(DESTDIR)$(BASHCOMPDIR)/klptop
@@ -245,6 +248,7 @@ install: $(BUILD)/klptop
 		> $(DESTDIR)$(SYSTEMDDIR)/klptop-exporter.service
 	$(Q)chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/klptop-exporter.service
 	$(Q)install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(Q)install -m 0644 docs/klptop.magic $(DESTDIR)$(MAGICDIR)/klptop.magic
 
 uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
