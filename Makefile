@@ -142,8 +142,6 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(filter-out %.a,$^) $(filter %.a,$^) -o $@ -lcmocka \
 		$(filter-out -static,$(LDLIBS))
-# test_replay drives the whole `top --replay` command on a pty.
-$(BUILD)/tests/test_replay: $(filter-out $(CORE_OBJS) $(BUILD)/obj/cmd/main.o,$(OBJS))
 
 # The recording reader under libFuzzer + ASan/UBSan (tests/fuzz.sh runs it):
 # the reader, the report model and renderers, the replay's frames, and what
@@ -202,6 +200,7 @@ check: deps
 	$(Q)rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	$(Q)tests/run-unit.sh $(RESULTS) $(UNIT_BINS) || true
 	$(Q)tests/host-smoke.sh $(RESULTS) $(BUILD)/klptop || true
+	$(Q)tests/replay-tty.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/metrics-check.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/fuzz.sh $(RESULTS) || true
 	$(Q)tests/man-check.sh $(RESULTS) $(BUILD)/klptop || true
