@@ -53,6 +53,8 @@ struct trans_probe {
 	struct rate_sample rate[8];
 	unsigned int nrate;
 	struct transition_cost cost;       /* of the transition being followed */
+	struct transition_cost *closing;   /* the one that just completed: its
+					    * completing round comes next */
 	struct cost_totals totals;         /* every round and transition since open */
 	const struct ksyms *ks;            /* of the last fill, for force stacks */
 	void (*sink)(void *ctx, int kind, const void *data, size_t len);
@@ -250,20 +252,29 @@ static void count_cost(struct trans_probe *tp, const struct klpt_event *e)
 {
 	const struct klpt_state *st = &tp->skel->bss->state;
 
+	struct transition_cost *c = &tp->cost;
+
 	switch (e->type) {
 	case KLPT_EV_INIT:
 		transition_cost__init(&tp->cost, 1);
+		tp->closing = NULL;
 		break;
 	case KLPT_EV_ROUND:
-		transition_cost__round(&tp->cost, e->round, e->ts_ns, e->round_ns, e->checked,
-				       e->switched, st->start_ns);
-		hist__add(&tp->totals.rounds, HIST_ROUND, e->round_ns, 1);
+		/* klp_complete_transition returns (KLPT_EV_COMPLETE, the cost
+		 * gone to history) inside the round that completes. */
+		if (tp->closing && transition_cost__completes_in(tp->closing, e->ts_ns, e->round_ns))
+			c = tp->closing;
+		tp->closing = NULL;
+		if (transition_cost__round(c, e->round, e->ts_ns, e->round_ns, e->checked,
+					   e->switched, st->start_ns))
+			hist__add(&tp->totals.rounds, HIST_ROUND, e->round_ns, 1);
 		break;
 	case KLPT_EV_BLOCKER_SWITCHED:
 		transition_cost__blocker_switched(&tp->cost, (int)e->how, e->ts_ns, st->start_ns,
 						  signal_rounds_since(tp, e->first_ns));
 		break;
 	case KLPT_EV_COMPLETE:
+		transition_cost__complete(&tp->cost, e->ts_ns);
 		if (st->start_ns && e->ts_ns >= st->start_ns)
 			hist__add(&tp->totals.transitions, HIST_TRANSITION, e->ts_ns - st->start_ns, 1);
 		break;
@@ -300,6 +311,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 	case KLPT_EV_COMPLETE:
 		push_history(tp, e, st->cancelled ? "cancelled" : st->forced ? "forced"
 					: st->reversed ? "reversed" : "completed");
+		tp->closing = &tp->history[tp->nhistory - 1].cost;
 		transition_cost__init(&tp->cost, 0);
 		break;
 	default:

@@ -95,25 +95,53 @@ static void keep_if_slow(struct transition_cost *c, const struct slow_round *r)
 	c->slowest[i] = *r;
 }
 
-void transition_cost__round(struct transition_cost *c, unsigned int round, uint64_t end_ns,
-			    uint64_t ns, unsigned int checked, unsigned int switched,
-			    uint64_t start_ns)
+void transition_cost__complete(struct transition_cost *c, uint64_t ts)
 {
-	struct slow_round r = { .round = round, .end_ns = end_ns, .ns = ns, .checked = checked };
+	c->complete_ns = ts;
+}
 
-	hist__add(&c->round_hist, HIST_ROUND, ns, 1);
-	c->last_round_ns = ns;
-	keep_if_slow(c, &r);
+int transition_cost__completes_in(const struct transition_cost *c, uint64_t end_ns, uint64_t ns)
+{
+	return c->complete_ns && ns <= end_ns && c->complete_ns >= end_ns - ns &&
+	       c->complete_ns <= end_ns;
+}
+
+/* The tasks a round's checks switched: the first round's, or a later one's,
+ * and when. */
+static void count_round_switches(struct transition_cost *c, uint64_t end_ns,
+				 unsigned int switched, uint64_t start_ns)
+{
 	if (!switched)
 		return;
 	/* The first round runs from klp_enable_patch() itself, right after
 	 * the start: only a klptop that saw the start knows which one it is. */
-	if (c->start_seen && c->round_hist.n == 1)
+	if (c->start_seen && !c->round_hist.n)
 		c->first_round += switched;
 	else
 		c->later_rounds += switched;
 	if (c->start_seen && start_ns && end_ns >= start_ns)
 		hist__add(&c->switch_hist, HIST_SWITCH, end_ns - start_ns, switched);
+}
+
+int transition_cost__round(struct transition_cost *c, unsigned int round, uint64_t end_ns,
+			   uint64_t ns, unsigned int checked, unsigned int switched,
+			   uint64_t start_ns)
+{
+	struct slow_round r = { .round = round, .end_ns = end_ns, .ns = ns, .checked = checked };
+	int walk = !transition_cost__completes_in(c, end_ns, ns);
+
+	count_round_switches(c, end_ns, switched, start_ns);
+	if (!walk) {
+		/* klp_complete_transition ran inside: its RCU waits do not
+		 * hold tasklist_lock, and would pass for the longest walk. */
+		c->completion_round = round;
+		c->completion_ns = ns;
+		return 0;
+	}
+	hist__add(&c->round_hist, HIST_ROUND, ns, 1);
+	c->last_round_ns = ns;
+	keep_if_slow(c, &r);
+	return 1;
 }
 
 void transition_cost__blocker_switched(struct transition_cost *c, int how, uint64_t ts,

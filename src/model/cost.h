@@ -55,6 +55,12 @@ struct slow_round {
 struct transition_cost {
 	struct duration_hist round_hist;  /* HIST_ROUND: every round timed: n, sum, max */
 	uint64_t last_round_ns;
+	/* The round that completed the transition ran klp_complete_transition
+	 * (RCU waits; unpatching, RCU-tasks too), not only the walk: it is
+	 * kept apart from the rounds above. */
+	uint64_t complete_ns;          /* klp_complete_transition returned (0: not yet) */
+	unsigned int completion_round; /* 0: not seen */
+	uint64_t completion_ns;        /* that round's duration */
 	struct slow_round slowest[COST_SLOWEST];  /* longest first */
 	unsigned int nslowest;
 	/* How the tasks switched, by phase. */
@@ -68,10 +74,15 @@ struct transition_cost {
 };
 
 void transition_cost__init(struct transition_cost *c, int start_seen);
+/* klp_complete_transition returned at ts. */
+void transition_cost__complete(struct transition_cost *c, uint64_t ts);
+/* Does the round that ended at end_ns and took ns hold the completion? */
+int transition_cost__completes_in(const struct transition_cost *c, uint64_t end_ns, uint64_t ns);
 /* A round that ended at end_ns, took ns, checked tasks and switched
  * `switched` of them by their stack check; start_ns is the transition's
- * start (0: unknown). */
-void transition_cost__round(struct transition_cost *c, unsigned int round, uint64_t end_ns,
+ * start (0: unknown). Returns 1 if it was a round of the walk (timed), 0
+ * if it was the completing one. */
+int transition_cost__round(struct transition_cost *c, unsigned int round, uint64_t end_ns,
 			    uint64_t ns, unsigned int checked, unsigned int switched,
 			    uint64_t start_ns);
 /* A task that had failed a check switched (how: enum switch_how) at ts,

@@ -247,6 +247,7 @@ static void round_event(struct report *rp, struct report_transition *t,
 static void complete_event(struct report *rp, struct report_transition *t, uint64_t ts)
 {
 	t->end_ns = ts;
+	transition_cost__complete(&t->cost, ts);
 	if (t->forced)
 		gone_from_pending(rp, t->patch, ts + 1, SWITCH_FORCE, NULL);
 	else

@@ -277,6 +277,8 @@ void transition_cost__from_json(struct transition_cost *c, json_object *o)
 			.checked = (unsigned int)juint(r, "checked"), .end_ns = juint(r, "end_ns"),
 		};
 	}
+	c->completion_round = (unsigned int)juint(o, "completion_round");
+	c->completion_ns = juint(o, "completion_ns");
 	c->first_round = juint(o, "first_round");
 	c->later_rounds = juint(o, "later_rounds");
 	c->after_signals = juint(o, "after_signals");

@@ -153,9 +153,9 @@ static void print_slowest(const struct report *rp, const struct transition_cost 
 		return;
 	fputs("    slowest rounds:", f);
 	for (unsigned int i = 0; i < c->nslowest; i++)
-		fprintf(f, "%s #%u %s (%u tasks, %+.1f s)", i ? "," : "", c->slowest[i].round,
+		fprintf(f, "%s #%u %s (%u task%s, %+.1f s)", i ? "," : "", c->slowest[i].round,
 			duration__text(c->slowest[i].ns, d, sizeof(d)), c->slowest[i].checked,
-			rel_s(rp, c->slowest[i].end_ns));
+			c->slowest[i].checked == 1 ? "" : "s", rel_s(rp, c->slowest[i].end_ns));
 	fputc('\n', f);
 }
 
@@ -191,6 +191,8 @@ static void print_cost(const struct report *rp, const struct report_transition *
 		c->round_hist.n ? transition_cost__rounds_text(c, buf, sizeof(buf))
 				: "no round timed (the round probe did not run)");
 	print_slowest(rp, c, f);
+	if (transition_cost__completion_text(c, buf, sizeof(buf)))
+		fprintf(f, "    completion: %s\n", buf);
 	fprintf(f, "    switched: %s\n",
 		transition_cost__switches_text(c, t->switched_known ? t->switched : NULL, buf,
 					       sizeof(buf)));

@@ -53,6 +53,9 @@ json_object *transition_cost__to_json(const struct transition_cost *c)
 	json_object_object_add(o, "rounds", duration_hist__to_json(&c->round_hist, HIST_ROUND));
 	json_object_object_add(o, "last_round_ns", u64(c->last_round_ns));
 	json_object_object_add(o, "slowest_rounds", slowest_to_json(c));
+	json_object_object_add(o, "completion_round",
+			       c->completion_round ? u64(c->completion_round) : NULL);
+	json_object_object_add(o, "completion_ns", c->completion_round ? u64(c->completion_ns) : NULL);
 	json_object_object_add(o, "start_seen", json_object_new_boolean(c->start_seen));
 	/* Which round was the first is known only from the start. */
 	json_object_object_add(o, "first_round", c->start_seen ? u64(c->first_round) : NULL);
@@ -98,11 +101,24 @@ const char *transition_cost__rounds_text(const struct transition_cost *c, char *
 		snprintf(buf, len, "%s", "");
 		return buf;
 	}
-	snprintf(buf, len, "%llu rounds timed: mean %s, max %s (round %u, %u tasks), last %s",
+	snprintf(buf, len, "%llu rounds timed: mean %s, max %s (round %u, %u task%s), last %s",
 		 (unsigned long long)c->round_hist.n,
 		 duration__text((uint64_t)transition_cost__mean_round_ns(c), mean, sizeof(mean)),
 		 duration__text(r->ns, max, sizeof(max)), r->round, r->checked,
-		 duration__text(c->last_round_ns, last, sizeof(last)));
+		 r->checked == 1 ? "" : "s", duration__text(c->last_round_ns, last, sizeof(last)));
+	return buf;
+}
+
+const char *transition_cost__completion_text(const struct transition_cost *c, char *buf,
+					     size_t len)
+{
+	char took[32];
+
+	if (!c->completion_round)
+		return NULL;
+	snprintf(buf, len, "round %u took %s, with klp_complete_transition (its RCU waits "
+		 "hold no tasklist_lock)", c->completion_round,
+		 duration__text(c->completion_ns, took, sizeof(took)));
 	return buf;
 }
 

@@ -18,6 +18,10 @@ json_object *transition_cost__to_json(const struct transition_cost *c);
  * "" when no round was timed. */
 const char *transition_cost__rounds_text(const struct transition_cost *c, char *buf,
 					 size_t len);
+/* "round 45 took 6.5s, with klp_complete_transition (...)": the round that
+ * completed the transition; NULL when none did. */
+const char *transition_cost__completion_text(const struct transition_cost *c, char *buf,
+					     size_t len);
 /* "40 by the first round's check, 2 by later checks, 5 at exit to user
  * space, ...; of the tasks that failed a check: 3 switched (1 after a
  * signal round), 0 exited" from the cost and the counts by how (NULL:

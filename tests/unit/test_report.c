@@ -366,12 +366,22 @@ static void report_tells_what_rounds_cost(void **state)
 		}
 		/* Freed by the signal round (16), at its exit to user space. */
 		event(&r, KLPT_EV_BLOCKER_SWITCHED, 16.2, spinner);
+		/* The round that completes runs klp_complete_transition (its
+		 * return is KLPT_EV_COMPLETE, inside the round): 3 ms of RCU
+		 * waits are no walk under tasklist_lock. */
 		event(&r, KLPT_EV_COMPLETE, 21.0, NULL);
+		round_ns = 3000000;
+		round_switched = 0;
+		event(&r, KLPT_EV_ROUND, 21.0005, timed_round);
 		txt = report(&r, fmt);
 		if (fmt == 0) {
 			assert_non_null(strstr(txt, "\nCost (rounds walk every task under tasklist_lock):\n"
 						    "  klpt_lp_fix -> patched: 20 rounds timed: mean "));
 			assert_non_null(strstr(txt, "max 40ms (round 7, 60 tasks), last 119us\n"));
+			assert_non_null(strstr(txt, "    completion: round 21 took 3ms, with "
+						    "klp_complete_transition (its RCU waits hold no "
+						    "tasklist_lock)\n"));
+			assert_non_null(strstr(txt, "; 21 rounds, 1 signal rounds\n"));
 			assert_non_null(strstr(txt, "    slowest rounds: #7 40ms (60 tasks, +6.0 s), "
 						    "#20 119us"));
 			assert_non_null(strstr(txt, "    switched: 38 by the first round's check, "
@@ -383,6 +393,8 @@ static void report_tells_what_rounds_cost(void **state)
 			o = json_tokener_parse(txt);
 			c = jpath(json_object_array_get_idx(jpath(o, "transitions", NULL), 0), "cost", NULL);
 			assert_int_equal(json_object_get_int64(jpath(c, "rounds", "count")), 20);
+			assert_int_equal(json_object_get_int64(jpath(c, "completion_round", NULL)), 21);
+			assert_int_equal(json_object_get_int64(jpath(c, "completion_ns", NULL)), 3000000);
 			assert_int_equal(json_object_get_int64(jpath(c, "rounds", "max_ns")), 40000000);
 			assert_int_equal(json_object_get_int64(jpath(
 				json_object_array_get_idx(jpath(c, "slowest_rounds", NULL), 0), "round", NULL)), 7);
