@@ -52,9 +52,15 @@ CFLAGS   += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) \
 	    -DKLPTOP_STATIC=$(STATIC) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS  += $(EXTRA_CFLAGS)
 STATIC   ?= 1
-LDLIBS   := -lbpf -lelf -lz -lzstd -ljson-c -lncursesw -ltinfo -lmicrohttpd -lm
+LDLIBS   := -lbpf -lelf -lz -lzstd -ljson-c -lncursesw -ltinfo -lm
+# The static binary links a libmicrohttpd built without TLS from Debian's
+# source package (scripts/libmicrohttpd-notls.sh: Debian's own .a needs a
+# static GnuTLS, which Debian cannot give); dynamic builds use the system's.
 ifeq ($(STATIC),1)
 LDFLAGS  += -static
+MHD_LIB  := $(BUILD)/libmicrohttpd/libmicrohttpd.a
+else
+MHD_LDLIBS := -lmicrohttpd
 endif
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
@@ -71,8 +77,7 @@ OBJS      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
 # them and the commands are the rest of the binary.
 BPF_NAMES := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
 LIVE_BPF_OBJS := $(patsubst %,$(BUILD)/obj/live/%.o,$(BPF_NAMES)) $(BUILD)/obj/live/sampler.o
-# notls.o stubs GnuTLS for the static libmicrohttpd: linked into the binary.
-CORE_OBJS := $(filter-out $(BUILD)/obj/cmd/% $(LIVE_BPF_OBJS) $(BUILD)/obj/lib/notls.o,$(OBJS))
+CORE_OBJS := $(filter-out $(BUILD)/obj/cmd/% $(LIVE_BPF_OBJS),$(OBJS))
 CORE_LIB  := $(BUILD)/libklptop-core.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -121,6 +126,7 @@ $(BUILD)/obj/cmd/version.o: $(BUILD)/bpf_programs.h
 # --- userspace -------------------------------------------------------------
 # Each probe family's userspace half waits for its own skeleton only.
 $(foreach b,$(BPF_NAMES),$(eval $(BUILD)/obj/live/$(b).o: $(BUILD)/$(b).skel.h))
+$(BUILD)/obj/live/shadow_fill.o: $(BUILD)/shadow.skel.h
 
 $(BUILD)/obj/%.o: src/%.c
 	$(call msg,CC,$@)
@@ -131,9 +137,14 @@ $(CORE_LIB): $(CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/klptop: $(filter-out $(CORE_OBJS),$(OBJS)) $(CORE_LIB)
+$(BUILD)/klptop: $(filter-out $(CORE_OBJS),$(OBJS)) $(CORE_LIB) $(MHD_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(MHD_LDLIBS)
+
+# Built once per libmicrohttpd-dev version (its header's mtime changes with
+# it): the source comes through apt-get source, the build takes a minute.
+$(BUILD)/libmicrohttpd/libmicrohttpd.a: scripts/libmicrohttpd-notls.sh $(wildcard /usr/include/microhttpd.h)
+	$(Q)scripts/libmicrohttpd-notls.sh $(@D)
 
 # Unit tests link the core library dynamically, with cmocka: no clang, bpftool
 # or kernel image needed.
@@ -141,7 +152,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(filter-out %.a,$^) $(filter %.a,$^) -o $@ -lcmocka \
-		$(filter-out -static,$(LDLIBS))
+		$(filter-out -static,$(LDLIBS)) -lmicrohttpd
 
 # The recording reader under libFuzzer + ASan/UBSan (tests/fuzz.sh runs it):
 # the reader, the report model and renderers, the replay's frames, and what
@@ -202,6 +213,7 @@ check: deps
 	$(Q)tests/host-smoke.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/replay-tty.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/metrics-check.sh $(RESULTS) $(BUILD)/klptop || true
+	$(Q)tests/exporter-check.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/fuzz.sh $(RESULTS) || true
 	$(Q)tests/man-check.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/install-check.sh $(RESULTS) || true
@@ -230,11 +242,15 @@ SYSTEMDDIR  := $(PREFIX)/lib/systemd/system
 DOCDIR  := $(PREFIX)/share/doc/klptop
 MAGICDIR := $(PREFIX)/share/misc
 DOCS    := $(filter-out docs/klptop.8,$(wildcard docs/*.md)) docs/klptop-alerts.yml
+# Where the alerts' runbook_url annotations point: the installed docs, or
+# your own copy of docs/ (RUNBOOK_BASE=https://wiki.example.org/klptop).
+RUNBOOK_BASE ?= file://$(DOCDIR)
 INSTALLED := $(SBINDIR)/klptop $(MANDIR)/klptop.8 $(BASHCOMPDIR)/klptop \
 	$(SYSTEMDDIR)/klptop-exporter.service $(addprefix $(DOCDIR)/,$(notdir $(DOCS))) \
 	$(MAGICDIR)/klptop.magic
 
-# The exporter unit names the binary where this install puts it.
+# The exporter unit names the binary where this install puts it, the alert
+# rules the docs.
 install: $(BUILD)/klptop
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) \
@@ -247,6 +263,8 @@ install: $(BUILD)/klptop
 		> $(DESTDIR)$(SYSTEMDDIR)/klptop-exporter.service
 	$(Q)chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/klptop-exporter.service
 	$(Q)install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(Q)sed -e 's|file:///usr/local/share/doc/klptop|$(RUNBOOK_BASE)|g' docs/klptop-alerts.yml \
+		> $(DESTDIR)$(DOCDIR)/klptop-alerts.yml
 	$(Q)install -m 0644 docs/klptop.magic $(DESTDIR)$(MAGICDIR)/klptop.magic
 
 uninstall:

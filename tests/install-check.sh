@@ -73,6 +73,10 @@ for prefix in /usr/local /opt/klptop; do
 	exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
 	result "$tag/unit-binary-installed" "$(ok test -x "$d$exe")" "ExecStart=$exe is not installed"
 	check_magic "$tag" "$p"
+	alerts=$p/share/doc/klptop/klptop-alerts.yml
+	runbooks=$(grep -c "runbook_url: \"file://$prefix/share/doc/klptop/metrics.md#" "$alerts" 2>/dev/null)
+	result "$tag/alerts-runbook-url" "$(ok test "$runbooks" -gt 0 -a "$runbooks" = "$(grep -c "runbook_url:" "$alerts")")" \
+		"runbook_url of the installed alert rules does not name $prefix/share/doc/klptop"
 	make -s -C "$root" uninstall DESTDIR="$d" PREFIX="$prefix" >"$log" 2>&1
 	left=$(find "$d" -type f 2>/dev/null)
 	result "$tag/uninstall-leaves-nothing" "$(ok test -z "$left")" "left: $(echo $left | head -c 200)"

@@ -26,29 +26,16 @@ first() { # the first line of $1, for messages
 	printf '%s\n' "$1" | head -n 1
 }
 
-# A 6.1-shaped tree mid-transition (as tests/unit/test_status.c builds):
-# klpt_lp_fix patching, a spinning kthread and a sleeping user task pending.
-fixture() {
-	d=$1
-	lp=$d/sys/kernel/livepatch/klpt_lp_fix
-	mkdir -p "$lp/klpt_target/klpt_spin_step,1" "$lp/klpt_target/klpt_ping,2" \
-		"$d/sys/kernel/livepatch/klpt_lp_vmlinux/vmlinux/cmdline_proc_show,1" \
-		"$d/proc/sys/kernel"
-	echo 1 >"$lp/enabled"
-	echo 1 >"$lp/transition"
-	echo 1 >"$lp/klpt_target/patched"
-	echo 1 >"$d/sys/kernel/livepatch/klpt_lp_vmlinux/enabled"
-	echo 0 >"$d/sys/kernel/livepatch/klpt_lp_vmlinux/transition"
-	echo 6.1.0-99-amd64 >"$d/proc/sys/kernel/osrelease"
-	echo 36864 >"$d/proc/sys/kernel/tainted"
-	printf 'ffffffffc0a01000 t klpt_spin_step\t[klpt_target]\n' >"$d/proc/kallsyms"
-	top_task "$d" 1 1 init 4194560 S 1 '[<0>] do_wait+0x1/0x2\n'
-	top_task "$d" 50 50 klpt_spin 2129984 R 0 '[<0>] klpt_spin_step+0x1d/0x40 [klpt_target]\n'
-	top_task "$d" 60 61 sleeper 4194560 S 0 '[<0>] klpt_spin_step+0x10/0x40 [klpt_target]\n'
-}
-
-# top_task: tests/fixture-tree.sh
+# top_fixture (tests/fixture-tree.sh): a 6.1-shaped tree mid-transition,
+# klpt_lp_fix patching, a spinning kthread and a sleeping user task
+# pending; plus a second patch, stable.
 . "$(dirname "$0")/fixture-tree.sh"
+fixture() {
+	top_fixture "$1"
+	mkdir -p "$1/sys/kernel/livepatch/klpt_lp_vmlinux/vmlinux/cmdline_proc_show,1"
+	echo 1 >"$1/sys/kernel/livepatch/klpt_lp_vmlinux/enabled"
+	echo 0 >"$1/sys/kernel/livepatch/klpt_lp_vmlinux/transition"
+}
 
 # busybox wget as the HTTP client (busybox-static is a lab dependency). Not
 # its -T: Debian's busybox 1.35 wget dies of SIGSEGV with it.
@@ -80,16 +67,60 @@ klptop_patch_transition{patch="klpt_lp_fix"} 1
 klptop_patch_transition{patch="klpt_lp_vmlinux"} 0
 klptop_transition_tasks{patch="klpt_lp_fix"} 3
 klptop_transition_pending_tasks{patch="klpt_lp_fix",target="patched"} 2
-klptop_transition_blocked_tasks{patch="klpt_lp_fix",reason="unknown"} 2
+klptop_kernel_info{release="6.1.0-99-amd64"} 1
+klptop_livepatch_supported 1
 klptop_livepatch_tainted 1
 klptop_bpf_up 0'
 missing=$(printf '%s\n' "$want" | while IFS= read -r l; do
 	printf '%s\n' "$txt" | grep -qxF "$l" || printf '%s|' "$l"
 done)
 result fixture-values "$([ -z "$missing" ] && echo 1)" "missing lines: $missing"
-# nothing unknown is made up: no BPF, so no rounds, no start, no forced state
-made_up=$(printf '%s\n' "$txt" | grep -E '^klptop_(transition_(rounds_total|seconds)|patch_forced)\{')
+version=$("$bin" --version | sed -n '1s/^klptop //p')
+result build-info "$(printf '%s\n' "$txt" | grep -qxF "klptop_build_info{version=\"$version\"} 1" && echo 1)" \
+	"no klptop_build_info{version=\"$version\"} 1 (klptop --version)"
+# nothing unknown is made up: no BPF, so no rounds, no start, no forced
+# state, no reasons and no stuck verdicts
+made_up=$(printf '%s\n' "$txt" |
+	grep -E '^klptop_(transition_(rounds_total|seconds|blocked_tasks|stuck_tasks)|patch_forced)\{')
 result only-known-values "$([ -z "$made_up" ] && echo 1)" "$(first "$made_up")"
+
+# ---- a kernel without live patching (this host's, if it is one) ---------------------
+if [ -d /sys/kernel/livepatch ]; then
+	echo "SKIP metrics/host-unsupported: this host's kernel has live patching" >>"$out"
+else
+	txt=$("$bin" metrics 2>"$fx/err" </dev/null)
+	rc=$?
+	lint=$(printf '%s\n' "$txt" | promtool check metrics 2>&1)
+	result host-unsupported-once "$([ $rc -eq 0 ] && [ -z "$lint" ] &&
+		printf '%s\n' "$txt" | grep -q '^klptop_livepatch_supported{reason=".*CONFIG_LIVEPATCH.*"} 0$' &&
+		! printf '%s\n' "$txt" | grep -q '^klptop_bpf_up ' && echo 1)" \
+		"exited $rc, lint '$(first "$lint")': $(first "$(cat "$fx/err")")"
+	mkdir -p "$fx/tf-unsupported"
+	"$bin" metrics --textfile "$fx/tf-unsupported" -d 0.1 -n 3 >"$fx/err" 2>&1 </dev/null
+	rc=$?
+	result host-unsupported-textfile "$([ $rc -eq 0 ] &&
+		grep -q '^klptop_livepatch_supported{reason=' "$fx/tf-unsupported/klptop.prom" && echo 1)" \
+		"exited $rc (want 0, running on): $(first "$(cat "$fx/err")")"
+	if ! command -v busybox >/dev/null 2>&1; then
+		echo "SKIP metrics/host-unsupported-http: no busybox for wget" >>"$out"
+	else
+		port=$((20000 + ($$ + 1) % 20000))
+		"$bin" metrics --listen "$port" -d 0.2 >"$fx/err" 2>&1 </dev/null &
+		pid=$!
+		i=0
+		while [ $i -lt 50 ] && ! timeout 10 busybox wget -q -O "$fx/scrape-unsupported" \
+			"http://127.0.0.1:$port/metrics" 2>/dev/null; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid"
+		rc=$?
+		result host-unsupported-http "$([ $rc -eq 0 ] &&
+			grep -q '^klptop_livepatch_supported{reason=' "$fx/scrape-unsupported" && echo 1)" \
+			"no klptop_livepatch_supported 0 on /metrics, or exit $rc after SIGTERM: $(first "$(cat "$fx/err")")"
+	fi
+fi
 
 # ---- the alert rules -----------------------------------------------------------
 msg=$(promtool check rules "$top/docs/klptop-alerts.yml" 2>&1)

@@ -4,19 +4,18 @@
  * stdout; or, as an exporter, DIR/klptop.prom for node_exporter's textfile
  * collector every interval and/or /metrics over HTTP.
  *
- * The exporter is one thread with one poll() loop: a signalfd (SIGINT,
- * SIGTERM), a timerfd (refresh every -d seconds), the sampler's ring-buffer
- * fds, and libmicrohttpd's epoll fd (MHD_USE_EPOLL without an internal
- * thread, driven by MHD_run and MHD_get_timeout). A scrape is answered from
- * that same thread, so the sampler and the rendered text need no lock; a
- * scrape re-samples when the last rendering is over a second old, so what it
- * gets is fresh even with a long textfile interval.
+ * The exporter's main thread runs lib/loop: a refresh every -d seconds (a
+ * snapshot, rendered, the textfile written), the sampler's ring buffers,
+ * SIGINT/SIGTERM/SIGHUP. HTTP is libmicrohttpd on its own thread, serving
+ * the last rendering (see "the exporter's state" below for why).
  */
 #include "cmd/cmd.h"
 #include "lib/log.h"
 #include "render/metrics.h"
 #include "live/sampler.h"
 #include "live/shadow.h"
+#include "live/sysfs.h"
+#include "lib/loop.h"
 #include "lib/util.h"
 
 #include <arpa/inet.h>
@@ -27,19 +26,16 @@
 #include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #define TEXTFILE_NAME "klptop.prom"
-#define SCRAPE_MAX_AGE_NS 1000000000ull
 #define MAX_DELAY_S 86400.0
 
 struct listen_addr {
@@ -67,7 +63,7 @@ static void metrics_usage(FILE *f)
 	      "                      [-n N] [--no-bpf] [--no-leaks]\n"
 	      "  Prometheus metrics of live patches, the running transition and shadow\n"
 	      "  variables (docs/metrics.md). Without --textfile or --listen: print them\n"
-	      "  once. With them: run as an exporter until SIGINT or SIGTERM.\n"
+	      "  once. With them: run as an exporter until SIGINT, SIGTERM or SIGHUP.\n"
 	      "  -t, --textfile DIR   write DIR/" TEXTFILE_NAME " every interval, atomically\n"
 	      "                       (node_exporter --collector.textfile.directory=DIR)\n"
 	      "  -l, --listen [ADDR:]PORT  serve /metrics over HTTP; ADDR defaults to\n"
@@ -218,52 +214,83 @@ static int parse_args(int argc, char **argv, struct metrics_opts *o)
 	return -1;
 }
 
-/* ---- the exporter's state -------------------------------------------------- */
+/* ---- snapshots ------------------------------------------------------------------ */
 
-struct exporter {
-	const struct metrics_opts *o;
-	struct sampler *sm;
-	char *text;              /* the last rendering, NULL before the first */
-	size_t len;
-	uint64_t taken_ns;       /* CLOCK_MONOTONIC of it */
-	struct MHD_Daemon *httpd;
-};
+/* sm is NULL where the kernel has no live patching: then the snapshot is
+ * the kernel's facts alone, which the exposition renders as unsupported. */
+static int take_snapshot(struct sampler *sm, struct snapshot *s)
+{
+	if (sm)
+		return sampler__fill(sm, s);
+	s->taken_ns = realtime_ns();
+	livepatch__read_kernel(&s->kernel, &g_opts.paths);
+	return EXIT_OK;
+}
 
-/* Sample and render; the previous rendering stays if this one fails. */
 static int render(struct sampler *sm, const struct snapshot *s, FILE *f)
 {
 	struct metrics_extra x;
 
+	if (!sm)
+		return metrics__render(s, f);
 	sampler__drops(sm, &x.transition_events_dropped, &x.blockers_dropped);
 	x.totals = sampler__cost_totals(sm);
 	return metrics__render_ex(s, &x, f);
 }
 
-static int exporter__refresh(struct exporter *ex)
+/* A fresh snapshot rendered into *text (malloc'd); EXIT_OK or the failure,
+ * printed. */
+static int render_fresh(struct sampler *sm, char **text, size_t *len)
 {
 	struct snapshot s;
-	char *buf = NULL;
-	size_t len = 0;
 	FILE *f;
 	int rc;
 
+	*text = NULL;
 	snapshot__init(&s);
-	rc = sampler__fill(ex->sm, &s);
+	rc = take_snapshot(sm, &s);
 	if (rc == EXIT_OK) {
-		f = open_memstream(&buf, &len);
-		if (!f || render(ex->sm, &s, f) | fclose(f)) {
+		f = open_memstream(text, len);
+		if (!f || render(sm, &s, f) | fclose(f)) {
 			p_err("metrics: cannot render: %s", strerror(errno));
 			rc = EXIT_ERROR;
-			free(buf);
-		} else {
-			free(ex->text);
-			ex->text = buf;
-			ex->len = len;
-			ex->taken_ns = now_ns();
+			free(*text);
+			*text = NULL;
 		}
 	}
 	snapshot__free(&s);
 	return rc;
+}
+
+/* ---- the exporter's state -------------------------------------------------- */
+
+/*
+ * The main thread samples, renders and writes the textfile on lib/loop (the
+ * refresh timer, the ring buffers, the signals). libmicrohttpd answers
+ * scrapes on its own internal thread, from the last rendering: a scrape
+ * never waits for a sample (which reads every task and can take seconds on
+ * a big host, more under load), and a flood of connections never delays
+ * the sampling. The rendering is the only thing the two threads share.
+ */
+struct exporter {
+	const struct metrics_opts *o;
+	struct sampler *sm;      /* NULL where the kernel has no live patching */
+	struct MHD_Daemon *httpd;
+	pthread_mutex_t lock;    /* guards text and len */
+	char *text;              /* the last rendering, NULL before the first */
+	size_t len;
+};
+
+static void exporter__publish(struct exporter *ex, char *text, size_t len)
+{
+	char *old;
+
+	pthread_mutex_lock(&ex->lock);
+	old = ex->text;
+	ex->text = text;
+	ex->len = len;
+	pthread_mutex_unlock(&ex->lock);
+	free(old);
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -320,15 +347,65 @@ static int write_textfile(const char *dir, const char *text, size_t len)
 	return 0;
 }
 
+/* A new rendering for the textfile and the next scrapes. A failed one is
+ * reported and the last good rendering stays: an exporter outlives a bad
+ * moment (a patch directory vanishing mid-read) and retries at the next
+ * tick. Where the kernel has no live patching, the file is still rewritten
+ * every interval, so its age says the exporter runs. EXIT_OK or the
+ * failure (what -n N ends with). */
+static int exporter__tick(struct exporter *ex)
+{
+	char *text;
+	size_t len;
+	int rc = render_fresh(ex->sm, &text, &len);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (ex->o->textfile && write_textfile(ex->o->textfile, text, len))
+		rc = EXIT_ERROR;
+	exporter__publish(ex, text, len);
+	return rc;
+}
+
 /* ---- HTTP -------------------------------------------------------------------- */
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
-			     const char *body, size_t len)
+/*
+ * What keeps one peer from starving the others (a scrape from any other
+ * address is answered at once, whatever a peer holds open):
+ * - each address may hold HTTP_MAX_PER_PEER connections; more are closed
+ *   as soon as they are accepted. A Prometheus uses one, an HA pair two.
+ * - HTTP_MAX_CONNECTIONS in all, sized so that many peers fit at their
+ *   limit while the descriptors stay well under the usual 1024 (the BPF
+ *   maps, programs and links take some too).
+ * - a connection that has not sent a whole request within
+ *   HTTP_REQUEST_TIMEOUT_S of silence is closed; once it has sent one, it
+ *   may stay idle HTTP_KEEPALIVE_TIMEOUT_S for the next scrape.
+ * - requests are at most libmicrohttpd's 32 KiB per connection: a longer
+ *   URI gets 414, longer headers 431; strict parsing (a Host header in
+ *   HTTP/1.1, no stray whitespace) answers the rest with 400.
+ */
+#define HTTP_MAX_CONNECTIONS 256u
+#define HTTP_MAX_PER_PEER 8u
+#define HTTP_REQUEST_TIMEOUT_S 3u
+#define HTTP_KEEPALIVE_TIMEOUT_S 30u
+/* libmicrohttpd messages (a limit reached, a peer that went away) come per
+ * connection: at most this many a minute reach the log. */
+#define HTTP_LOG_BURST 5u
+
+static const char landing_page[] =
+	"<!DOCTYPE html>\n<html><head><title>klptop exporter</title></head><body>\n"
+	"<h1>klptop exporter</h1>\n"
+	"<p>Kernel live patching metrics from klptop " KLPTOP_VERSION ".</p>\n"
+	"<p><a href=\"/metrics\">/metrics</a></p>\n"
+	"<p>The metrics and alerts: metrics.md in klptop's documentation "
+	"(share/doc/klptop), and <code>man klptop</code>.</p>\n"
+	"</body></html>\n";
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned int code, const char *type,
+			     struct MHD_Response *r)
 {
-	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -339,6 +416,31 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const 
 	return ret;
 }
 
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
+			     const char *body, size_t len)
+{
+	return queue(c, code, type,
+		     MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT));
+}
+
+static enum MHD_Result serve_metrics(struct exporter *ex, struct MHD_Connection *c)
+{
+	static const char unavailable[] = "503 no snapshot yet (see klptop's messages)\n";
+	struct MHD_Response *r = NULL;
+	int have;
+
+	pthread_mutex_lock(&ex->lock);
+	have = ex->text != NULL;
+	if (have)
+		r = MHD_create_response_from_buffer(ex->len, ex->text, MHD_RESPMEM_MUST_COPY);
+	pthread_mutex_unlock(&ex->lock);
+	if (!have)
+		return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", unavailable,
+			     sizeof(unavailable) - 1);
+	return queue(c, MHD_HTTP_OK, METRICS_CONTENT_TYPE, r);
+}
+
+/* Called once the request line and headers are in: a whole request. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size,
@@ -346,48 +448,72 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	static const char not_found[] = "404 not found: klptop serves /metrics\n";
 	static const char not_allowed[] = "405 method not allowed: use GET\n";
-	static const char unavailable[] = "503 no snapshot yet (see klptop's messages)\n";
-	struct exporter *ex = cls;
 
-	if (strcmp(url, "/metrics"))
-		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
-			     sizeof(not_found) - 1);
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, HTTP_KEEPALIVE_TIMEOUT_S);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", not_allowed,
 			     sizeof(not_allowed) - 1);
-	if (!ex->text || now_ns() - ex->taken_ns > SCRAPE_MAX_AGE_NS)
-		exporter__refresh(ex);
-	if (!ex->text)
-		return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", unavailable,
-			     sizeof(unavailable) - 1);
-	return reply(c, MHD_HTTP_OK, METRICS_CONTENT_TYPE, ex->text, ex->len);
+	if (!strcmp(url, "/metrics"))
+		return serve_metrics(cls, c);
+	if (!strcmp(url, "/"))
+		return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", landing_page,
+			     sizeof(landing_page) - 1);
+	return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found, sizeof(not_found) - 1);
 }
 
+/* libmicrohttpd's thread calls this too: the counters have a lock. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static uint64_t window_ns;
+	static unsigned int logged, dropped;
+	uint64_t now = now_ns();
 	char buf[512];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	strip_newline(buf);
-	p_warn("metrics: http: %s", buf);
+	pthread_mutex_lock(&mu);
+	if (now - window_ns >= 60000000000ull) {
+		if (dropped)
+			p_warn("metrics: http: %u more messages in the last minute not shown",
+			       dropped);
+		window_ns = now;
+		logged = dropped = 0;
+	}
+	if (logged < HTTP_LOG_BURST) {
+		logged++;
+		p_warn("metrics: http: %s", buf);
+	} else {
+		dropped++;
+	}
+	pthread_mutex_unlock(&mu);
 }
 
 static struct MHD_Daemon *http_start(struct exporter *ex, const struct listen_addr *la)
 {
-	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (la->v6 ? MHD_USE_IPv6 : 0);
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			     MHD_USE_ERROR_LOG | (la->v6 ? MHD_USE_IPv6 : 0);
+	sigset_t all, old;
 	struct MHD_Daemon *d;
 
 	if (!la->loopback)
 		p_warn("metrics: serving on %s, which is not loopback: /metrics has no "
 		       "authentication and no TLS", la->text);
+	/* The server's thread inherits this mask: every signal then goes to
+	 * the main thread's signalfd (lib/loop), none to libmicrohttpd. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	/* Without MHD_OPTION_LISTENING_ADDRESS_REUSE: SO_REUSEADDR only, so a
 	 * second exporter on the same port fails instead of sharing it. */
 	d = MHD_start_daemon(flags, la->port, NULL, NULL, on_request, ex,
 			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			     MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&la->sa,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+			     MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTP_MAX_PER_PEER,
+			     MHD_OPTION_CONNECTION_TIMEOUT, HTTP_REQUEST_TIMEOUT_S,
+			     MHD_OPTION_STRICT_FOR_CLIENT, 1,
 			     MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!d)
 		p_err("metrics: cannot serve HTTP on %s (see the message above)", la->text);
 	else
@@ -395,169 +521,123 @@ static struct MHD_Daemon *http_start(struct exporter *ex, const struct listen_ad
 	return d;
 }
 
-static int http_fd(struct MHD_Daemon *d)
-{
-	const union MHD_DaemonInfo *i;
-
-	if (!d)
-		return -1;
-	i = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
-	return i ? i->epoll_fd : -1;
-}
-
-static int http_timeout_ms(struct MHD_Daemon *d)
-{
-	MHD_UNSIGNED_LONG_LONG to;
-
-	if (!d || MHD_get_timeout(d, &to) != MHD_YES)
-		return -1;
-	return to > INT_MAX ? INT_MAX : (int)to;
-}
-
 /* ---- the loop ---------------------------------------------------------------- */
 
-static int tick(struct exporter *ex)
-{
-	int rc = exporter__refresh(ex);
+enum { FD_SAMPLER, FD_SHADOW };
 
-	if (rc == EXIT_OK && ex->o->textfile && write_textfile(ex->o->textfile, ex->text, ex->len))
-		rc = EXIT_ERROR;
+/* Until SIGINT, SIGTERM or SIGHUP (exit 0), or -n N refreshes (the last
+ * one's result). */
+static int run_exporter(struct exporter *ex)
+{
+	const struct metrics_opts *o = ex->o;
+	struct loop *l = loop__new("metrics", o->delay_s);
+	long n = 0;
+	int rc = -1, last, id;
+
+	if (!l)
+		return EXIT_ERROR;
+	if (ex->sm) {
+		int sampler_fd = sampler__event_fd(ex->sm);
+		int shadow_fd = shadow_probe__event_fd(sampler__shadow(ex->sm));
+
+		loop__watch(l, sampler_fd, FD_SAMPLER, 1);
+		if (shadow_fd != sampler_fd)
+			loop__watch(l, shadow_fd, FD_SHADOW, 1);
+	}
+	/* The first rendering right away: the file exists from the start. */
+	last = exporter__tick(ex);
+	if (o->intervals && ++n >= o->intervals)
+		rc = last;
+	while (rc < 0) {
+		switch (loop__wait(l, -1, &id)) {
+		case LOOP_STOP:
+			rc = EXIT_OK;
+			break;
+		case LOOP_ERROR:
+			rc = EXIT_ERROR;
+			break;
+		case LOOP_READY:
+			/* The ring buffers, consumed as events arrive: rounds
+			 * and reasons are never stale at the next tick. */
+			sampler__poll(ex->sm);
+			break;
+		case LOOP_HANGUP:
+			loop__unwatch(l, id);
+			break;
+		case LOOP_TICK:
+			last = exporter__tick(ex);
+			if (o->intervals && ++n >= o->intervals)
+				rc = last;
+			break;
+		default:
+			break;
+		}
+	}
+	loop__free(l);
 	return rc;
 }
 
-static int arm_timer(int tfd, double delay_s)
+/* The HTTP server first: a port in use is said before the BPF probes load,
+ * which can take seconds. Scrapes get 503 until the first rendering. */
+static int exporter(struct metrics_opts *o, int livepatch)
 {
-	struct itimerspec its = { 0 };
+	struct exporter ex = { .o = o };
+	int rc = EXIT_ERROR;
 
-	its.it_interval.tv_sec = (time_t)delay_s;
-	its.it_interval.tv_nsec = (long)((delay_s - (double)(time_t)delay_s) * 1e9);
-	its.it_value = its.it_interval;
-	return timerfd_settime(tfd, 0, &its, NULL);
-}
-
-static int run_exporter(struct exporter *ex, int sfd, int tfd)
-{
-	const struct metrics_opts *o = ex->o;
-	int shadow_fd = shadow_probe__event_fd(sampler__shadow(ex->sm));
-	int sampler_fd = sampler__event_fd(ex->sm);
-	long n = 0;
-	int rc;
-
-	/* The first rendering right away: the file exists from the start. */
-	rc = tick(ex);
-	if (rc == EXIT_OK && o->intervals && ++n >= o->intervals)
-		return EXIT_OK;
-	for (;;) {
-		struct pollfd pfd[4] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = tfd, .events = POLLIN },
-			{ .fd = sampler_fd, .events = POLLIN },
-			{ .fd = shadow_fd != sampler_fd ? shadow_fd : -1, .events = POLLIN },
-		};
-		struct pollfd hfd = { .fd = http_fd(ex->httpd), .events = POLLIN };
-		struct pollfd all[5];
-		uint64_t ticks;
-		int nfd = 4;
-
-		memcpy(all, pfd, sizeof(pfd));
-		if (hfd.fd >= 0)
-			all[nfd++] = hfd;
-		if (poll(all, (nfds_t)nfd, http_timeout_ms(ex->httpd)) < 0) {
-			if (errno == EINTR)
-				continue;
-			p_err("metrics: poll: %s", strerror(errno));
-			return EXIT_ERROR;
-		}
-		if (all[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			/* SIGINT or SIGTERM: a clean stop. Consumed, so that
-			 * restoring the signal mask does not deliver it. */
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				;
-			return EXIT_OK;
-		}
-		if ((all[2].revents | all[3].revents) & POLLIN)
-			sampler__poll(ex->sm);
-		if (ex->httpd)
-			MHD_run(ex->httpd);
-		if ((all[1].revents & POLLIN) && read(tfd, &ticks, sizeof(ticks)) > 0) {
-			/* A failed refresh is reported and retried at the next tick:
-			 * an exporter outlives a bad moment. */
-			tick(ex);
-			if (o->intervals && ++n >= o->intervals)
-				return EXIT_OK;
-		}
-	}
-}
-
-static int exporter(struct sampler *sm, const struct metrics_opts *o)
-{
-	struct exporter ex = { .o = o, .sm = sm };
-	sigset_t mask, old;
-	int sfd = -1, tfd = -1, rc = EXIT_ERROR;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, &old)) {
-		p_err("metrics: sigprocmask: %s", strerror(errno));
-		return EXIT_ERROR;
-	}
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (sfd < 0 || tfd < 0 || arm_timer(tfd, o->delay_s)) {
-		p_err("metrics: timer/signal setup: %s", strerror(errno));
+	pthread_mutex_init(&ex.lock, NULL);
+	if (o->listen && !(ex.httpd = http_start(&ex, &o->addr)))
 		goto out;
-	}
-	if (o->listen) {
-		ex.httpd = http_start(&ex, &o->addr);
-		if (!ex.httpd)
-			goto out;
-	}
-	rc = run_exporter(&ex, sfd, tfd);
+	if (livepatch && !(ex.sm = cmd__open_sampler(&o->so)))
+		goto out;
+	rc = run_exporter(&ex);
 out:
 	if (ex.httpd)
 		MHD_stop_daemon(ex.httpd);
+	sampler__close(ex.sm);
 	free(ex.text);
-	if (sfd >= 0)
-		close(sfd);
-	if (tfd >= 0)
-		close(tfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_destroy(&ex.lock);
 	return rc;
 }
 
 /* Once: like status, join a running transition and watch a few rounds so the
  * blocked-task reasons are the kernel's, then print. */
-static int print_once(struct sampler *sm, const struct metrics_opts *o, int in_transition)
+static int print_once(struct metrics_opts *o, int livepatch, int in_transition)
 {
-	struct snapshot s;
+	struct sampler *sm = NULL;
+	char *text = NULL;
+	size_t len = 0;
 	int rc;
 
-	if (in_transition && o->rounds) {
+	if (livepatch && !(sm = cmd__open_sampler(&o->so)))
+		return EXIT_ERROR;
+	if (sm && in_transition && o->rounds) {
+		struct snapshot s;
+
 		snapshot__init(&s);
 		sampler__fill(sm, &s);
 		snapshot__free(&s);
 		sampler__wait_rounds(sm, o->rounds, (int)o->rounds * 1500 + 1000);
 	}
-	snapshot__init(&s);
-	rc = sampler__fill(sm, &s);
-	if (rc == EXIT_OK && (render(sm, &s, stdout) || fflush(stdout))) {
+	rc = render_fresh(sm, &text, &len);
+	if (rc == EXIT_OK && (fwrite(text, 1, len, stdout) != len || fflush(stdout))) {
 		if (errno != EPIPE)
 			p_err("metrics: cannot write: %s", strerror(errno));
 		rc = EXIT_ERROR;
 	}
-	snapshot__free(&s);
+	free(text);
+	sampler__close(sm);
 	return rc;
 }
 
+/* A kernel without live patching is a fact to export, not a failure: a unit
+ * rolled out to a whole fleet keeps running there and says so
+ * (klptop_livepatch_supported 0, with the reason). Other failures to read
+ * sysfs (permissions) are real and end the command. */
 int cmd_metrics(int argc, char **argv)
 {
 	struct metrics_opts o;
-	struct sampler *sm;
 	struct snapshot s;
-	int rc, in_transition;
+	int rc, livepatch, in_transition = 0;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
@@ -566,20 +646,21 @@ int cmd_metrics(int argc, char **argv)
 	 * orphans counter, unless --no-leaks. */
 	if (!o.textfile && !o.listen)
 		o.so.no_leaks = 1;
-	/* No live patching: one clear line before loading any BPF. */
 	snapshot__init(&s);
-	rc = live__read_sysfs(&s, &g_opts.paths);
-	in_transition = s.transition != NULL;
+	livepatch__read_kernel(&s.kernel, &g_opts.paths);
+	livepatch = s.kernel.livepatch;
+	if (livepatch) {
+		rc = live__read_sysfs(&s, &g_opts.paths);
+		in_transition = s.transition != NULL;
+	} else {
+		p_warn("metrics: this kernel (%s) has no live patching: %s; exporting "
+		       "klptop_livepatch_supported 0", s.kernel.release, s.kernel.livepatch_why_not);
+		rc = EXIT_OK;
+	}
 	snapshot__free(&s);
 	if (rc != EXIT_OK)
 		return rc;
-	sm = cmd__open_sampler(&o.so);
-	if (!sm)
-		return EXIT_ERROR;
 	if (o.textfile || o.listen)
-		rc = exporter(sm, &o);
-	else
-		rc = print_once(sm, &o, in_transition);
-	sampler__close(sm);
-	return rc;
+		return exporter(&o, livepatch);
+	return print_once(&o, livepatch, in_transition);
 }

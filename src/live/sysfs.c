@@ -18,6 +18,23 @@
 
 const struct sys_paths default_paths = { .sysfs = "/sys", .procfs = "/proc" };
 
+/* A kernel built without CONFIG_LIVEPATCH has /sys/kernel but no
+ * livepatch directory in it; without /sys/kernel, sysfs is not mounted
+ * (a container, a chroot) and the kernel may well have it. */
+static void why_no_livepatch(struct kernel_info *k, const struct sys_paths *p)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/kernel", p->sysfs);
+	if (stat(path, &st))
+		snprintf(k->livepatch_why_not, sizeof(k->livepatch_why_not),
+			 "%s is missing (sysfs is not mounted at %s)", path, p->sysfs);
+	else
+		snprintf(k->livepatch_why_not, sizeof(k->livepatch_why_not),
+			 "%s/livepatch is missing (CONFIG_LIVEPATCH is not set)", path);
+}
+
 int livepatch__read_kernel(struct kernel_info *k, const struct sys_paths *p)
 {
 	char path[PATH_MAX];
@@ -36,6 +53,8 @@ int livepatch__read_kernel(struct kernel_info *k, const struct sys_paths *p)
 	}
 	snprintf(path, sizeof(path), "%s/kernel/livepatch", p->sysfs);
 	k->livepatch = !stat(path, &st) && S_ISDIR(st.st_mode);
+	if (!k->livepatch)
+		why_no_livepatch(k, p);
 	snprintf(path, sizeof(path), "%s/sys/kernel/tainted", p->procfs);
 	if (read_text(path, buf, sizeof(buf)) > 0 && !parse_ulong(buf, 10, &t)) {
 		k->tainted = t;
@@ -237,8 +256,8 @@ int live__read_sysfs(struct snapshot *s, const struct sys_paths *p)
 	s->taken_ns = realtime_ns();
 	livepatch__read_kernel(&s->kernel, p);
 	if (!s->kernel.livepatch) {
-		p_err("this kernel (%s) has no live patching: %s/kernel/livepatch is missing "
-		      "(CONFIG_LIVEPATCH is not set)", s->kernel.release, p->sysfs);
+		p_err("this kernel (%s) has no live patching: %s", s->kernel.release,
+		      s->kernel.livepatch_why_not);
 		return EXIT_NO_LIVEPATCH;
 	}
 	err = livepatch__read_patches(s, p);

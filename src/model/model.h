@@ -258,6 +258,7 @@ const char *shadow_leak_kind__name(enum shadow_leak_kind k);
 struct kernel_info {
 	char release[65];
 	int livepatch;        /* /sys/kernel/livepatch exists */
+	char livepatch_why_not[160];  /* when livepatch is 0: why, without the release */
 	unsigned long tainted;
 	int taint_livepatch;  /* taint bit 15, TAINT_LIVEPATCH ('K') */
 };

@@ -87,14 +87,26 @@ static void sample_seconds(FILE *f, const char *name, uint64_t ns, ...)
 	va_end(ap);
 }
 
+/* What klptop and the kernel are, and whether live patching can be watched
+ * at all: a host without it exports that and why (a fleet-wide unit keeps
+ * running there), and nothing that needs it. */
 static void render_host(const struct snapshot *s, FILE *f)
 {
-	family(f, "klptop_info", "gauge", "klptop version and kernel release (always 1).");
-	sample_u64(f, "klptop_info", 1, "version", KLPTOP_VERSION, "kernel", s->kernel.release,
-		   NULL);
+	family(f, "klptop_build_info", "gauge", "klptop's version (always 1).");
+	sample_u64(f, "klptop_build_info", 1, "version", KLPTOP_VERSION, NULL);
+	family(f, "klptop_kernel_info", "gauge", "The running kernel's release (always 1).");
+	sample_u64(f, "klptop_kernel_info", 1, "release", s->kernel.release, NULL);
+	family(f, "klptop_livepatch_supported", "gauge",
+	       "1 if the kernel has live patching; 0, with the reason, if not.");
+	if (s->kernel.livepatch)
+		sample_u64(f, "klptop_livepatch_supported", 1, NULL);
+	else
+		sample_u64(f, "klptop_livepatch_supported", 0, "reason",
+			   s->kernel.livepatch_why_not, NULL);
 	family(f, "klptop_bpf_up", "gauge",
 	       "1 if klptop's BPF probes are attached, 0 if it reads sysfs and procfs only.");
-	sample_u64(f, "klptop_bpf_up", s->probes.bpf ? 1 : 0, NULL);
+	if (s->kernel.livepatch)
+		sample_u64(f, "klptop_bpf_up", s->probes.bpf ? 1 : 0, NULL);
 	family(f, "klptop_probe_missing", "gauge",
 	       "1 for each attach point absent on this kernel (what it gave is unknown).");
 	for (size_t i = 0; i < s->probes.nmissing; i++)
@@ -169,15 +181,19 @@ static void render_transition(const struct snapshot *s, FILE *f)
 	if (tr)
 		sample_u64(f, "klptop_transition_pending_tasks", tr->tasks_pending, "patch", p,
 			   "target", klp_state__name(tr->target), NULL);
+	/* Reasons and verdicts come from the kernel's checks, which only the
+	 * probes see: without them, no zeros that would look like "nothing
+	 * blocks" (the pending count above is known either way). */
 	family(f, "klptop_transition_blocked_tasks", "gauge",
-	       "Pending tasks by the kernel's last check result (unknown: not examined, "
-	       "or no BPF).");
-	for (int r = 0; tr && r < NREASONS; r++)
+	       "Pending tasks by the kernel's last check result (unknown: not examined "
+	       "yet); only with BPF.");
+	for (int r = 0; tr && tr->observed && r < NREASONS; r++)
 		sample_u64(f, "klptop_transition_blocked_tasks", reasons[r], "patch", p,
 			   "reason", reason__name((enum block_reason)r), NULL);
 	family(f, "klptop_transition_stuck_tasks", "gauge",
-	       "Pending tasks for which waiting will not help (e.g. a kthread always running).");
-	if (tr)
+	       "Pending tasks for which waiting will not help (e.g. a kthread always "
+	       "running); only with BPF.");
+	if (tr && tr->observed)
 		sample_u64(f, "klptop_transition_stuck_tasks", stuck, "patch", p, NULL);
 	family(f, "klptop_transition_seconds", "gauge",
 	       "Seconds since the running transition started (when klptop saw it start).");

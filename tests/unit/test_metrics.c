@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The Prometheus exposition (src/metrics.c): label escaping, the exact lines
- * of a hand-built snapshot, HELP and TYPE once per family, only known values. */
+/* The Prometheus exposition (src/render/metrics.c): label escaping, the exact
+ * lines of a hand-built snapshot, HELP and TYPE once per family, only known
+ * values, a kernel without live patching. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,7 +16,9 @@
 
 /* Every family the exposition has, with its type (docs/metrics.md). */
 static const char *const families[][2] = {
-	{ "klptop_info", "gauge" },
+	{ "klptop_build_info", "gauge" },
+	{ "klptop_kernel_info", "gauge" },
+	{ "klptop_livepatch_supported", "gauge" },
 	{ "klptop_bpf_up", "gauge" },
 	{ "klptop_probe_missing", "gauge" },
 	{ "klptop_livepatch_tainted", "gauge" },
@@ -199,8 +202,9 @@ static void snapshot_lines(void **state)
 	assert_line(t, "klptop_events_dropped_total{probe=\"shadow\"} 4");
 	assert_line(t, "klptop_events_dropped_total{probe=\"transition\"} 2");
 	assert_line(t, "klptop_events_dropped_total{probe=\"blocker_map\"} 0");
-	assert_true(strstr(t, "klptop_info{version=\"") != NULL);
-	assert_true(strstr(t, "\",kernel=\"6.1.0-99-amd64\"} 1\n") != NULL);
+	assert_line(t, "klptop_build_info{version=\"" KLPTOP_VERSION "\"} 1");
+	assert_line(t, "klptop_kernel_info{release=\"6.1.0-99-amd64\"} 1");
+	assert_line(t, "klptop_livepatch_supported 1");
 	free(t);
 }
 
@@ -217,6 +221,9 @@ static void only_known_values(void **state)
 	shadows.leak_detection = 0;
 	t = render(&s, NULL);
 	assert_line(t, "klptop_transition_pending_tasks{patch=\"klpt_lp_fix\",target=\"patched\"} 5");
+	/* the kernel's check results: only the probes see them */
+	assert_no_line(t, "klptop_transition_blocked_tasks{");
+	assert_no_line(t, "klptop_transition_stuck_tasks{");
 	assert_no_line(t, "klptop_transition_seconds{");
 	assert_no_line(t, "klptop_transition_rounds_total{");
 	assert_no_line(t, "klptop_transition_signal_rounds_total{");
@@ -356,6 +363,32 @@ static void cost_histograms(void **state)
 	free(t);
 }
 
+/* A kernel without live patching: klptop says so and why, and exports
+ * nothing that needs live patching, not even klptop_bpf_up. */
+static void no_livepatch(void **state)
+{
+	struct snapshot s;
+	char *t;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.kernel.release, sizeof(s.kernel.release), "6.1.0-99-amd64");
+	snprintf(s.kernel.livepatch_why_not, sizeof(s.kernel.livepatch_why_not),
+		 "/sys/kernel/livepatch is missing (CONFIG_LIVEPATCH is not set)");
+	t = render(&s, NULL);
+	assert_line(t, "klptop_livepatch_supported{reason=\"/sys/kernel/livepatch is missing "
+		       "(CONFIG_LIVEPATCH is not set)\"} 0");
+	assert_line(t, "klptop_build_info{version=\"" KLPTOP_VERSION "\"} 1");
+	assert_line(t, "klptop_kernel_info{release=\"6.1.0-99-amd64\"} 1");
+	assert_line(t, "klptop_livepatch_tainted 0");
+	assert_no_line(t, "klptop_bpf_up");
+	assert_no_line(t, "klptop_patch_");
+	assert_no_line(t, "klptop_transition_");
+	assert_no_line(t, "klptop_shadow_");
+	assert_no_line(t, "klptop_events_dropped_total{");
+	check_families(t);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +397,7 @@ int main(void)
 		cmocka_unit_test(snapshot_lines),
 		cmocka_unit_test(only_known_values),
 		cmocka_unit_test(help_and_type_once),
+		cmocka_unit_test(no_livepatch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -174,11 +174,21 @@ static void test_no_livepatch(void **state)
 	struct snapshot s;
 
 	fx_write(root, "proc/sys/kernel/osrelease", "6.18.0\n");
+	/* sysfs not mounted: no /sys/kernel at all */
 	fx_mkdirs(sys);
 	snapshot__init(&s);
 	log_level = -1; /* silence the expected error */
 	assert_int_equal(fill_procfs(&s, &p, 0, NULL),
 			 EXIT_NO_LIVEPATCH);
+	assert_false(s.kernel.livepatch);
+	assert_non_null(strstr(s.kernel.livepatch_why_not, "sysfs is not mounted"));
+	snapshot__free(&s);
+	/* a kernel built without CONFIG_LIVEPATCH: /sys/kernel, no livepatch */
+	fx_write(root, "sys/kernel/osrelease", "");
+	snapshot__init(&s);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), EXIT_NO_LIVEPATCH);
+	assert_non_null(strstr(s.kernel.livepatch_why_not,
+			       "/sys/kernel/livepatch is missing (CONFIG_LIVEPATCH is not set)"));
 	log_level = LOG_WARN;
 	snapshot__free(&s);
 	fx_cleanup(root);
