@@ -176,16 +176,6 @@ static void push_history(struct trans_probe *tp, const struct klpt_event *e, con
 	tp->nstragglers = tp->capstragglers = 0;
 }
 
-static enum block_reason reason_of(int ret)
-{
-	switch (ret) {
-	case -KLPT_EBUSY: return REASON_RUNNING;
-	case -KLPT_EADDRINUSE: return REASON_SLEEPING_ON;
-	case -KLPT_EINVAL: return REASON_UNRELIABLE;
-	default: return REASON_UNKNOWN;
-	}
-}
-
 size_t trans_probe__stack_ips(struct trans_probe *tp, uint64_t key, uint64_t *ips, size_t max)
 {
 	struct klpt_stack st;
@@ -235,7 +225,7 @@ static void remember_switched(struct trans_probe *tp, const struct klpt_event *e
 	t->tid = (int)e->tid;
 	t->kthread = (int)e->kthread;
 	copy_str(t->comm, sizeof(t->comm), e->comm);
-	t->reason = reason_of(e->last_ret);
+	t->reason = reason__of_check(e->last_ret);
 	t->rounds_failed = e->rounds_failed;
 	t->blocked_ns = e->ts_ns - e->first_ns;
 	t->patch_state = !e->target;
@@ -501,7 +491,7 @@ static void annotate_task(struct trans_probe *tp, struct task_snap *t, uint64_t 
 		return;
 	if (b.transition_id != tp->skel->bss->state.transition_id)
 		return; /* left over from an earlier transition */
-	t->reason = reason_of(b.last_ret);
+	t->reason = reason__of_check(b.last_ret);
 	t->rounds_failed = b.rounds_failed;
 	t->blocked_ns = now > b.first_ns ? now - b.first_ns : 0;
 	t->checks_running = b.running;

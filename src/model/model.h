@@ -305,6 +305,8 @@ void snapshot__mark_stacks(struct snapshot *s);
 
 
 const char *reason__name(enum block_reason r);
+/* The reason a klp_check_and_switch_task() result stands for. */
+enum block_reason reason__of_check(int ret);
 const char *verdict__name(enum verdict v);
 const char *klp_state__name(int state);
 const char *switch_how__name(enum switch_how h);

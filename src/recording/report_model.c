@@ -174,16 +174,6 @@ static unsigned int signals_between(const struct report_transition *t, uint64_t 
 	return n;
 }
 
-static enum block_reason reason_of(int ret)
-{
-	switch (ret) {
-	case -KLPT_EBUSY: return REASON_RUNNING;
-	case -KLPT_EADDRINUSE: return REASON_SLEEPING_ON;
-	case -KLPT_EINVAL: return REASON_UNRELIABLE;
-	default: return REASON_UNKNOWN;
-	}
-}
-
 /* A task that had failed a check switched (or exited): the probes' word. */
 static void blocker_switched(struct report *rp, struct report_transition *t,
 			     const struct klpt_event *e)
@@ -196,7 +186,7 @@ static void blocker_switched(struct report *rp, struct report_transition *t,
 	tk->t.pid = (int)e->pid;
 	tk->t.kthread = (int)e->kthread;
 	copy_str(tk->t.comm, sizeof(tk->t.comm), e->comm);
-	count_reason(tk, reason_of(e->last_ret), 0);
+	count_reason(tk, reason__of_check(e->last_ret), 0);
 	set_str(&tk->t.function, e->func);
 	if (e->rounds_failed > tk->t.rounds_failed)
 		tk->t.rounds_failed = e->rounds_failed;

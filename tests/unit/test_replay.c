@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "model_fixture.h"
+#include "replay_frame.h"
 #include "model/model.h"
 #include "render/output.h"
 #include "recording/recfile.h"
@@ -428,30 +429,6 @@ static struct rec make_recording(int n)
 	return r;
 }
 
-static char *replay_batch_of(struct replay *rp, size_t i)
-{
-	struct snapshot s;
-	struct view_state vs;
-	struct view_replay vr = { .name = rp->rec.name, .index = i, .count = rp->rec.nsnaps, .batch = 1 };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	snapshot__init(&s);
-	assert_int_equal(replay__fill(rp, i, &s), 0);
-	vr.offset_ns = replay__offset_ns(rp, i);
-	vr.wall_ns = s.taken_ns;
-	vr.problem = rp->problem[0] ? rp->problem : NULL;
-	view_state__init(&vs);
-	vs.expand_all = 1;
-	vs.replay = &vr;
-	assert_int_equal(view__print_batch(&s, &vs, f), 0);
-	fclose(f);
-	view_state__free(&vs);
-	snapshot__free(&s);
-	return buf;
-}
-
 static void test_replay_recording(void **state)
 {
 	struct rec r = make_recording(8);
@@ -462,14 +439,14 @@ static void test_replay_recording(void **state)
 	assert_int_equal(rp.rec.nsnaps, 8);
 	assert_string_equal(rp.problem, "");
 	assert_int_equal(replay__offset_ns(&rp, 3), 1500000000ull);
-	f = replay_batch_of(&rp, 3);
+	f = replay_frame(&rp, 3, 1);
 	assert_non_null(strstr(f, "\nreplay  snapshot 4/8  +1.5s  "));
 	assert_non_null(strstr(f, " incident.klp\n"));
 	assert_non_null(strstr(f, "TRANSITION klpt_lp_fix -> patched"));
 	assert_non_null(strstr(f, "klpt_spin kthread R running"));
 	assert_non_null(strstr(f, "stuck"));
 	free(f);
-	f = replay_batch_of(&rp, 7);
+	f = replay_frame(&rp, 7, 1);
 	assert_non_null(strstr(f, "snapshot 8/8  +3.5s"));
 	assert_non_null(strstr(f, "TRANSITION none in progress"));
 	assert_non_null(strstr(f, "ended: klpt_lp_fix -> patched completed"));
@@ -490,7 +467,7 @@ static void test_replay_cut_and_bad_files(void **state)
 	assert_int_equal(rp.rec.nsnaps, 4);
 	assert_non_null(strstr(rp.problem, "truncated at byte"));
 	assert_non_null(strstr(rp.problem, "replaying the 4 snapshots before it"));
-	f = replay_batch_of(&rp, 3);
+	f = replay_frame(&rp, 3, 1);
 	assert_non_null(strstr(f, "recording: recording cut or damaged (truncated at byte"));
 	free(f);
 	replay__close(&rp);

@@ -17,8 +17,7 @@
 #include "recording/recfile.h"
 #include "render/report.h"
 #include "lib/util.h"
-#include "recording/replay.h"
-#include "render/view.h"
+#include "replay_frame.h"
 
 #define S(x) ((uint64_t)((x) * 1e9))
 
@@ -56,15 +55,24 @@ static void event(struct rec *r, uint32_t type, double t, void (*fill)(struct kl
 static void signal_round(struct klpt_event *e) { e->signals = 1; e->checked = 50; e->busy = 1; }
 static void plain_round(struct klpt_event *e) { e->checked = 50; e->busy = 1; }
 
+/* A KLPT_EV_BLOCKER_SWITCHED of tid, which failed `rounds` checks from
+ * `first` seconds on, the last with ret. */
+static void blocker(struct klpt_event *e, int tid, int kthread, int how, int ret,
+		    unsigned int rounds, double first, const char *comm)
+{
+	e->pid = e->tid = (uint32_t)tid;
+	e->kthread = (uint32_t)kthread;
+	e->how = (uint32_t)how;
+	e->last_ret = ret;
+	e->rounds_failed = rounds;
+	e->first_ns = S(first);
+	copy_str(e->comm, sizeof(e->comm), comm);
+}
+
+/* cat, asleep in klpt_sleep_in, freed at its exit to user space. */
 static void spinner(struct klpt_event *e)
 {
-	e->pid = e->tid = 113;
-	e->kthread = 0;
-	e->how = KLPT_HOW_USER_EXIT;
-	e->last_ret = -KLPT_EADDRINUSE;
-	e->rounds_failed = 16;
-	e->first_ns = S(2.2);
-	copy_str(e->comm, sizeof(e->comm), "cat");
+	blocker(e, 113, 0, KLPT_HOW_USER_EXIT, -KLPT_EADDRINUSE, 16, 2.2, "cat");
 	copy_str(e->func, sizeof(e->func), "klpt_sleep_in");
 }
 
@@ -244,13 +252,7 @@ static void timed_round(struct klpt_event *e)
 
 static void spinner_kthread(struct klpt_event *e)
 {
-	e->pid = e->tid = 77;
-	e->kthread = 1;
-	e->how = KLPT_HOW_STACK_CHECK;
-	e->last_ret = -KLPT_EBUSY;
-	e->rounds_failed = 6;
-	e->first_ns = S(2.0);
-	copy_str(e->comm, sizeof(e->comm), "klpt_spin");
+	blocker(e, 77, 1, KLPT_HOW_STACK_CHECK, -KLPT_EBUSY, 6, 2.0, "klpt_spin");
 }
 
 /* The recording of stuck-spin: snapshots that carry the pending task but
@@ -283,25 +285,6 @@ static struct rec stuck_spin(void)
 	return r;
 }
 
-static char *frame_of(struct replay *rp, size_t i)
-{
-	struct snapshot s;
-	struct view_state vs;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	snapshot__init(&s);
-	assert_int_equal(replay__fill(rp, i, &s), 0);
-	view_state__init(&vs);
-	vs.expand_all = 1;
-	assert_int_equal(view__print_batch(&s, &vs, f), 0);
-	fclose(f);
-	view_state__free(&vs);
-	snapshot__free(&s);
-	return buf;
-}
-
 /* One file, one story: what report says of the stall, the replayed frame
  * of the same moment shows (it used to show rounds -, RND -, VERDICT -
  * and no kernel, from snapshots alone). */
@@ -327,7 +310,7 @@ static void replay_tells_what_report_tells(void **state)
 	buf = recfile__buffer(r.w, &len);
 	assert_int_equal(replay__open_mem(&rp, "stuck.klp", buf, len), EXIT_OK);
 	assert_int_equal(rp.rec.nsnaps, 7);
-	frame = frame_of(&rp, 5);                    /* +6.1 s: still stuck */
+	frame = replay_frame(&rp, 5, 0);                    /* +6.1 s: still stuck */
 	assert_non_null(strstr(frame, "klptop  6.1.0-99-amd64  livepatch yes"));
 	assert_non_null(strstr(frame, "BPF on"));
 	assert_non_null(strstr(frame, "rounds 5  signal rounds 1"));
@@ -337,7 +320,7 @@ static void replay_tells_what_report_tells(void **state)
 	assert_non_null(strstr(frame, " stuck\n"));
 	assert_null(strstr(frame, "BPF off"));
 	free(frame);
-	frame = frame_of(&rp, 1);                    /* +2.1 s: one round, watching */
+	frame = replay_frame(&rp, 1, 0);                    /* +2.1 s: one round, watching */
 	assert_non_null(strstr(frame, "rounds 1  signal rounds 0"));
 	free(frame);
 	replay__close(&rp);
