@@ -576,6 +576,11 @@ void report__free(struct report *rp)
 
 /* ---- questions the renderers ask -------------------------------------------- */
 
+const char *report_transition__patch(const struct report_transition *t)
+{
+	return t->patch[0] ? t->patch : "(patch unknown)";
+}
+
 static int patch_observed(const struct report *rp, const char *patch)
 {
 	for (size_t i = 0; i < rp->ntr; i++)

@@ -117,6 +117,9 @@ void report__finish(struct report *rp);
 /* Walk r into rp: init, walk, finish. */
 void report__build(struct report *rp, struct recording *r);
 
+/* The patch a transition belongs to, for people: probes that joined a
+ * transition learn its name from a snapshot, and one may never come. */
+const char *report_transition__patch(const struct report_transition *t);
 /* A task that held a transition up: with the probes, one the kernel's
  * check failed on; without them, one pending in two snapshots or more. */
 int report__is_straggler(const struct report *rp, const struct report_task *t);

@@ -66,7 +66,7 @@ static void add_transitions(const struct report *rp, json_object *ev)
 		uint64_t en = t->outcome ? t->end_ns : end_ts;
 		json_object *e, *args = json_object_new_object();
 
-		snprintf(name, sizeof(name), "%s -> %s", t->patch, klp_state__name(t->target));
+		snprintf(name, sizeof(name), "%s -> %s", report_transition__patch(t), klp_state__name(t->target));
 		e = trace_ev("X", name, 0, us(rp, s));
 		json_object_object_add(e, "cat", json_object_new_string("transition"));
 		json_object_object_add(e, "dur", json_object_new_double(en > s ? (double)(en - s) / 1e3 : 0));

@@ -118,7 +118,7 @@ static void print_recording(const struct report *rp, FILE *f)
 
 static void print_transition(const struct report *rp, const struct report_transition *t, FILE *f)
 {
-	fprintf(f, "  %s -> %s: ", t->patch, target_name(t->target));
+	fprintf(f, "  %s -> %s: ", report_transition__patch(t), target_name(t->target));
 	if (t->start_ns)
 		fprintf(f, "start %+.1f s", rel_s(rp, t->start_ns));
 	else
@@ -187,7 +187,7 @@ static void print_cost(const struct report *rp, const struct report_transition *
 	const struct transition_cost *c = &t->cost;
 	char buf[512];
 
-	fprintf(f, "  %s -> %s: %s\n", t->patch, target_name(t->target),
+	fprintf(f, "  %s -> %s: %s\n", report_transition__patch(t), target_name(t->target),
 		c->round_hist.n ? transition_cost__rounds_text(c, buf, sizeof(buf))
 				: "no round timed (the round probe did not run)");
 	print_slowest(rp, c, f);
