@@ -206,7 +206,8 @@ struct shadow_leak {
 	uint64_t id;
 	uint64_t count;
 	uint64_t first_ns, last_ns;   /* CLOCK_MONOTONIC */
-	uint64_t obj;                 /* the last owner address */
+	uint64_t obj;                 /* the last owner address, or its number in a redacted recording */
+	int obj_pseudonym;            /* obj is that number: the owner is "obj#N" */
 	uint64_t size;
 	char *cache;                  /* slab cache of the freed owner, NULL: kmalloc */
 	const char *free_via;         /* ORPHAN: kfree, kmem_cache_free, kmem_cache_free_bulk */

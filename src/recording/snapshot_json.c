@@ -84,10 +84,10 @@ static char *jname(json_object *o, const char *key)
 	return xstrdup(s ? s : "?");
 }
 
-/* "0xffffffffc0a01000" (addresses and shadow ids are hex strings). */
-static uint64_t jhex(json_object *o, const char *key)
+/* "0xffffffffc0a01000" (addresses and shadow ids are hex strings); 0 when
+ * absent or not hex. */
+static uint64_t hex_of(const char *s)
 {
-	const char *s = jstr(o, key);
 	char *end;
 	unsigned long long v;
 
@@ -96,6 +96,11 @@ static uint64_t jhex(json_object *o, const char *key)
 	errno = 0;
 	v = strtoull(s, &end, 16);
 	return errno || end == s || *end ? 0 : v;
+}
+
+static uint64_t jhex(json_object *o, const char *key)
+{
+	return hex_of(jstr(o, key));
 }
 
 static size_t jlen(json_object *a)
@@ -418,6 +423,22 @@ static void shadow_groups_from_json(struct shadow_snapshot *ss, json_object *a)
 	}
 }
 
+/* "0xffff8880..." or, in a redacted recording, the pseudonym "obj#17". */
+static void owner_from_json(struct shadow_leak *l, const char *s)
+{
+	char *end;
+
+	if (s && !strncmp(s, "obj#", 4)) {
+		errno = 0;
+		l->obj = strtoull(s + 4, &end, 10);
+		l->obj_pseudonym = !errno && end != s + 4 && !*end;
+		if (!l->obj_pseudonym)
+			l->obj = 0;
+		return;
+	}
+	l->obj = hex_of(s);
+}
+
 static void shadow_leaks_from_json(struct shadow_snapshot *ss, json_object *a)
 {
 	ss->nleaks = jlen(a);
@@ -431,7 +452,7 @@ static void shadow_leaks_from_json(struct shadow_snapshot *ss, json_object *a)
 		l->id = jhex(o, "id");
 		l->count = juint(o, "count");
 		l->module = jname(o, "module");
-		l->obj = jhex(o, "obj");
+		owner_from_json(l, jstr(o, "obj"));
 		l->size = juint(o, "size");
 		l->cache = jstrdup(o, "cache");
 		l->first_ns = juint(o, "first_ns");

@@ -5,7 +5,14 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+const char *shadow_leak__owner(const struct shadow_leak *l, char *buf, size_t len)
+{
+	snprintf(buf, len, l->obj_pseudonym ? "obj#%llu" : "0x%llx", (unsigned long long)l->obj);
+	return buf;
+}
 
 json_object *json_addr(unsigned long long addr)
 {
@@ -270,12 +277,14 @@ static json_object *shadow_leaks_to_json(const struct shadow_snapshot *ss)
 	for (size_t i = 0; i < ss->nleaks; i++) {
 		const struct shadow_leak *l = &ss->leaks[i];
 		json_object *o = json_object_new_object();
+		char owner[32];
 
 		json_object_object_add(o, "kind", json_object_new_string(shadow_leak_kind__name(l->kind)));
 		json_object_object_add(o, "id", id_to_json(l->id));
 		json_object_object_add(o, "count", json_object_new_int64((int64_t)l->count));
 		json_object_object_add(o, "module", json_object_new_string(l->module));
-		json_object_object_add(o, "obj", json_addr(l->obj));
+		json_object_object_add(o, "obj", json_object_new_string(shadow_leak__owner(l, owner,
+											sizeof(owner))));
 		json_object_object_add(o, "size", json_object_new_int64((int64_t)l->size));
 		json_object_object_add(o, "cache", json_str_or_null(l->cache));
 		json_object_object_add(o, "free_via", json_str_or_null(l->free_via));

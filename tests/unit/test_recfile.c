@@ -935,6 +935,12 @@ static void test_redact(void **state)
 	txt = report_of(buf, len, 0, &rc);
 	assert_non_null(strstr(txt, "redacted (no kernel addresses)"));
 	free(txt);
+	/* Its owners stay pseudonyms through the model: the last snapshot's
+	 * leak names obj#2, as the file does. */
+	txt = report_of(buf, len, 1, &rc);
+	assert_non_null(strstr(txt, "\"obj\":\"obj#2\""));
+	assert_false(has_kernel_address(txt));
+	free(txt);
 	decoded_free(&d);
 	recfile__close(w);
 }
