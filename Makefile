@@ -196,8 +196,12 @@ unit: $(UNIT_BINS)
 
 # Static helpers the lab scenarios run in the guest (mkinitramfs.sh copies
 # build/bench/* into /bin).
-LAB_HELPERS := $(BUILD)/bench/thread-churn
+LAB_HELPERS := $(BUILD)/bench/thread-churn $(BUILD)/bench/threads
 $(BUILD)/bench/thread-churn: tests/vm/thread-churn.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -static -O2 -pthread -Wall -Wextra -Werror $< -o $@
+$(BUILD)/bench/threads: bench/threads.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -static -O2 -pthread -Wall -Wextra -Werror $< -o $@
@@ -216,6 +220,7 @@ check: deps
 	$(Q)tests/exporter-check.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/fuzz.sh $(RESULTS) || true
 	$(Q)tests/man-check.sh $(RESULTS) $(BUILD)/klptop || true
+	$(Q)tests/cli.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/install-check.sh $(RESULTS) || true
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/dyn STATIC=0 $(BUILD)/dyn/klptop && \
 		tests/valgrind.sh $(RESULTS) $(BUILD)/dyn/klptop || \

@@ -6,18 +6,27 @@
  * the probe skeleton's ring buffer (KLPT_EV_ROUND's round_ns is not printed
  * by klptop itself).
  *
- *   klpt-bench snap [ITERS]   time one snapshot of every task's patch_state,
- *                             ITERS times each way: the BPF task iterator
- *                             (task_iter__scan, stacks off), a bare procfs
- *                             loop over /proc/PID/task/TID/patch_state, and
+ *   klpt-bench snap [ITERS]   time one walk of every task, ITERS times each
+ *                             way: a bare BPF task-iterator pass that only
+ *                             counts (task_iter__count: the floor of any
+ *                             walk), klptop's own pass (task_iter__scan: a
+ *                             record per pending task, stacks within their
+ *                             budget), a bare procfs loop over
+ *                             /proc/PID/task/TID/patch_state, and
  *                             procscan__scan_transition (klptop --no-bpf).
  *   klpt-bench rounds SECS [PERIOD]
- *                             attach klptop's transition probes exactly as
- *                             klptop does (trans_probe__open) and print every
+ *                             attach klptop's transition probes as klptop
+ *                             does (trans_probe__open) with the per-task
+ *                             check programs attached for every round (what
+ *                             a watched round costs), and print every
  *                             round's KLPT_EV_ROUND for SECS seconds. With
  *                             PERIOD, alternate PERIOD s detached ("mode off
  *                             TS") and PERIOD s attached ("mode on TS"),
  *                             TS in CLOCK_MONOTONIC ns, starting detached.
+ *   klpt-bench dyndbg SECS PERIOD
+ *                             the same windows for the kernel's own pr_debug
+ *                             lines of kernel/livepatch/transition.c (the
+ *                             obvious alternative: dynamic debug).
  *   klpt-bench fill [ITERS]   what one klptop --batch frame costs: time
  *                             sampler__fill (stacks on, as --batch) and
  *                             view__print_batch (to /dev/null) separately.
@@ -105,22 +114,30 @@ static int cmd_snap(int iters)
 	char why[256] = "";
 	struct ksyms *ks = ksyms__load("/proc/kallsyms");
 	struct task_iter *ti = task_iter__open(ks, why, sizeof(why));
-	struct series bpf = { "bpf_iter" }, raw = { "procfs" }, ps = { "procscan" };
-	struct fill_opts fo = { 0 };
+	struct series bare = { "bpf_bare" }, bpf = { "bpf_iter" }, raw = { "procfs" },
+		      ps = { "procscan" };
+	struct task_iter_clock clk = { 0 };
 
 	if (!ti) {
 		fprintf(stderr, "klpt-bench: %s\n", why);
 		return 1;
 	}
+	bare.ns = calloc(iters, 8);
 	bpf.ns = calloc(iters, 8);
 	raw.ns = calloc(iters, 8);
 	ps.ns = calloc(iters, 8);
-	/* Interleaved, so drift (threads still settling) hits all three alike. */
+	/* Interleaved, so drift (threads still settling) hits all alike. */
 	for (int i = 0; i < iters; i++) {
 		struct transition_info tr = { .target = 1 };
 		uint64_t t0 = now_ns();
+		long n = task_iter__count(ti);
 
-		task_iter__scan(ti, &tr, 0, ks);
+		bare.ns[i] = now_ns() - t0;
+		bare.tasks = n > 0 ? (size_t)n : 0;
+
+		t0 = now_ns();
+		clk.now_ns = t0;
+		task_iter__scan(ti, &tr, &clk, ks);
 		bpf.ns[i] = now_ns() - t0;
 		bpf.tasks = tr.tasks_total;
 		transition_info__clear(&tr);
@@ -131,13 +148,14 @@ static int cmd_snap(int iters)
 
 		tr = (struct transition_info){ .target = 1 };
 		t0 = now_ns();
-		procscan__scan_transition(&default_paths, &tr, &fo, ks);
+		procscan__scan_transition(&default_paths, &tr);
 		ps.ns[i] = now_ns() - t0;
 		ps.tasks = tr.tasks_total;
 		transition_info__clear(&tr);
 	}
-	report(&bpf, iters, 0);
-	double b = bpf.ns[iters / 2] / 1e3 / (bpf.tasks ? bpf.tasks : 1);
+	report(&bare, iters, 0);
+	double b = bare.ns[iters / 2] / 1e3 / (bare.tasks ? bare.tasks : 1);
+	report(&bpf, iters, b);
 	report(&raw, iters, b);
 	report(&ps, iters, b);
 	task_iter__close(ti);
@@ -167,8 +185,10 @@ static void set_mode(struct trans_probe *tp, int on, struct probe_status *ps)
 	if (on) {
 		if (transition_bpf__attach(tp->skel))
 			fprintf(stderr, "klpt-bench: re-attach failed\n");
+		watch_plan__attach(tp);
 		attach_oncpu_sampler(tp, ps);
 	} else {
+		watch_plan__detach(tp);
 		transition_bpf__detach(tp->skel);
 		for (int i = 0; i < tp->nperf; i++)
 			bpf_link__destroy(tp->perf_links[i]);
@@ -184,7 +204,7 @@ static int cmd_rounds(int secs, int period)
 {
 	struct probe_status ps = { 0 };
 	struct ksyms *ks = ksyms__load("/proc/kallsyms");
-	struct trans_probe *tp = trans_probe__open(&ps, ks);
+	struct trans_probe *tp = trans_probe__open(&ps, ks, NULL);
 	uint64_t end, next = 0;
 	int on = 1, want_off = 0;
 
@@ -201,6 +221,9 @@ static int cmd_rounds(int secs, int period)
 		fprintf(stderr, "klpt-bench: ring buffer: %s\n", strerror(errno));
 		return 1;
 	}
+	/* Every round watched while attached: the cost of one watched round. */
+	tp->watch.pinned = 1;
+	watch_plan__attach(tp);
 	printf("attached ts_ns %llu perf_links %d\n", (unsigned long long)now_ns(), tp->nperf);
 	fflush(stdout);
 	end = now_ns() + (uint64_t)secs * 1000000000ull;
@@ -252,9 +275,8 @@ static int cmd_fill(int iters)
 	struct sampler *sm;
 	FILE *null = fopen("/dev/null", "w");
 	uint64_t *f = calloc(iters, 8), *p = calloc(iters, 8);
-	size_t pending = 0, total = 0;
+	size_t pending = 0, total = 0, groups = 0;
 
-	g_opts.kallsyms = g_opts.kallsyms ? g_opts.kallsyms : "/proc/kallsyms";
 	sm = sampler__open(&so);
 	if (!sm || !null)
 		return 1;
@@ -271,7 +293,8 @@ static int cmd_fill(int iters)
 		sampler__fill(sm, &s);
 		f[i] = now_ns() - t0;
 		if (s.transition) {
-			pending = s.transition->npending;
+			pending = s.transition->ntasks;
+			groups = s.transition->ngroups;
 			total = s.transition->tasks_total;
 		}
 		t0 = now_ns();
@@ -283,9 +306,42 @@ static int cmd_fill(int iters)
 	}
 	qsort(f, iters, 8, cmp_u64);
 	qsort(p, iters, 8, cmp_u64);
-	printf("fill tasks %zu pending %zu fill_median_ms %.1f fill_min_ms %.1f print_median_ms %.1f print_min_ms %.1f\n",
-	       total, pending, f[iters / 2] / 1e6, f[0] / 1e6, p[iters / 2] / 1e6, p[0] / 1e6);
+	printf("fill tasks %zu pending %zu groups %zu fill_median_ms %.1f fill_min_ms %.1f print_median_ms %.1f print_min_ms %.1f\n",
+	       total, pending, groups, f[iters / 2] / 1e6, f[0] / 1e6, p[iters / 2] / 1e6, p[0] / 1e6);
 	sampler__close(sm);
+	return 0;
+}
+
+static void dyndbg(int on)
+{
+	FILE *f = fopen("/sys/kernel/debug/dynamic_debug/control", "w");
+
+	if (!f) {
+		perror("klpt-bench: dynamic_debug/control");
+		return;
+	}
+	fprintf(f, "file kernel/livepatch/transition.c %cp\n", on ? '+' : '-');
+	fclose(f);
+}
+
+/* The kernel's pr_debug lines for the same facts, in alternating windows. */
+static int cmd_dyndbg(int secs, int period)
+{
+	uint64_t end = now_ns() + (uint64_t)secs * 1000000000ull;
+	int on = 0;
+
+	printf("mode off %llu\n", (unsigned long long)now_ns());
+	fflush(stdout);
+	while (now_ns() < end) {
+		usleep((useconds_t)period * 1000000);
+		on = !on;
+		dyndbg(on);
+		printf("mode %s %llu\n", on ? "on" : "off", (unsigned long long)now_ns());
+		fflush(stdout);
+	}
+	dyndbg(0);
+	printf("detached ts_ns %llu events_dropped 0 blockers_dropped 0\n",
+	       (unsigned long long)now_ns());
 	return 0;
 }
 
@@ -296,8 +352,11 @@ int main(int argc, char **argv)
 		return cmd_snap(argc > 2 ? atoi(argv[2]) : 5);
 	if (argc >= 2 && !strcmp(argv[1], "rounds"))
 		return cmd_rounds(argc > 2 ? atoi(argv[2]) : 10, argc > 3 ? atoi(argv[3]) : 0);
+	if (argc >= 4 && !strcmp(argv[1], "dyndbg"))
+		return cmd_dyndbg(atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 2 && !strcmp(argv[1], "fill"))
 		return cmd_fill(argc > 2 ? atoi(argv[2]) : 3);
-	fprintf(stderr, "usage: klpt-bench snap [ITERS] | rounds SECS [PERIOD] | fill [ITERS]\n");
+	fprintf(stderr, "usage: klpt-bench snap [ITERS] | rounds SECS [PERIOD] | dyndbg SECS PERIOD | "
+			"fill [ITERS]\n");
 	return 2;
 }

@@ -4,7 +4,8 @@
  * the transition benchmarks (bench/transition-bench.sh). Static, runs in the
  * lab initramfs. Default: each thread waits in pthread_cond_wait forever.
  * "block": each thread reads /sys/kernel/debug/klpt/block (sleeps in the
- * patched klpt_sleep_in until released, then reads again).
+ * patched klpt_sleep_in until released, then reads again). "blockd": the
+ * same through block_d, uninterruptibly (no fake signal moves them).
  * "dsleep": no threads; write "D" N times to /sys/kernel/debug/klpt/sleep
  * (N klpt_sleep_d kthreads sleeping uninterruptibly in klpt_sleep_in, which
  * the fake signal rounds do not wake), then exit.
@@ -22,21 +23,21 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int started;
-static int block_mode;
+static const char *block_file;
 
 static void *body(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&mu);
 	started++;
-	if (!block_mode) {
+	if (!block_file) {
 		for (;;)
 			pthread_cond_wait(&cv, &mu); /* nobody signals */
 	}
 	pthread_mutex_unlock(&mu);
 	for (;;) {
 		char buf[64];
-		int fd = open("/sys/kernel/debug/klpt/block", O_RDONLY);
+		int fd = open(block_file, O_RDONLY);
 
 		if (fd < 0) {
 			sleep(1);
@@ -54,7 +55,10 @@ int main(int argc, char **argv)
 	int n = argc > 1 ? atoi(argv[1]) : 10000;
 	pthread_attr_t attr;
 
-	block_mode = argc > 2 && !strcmp(argv[2], "block");
+	if (argc > 2 && !strcmp(argv[2], "block"))
+		block_file = "/sys/kernel/debug/klpt/block";
+	if (argc > 2 && !strcmp(argv[2], "blockd"))
+		block_file = "/sys/kernel/debug/klpt/block_d";
 	if (argc > 2 && !strcmp(argv[2], "dsleep")) {
 		int fd = open("/sys/kernel/debug/klpt/sleep", O_WRONLY);
 

@@ -1,45 +1,46 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# transition-bench.sh [-k REL] [-n N]... : the transition benchmarks in the lab
-# (docs/perf.md, "Transitions"). Builds klptop, the lab modules and the
-# static helpers bench/threads.c and bench/klpt-bench.c (into build/bench/,
-# which mkinitramfs.sh copies to the guest's /bin), boots the scenario
-# tests/vm/scenarios/bench-transitions.sh once per N (default 10000 threads)
-# and prints the figures:
-#   1. one snapshot of every task's patch_state: BPF task iterator vs procfs,
-#      per task, and their ratio;
-#   2. klp_try_complete_transition with N pending tasks, timed by a tracefs
-#      kprobe/kretprobe pair, without and with klptop's probes (and klptop's
-#      own round_ns), and the overhead;
-#   3. klptop --batch -d 1's CPU time over 30 s (utime+stime).
-# -k REL: lab kernel (default: the first 6.1 one tests/vm/kernels.sh lists).
+# transition-bench.sh [-k REL] [-n N]... : what klptop costs around a stalled
+# transition with N pending tasks, in the lab (docs/perf.md, "Transitions").
+# Builds klptop, the lab modules and the static helpers bench/threads.c and
+# bench/klpt-bench.c into a private copy of the build (mkinitramfs.sh copies
+# its bench/ to the guest's /bin, with bench-params saying N), boots
+# tests/vm/scenarios/bench-transitions.sh once per N (default 10000; half
+# user threads, half kthreads) and prints, as ratios within one run:
+#   1. one walk of every task: klptop's pass and procfs vs a bare BPF pass;
+#   2. a round with the per-task checks watched vs not (alternating windows),
+#      and the same for the kernel's pr_debug lines (dynamic debug);
+#   3. rounds while klptop --batch -d 1 runs vs after it; its CPU time per
+#      second vs one bare iterator pass; its first frame; one frame's cost;
+#      its memory with N pending vs 10.
+# -k REL: lab kernel (default: the first 6.1 one the lab lists).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=${BUILD:-$root/build}
+kernels=$( { scripts/kernels.sh 2>/dev/null || tests/vm/kernels.sh; } )
 rel=
 ns=()
 while getopts k:n: o; do
 	case $o in
 	k) rel=$OPTARG ;;
 	n) ns+=("$OPTARG") ;;
-	*) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
 [ ${#ns[@]} -gt 0 ] || ns=(10000)
-[ -n "$rel" ] || rel=$(tests/vm/kernels.sh | grep -m1 '^6\.1\.' || tests/vm/kernels.sh | head -n 1)
+[ -n "$rel" ] || rel=$(grep -m1 '^6\.1\.' <<<"$kernels" || head -n 1 <<<"$kernels")
 [ -n "$rel" ] || { echo "transition-bench: no lab kernel (make deps)" >&2; exit 1; }
 
-make -s all
+make -s all build/bench/threads
 make -s kmod LAB_KERNELS="$rel"
 mkdir -p "$build/bench"
-gcc -static -O2 -pthread -Wall -Wextra -Werror -o "$build/bench/threads" bench/threads.c
 # klptop's objects as an archive: only what klpt-bench uses is linked
 # (transition.o is left out: klpt-bench includes transition.c).
 rm -f "$build/bench/libklptop.a"
 objs=()
 for o in "$build"/obj/*/*.o; do
-	case $o in */cmd/main.o | */live/transition.o) ;; *) objs+=("$o") ;; esac
+	case $o in */cmd/* | */live/transition.o) ;; *) objs+=("$o") ;; esac
 done
 ar rcs "$build/bench/libklptop.a" "${objs[@]}"
 gcc -static -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -49,17 +50,7 @@ gcc -static -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-lbpf -lelf -lz -lzstd -ljson-c -lncursesw -ltinfo -lm
 rm -f "$build/bench/libklptop.a"
 
-# Boot from a private copy (BUILD=$lab below): the shared build/lab
-# initramfs is left alone, and later rebuilds in the tree do not change a
-# running benchmark.
 results=$(mktemp -d "${TMPDIR:-/tmp}/klpt-bench.XXXXXX")
-lab=$results/build
-mkdir -p "$lab/kmod" "$lab/bench"
-cp "$build/klptop" "$lab/"
-cp -r "$build/kmod/$rel" "$lab/kmod/"
-cp "$build/bench/threads" "$build/bench/klpt-bench" "$lab/bench/"
-tmp_scen=()
-trap 'rm -f "${tmp_scen[@]}"' EXIT
 
 report() { # report LOG
 	tr -d '\r' <"$1" | sed -n 's/^KLPTB //p' | awk '
@@ -68,72 +59,77 @@ report() { # report LOG
 	}
 	function median(arr, n) { sort(arr, n); return n ? (n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2) : 0 }
 	function add(k, v) { c[k]++; r[k, c[k]] = v }
-	function stats(k, label,   j, a, m) {
-		for (j = 1; j <= c[k]; j++) a[j] = r[k, j]
-		m = median(a, c[k]); med[k] = m; lo[k] = a[1]; q1[k] = a[int((c[k] + 3) / 4)]
-		printf "2. round (tracefs) %-22s %2d rounds: min %.0f, 25%% %.0f, median %.0f ms\n", label, c[k], a[1] / 1000, q1[k] / 1000, m / 1000
+	function med_of(k,   j, a) { for (j = 1; j <= c[k]; j++) a[j] = r[k, j]; return median(a, c[k]) }
+	# Rounds of a phase classified by the windows a tool printed: a round
+	# counts if it starts inside a window and ends before the next switch.
+	function windows(ph, tool, on_key, off_key,   i, j, wend) {
+		for (i = 1; i <= nr[ph]; i++) {
+			for (j = nm[tool]; j >= 1 && mt[tool, j] > rs[ph, i]; j--) ;
+			if (j < 1) continue
+			wend = j < nm[tool] ? mt[tool, j + 1] : tend[tool]
+			if (rs[ph, i] + rd[ph, i] / 1e6 > wend) continue
+			add(mo[tool, j] == "on" ? on_key : off_key, rd[ph, i])
+		}
 	}
 	$1 == "n" { n = $2 }
 	$1 == "threads_created_s" { created = $2 }
 	$1 == "tasks_total" { total = $2 }
-	$1 == "dsleepers" { dsl = $2; dsl_s = $4 }
-	($1 == "idle" || $1 == "pending") && $2 == "snap" { snap[$1, $3] = $11; smin[$1, $3] = $9 / $5; tasks[$1, $3] = $5 }
-	$1 == "round" && $2 == "alt" { na++; as[na] = $4; ad[na] = $3 }
-	$1 == "round" && $2 != "alt" { add($2, $3) }
-	$1 == "bench" && $2 == "mode" { nm++; mt[nm] = $4 / 1e9; mo[nm] = $3 }
-	$1 == "bench" && $2 == "round" { bc++; b[bc] = $15 / 1000; bts[bc] = $5 / 1e9 }
-	$1 == "bench" && $2 == "detached" { dropped = $6 " events, " $8 " blockers dropped"; tend = $4 / 1e9 }
+	($1 == "idle" || $1 == "pending") && $2 == "snap" { snap[$1, $3] = $11; tasks[$1, $3] = $5 }
+	$1 == "round" { nr[$2]++; rd[$2, nr[$2]] = $3; rs[$2, nr[$2]] = $4 }
+	($1 == "bench" || $1 == "dyndbg") && $2 == "mode" { nm[$1]++; mt[$1, nm[$1]] = $4 / 1e9; mo[$1, nm[$1]] = $3 }
+	($1 == "bench" || $1 == "dyndbg") && $2 == "detached" { tend[$1] = $4 / 1e9 }
 	$1 == "fill" { fill = $0 }
 	$1 == "cpu" { cpu[$2] = $4 / 100; wall[$2] = $6 }
-	$1 == "klptop_first_frame_s" { ff = $2 }
-	$1 == "release_s" { rel_s = $2 }
+	$1 == "rss" { rss[$3] = $5 }
+	$1 == "klptop_first_frame_ms" { ff = $2 }
+	$1 == "frame" { frame = frame "   " $0 "\n" }
 	END {
-		printf "threads: %d (created in %d s), %d tasks in all; %d D sleepers (%d s)\n", n, created, total, dsl, dsl_s
+		printf "N=%d pending (half user threads, half kthreads), %d tasks in all\n", n, total
 		for (w = 0; w < 2; w++) {
 			m = w ? "pending" : "idle"
-			if (!((m, "bpf_iter") in snap)) continue
-			printf "1. snapshot (%s, %d tasks), median [best] us/task: BPF iterator %.2f [%.2f]; procfs loop %.1f [%.1f] = %.1fx [%.1fx]; procscan (--no-bpf) %.1f [%.1f] = %.1fx [%.1fx]\n",
-				m, tasks[m, "bpf_iter"], snap[m, "bpf_iter"], smin[m, "bpf_iter"],
-				snap[m, "procfs"], smin[m, "procfs"], snap[m, "procfs"] / snap[m, "bpf_iter"], smin[m, "procfs"] / smin[m, "bpf_iter"],
-				snap[m, "procscan"], smin[m, "procscan"], snap[m, "procscan"] / snap[m, "bpf_iter"], smin[m, "procscan"] / smin[m, "bpf_iter"]
+			if (!((m, "bpf_bare") in snap)) continue
+			printf "1. one walk (%s, %d tasks), median us/task: bare BPF pass %.2f; klptop pass %.2f (%.1fx); procfs loop %.1f (%.1fx)\n",
+				m, tasks[m, "bpf_bare"], snap[m, "bpf_bare"], snap[m, "bpf_iter"], snap[m, "bpf_iter"] / snap[m, "bpf_bare"],
+				snap[m, "procfs"], snap[m, "procfs"] / snap[m, "bpf_bare"]
+			if (m == "pending") bare_ms = snap[m, "bpf_bare"] * tasks[m, "bpf_bare"] / 1000
 		}
-		# alternating windows: a round counts if it starts inside a window
-		# (after its switch) and ends before the next switch
-		for (i = 1; i <= na; i++) {
-			for (j = nm; j >= 1 && mt[j] > as[i]; j--) ;
-			if (j < 1) continue
-			wend = j < nm ? mt[j + 1] : tend
-			if (as[i] + ad[i] / 1e6 > wend) continue
-			add(mo[j], ad[i])
-		}
-		stats("off", "probes detached (alt)")
-		stats("on", "probes attached (alt)")
-		stats("klptop", "klptop --batch -d 1")
-		stats("off2", "no probes, after")
-		if (med["off"] > 0)
-			printf "2. overhead of the probes: median %+.1f%%, min %+.1f%%, 25%% %+.1f%%; klptop --batch vs off2: median %+.1f%%\n",
-				(med["on"] / med["off"] - 1) * 100, (lo["on"] / lo["off"] - 1) * 100, (q1["on"] / q1["off"] - 1) * 100,
-				med["off2"] > 0 ? (med["klptop"] / med["off2"] - 1) * 100 : 0
-		if (bc) { for (i = 1; i <= bc; i++) bb[i] = b[i]; sort(bb, bc)
-			printf "2. klptop round_ns (KLPT_EV_ROUND, probes included): min %.0f, median %.0f ms over %d rounds; %s\n", bb[1] / 1000, median(bb, bc) / 1000, bc, dropped }
-		for (k in cpu) printf "3. klptop --batch -d 1 CPU (%s): %.2f s in %d s = %.1f%% of a core\n", k, cpu[k], wall[k], cpu[k] / wall[k] * 100
-		if (fill != "") printf "3. one --batch frame: %s\n", fill
-		if (ff != "") printf "   klptop first frame after %d s; release of the sleepers %d s\n", ff, rel_s
+		windows("alt", "bench", "watched", "plain")
+		windows("dyn", "dyndbg", "dyndbg_on", "dyndbg_off")
+		mw = med_of("watched"); mp = med_of("plain"); dn = med_of("dyndbg_on"); df = med_of("dyndbg_off")
+		printf "2. round, median of windows: plain %.1f ms (%d), watched %.1f ms (%d): a watched round %+.0f%%\n", mp / 1000, c["plain"], mw / 1000, c["watched"], mp ? (mw / mp - 1) * 100 : 0
+		printf "   dynamic debug (the alternative): off %.1f ms (%d), on %.1f ms (%d): %+.0f%%\n", df / 1000, c["dyndbg_off"], dn / 1000, c["dyndbg_on"], df ? (dn / df - 1) * 100 : 0
+		for (i = 1; i <= nr["klptop"]; i++) add("klptop", rd["klptop", i])
+		for (i = 1; i <= nr["off2"]; i++) add("off2", rd["off2", i])
+		mk = med_of("klptop"); mo2 = med_of("off2")
+		printf "3. round while klptop --batch -d 1 runs %.1f ms (%d rounds) vs after it %.1f ms (%d): %.2fx\n", mk / 1000, c["klptop"], mo2 / 1000, c["off2"], mo2 ? mk / mo2 : 0
+		if ("transition" in cpu)
+			printf "   klptop CPU during the stall: %.2f s in %d s = %.1f%% of a core = %.2fx one bare pass (%.1f ms) per second\n",
+				cpu["transition"], wall["transition"], cpu["transition"] / wall["transition"] * 100,
+				bare_ms ? cpu["transition"] / wall["transition"] * 1000 / bare_ms : 0, bare_ms
+		if ("idle" in cpu)
+			printf "   klptop CPU with no transition: %.2f s in %d s = %.1f%% of a core\n", cpu["idle"], wall["idle"], cpu["idle"] / wall["idle"] * 100
+		if (ff != "") printf "   first frame %d ms after start\n", ff
+		if (fill != "") printf "   one frame: %s\n", fill
+		if ((10 in rss) && (n in rss)) printf "   memory (VmHWM): %d KiB with 10 pending, %d KiB with %d: %.2fx\n", rss[10], rss[n], n, rss[n] / rss[10]
+		printf "%s", frame
 	}'
 }
 
 rc=0
 for n in "${ns[@]}"; do
-	s=bench-transitions
-	if [ "$n" != 10000 ]; then
-		s=bench-transitions-$n
-		cp tests/vm/scenarios/bench-transitions.sh "tests/vm/scenarios/$s.sh"
-		tmp_scen+=("tests/vm/scenarios/$s.sh")
-	fi
-	echo "== $rel, N=$n: BUILD=$lab tests/vm/lab.sh --results $results --kernel $rel $s"
-	BUILD=$lab tests/vm/lab.sh --results "$results" --kernel "$rel" "$s" || rc=1
-	cp "$lab/lab/$rel/$s.log" "$results/"
-	echo "log: $results/$s.log"
-	report "$results/$s.log"
+	# A private copy of the build: the shared build/lab initramfs is left
+	# alone, and later rebuilds in the tree do not change a running run.
+	lab=$results/build-$n
+	mkdir -p "$lab/kmod" "$lab/bench"
+	cp "$build/klptop" "$lab/"
+	cp -r "$build/kmod/$rel" "$lab/kmod/"
+	cp "$build/bench/threads" "$build/bench/klpt-bench" "$lab/bench/"
+	printf '#!/bin/sh\necho N=%d\n' "$n" >"$lab/bench/bench-params"
+	chmod +x "$lab/bench/bench-params"
+	echo "== $rel, N=$n: BUILD=$lab tests/vm/lab.sh --results $results --kernel $rel bench-transitions"
+	BUILD=$lab tests/vm/lab.sh --results "$results" --kernel "$rel" bench-transitions || rc=1
+	cp "$lab/lab/$rel/bench-transitions.log" "$results/bench-transitions-$n.log"
+	echo "log: $results/bench-transitions-$n.log"
+	report "$results/bench-transitions-$n.log"
 done
 exit $rc

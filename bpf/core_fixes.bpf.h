@@ -29,4 +29,20 @@ static __always_inline __u64 task_tif_flags(struct task_struct *t)
 	return BPF_CORE_READ(t, thread_info.flags);
 }
 
+/* The CPU a task last ran on: x86 keeps it in thread_info (again) since
+ * v5.16 (commit bcf9033e5449 "sched: move CPU field back into thread_info
+ * if THREAD_INFO_IN_TASK=y"); before, and on other arches, task->cpu. */
+struct task_struct___cpu_in_task {
+	unsigned int cpu;
+} __attribute__((preserve_access_index));
+
+static __always_inline __s32 task_cpu_of(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->thread_info.cpu))
+		return (__s32)BPF_CORE_READ(t, thread_info.cpu);
+	if (bpf_core_field_exists(((struct task_struct___cpu_in_task *)t)->cpu))
+		return (__s32)BPF_CORE_READ((struct task_struct___cpu_in_task *)t, cpu);
+	return -1;
+}
+
 #endif

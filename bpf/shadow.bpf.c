@@ -2,7 +2,7 @@
 /*
  * Probes on livepatch shadow variables (kernel/livepatch/shadow.c) and on the
  * slab free tracepoints, to account for shadows and to catch the leak of
- * incident 2 at the moment it happens: an owner object freed while a shadow
+ * shadow leak (docs/incidents.md) at the moment it happens: an owner object freed while a shadow
  * is still attached to it.
  *
  * kprobes and raw tracepoints only, never fentry/fexit: detaching a BPF

@@ -13,9 +13,17 @@
  * klptop (in D state, at exit) during the incident it exists for. Function
  * entry kprobes use ftrace's static kprobe ops and never wait for that.
  *
+ * Even an empty program on the per-task check lengthens a round measurably
+ * (a kprobe hit per pending task; docs/perf.md), so userspace attaches the
+ * two check programs (check_begin, check_end) only for the rounds it chooses
+ * to watch, and tells them so through state.watching: a round counts as
+ * watched when they were attached before it began. Every other program runs
+ * once per round, per switch, or per exit, never per check.
+ *
  * What they keep: global counters in .bss (struct klpt_state), one entry per
- * task that failed a check (blockers), the stack each check judged (stacks),
- * and on-CPU samples of running blockers. Discrete events go to a ring buffer.
+ * task that failed a watched check (blockers, shared with the task iterator,
+ * which reads the tasks' stacks itself), and on-CPU samples of running
+ * blockers. Discrete events go to a ring buffer.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -35,27 +43,34 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+/* blockers, stacks and task_stacks are the task iterator's maps too: the
+ * one loaded first creates them, the other reuses them (src/live/tasks.c). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 32768);
+	__uint(max_entries, KLPT_BLOCKERS_MAX);
 	__type(key, __u32);
 	__type(value, struct klpt_blocker);
 } blockers SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, KLPT_STACKS_MAX);
 	__type(key, __u64);
 	__type(value, struct klpt_stack);
 } stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KLPT_BLOCKERS_MAX);
+	__type(key, __u32);
+	__type(value, struct klpt_task_stack);
+} task_stacks SEC(".maps");
 
 /* Per-CPU scratch for one check (the task walk runs with preemption off
  * under tasklist_lock, so entry and return happen on one CPU). */
 struct check_scratch {
 	__u64 task;
 	__u64 arg;          /* &old_name in klp_try_switch_task */
-	__u64 store;        /* stack_trace_save_tsk_reliable's buffer */
-	struct klpt_stack stack;
 };
 
 struct {
@@ -123,6 +138,7 @@ static __always_inline void emit_simple(__u32 type)
 static __always_inline void blocker_switched(__u32 tid, __u32 how)
 {
 	struct klpt_blocker *b = bpf_map_lookup_elem(&blockers, &tid);
+	struct klpt_task_stack *ts;
 	struct klpt_event *e;
 
 	if (!b)
@@ -142,7 +158,8 @@ static __always_inline void blocker_switched(__u32 tid, __u32 how)
 		e->last_ret = b->last_ret;
 		e->rounds_failed = b->rounds_failed;
 		e->first_ns = b->first_ns;
-		e->stack_key = b->stack_key;
+		ts = bpf_map_lookup_elem(&task_stacks, &tid);
+		e->stack_key = ts ? ts->key : 0;
 		__builtin_memcpy(e->comm, b->comm, sizeof(e->comm));
 		__builtin_memcpy(e->func, b->func, sizeof(e->func));
 		bpf_ringbuf_submit(e, 0);
@@ -183,6 +200,7 @@ SEC("kprobe/klp_try_complete_transition")
 int BPF_KPROBE(round_begin)
 {
 	state.round_start_ns = bpf_ktime_get_ns();
+	state.r_watched = state.watching;
 	state.r_checked = state.r_switched = state.r_busy = 0;
 	state.r_unreliable = state.r_sleeping = state.r_other = 0;
 	read_signals_cnt(&signals_cnt_before);
@@ -216,12 +234,17 @@ int BPF_KRETPROBE(round_end)
 	if (!e)
 		return 0;
 	e->round = state.rounds;
+	/* Checks of a round the probes joined or left halfway are not a
+	 * round's counts: reported as not watched (all zero). */
+	if (!state.r_watched || !state.watching)
+		goto submit;
 	e->checked = state.r_checked;
 	e->switched = state.r_switched;
 	e->busy = state.r_busy;
 	e->unreliable = state.r_unreliable;
 	e->sleeping = state.r_sleeping;
 	e->other = state.r_other;
+submit:
 	e->signals = signals;
 	e->round_ns = e->ts_ns - state.round_start_ns;
 	bpf_ringbuf_submit(e, 0);
@@ -243,46 +266,8 @@ int BPF_KPROBE(check_begin, struct task_struct *task, void *arg)
 	if (s) {
 		s->task = (__u64)task;
 		s->arg = (__u64)arg;
-		s->stack.nr = 0;
 	}
 	return 0;
-}
-
-SEC("kprobe/stack_trace_save_tsk_reliable")
-int BPF_KPROBE(judged_stack_begin, struct task_struct *tsk, unsigned long *store)
-{
-	struct check_scratch *s = get_scratch();
-
-	if (s && s->task == (__u64)tsk)
-		s->store = (__u64)store;
-	return 0;
-}
-
-/* The exact stack the check judged: copy it while we are inside the check. */
-SEC("kretprobe/stack_trace_save_tsk_reliable")
-int BPF_KRETPROBE(judged_stack_end, int ret)
-{
-	struct check_scratch *s = get_scratch();
-
-	if (!s || !s->task || !s->store || ret <= 0)
-		return 0;
-	/* klp_check_stack's buffer holds 100 entries: reading 32 is in bounds. */
-	bpf_probe_read_kernel(s->stack.ips, sizeof(s->stack.ips), (void *)s->store);
-	s->stack.nr = ret < KLPT_MAX_STACK ? ret : KLPT_MAX_STACK;
-	s->store = 0;
-	return 0;
-}
-
-static __always_inline __u64 stack_hash(const struct klpt_stack *st)
-{
-	__u64 h = 14695981039346656037ull;
-
-	for (int i = 0; i < KLPT_MAX_STACK; i++) {
-		if (i >= st->nr)
-			break;
-		h = (h ^ st->ips[i]) * 1099511628211ull;
-	}
-	return h ? h : 1;
 }
 
 static __always_inline void count_failure(int ret)
@@ -306,6 +291,7 @@ static __always_inline struct klpt_blocker *blocker_get(struct task_struct *task
 		return b;
 	fresh.transition_id = state.transition_id;
 	fresh.first_ns = bpf_ktime_get_ns();
+	fresh.first_round = state.rounds + 1;
 	fresh.tid = tid;
 	fresh.pid = BPF_CORE_READ(task, tgid);
 	fresh.kthread = !!(BPF_CORE_READ(task, flags) & PF_KTHREAD);
@@ -359,15 +345,13 @@ int BPF_KRETPROBE(check_end, int ret)
 		b->unreliable++;
 	else if (ret == -KLPT_EADDRINUSE) {
 		b->sleeping++;
-		/* arg is klp_try_switch_task's &old_name, set on -EADDRINUSE */
-		if (!bpf_probe_read_kernel(&name, sizeof(name), (void *)s->arg) && name)
+		/* arg is klp_try_switch_task's &old_name, set on -EADDRINUSE; the
+		 * name is copied only when it points elsewhere than last time. */
+		if (!bpf_probe_read_kernel(&name, sizeof(name), (void *)s->arg) && name &&
+		    (__u64)name != b->func_ptr) {
 			bpf_probe_read_kernel_str(b->func, sizeof(b->func), name);
-	}
-	if (s->stack.nr) {
-		__u64 key = stack_hash(&s->stack);
-
-		bpf_map_update_elem(&stacks, &key, &s->stack, BPF_NOEXIST);
-		b->stack_key = key;
+			b->func_ptr = (__u64)name;
+		}
 	}
 out:
 	s->task = 0;

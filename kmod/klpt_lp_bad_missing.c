@@ -2,7 +2,7 @@
 /*
  * klpt_lp_bad_missing.c - a patch whose target does not exist in vmlinux
  * (as when the buggy helper is static inline, renamed or compiled out:
- * incident 4). The kernel refuses it at insmod ("symbol ... not found");
+ * docs/incidents.md). The kernel refuses it at insmod ("symbol ... not found");
  * klptop check must say so first. Never loaded by the tests.
  */
 #include <linux/module.h>

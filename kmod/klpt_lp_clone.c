@@ -2,7 +2,7 @@
 /*
  * klpt_lp_clone.c - a patch of cmci_recheck(), which the lab kernel's
  * compiler split: cmci_recheck.part.0 exists next to it, and callers may
- * call the part directly, bypassing the patched function (incident 4).
+ * call the part directly, bypassing the patched function (docs/incidents.md, "Inlined or cloned target").
  * klptop check warns. The new function does nothing (it only re-polls
  * machine-check banks, which a VM does not have): harmless if loaded.
  */

@@ -3,7 +3,7 @@
  * klpt_lp_fix.c - the "fix" for klpt_target: new versions of the spin, sleep
  * and ping functions. Only klpt_ping() changes behaviour (returns 2); the
  * others are new code doing the same work, so a task still running or
- * sleeping in an old one keeps the transition open (incident 1).
+ * sleeping in an old one keeps the transition open (docs/incidents.md, "Stuck transition").
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

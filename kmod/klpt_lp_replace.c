@@ -4,7 +4,7 @@
  * and klpt_func_b(). Enabling it atomically replaces every live patch that
  * is enabled (klpt_lp_a, klpt_lp_b, and any other klpt_lp_*): their
  * functions revert unless listed here. It cannot start while another
- * transition runs (insmod fails with EBUSY, incident 5).
+ * transition runs (insmod fails with EBUSY; docs/incidents.md).
  */
 #include <linux/module.h>
 #include <linux/kernel.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * klpt_lp_shadow_leak.c - a buggy live patch (incident 2): the new
+ * klpt_lp_shadow_leak.c - a buggy live patch (docs/incidents.md, "Shadow leak"): the new
  * klpt_obj_create() attaches a shadow variable to every object, but
  * klpt_obj_destroy() is not patched, so every destroyed object leaves its
  * shadow behind. Nothing frees them on unpatch either: that is the bug.

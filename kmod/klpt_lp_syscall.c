@@ -2,7 +2,7 @@
 /*
  * klpt_lp_syscall.c - a patch of the 64-bit sysinfo(2) entry point only,
  * __x64_sys_sysinfo: __ia32_sys_sysinfo, __ia32_compat_sys_sysinfo and
- * __x64_compat_sys_sysinfo still reach the old code (incident 3). klptop
+ * __x64_compat_sys_sysinfo still reach the old code (docs/incidents.md). klptop
  * check lists those siblings. The new function fails the call with -ENOSYS:
  * safe if loaded (callers get an error), but nothing loads it.
  */

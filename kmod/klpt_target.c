@@ -7,12 +7,15 @@
  * workloads that call them are driven through /sys/kernel/debug/klpt/:
  *
  *   spin        "1"/"0": kthread klpt_spin loops on klpt_spin_step(), which
- *               never sleeps: it blocks any transition (incident 1).
+ *               never sleeps: it blocks any transition (docs/incidents.md).
  *   spin_cr     "1"/"0": kthread klpt_spin_cr loops on klpt_spin_step_cr(),
  *               which calls cond_resched() inside itself.
  *   sleep       "D"/"S": one more kthread (klpt_sleep_d/klpt_sleep_s) sleeping
  *               in klpt_sleep_in() until the next release.
  *   block       read: the reader sleeps in klpt_sleep_in(1) until released.
+ *   block_d     read: likewise, uninterruptibly (klpt_sleep_in(0)): a user
+ *               task in D inside the patched function, which no fake
+ *               signal moves (an NFS-like hang).
  *   release     write: wake every sleeper requested so far.
  *   ping        read: klpt_ping(); write N: call it N times.
  *   func_a/b    read: klpt_func_a()/klpt_func_b().
@@ -54,7 +57,7 @@ static struct dentry *klpt_dir;
 #define KLPT_SPIN_NS	(50 * NSEC_PER_USEC)
 /* klpt_spin stays inside klpt_spin_step for 10 ms per call: a check that
  * preempts it (one vCPU, or a busy host) then finds the patched function on
- * its stack, as in incident 1, instead of catching it between two calls with
+ * its stack, as in the stuck transition of docs/incidents.md, instead of catching it between two calls with
  * a clean stack and switching it. ~100 calls/s remain for call routing. */
 #define KLPT_SPIN_STEP_NS	(10 * NSEC_PER_MSEC)
 
@@ -639,8 +642,8 @@ static int klpt_block_open(struct inode *inode, struct file *file)
 	return nonseekable_open(inode, file);
 }
 
-static ssize_t klpt_block_read(struct file *file, char __user *ubuf,
-			       size_t count, loff_t *ppos)
+static ssize_t klpt_block_read_common(struct file *file, char __user *ubuf,
+				      size_t count, loff_t *ppos, int interruptible)
 {
 	static const char msg[] = "released\n";
 	struct klpt_sleeper s = {
@@ -653,7 +656,7 @@ static ssize_t klpt_block_read(struct file *file, char __user *ubuf,
 	if (*ppos)
 		goto out;
 	klpt_sleeper_add(&s);
-	ret = klpt_sleep_in(1);
+	ret = klpt_sleep_in(interruptible);
 	klpt_sleeper_del(&s);
 	if (ret)
 		return ret;	/* -ERESTARTSYS: the read restarts, same start */
@@ -662,6 +665,18 @@ static ssize_t klpt_block_read(struct file *file, char __user *ubuf,
 		return -ENODEV;
 out:
 	return simple_read_from_buffer(ubuf, count, ppos, msg, sizeof(msg) - 1);
+}
+
+static ssize_t klpt_block_read(struct file *file, char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	return klpt_block_read_common(file, ubuf, count, ppos, 1);
+}
+
+static ssize_t klpt_block_d_read(struct file *file, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	return klpt_block_read_common(file, ubuf, count, ppos, 0);
 }
 
 static ssize_t klpt_release_write(struct file *file, const char __user *ubuf,
@@ -821,6 +836,7 @@ KLPT_FOPS(klpt_spin_fops, .write = klpt_spin_write,);
 KLPT_FOPS(klpt_spin_cr_fops, .write = klpt_spin_cr_write,);
 KLPT_FOPS(klpt_sleep_fops, .write = klpt_sleep_write,);
 KLPT_FOPS(klpt_block_fops, .open = klpt_block_open, .read = klpt_block_read,);
+KLPT_FOPS(klpt_block_d_fops, .open = klpt_block_open, .read = klpt_block_d_read,);
 KLPT_FOPS(klpt_release_fops, .write = klpt_release_write,);
 KLPT_FOPS(klpt_ping_fops, .read = klpt_ping_read, .write = klpt_ping_write,);
 KLPT_FOPS(klpt_func_a_fops, .read = klpt_func_a_read,);
@@ -842,6 +858,7 @@ static int __init klpt_target_init(void)
 			    &klpt_spin_cr_fops);
 	debugfs_create_file("sleep", 0200, klpt_dir, NULL, &klpt_sleep_fops);
 	debugfs_create_file("block", 0400, klpt_dir, NULL, &klpt_block_fops);
+	debugfs_create_file("block_d", 0400, klpt_dir, NULL, &klpt_block_d_fops);
 	debugfs_create_file("release", 0200, klpt_dir, NULL,
 			    &klpt_release_fops);
 	debugfs_create_file("ping", 0600, klpt_dir, NULL, &klpt_ping_fops);

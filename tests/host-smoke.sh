@@ -57,7 +57,7 @@ host_top_checks() {
 	fi
 
 	# Batch frames from the fixture: 2 frames, the blocker row, 80 columns.
-	txt=$("$bin" --root "$fx" --batch -n 2 -d 0.2 -w 80 2>/dev/null </dev/null)
+	txt=$("$bin" --root "$fx" --batch -n 2 -d 0.2 -W 80 2>/dev/null </dev/null)
 	rc=$?
 	frames=$(printf '%s\n' "$txt" | grep -c '^=== klptop ')
 	long=$(printf '%s\n' "$txt" | awk 'length > 80' | wc -l)

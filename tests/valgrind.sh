@@ -40,7 +40,7 @@ vg() {
 }
 
 rec=$scratch/r.klp
-vg record 0 --root "$fx" record -o "$rec" -d 2 --interval 0.5
+vg record 0 --root "$fx" record -o "$rec" -D 2 --interval 0.5
 vg report-text 0 report "$rec"
 vg report-json 0 report --json "$rec"
 vg report-chrome 0 report --format chrome "$rec"

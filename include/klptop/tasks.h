@@ -12,17 +12,37 @@
 #define KLPT_TASK_COMM_LEN 16
 #define KLPT_TASK_MAX_STACK 32
 
+/* klpt_task_rec.flags */
+#define KLPT_TASK_KTHREAD      0x01
+#define KLPT_TASK_TIF_PENDING  0x02  /* TIF_PATCH_PENDING set */
+#define KLPT_TASK_RCU_HOLDOUT  0x04  /* RCU-tasks waits for it */
+#define KLPT_TASK_PENDING      0x08  /* patch_state is not the target yet */
+#define KLPT_TASK_ON_CPU       0x10  /* running on a CPU during the walk */
+#define KLPT_TASK_BLOCKER      0x20  /* the blocker fields are valid */
+#define KLPT_TASK_NO_STACK     0x40  /* stack not read: this pass's budget was spent */
+
+/* One record per pending task or RCU-tasks holdout (other tasks are only
+ * counted): what the walk saw, joined with the task's blocker record of
+ * the transition probes (include/klptop/transition.h). */
 struct klpt_task_rec {
 	__u32 pid;          /* tgid */
 	__u32 tid;
 	__s32 patch_state;
 	__u32 state;        /* task __state */
-	__u32 kthread;
-	__u32 tif_pending;  /* TIF_PATCH_PENDING */
-	__u32 nr_ips;       /* stack entries that follow this record */
-	__u32 rcu_holdout;  /* RCU-tasks waits for it (rcu_tasks_holdout) */
+	__u32 flags;        /* KLPT_TASK_* */
+	__s32 cpu;          /* where it last ran; -1 unknown */
 	char comm[KLPT_TASK_COMM_LEN];
+	__u64 ti_flags;     /* thread_info flags word, raw */
+	__u64 stack_key;    /* its kernel stack in the stacks map; 0 none */
+	/* From the blocker record (KLPT_TASK_BLOCKER). */
+	__u64 first_ns;
+	__u64 func_ptr;
+	__s32 last_ret;
+	__u32 first_round;
+	__u32 running;
+	__u32 sleeping;
+	__u32 unreliable;
+	__u32 asleep;
 };
-/* When nr_ips > 0, KLPT_TASK_MAX_STACK __u64 follow (nr_ips of them valid). */
 
 #endif

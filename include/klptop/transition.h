@@ -52,7 +52,8 @@ struct klpt_event {
 	__u64 ts_ns;           /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
 	__u64 transition_id;   /* increments at each klp_init_transition */
 	char patch[KLPT_NAME_LEN];
-	/* KLPT_EV_ROUND: what this round's checks found */
+	/* KLPT_EV_ROUND: what this round's checks found (all 0 when the
+	 * per-task checks were not watched in this round) */
 	__u32 round;
 	__u32 checked;
 	__u32 switched;
@@ -77,22 +78,25 @@ struct klpt_event {
 };
 
 /* Per-task record of failed checks, keyed by tid. Only tasks that failed a
- * check are here, so userspace reads a small map, not every task. */
+ * watched check are here. The task iterator (bpf/tasks.bpf.c) shares this
+ * map and joins each pending task with its record, so userspace reads one
+ * compact record per pending task, not a map per task. */
 struct klpt_blocker {
 	__u64 transition_id;
 	__u64 first_ns;        /* first failed check seen */
 	__u64 last_ns;
-	__u64 stack_key;       /* key into the stacks map, 0 if none */
+	__u64 stack_key;       /* unused since the stack moved to the iterator; kept for the layout */
+	__u64 func_ptr;        /* the kernel's old_name pointer func[] was read from */
 	__u32 pid;
 	__u32 tid;
-	__u32 rounds_failed;
+	__u32 rounds_failed;   /* watched rounds whose check failed */
 	__s32 last_ret;        /* -KLPT_EBUSY, -KLPT_EINVAL, -KLPT_EADDRINUSE */
 	__u32 running;         /* how many checks found it running */
 	__u32 sleeping;        /* ... sleeping on a patched function */
 	__u32 unreliable;      /* ... with an unreliable stack */
 	__u32 kthread;
 	__u32 last_round;
-	__u32 signal_rounds;   /* signal rounds it lived through */
+	__u32 first_round;     /* the round of its first failed check seen */
 	__u32 state;           /* task __state at the last check */
 	__u32 asleep;          /* checks that found it in a sleep state (not R):
 				* a preempted spinner is R, a sleeper is not */
@@ -100,12 +104,23 @@ struct klpt_blocker {
 	char func[KLPT_FUNC_LEN];
 };
 
-/* The stack the kernel judged (stack_trace_save_tsk_reliable's output). */
+/* A kernel stack (bpf_get_task_stack's output), keyed by its hash. */
 struct klpt_stack {
 	__u32 nr;
 	__u32 pad;
 	__u64 ips[KLPT_MAX_STACK];
 };
+
+/* Which stack a task had when the iterator last read it (task_stacks map,
+ * keyed by tid): read again only after the task has been scheduled since. */
+struct klpt_task_stack {
+	__u64 switches;        /* nvcsw + nivcsw when read */
+	__u64 key;             /* in the stacks map */
+};
+
+/* Map sizes shared by the transition probes and the task iterator. */
+#define KLPT_BLOCKERS_MAX 32768
+#define KLPT_STACKS_MAX 8192
 
 /* Key of on-CPU samples of running blockers (cpu-clock perf event). */
 struct klpt_oncpu_key {
@@ -126,12 +141,14 @@ struct klpt_state {
 	__u32 reversed;
 	__u32 cancelled;
 	__u32 completing;         /* inside klp_complete_transition */
-	__u32 pad;
+	__u32 watching;           /* userspace: the per-task check probes are attached */
 	__u64 switched[KLPT_HOW_MAX];
 	__u64 events_dropped;     /* ring buffer full */
 	__u64 blockers_dropped;   /* blocker map full */
 	__u64 round_start_ns;
 	__u32 r_checked, r_switched, r_busy, r_unreliable, r_sleeping, r_other;
+	__u32 r_watched;          /* the check probes were attached when the round began */
+	__u32 pad2;
 	char patch[KLPT_NAME_LEN];
 };
 

@@ -6,7 +6,8 @@
  * names in the object in kallsyms order, sympos 0 = must be unique), then
  * judged for what the kernel does not say: compiler clones that callers may
  * use instead, untraceable functions, sibling syscall entry points the patch
- * leaves on the old code (field notes, incidents 3 and 4).
+ * leaves on the old code (docs/incidents.md: "Compat syscall miss", "Inlined
+ * or cloned target").
  */
 #include "check/check.h"
 #include "live/kallsyms.h"
@@ -417,7 +418,7 @@ static void judge_syscall(struct check_report *r, struct check_target *t,
 		f->sev = CHECK_WARNING;
 		if (asprintf(&msg, "%s is on the path of the %s syscall, but %d entry point%s "
 			     "of it still reach%s the old code (32-bit and compat callers: "
-			     "incident 3); patch the code they share, or each of them",
+			     "docs/incidents.md); patch the code they share, or each of them",
 			     t->name, base, uncovered_entry, uncovered_entry > 1 ? "s" : "",
 			     uncovered_entry > 1 ? "" : "es") >= 0) {
 			free(f->message);
@@ -448,7 +449,7 @@ static void judge_target(struct check_report *r, struct check_target *t,
 	if (n == 0) {
 		target_add(t, CHECK_ERROR, "not_found",
 			   "%s is not in %s's symbols: inlined into its callers, renamed or "
-			   "compiled out (incident 4); the kernel refuses the load with "
+			   "compiled out (docs/incidents.md); the kernel refuses the load with "
 			   "\"symbol '%s' not found in symbol table\"",
 			   t->name, obj, t->name);
 		if (!t->klpsym)
@@ -536,8 +537,8 @@ void check__run(struct check_report *r, const struct check_env *env)
 int check_report__exit_code(const struct check_report *r)
 {
 	if (r->errors)
-		return EXIT_CHECK_ERRORS;
-	return r->warnings ? EXIT_CHECK_WARNINGS : EXIT_OK;
+		return EXIT_ERROR;
+	return r->warnings ? EXIT_WARNINGS : EXIT_OK;
 }
 
 static void free_findings(struct check_finding *fs, size_t n)
@@ -653,7 +654,7 @@ json_object *check_report__to_json(const struct check_report *r)
 	json_object_object_add(sum, "infos", json_object_new_int((int)r->infos));
 	json_object_object_add(o, "summary", sum);
 	json_object_object_add(o, "verdict", json_object_new_string(
-		rc == EXIT_CHECK_ERRORS ? "errors" : rc == EXIT_CHECK_WARNINGS ? "warnings" : "ok"));
+		rc == EXIT_ERROR ? "errors" : rc == EXIT_WARNINGS ? "warnings" : "ok"));
 	json_object_object_add(o, "exit_code", json_object_new_int(rc));
 	return o;
 }
@@ -702,6 +703,6 @@ void check_report__print_text(const struct check_report *r, FILE *out)
 	}
 	fprintf(out, "%u error%s, %u warning%s, %u info: %s\n", r->errors, r->errors == 1 ? "" : "s",
 		r->warnings, r->warnings == 1 ? "" : "s", r->infos,
-		rc == EXIT_CHECK_ERRORS ? "the kernel will refuse this patch or patch the wrong code" :
-		rc == EXIT_CHECK_WARNINGS ? "review the warnings before loading" : "ok to load");
+		rc == EXIT_ERROR ? "the kernel will refuse this patch or patch the wrong code" :
+		rc == EXIT_WARNINGS ? "review the warnings before loading" : "ok to load");
 }

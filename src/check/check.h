@@ -7,6 +7,8 @@
 #ifndef KLPTOP_CHECK_H
 #define KLPTOP_CHECK_H
 
+#include "lib/exitcode.h"
+
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,12 +72,10 @@ void check__run(struct check_report *r, const struct check_env *env);
 void check_report__free(struct check_report *r);
 json_object *check_report__to_json(const struct check_report *r);
 void check_report__print_text(const struct check_report *r, FILE *f);
-/* 0 clean or info only, 3 warnings only, 1 errors (docs/check.md). */
+/* EXIT_OK clean or info only, EXIT_WARNINGS warnings only, EXIT_ERROR errors
+ * (lib/exitcode.h, docs/check.md). */
 int check_report__exit_code(const struct check_report *r);
 /* The stable id of a finding in JSON, and a severity's name. */
 const char *check_sev__name(enum check_sev s);
-
-#define EXIT_CHECK_ERRORS 1
-#define EXIT_CHECK_WARNINGS 3
 
 #endif

@@ -13,6 +13,7 @@
  *   4. writes one sysfs file and follows the transition to its end.
  */
 #include "live/act.h"
+#include "render/blockers.h"
 #include "cmd/cmd.h"
 #include "lib/log.h"
 #include "live/sampler.h"
@@ -20,32 +21,63 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static void act_usage(FILE *f, enum act_kind k)
-{
-	if (k == ACT_FORCE)
-		fprintf(f, "Usage: klptop force PATCH [--yes] [--reason TEXT] [--wait SECONDS]\n"
-			   "  Force PATCH's transition: the kernel marks every task not yet switched\n"
-			   "  as switched without checking its stack. UNSAFE: a task still running a\n"
-			   "  patched function may then mix old and new code, and the modules of\n"
-			   "  the patches on their way out can never be removed. Lists those tasks,\n"
-			   "  asks for the patch name to be typed, logs to the kernel log, writes\n"
-			   "  sysfs 'force'.\n");
-	else
-		fprintf(f, "Usage: klptop disable PATCH [--yes] [--reason TEXT] [--wait SECONDS]\n"
-			   "  Disable PATCH: during its transition this reverses it (tasks switch\n"
-			   "  back; safe), otherwise it starts the unpatching transition. Asks for\n"
-			   "  the patch name to be typed, logs to the kernel log, writes sysfs\n"
-			   "  'enabled'.\n");
-	fprintf(f, "  -y, --yes             do not ask (scripts; still logged)\n"
-		   "  -r, --reason TEXT     why, for the kernel log line\n"
-		   "  -w, --wait SECONDS    follow the transition this long (default 30, 0: no)\n");
-}
+struct act_cli {
+	int yes;
+	const char *reason;
+	double wait_s;
+};
+
+static const struct opt act_opts[] = {
+	{ OPT_SET, 'y', "yes", NULL, "do not ask (scripts; still logged)",
+	  offsetof(struct act_cli, yes) },
+	{ OPT_STRING, 0, "reason", "TEXT", "why, for the kernel log line",
+	  offsetof(struct act_cli, reason) },
+	{ OPT_SECONDS, 'w', "wait", "SECONDS", "follow the transition this long (default 30, 0: no)",
+	  offsetof(struct act_cli, wait_s), 0, 86400 },
+	{ OPT_MOVED, 'r', .help = "--reason (-r is --rounds)" },
+	{ OPT_END }
+};
+
+#define ACT_EPILOG                                                                       \
+	"Exit status: 0 written, and the transition ended within --wait; 6 not\n"       \
+	"confirmed, or no terminal to confirm on without --yes: nothing written;\n"     \
+	"7 still in transition after --wait; 4 cannot write (needs root); 1 other\n"   \
+	"errors; 2 usage error.\n"
+
+static const struct opt_spec act_specs[] = {
+	[ACT_FORCE] = {
+		.cmd = "force",
+		.usage = "klptop force PATCH [--yes] [--reason TEXT] [--wait SECONDS]",
+		.about = "Force PATCH's transition: the kernel marks every task not yet switched\n"
+			 "as switched without checking its stack. UNSAFE: a task still running a\n"
+			 "patched function may then mix old and new code, and the modules of\n"
+			 "the patches on their way out can never be removed. Lists those tasks,\n"
+			 "asks for the patch name to be typed, logs to the kernel log, writes\n"
+			 "sysfs 'force'.\n",
+		.epilog = ACT_EPILOG,
+		.operand = "PATCH (a name in /sys/kernel/livepatch)",
+		.min_operands = 1,
+		.max_operands = 1,
+	},
+	[ACT_DISABLE] = {
+		.cmd = "disable",
+		.usage = "klptop disable PATCH [--yes] [--reason TEXT] [--wait SECONDS]",
+		.about = "Disable PATCH: during its transition this reverses it (tasks switch\n"
+			 "back; safe), otherwise it starts the unpatching transition. Asks for\n"
+			 "the patch name to be typed, logs to the kernel log, writes sysfs\n"
+			 "'enabled'.\n",
+		.epilog = ACT_EPILOG,
+		.operand = "PATCH (a name in /sys/kernel/livepatch)",
+		.min_operands = 1,
+		.max_operands = 1,
+	},
+};
 
 static const struct patch_info *find_patch(const struct snapshot *s, const char *name)
 {
@@ -53,29 +85,6 @@ static const struct patch_info *find_patch(const struct snapshot *s, const char 
 		if (!strcmp(s->patches[i].name, name))
 			return &s->patches[i];
 	return NULL;
-}
-
-static const char *marked_symbol(const struct stack_frame *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (f[i].marked && f[i].symbol)
-			return f[i].symbol;
-	return NULL;
-}
-
-/* Where a task is held back: the patched function on its stack, or for a
- * task on a CPU (no stack to read) the one it was sampled running in. */
-static const char *where(const struct task_snap *t)
-{
-	const char *fn = marked_symbol(t->stack, t->nstack);
-
-	if (!fn)
-		fn = marked_symbol(t->oncpu, t->noncpu);
-	if (!fn)
-		fn = t->function;
-	if (!fn && t->nstack && t->stack[0].symbol)
-		fn = t->stack[0].symbol;
-	return fn ? fn : t->state == 'R' ? "? (on a CPU)" : "?";
 }
 
 static void describe(enum act_kind k, const struct snapshot *s, const struct patch_info *p)
@@ -95,12 +104,16 @@ static void describe(enum act_kind k, const struct snapshot *s, const struct pat
 	}
 	printf("Forcing %s -> %s marks %zu task(s) as switched although the kernel has not\n"
 	       "found them safe. Each may still be inside code this patch replaces:\n",
-	       p->name, klp_state__name(tr->target), tr->npending);
-	for (size_t i = 0; i < tr->npending; i++) {
-		const struct task_snap *t = &tr->pending[i];
+	       p->name, klp_state__name(tr->target), tr->ntasks);
+	for (size_t g = 0; g < tr->ngroups; g++) {
+		const struct blocker_group *grp = &tr->groups[g];
+		char tids[256];
 
-		printf("  %7d %-16s %s %c  in %s\n", t->tid, t->comm, t->kthread ? "kthread" : "user   ",
-		       t->state ? t->state : '?', where(t));
+		printf("  %6zu x %-16s %s %c  in %s\n", grp->count, grp->comm,
+		       grp->kthread ? "kthread" : "user   ", grp->state ? grp->state : '?',
+		       task_snap__where(&grp->rep));
+		printf("           %s %s\n", grp->count > 1 ? "tasks:" : "task",
+		       blocker_group__tids(tr, g, 16, tids, sizeof(tids)));
 	}
 	/* Which modules the kernel pins (klp_force_transition): the patch being
 	 * removed, or the patches a cumulative patch replaces. */
@@ -113,43 +126,6 @@ static void describe(enum act_kind k, const struct snapshot *s, const struct pat
 	else if (p->replace < 0)
 		printf("If %s is cumulative (replace), the patches it replaces can never be "
 		       "unloaded after the force.\n", p->name);
-}
-
-static int parse_args(int argc, char **argv, enum act_kind k, int *yes, const char **reason,
-		      double *wait_s)
-{
-	static const struct option longopts[] = {
-		{ "yes", no_argument, NULL, 'y' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "wait", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	char *end;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "yr:w:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'y': *yes = 1; break;
-		case 'r': *reason = optarg; break;
-		case 'w':
-			*wait_s = strtod(optarg, &end);
-			if (*end || *wait_s < 0 || *wait_s > 86400) {
-				p_err("%s: --wait needs seconds between 0 and 86400, not '%s'",
-				      act__verb(k), optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h': act_usage(stdout, k); return EXIT_OK;
-		default: act_usage(stderr, k); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		p_err("%s: needs exactly one PATCH (a name in /sys/kernel/livepatch)", act__verb(k));
-		return EXIT_USAGE;
-	}
-	return -1;
 }
 
 /* Ask on the controlling terminal, not stdin: "yes | klptop force" must not
@@ -173,22 +149,24 @@ static int confirmed(enum act_kind k, const char *patch)
 
 static int act(enum act_kind k, int argc, char **argv)
 {
-	const char *reason = NULL, *name;
 	struct sampler_opts so = { .with_stacks = 1, .no_routing = 1 };
+	struct act_cli cli = { .wait_s = 30 };
 	const struct patch_info *p;
 	char dir[400], path[512], line[1024];
+	const char *name;
+	struct opts_result res;
 	struct sampler *sm;
 	struct snapshot s;
-	double wait_s = 30;
-	int yes = 0, rc, err;
+	int rc, err;
 
-	rc = parse_args(argc, argv, k, &yes, &reason, &wait_s);
+	rc = cmd__parse(&act_specs[k], act_opts, &cli, CMD_TEXT, argc, argv, &res);
 	if (rc >= 0)
 		return rc;
-	name = argv[optind];
+	name = res.operands[0]; /* a string of argv's */
+	opts_result__free(&res);
 	if (g_opts.root) {
-		p_err("%s: acts on the live kernel only, not on a captured tree (--root)", act__verb(k));
-		return EXIT_USAGE;
+		return p_usage(act__verb(k), "acts on the live kernel only, not on a captured tree "
+			       "(--root)");
 	}
 	/* With BPF when it can: a running task has no /proc stack, but the
 	 * sampler sees it on its CPU over a couple of the kernel's rounds. */
@@ -227,13 +205,13 @@ static int act(enum act_kind k, int argc, char **argv)
 	}
 	describe(k, &s, p);
 	fflush(stdout);
-	if (!yes && confirmed(k, name)) {
-		rc = EXIT_USAGE;
+	if (!cli.yes && confirmed(k, name)) {
+		rc = EXIT_REFUSED;
 		goto out;
 	}
 	act__audit_line(line, sizeof(line), k, name, getpid(), getuid(), getenv("SUDO_USER"),
 			s.transition && !strcmp(s.transition->patch, name) ? s.transition : NULL,
-			reason);
+			cli.reason);
 	act__audit(line);
 	err = act__write_sysfs(path, k == ACT_FORCE ? "1" : "0");
 	if (err) {
@@ -244,10 +222,10 @@ static int act(enum act_kind k, int argc, char **argv)
 	printf("%s: wrote %s\n", act__verb(k), path);
 	fflush(stdout);
 	rc = EXIT_OK;
-	if (wait_s > 0 && act__follow(dir, wait_s)) {
+	if (cli.wait_s > 0 && act__follow(dir, cli.wait_s)) {
 		p_err("%s: %s is still in transition after %.0f s (see klptop status)", act__verb(k),
-		      name, wait_s);
-		rc = EXIT_ERROR;
+		      name, cli.wait_s);
+		rc = EXIT_TIMEOUT;
 	}
 out:
 	snapshot__free(&s);

@@ -8,51 +8,65 @@
 #include "lib/util.h"
 #include "render/output.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void check_usage(FILE *f)
-{
-	fputs("Usage: klptop check PATCH.ko [--json] [--pretty]\n"
-	      "       klptop check --func NAME[,SYMPOS] [--object MOD] ... [--json]\n"
-	      "  Preflight of a live patch: every function it replaces is looked up in the\n"
-	      "  running kernel as the kernel will do at load time, and judged for what the\n"
-	      "  kernel does not say (docs/check.md).\n"
-	      "  -f, --func NAME[,SYMPOS]  a target (repeatable); applies to the last\n"
-	      "                            --object before it (default vmlinux)\n"
-	      "  -o, --object MOD          the object of the --func options that follow\n"
-	      "  -j, --json                JSON output\n"
-	      "  -p, --pretty              indent JSON\n"
-	      "Exit status: 0 clean (info only), 3 warnings, 1 errors (the kernel refuses\n"
-	      "the patch) or the check could not run, 2 usage.\n",
-	      f);
-}
+struct check_cli {
+	struct check_report r;
+	const char *object;      /* the --object the next --func belongs to */
+	int nfuncs;
+};
 
-static int add_func_arg(struct check_report *r, const char *object, const char *arg)
+/* --func NAME[,SYMPOS], for the last --object before it (default vmlinux). */
+static int add_func_arg(void *cfg, const char *arg, char *err, size_t errlen)
 {
-	char name[256];
+	struct check_cli *c = cfg;
 	const char *comma = strrchr(arg, ',');
 	unsigned long pos = 0;
+	char name[256];
 
 	if (comma) {
 		long v;
 
 		if (parse_long(comma + 1, &v) || v < 0) {
-			p_err("check: --func wants NAME[,SYMPOS] with SYMPOS a number >= 0, not '%s'",
-			      arg);
+			snprintf(err, errlen, "--func wants NAME[,SYMPOS] with SYMPOS a number >= 0, "
+				 "not '%s'", arg);
 			return -1;
 		}
 		pos = (unsigned long)v;
 	}
 	snprintf(name, sizeof(name), "%.*s", comma ? (int)(comma - arg) : (int)strlen(arg), arg);
 	if (!*name) {
-		p_err("check: --func needs a function name");
+		snprintf(err, errlen, "--func needs a function name");
 		return -1;
 	}
-	check_report__add_target(r, object, name, pos, 0);
+	check_report__add_target(&c->r, c->object, name, pos, 0);
+	c->nfuncs++;
 	return 0;
 }
+
+static const struct opt check_opts[] = {
+	{ OPT_CALL, 'f', "func", "NAME[,SYMPOS]", "a target (repeatable); applies to the last\n"
+	  "--object before it (default vmlinux)", .call = add_func_arg },
+	{ OPT_STRING, 0, "object", "MOD", "the object of the --func options that follow",
+	  offsetof(struct check_cli, object) },
+	{ OPT_MOVED, 'o', .help = "--object (-o is --output)" },
+	{ OPT_END }
+};
+
+static const struct opt_spec check_spec = {
+	.cmd = "check",
+	.usage = "klptop check PATCH.ko [--json] [--pretty]\n"
+		 "klptop check --func NAME[,SYMPOS] [--object MOD] ... [--json]",
+	.about = "Preflight of a live patch: every function it replaces is looked up in the\n"
+		 "running kernel as the kernel will do at load time, and judged for what the\n"
+		 "kernel does not say (docs/check.md).\n",
+	.epilog = "Exit status: 0 clean (info only), 5 warnings only, 1 errors (the kernel\n"
+		  "refuses the patch) or the check could not run, 2 usage error.\n",
+	.operand = "PATCH.ko",
+	.max_operands = 1,
+};
 
 static char *read_first(const char *a, const char *b)
 {
@@ -134,66 +148,48 @@ static int load_patch(struct check_report *r, const char *path)
 
 int cmd_check(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "func", required_argument, NULL, 'f' },
-		{ "object", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	struct check_report r = { 0 };
-	const char *object = NULL;
+	struct check_cli cli = { 0 };
+	struct check_report *r = &cli.r;
 	char tf[4096], tf2[4096], mods[4096];
+	struct opts_result res;
 	struct check_env *env;
-	int json = 0, pretty = 0, c, rc, nfuncs = 0;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:jph", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (add_func_arg(&r, object, optarg)) {
-				check_report__free(&r);
-				return EXIT_USAGE;
-			}
-			nfuncs++;
-			break;
-		case 'o': object = optarg; break;
-		case 'j': json = 1; break;
-		case 'p': pretty = json = 1; break;
-		case 'h': check_usage(stdout); return EXIT_OK;
-		default: check_usage(stderr); check_report__free(&r); return EXIT_USAGE;
-		}
+	rc = cmd__parse(&check_spec, check_opts, &cli, CMD_JSON, argc, argv, &res);
+	if (rc >= 0) {
+		check_report__free(r);
+		return rc;
 	}
-	log_json = json;
-	if ((optind < argc) == (nfuncs > 0) || argc - optind > 1) {
-		p_err("check: give one PATCH.ko, or --func options (see 'klptop check --help')");
-		check_report__free(&r);
-		return EXIT_USAGE;
+	if ((res.noperands > 0) == (cli.nfuncs > 0)) {
+		opts_result__free(&res);
+		check_report__free(r);
+		return p_usage("check", "give one PATCH.ko, or --func options");
 	}
-	if (optind < argc && load_patch(&r, argv[optind])) {
-		check_report__free(&r);
+	rc = res.noperands ? load_patch(r, res.operands[0]) : 0;
+	opts_result__free(&res);
+	if (rc) {
+		check_report__free(r);
 		return EXIT_ERROR;
 	}
-	if (r.file)
-		judge_loaded(&r);
+	if (r->file)
+		judge_loaded(r);
 	snprintf(tf, sizeof(tf), "%s/kernel/tracing/available_filter_functions", g_opts.paths.sysfs);
 	snprintf(tf2, sizeof(tf2), "%s/kernel/debug/tracing/available_filter_functions",
 		 g_opts.paths.sysfs);
 	snprintf(mods, sizeof(mods), "%s/modules", g_opts.paths.procfs);
 	env = check_env__new(read_all(g_opts.kallsyms, NULL), read_first(tf, tf2),
 			     read_all(mods, NULL));
-	check__run(&r, env);
-	if (json) {
-		json_object *o = check_report__to_json(&r);
+	check__run(r, env);
+	if (g_opts.json) {
+		json_object *o = check_report__to_json(r);
 
-		rc = json__print(o, stdout, pretty) ? EXIT_ERROR : check_report__exit_code(&r);
+		rc = json__print(o, stdout, g_opts.pretty) ? EXIT_ERROR : check_report__exit_code(r);
 		json_object_put(o);
 	} else {
-		check_report__print_text(&r, stdout);
-		rc = fflush(stdout) ? EXIT_ERROR : check_report__exit_code(&r);
+		check_report__print_text(r, stdout);
+		rc = fflush(stdout) ? EXIT_ERROR : check_report__exit_code(r);
 	}
 	check_env__free(env);
-	check_report__free(&r);
+	check_report__free(r);
 	return rc;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * klptop gate: load a live patch safely (docs/check.md, incident 5). While
+ * klptop gate: load a live patch safely (docs/check.md; docs/incidents.md, "Cumulative replace
+ * during a transition"). While
  * any patch is in transition the kernel refuses to enable or disable
  * another (-EBUSY), and a cumulative patch loaded then fails; gate refuses
  * first and says who blocks (or waits, with --wait), runs COMMAND, follows
@@ -15,18 +16,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-enum {
-	EXIT_GATE_REFUSED = 2,   /* a transition runs; COMMAND was not run */
-	EXIT_GATE_TIMEOUT = 3,   /* still in transition after --timeout */
-	EXIT_GATE_COMMAND = 4,   /* COMMAND failed */
-};
 
 #define REASON_ROUNDS 2          /* kernel checks watched before naming reasons */
 #define MAX_DMESG 64
@@ -44,23 +39,36 @@ struct gate {
 	size_t ndmesg;
 };
 
-static void gate_usage(FILE *f)
-{
-	fputs("Usage: klptop gate [--timeout S] [--wait] [--json] -- COMMAND [ARGS...]\n"
-	      "  Run COMMAND (e.g. insmod PATCH.ko) only while no live patch is in\n"
-	      "  transition, then follow the transition it starts until it completes.\n"
-	      "  -t, --timeout S  give up after S seconds (default 60): of waiting with\n"
-	      "                   --wait, and of following COMMAND's transition\n"
-	      "  -w, --wait       wait for running transitions to end instead of refusing\n"
-	      "  -j, --json       one JSON result on stdout (docs/check.md)\n"
-	      "  -p, --pretty     indent JSON\n"
-	      "Exit status: 0 COMMAND ran and its transition completed (or it started\n"
-	      "none); 2 refused: a transition is running (or a usage error), COMMAND not\n"
-	      "run; 3 timeout: a transition still runs after S seconds (blockers are\n"
-	      "reported); 4 COMMAND failed (its status and new kernel messages are\n"
-	      "shown); 1 other errors.\n",
-	      f);
-}
+struct gate_cli {
+	long timeout_s;
+	int wait;
+};
+
+static const struct opt gate_opts[] = {
+	{ OPT_NUMBER, 't', "timeout", "S", "give up after S seconds (default 60): of waiting\n"
+	  "with --wait, and of following COMMAND's transition", offsetof(struct gate_cli, timeout_s),
+	  0, 86400 },
+	{ OPT_SET, 'w', "wait", NULL, "wait for running transitions to end, not refuse",
+	  offsetof(struct gate_cli, wait) },
+	{ OPT_END }
+};
+
+static const struct opt_spec gate_spec = {
+	.cmd = "gate",
+	.usage = "klptop gate [--timeout S] [--wait] [--json] [--] COMMAND [ARGS...]",
+	.about = "Run COMMAND (e.g. insmod PATCH.ko) only while no live patch is in\n"
+		 "transition, then follow the transition it starts until it completes.\n"
+		 "Options end at COMMAND (docs/check.md).\n",
+	.epilog = "Exit status: 0 COMMAND ran and its transition completed (or it started\n"
+		  "none); 6 refused: a transition is running, COMMAND not run; 7 timeout: a\n"
+		  "transition still runs after S seconds (blockers are reported); 8 COMMAND\n"
+		  "failed (its status and new kernel messages are shown); 1 other errors;\n"
+		  "2 usage error.\n",
+	.operand = "COMMAND",
+	.min_operands = 1,
+	.max_operands = -1,
+	.operands_end_options = 1,
+};
 
 static double secs(uint64_t ns)
 {
@@ -136,11 +144,11 @@ static void progress(struct gate *g, const struct snapshot *s, const char *what,
 	if (g->json)
 		return;
 	if (tr)
-		snprintf(line, sizeof(line), "klptop gate: %s %s (%s): %zu/%zu tasks pending, "
+		snprintf(line, sizeof(line), "klptop: gate: %s %s (%s): %zu/%zu tasks pending, "
 			 "%.1f s, %u rounds", what, tr->patch, klp_state__name(tr->target),
 			 tr->tasks_pending, tr->tasks_total, secs(now - g->start_ns), tr->rounds);
 	else
-		snprintf(line, sizeof(line), "klptop gate: %s: done, %.1f s", what,
+		snprintf(line, sizeof(line), "klptop: gate: %s: done, %.1f s", what,
 			 secs(now - g->start_ns));
 	if (g->tty) {
 		fprintf(stderr, "\r%-100s%s", line, final ? "\n" : "");
@@ -206,7 +214,7 @@ static int run_command(struct gate *g, int *status)
 	}
 	if (pid == 0) {
 		execvp(g->argv[0], g->argv);
-		fprintf(stderr, "klptop: gate: cannot run %s: %s\n", g->argv[0], strerror(errno));
+		p_note("gate: cannot run %s: %s", g->argv[0], strerror(errno));
 		_exit(127);
 	}
 	while (waitpid(pid, status, 0) < 0) {
@@ -243,16 +251,16 @@ static void command_failed(struct gate *g, int status)
 	for (size_t i = 0; i < g->ndmesg; i++)
 		json_object_array_add(a, json_object_new_string(g->dmesg[i]));
 	json_object_object_add(g->out, "dmesg", a);
-	set_result(g, "command_failed", EXIT_GATE_COMMAND, NULL);
+	set_result(g, "command_failed", EXIT_COMMAND, NULL);
 	if (g->json)
 		return;
-	fprintf(stderr, "klptop: gate: COMMAND '%s' %s\n", g->argv[0], how);
+	p_err("gate: COMMAND '%s' %s", g->argv[0], how);
 	if (g->ndmesg)
-		fprintf(stderr, "klptop: gate: new kernel messages since it started:\n");
+		p_note("gate: new kernel messages since it started:");
 	for (size_t i = 0; i < g->ndmesg; i++)
 		fprintf(stderr, "  %s\n", g->dmesg[i]);
 	if (!g->ndmesg)
-		fprintf(stderr, "klptop: gate: no new kernel messages\n");
+		p_note("gate: no new kernel messages");
 }
 
 static int gate_run(struct gate *g)
@@ -264,10 +272,8 @@ static int gate_run(struct gate *g)
 
 	snapshot__init(&s);
 	rc = fill(g, &s);
-	if (rc != EXIT_OK) {
-		rc = EXIT_ERROR; /* said why; 3 and 4 mean other things here */
-		goto out;
-	}
+	if (rc != EXIT_OK)
+		goto out; /* said why: no live patching (3), not permitted (4), ... */
 	g->start_ns = now_ns();
 	/* 1. Nothing may be in transition. */
 	if (s.transition && !g->wait) {
@@ -282,9 +288,9 @@ static int gate_run(struct gate *g)
 		      "refusing to run %s (the kernel would answer EBUSY); use --wait, or "
 		      "see the blockers below", tr->patch, klp_state__name(tr->target),
 		      tr->tasks_pending, tr->tasks_total, g->argv[0]);
-		set_result(g, "refused", EXIT_GATE_REFUSED, tr->patch);
+		set_result(g, "refused", EXIT_REFUSED, tr->patch);
 		report_snapshot(g, &s);
-		rc = EXIT_GATE_REFUSED;
+		rc = EXIT_REFUSED;
 		goto out;
 	}
 	if (s.transition) {
@@ -298,11 +304,11 @@ static int gate_run(struct gate *g)
 			fill_with_reasons(g, &s);
 			p_err("gate: patch %s still in transition after %ld s: COMMAND not run",
 			      s.transition ? s.transition->patch : "?", g->timeout_s);
-			set_result(g, "timeout", EXIT_GATE_TIMEOUT,
+			set_result(g, "timeout", EXIT_TIMEOUT,
 				   s.transition ? s.transition->patch : NULL);
 			json_object_object_add(g->out, "phase", json_object_new_string("wait"));
 			report_snapshot(g, &s);
-			rc = EXIT_GATE_TIMEOUT;
+			rc = EXIT_TIMEOUT;
 			goto out;
 		}
 	}
@@ -324,15 +330,13 @@ static int gate_run(struct gate *g)
 		close(kfd);
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		command_failed(g, status);
-		rc = EXIT_GATE_COMMAND;
+		rc = EXIT_COMMAND;
 		goto out;
 	}
 	/* 3. Follow the transition it started. */
 	rc = fill(g, &s);
-	if (rc != EXIT_OK) {
-		rc = EXIT_ERROR; /* said why; 3 and 4 mean other things here */
-		goto out;
-	}
+	if (rc != EXIT_OK)
+		goto out; /* said why: no live patching (3), not permitted (4), ... */
 	for (size_t i = 0; i < s.npatches && !patch; i++)
 		if (!was_loaded(g, s.patches[i].name))
 			patch = xstrdup(s.patches[i].name);
@@ -349,25 +353,23 @@ static int gate_run(struct gate *g)
 			fill_with_reasons(g, &s);
 			p_err("gate: the transition of %s did not complete within %ld s; "
 			      "blockers below", patch, g->timeout_s);
-			set_result(g, "timeout", EXIT_GATE_TIMEOUT, patch);
+			set_result(g, "timeout", EXIT_TIMEOUT, patch);
 			json_object_object_add(g->out, "phase", json_object_new_string("follow"));
 			report_snapshot(g, &s);
-			rc = EXIT_GATE_TIMEOUT;
+			rc = EXIT_TIMEOUT;
 			goto out;
 		}
 		if (!g->json)
-			fprintf(stderr, "klptop: gate: the transition of %s completed in %.1f s\n",
-				patch, secs(now_ns() - g->start_ns));
+			p_note("gate: the transition of %s completed in %.1f s", patch,
+			       secs(now_ns() - g->start_ns));
 		set_result(g, "completed", EXIT_OK, patch);
 	} else if (patch) {
 		if (!g->json)
-			fprintf(stderr, "klptop: gate: %s loaded; its transition had already "
-				"completed\n", patch);
+			p_note("gate: %s loaded; its transition had already completed", patch);
 		set_result(g, "completed", EXIT_OK, patch);
 	} else {
 		if (!g->json)
-			fprintf(stderr, "klptop: gate: COMMAND succeeded and started no "
-				"transition\n");
+			p_note("gate: COMMAND succeeded and started no transition");
 		set_result(g, "no_transition", EXIT_OK, NULL);
 	}
 	json_object_object_add(g->out, "elapsed_s",
@@ -381,55 +383,38 @@ out:
 
 int cmd_gate(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ "wait", no_argument, NULL, 'w' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct sampler_opts so = { .with_stacks = 1, .no_routing = 1 };
-	struct gate g = { .timeout_s = 60 };
+	struct gate_cli cli = { .timeout_s = 60 };
+	struct gate g = { 0 };
+	struct opts_result res;
 	json_object *cmd;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+t:wjph", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (parse_long(optarg, &g.timeout_s) || g.timeout_s < 0 ||
-			    g.timeout_s > 86400) {
-				p_err("gate: --timeout wants seconds from 0 to 86400, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'w': g.wait = 1; break;
-		case 'j': g.json = 1; break;
-		case 'p': g.pretty = g.json = 1; break;
-		case 'h': gate_usage(stdout); return EXIT_OK;
-		default: gate_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	log_json = g.json;
-	if (optind >= argc) {
-		p_err("gate: no COMMAND given (klptop gate [OPTIONS] -- COMMAND ...)");
-		return EXIT_USAGE;
-	}
+	rc = cmd__parse(&gate_spec, gate_opts, &cli, CMD_JSON, argc, argv, &res);
+	if (rc >= 0)
+		return rc;
 	if (g_opts.root) {
-		p_err("gate: acts on the live kernel; it cannot run with --root");
-		return EXIT_USAGE;
+		opts_result__free(&res);
+		return p_usage("gate", "acts on the live kernel; it cannot run with --root");
 	}
-	g.argv = argv + optind;
+	g.timeout_s = cli.timeout_s;
+	g.wait = cli.wait;
+	g.json = g_opts.json;
+	g.pretty = g_opts.pretty;
+	/* COMMAND and its arguments, NULL-terminated for execvp */
+	g.argv = xcalloc((size_t)res.noperands + 1, sizeof(*g.argv));
+	memcpy(g.argv, res.operands, (size_t)res.noperands * sizeof(*g.argv));
 	g.tty = isatty(STDERR_FILENO);
 	g.out = json_object_new_object();
 	cmd = json_object_new_array();
-	for (int i = optind; i < argc; i++)
-		json_object_array_add(cmd, json_object_new_string(argv[i]));
+	for (int i = 0; i < res.noperands; i++)
+		json_object_array_add(cmd, json_object_new_string(res.operands[i]));
+	opts_result__free(&res);
 	json_object_object_add(g.out, "command", cmd);
 	g.sm = cmd__open_sampler(&so);
 	if (!g.sm) {
 		json_object_put(g.out);
+		free(g.argv);
 		return EXIT_ERROR;
 	}
 	rc = gate_run(&g);
@@ -443,5 +428,6 @@ int cmd_gate(int argc, char **argv)
 	free(g.before);
 	for (size_t i = 0; i < g.ndmesg; i++)
 		free(g.dmesg[i]);
+	free(g.argv);
 	return rc;
 }

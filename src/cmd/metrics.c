@@ -21,7 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <math.h>
 #include <microhttpd.h>
@@ -49,34 +49,12 @@ struct listen_addr {
 struct metrics_opts {
 	double delay_s;
 	long intervals;          /* exporter: stop after N refreshes (0: never) */
-	unsigned int rounds;     /* once: transition rounds to watch first */
+	long rounds;             /* once: transition rounds to watch first */
 	const char *textfile;    /* DIR */
 	int listen;
 	struct listen_addr addr;
 	struct sampler_opts so;
 };
-
-static void metrics_usage(FILE *f)
-{
-	fputs("Usage: klptop metrics [--rounds N] [--no-bpf]\n"
-	      "       klptop metrics [--textfile DIR] [--listen [ADDR:]PORT] [-d SECONDS]\n"
-	      "                      [-n N] [--no-bpf] [--no-leaks]\n"
-	      "  Prometheus metrics of live patches, the running transition and shadow\n"
-	      "  variables (docs/metrics.md). Without --textfile or --listen: print them\n"
-	      "  once. With them: run as an exporter until SIGINT, SIGTERM or SIGHUP.\n"
-	      "  -t, --textfile DIR   write DIR/" TEXTFILE_NAME " every interval, atomically\n"
-	      "                       (node_exporter --collector.textfile.directory=DIR)\n"
-	      "  -l, --listen [ADDR:]PORT  serve /metrics over HTTP; ADDR defaults to\n"
-	      "                       127.0.0.1 (write it out, e.g. 0.0.0.0:9814 or\n"
-	      "                       [::]:9814, to be reachable from other hosts)\n"
-	      "  -d, --delay SECONDS  refresh interval of the exporter (default 15)\n"
-	      "  -n, --intervals N    exporter: stop after N refreshes\n"
-	      "  -r, --rounds N       once, during a transition: watch N of the kernel's\n"
-	      "                       check rounds first, so reasons are known (default 3)\n"
-	      "  -B, --no-bpf         sysfs and procfs only (no reasons, no shadows)\n"
-	      "      --no-leaks       exporter: no free hooks (no klptop_shadow_orphans_total)\n",
-	      f);
-}
 
 static int is_loopback(const struct sockaddr_storage *sa)
 {
@@ -87,8 +65,10 @@ static int is_loopback(const struct sockaddr_storage *sa)
 
 /* "PORT", ":PORT", "ADDR:PORT", "[ADDR6]:PORT"; ADDR is numeric or
  * "localhost". No ADDR means 127.0.0.1: exposing the host takes a word. */
-static int parse_listen(const char *arg, struct listen_addr *la)
+static int parse_listen(void *cfg, const char *arg, char *err, size_t errlen)
 {
+	struct metrics_opts *o = cfg;
+	struct listen_addr *la = &o->addr;
 	char host[INET6_ADDRSTRLEN + 2] = "127.0.0.1";
 	const char *port = arg, *colon;
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&la->sa;
@@ -133,84 +113,70 @@ static int parse_listen(const char *arg, struct listen_addr *la)
 	la->loopback = is_loopback(&la->sa);
 	la->port = (uint16_t)v;
 	snprintf(la->text, sizeof(la->text), la->v6 ? "[%s]:%ld" : "%s:%ld", host, v);
+	o->listen = 1;
 	return 0;
 bad:
-	p_err("metrics: --listen wants [ADDR:]PORT with a numeric ADDR (IPv6 in brackets) "
-	      "and PORT from 1 to 65535, not '%s'", arg);
-	return -EINVAL;
+	snprintf(err, errlen, "--listen wants [ADDR:]PORT with a numeric ADDR (IPv6 in brackets) "
+		 "and PORT from 1 to 65535, not '%s'", arg);
+	return -1;
 }
+
+static const struct opt metrics_opts[] = {
+	{ OPT_STRING, 0, "textfile", "DIR", "write DIR/" TEXTFILE_NAME " every interval,\n"
+	  "atomically (node_exporter\n"
+	  "--collector.textfile.directory=DIR)", offsetof(struct metrics_opts, textfile) },
+	{ OPT_CALL, 0, "listen", "[ADDR:]PORT", "serve /metrics over HTTP; ADDR defaults to\n"
+	  "127.0.0.1 (write it out, e.g. 0.0.0.0:9814 or\n"
+	  "[::]:9814, to be reachable from other hosts)", .call = parse_listen },
+	{ OPT_SECONDS, 'd', "delay", "SECONDS", "refresh interval of the exporter (default 15)",
+	  offsetof(struct metrics_opts, delay_s), 0.05, MAX_DELAY_S },
+	{ OPT_NUMBER, 'n', "iterations", "N", "exporter: stop after N refreshes",
+	  offsetof(struct metrics_opts, intervals), 1, (double)LONG_MAX },
+	{ OPT_NUMBER, 0, "intervals", "N", NULL, offsetof(struct metrics_opts, intervals), 1,
+	  (double)LONG_MAX },
+	{ OPT_NUMBER, 'r', "rounds", "N", "once, during a transition: watch N of the kernel's\n"
+	  "check rounds first, so reasons are known (default 3)",
+	  offsetof(struct metrics_opts, rounds), 0, 600 },
+	{ OPT_SET, 'B', "no-bpf", NULL, "sysfs and procfs only (no reasons, no shadows)",
+	  offsetof(struct metrics_opts, so.no_bpf) },
+	{ OPT_CLEAR, 0, "leaks", NULL, "exporter: the free hooks that count orphans (the\n"
+	  "default)", offsetof(struct metrics_opts, so.no_leaks) },
+	{ OPT_SET, 0, "no-leaks", NULL, "exporter: no free hooks (no\n"
+	  "klptop_shadow_orphans_total)", offsetof(struct metrics_opts, so.no_leaks) },
+	{ OPT_MOVED, 't', .help = "--textfile (-t is --timeout)" },
+	{ OPT_MOVED, 'l', .help = "--listen (-l is --leaks elsewhere)" },
+	{ OPT_END }
+};
+
+static const struct opt_spec metrics_spec = {
+	.cmd = "metrics",
+	.usage = "klptop metrics [--rounds N] [--no-bpf]\n"
+		 "klptop metrics [--textfile DIR] [--listen [ADDR:]PORT] [-d SECONDS]\n"
+		 "               [-n N] [--no-bpf] [--no-leaks]",
+	.about = "Prometheus metrics of live patches, the running transition and shadow\n"
+		 "variables (docs/metrics.md). Without --textfile or --listen: print them\n"
+		 "once. With them: run as an exporter until SIGINT, SIGTERM or SIGHUP.\n",
+};
 
 /* Returns -1 to go on, or the exit code. */
 static int parse_args(int argc, char **argv, struct metrics_opts *o)
 {
-	enum { OPT_NO_LEAKS = 256 };
-	static const struct option longopts[] = {
-		{ "textfile", required_argument, NULL, 't' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "delay", required_argument, NULL, 'd' },
-		{ "intervals", required_argument, NULL, 'n' },
-		{ "rounds", required_argument, NULL, 'r' },
-		{ "no-bpf", no_argument, NULL, 'B' },
-		{ "no-leaks", no_argument, NULL, OPT_NO_LEAKS },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	struct opts_result res;
 	struct stat st;
-	long v;
-	int c;
+	int rc;
 
 	*o = (struct metrics_opts){ .delay_s = 15.0, .rounds = 3,
 				    .so = { .shadows = 1, .no_bpf = g_opts.root != NULL,
 					    /* no per-call kprobes on patched functions: not exported */
 					    .no_routing = 1 } };
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:l:d:n:r:Bh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't': o->textfile = optarg; break;
-		case 'l':
-			if (parse_listen(optarg, &o->addr))
-				return EXIT_USAGE;
-			o->listen = 1;
-			break;
-		case 'd':
-			if (parse_double(optarg, &o->delay_s) || !isfinite(o->delay_s) ||
-			    o->delay_s < 0.05 || o->delay_s > MAX_DELAY_S) {
-				p_err("metrics: -d wants seconds from 0.05 to %.0f, not '%s'",
-				      MAX_DELAY_S, optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			if (parse_long(optarg, &o->intervals) || o->intervals < 1) {
-				p_err("metrics: -n wants a whole number of at least 1, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'r':
-			if (parse_long(optarg, &v) || v < 0 || v > 600) {
-				p_err("metrics: --rounds wants a number from 0 to 600, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			o->rounds = (unsigned int)v;
-			break;
-		case 'B': o->so.no_bpf = 1; break;
-		case OPT_NO_LEAKS: o->so.no_leaks = 1; break;
-		case 'h': metrics_usage(stdout); return EXIT_OK;
-		default: metrics_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		p_err("metrics: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (o->textfile && stat(o->textfile, &st)) {
-		p_err("metrics: --textfile %s: %s", o->textfile, strerror(errno));
-		return EXIT_USAGE;
-	}
-	if (o->textfile && !S_ISDIR(st.st_mode)) {
-		p_err("metrics: --textfile %s: not a directory", o->textfile);
-		return EXIT_USAGE;
-	}
+	rc = cmd__parse(&metrics_spec, metrics_opts, o, CMD_TEXT, argc, argv, &res);
+	if (rc >= 0)
+		return rc;
+	opts_result__free(&res);
+	if (o->textfile && stat(o->textfile, &st))
+		return p_usage("metrics", "--textfile %s: %s", o->textfile, strerror(errno));
+	if (o->textfile && !S_ISDIR(st.st_mode))
+		return p_usage("metrics", "--textfile %s: not a directory", o->textfile);
 	return -1;
 }
 
@@ -616,7 +582,7 @@ static int print_once(struct metrics_opts *o, int livepatch, int in_transition)
 		snapshot__init(&s);
 		sampler__fill(sm, &s);
 		snapshot__free(&s);
-		sampler__wait_rounds(sm, o->rounds, (int)o->rounds * 1500 + 1000);
+		sampler__wait_rounds(sm, (unsigned int)o->rounds, (int)o->rounds * 1500 + 1000);
 	}
 	rc = render_fresh(sm, &text, &len);
 	if (rc == EXIT_OK && (fwrite(text, 1, len, stdout) != len || fflush(stdout))) {

@@ -17,8 +17,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <math.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +32,8 @@
 #define MAX_MODULES 64
 #define REC_PACE_MS 2     /* ring buffer reads, at most, while events flow */
 
-struct record_opts {
+/* The command line (record_opts). */
+struct record_cli {
 	const char *path;         /* -o; "-": stdout; NULL: a name of our own */
 	double duration, interval;
 	int until_stable, force, redact;
@@ -68,32 +68,6 @@ struct recorder {
 	int pacing;                   /* events flowed at the last wake-up */
 };
 
-static void record_usage(FILE *f)
-{
-	fputs("Usage: klptop record [-o FILE] [-d SECONDS] [--until-stable] [--interval S] [--force]\n"
-	      "  Record transition events, shadow events and a snapshot every interval\n"
-	      "  into FILE (mode 0600) for 'klptop report FILE'.\n"
-	      "  -o, --output FILE   the recording (never overwritten without --force);\n"
-	      "                      - for stdout (a pipe); default klptop-HOST-DATE.klpt\n"
-	      "  -d, --duration S    stop after S seconds\n"
-	      "  -u, --until-stable  wait for a transition, stop once none is in progress\n"
-	      "                      (a transition already running counts; with -d, -d\n"
-	      "                      still bounds the wait)\n"
-	      "  -i, --interval S    seconds between snapshots (default 1)\n"
-	      "  -l, --leaks         attach the shadow free hooks (orphan/stale events)\n"
-	      "  -S, --no-stacks     do not read pending tasks' kernel stacks\n"
-	      "  -f, --force         replace an existing FILE\n"
-	      "  -F, --flight-recorder SIZE  keep the last SIZE bytes (K, M suffixes) in\n"
-	      "                      memory; write them, then everything after, on a\n"
-	      "                      trigger: SIGUSR1, a forced transition, a shadow\n"
-	      "                      orphan, --trigger-pending (and at exit)\n"
-	      "  -T, --trigger-pending S  trigger when a transition has been pending S s\n"
-	      "  -R, --redact        no raw kernel addresses in FILE: frames as\n"
-	      "                      symbol+offset, owner objects as obj#N (to share)\n"
-	      "  SIGINT or SIGTERM stop the recording and close FILE cleanly.\n",
-	      f);
-}
-
 /* Flight recorder: write what the ring holds and record from now on. */
 static void trigger(struct recorder *r, const char *why)
 {
@@ -102,9 +76,9 @@ static void trigger(struct recorder *r, const char *why)
 	if (r->triggered || !recfile__ring_active(r->w))
 		return;
 	r->triggered = why;
-	fprintf(stderr, "klptop: flight recorder triggered (%s): writing what it holds "
-		"(%llu older chunks dropped), then recording on\n",
-		why, (unsigned long long)recfile__ring_evicted(r->w));
+	p_note("flight recorder triggered (%s): writing what it holds (%llu older chunks "
+	       "dropped), then recording on", why,
+	       (unsigned long long)recfile__ring_evicted(r->w));
 	if (recfile__ring_flush(r->w))
 		r->write_error = 1;
 	o = json_object_new_object();
@@ -358,8 +332,9 @@ static void write_symbols(struct recorder *r)
 }
 
 /* "64M", "512K", "1048576": strict, at least 64 KiB, at most 4 GiB. */
-static int parse_size(const char *arg, size_t *out)
+static int parse_size(void *cfg, const char *arg, char *err, size_t errlen)
 {
+	struct record_cli *cli = cfg;
 	char num[32];
 	unsigned long v, mult = 1;
 	size_t n = strlen(arg);
@@ -374,87 +349,73 @@ static int parse_size(const char *arg, size_t *out)
 	}
 	if (parse_ulong(num, 10, &v) || v > (4ul << 30) / mult || v * mult < (64u << 10))
 		goto bad;
-	*out = v * mult;
+	cli->ring = v * mult;
 	return 0;
 bad:
-	p_err("record: --flight-recorder wants a size from 64K to 4G, not '%s'", arg);
+	snprintf(err, errlen, "--flight-recorder wants a size from 64K to 4G, not '%s'", arg);
 	return -1;
 }
 
-static int parse_seconds(const char *opt, const char *arg, double min, double *out)
-{
-	double v;
+#define YEAR_S (86400.0 * 365)
 
-	if (parse_double(arg, &v) || !isfinite(v) || v < min || v > 86400.0 * 365) {
-		p_err("record: %s wants a number of seconds >= %g, not '%s'", opt, min, arg);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
+static const struct opt record_opts[] = {
+	{ OPT_STRING, 'o', "output", "FILE", "the recording (never overwritten without --force);\n"
+	  "- for stdout (a pipe); default klptop-HOST-DATE.klpt",
+	  offsetof(struct record_cli, path) },
+	{ OPT_SECONDS, 'D', "duration", "S", "stop after S seconds",
+	  offsetof(struct record_cli, duration), 0.001, YEAR_S },
+	{ OPT_SET, 'u', "until-stable", NULL, "wait for a transition, stop once none is in\n"
+	  "progress (a transition already running counts;\n"
+	  "-D still bounds the wait)", offsetof(struct record_cli, until_stable) },
+	{ OPT_SECONDS, 'i', "interval", "S", "seconds between snapshots (default 1)",
+	  offsetof(struct record_cli, interval), 0.05, YEAR_S },
+	{ OPT_CLEAR, 'l', "leaks", NULL, "attach the shadow free hooks (orphan/stale events)",
+	  offsetof(struct record_cli, so.no_leaks) },
+	{ OPT_SET, 0, "no-leaks", NULL, "no shadow free hooks (the default)",
+	  offsetof(struct record_cli, so.no_leaks) },
+	{ OPT_CLEAR, 'S', "no-stacks", NULL, "do not read pending tasks' kernel stacks",
+	  offsetof(struct record_cli, so.with_stacks) },
+	{ OPT_SET, 0, "force", NULL, "replace an existing FILE", offsetof(struct record_cli, force) },
+	{ OPT_CALL, 0, "flight-recorder", "SIZE", "keep the last SIZE bytes (K, M suffixes) in\n"
+	  "memory; write them, then everything after, on a\n"
+	  "trigger: SIGUSR1, a forced transition, a shadow\n"
+	  "orphan, --trigger-pending (and at exit)", .call = parse_size },
+	{ OPT_SECONDS, 'T', "trigger-pending", "S", "trigger when a transition has been pending S s",
+	  offsetof(struct record_cli, trigger_pending), 0.1, YEAR_S },
+	{ OPT_SET, 'R', "redact", NULL, "no raw kernel addresses in FILE: frames as\n"
+	  "symbol+offset, owner objects as obj#N (to share)", offsetof(struct record_cli, redact) },
+	{ OPT_MOVED, 'd', .help = "-D (--duration; -d is a refresh delay)" },
+	{ OPT_MOVED, 'f', .help = "--force (-f is --func)" },
+	{ OPT_MOVED, 'F', .help = "--flight-recorder (-F is --format)" },
+	{ OPT_END }
+};
+
+static const struct opt_spec record_spec = {
+	.cmd = "record",
+	.usage = "klptop record [-o FILE] [-D S] [--until-stable] [--interval S] [--force]",
+	.about = "Record transition events, shadow events and a snapshot every interval\n"
+		 "into FILE (mode 0600) for 'klptop report FILE'. SIGINT, SIGTERM or SIGHUP\n"
+		 "stop the recording and close FILE cleanly.\n",
+};
 
 /* Returns -1 to go on, or the exit code. */
-static int parse_record_args(int argc, char **argv, struct record_opts *o)
+static int parse_record_args(int argc, char **argv, struct record_cli *o)
 {
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "until-stable", no_argument, NULL, 'u' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "leaks", no_argument, NULL, 'l' },
-		{ "no-stacks", no_argument, NULL, 'S' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "flight-recorder", required_argument, NULL, 'F' },
-		{ "trigger-pending", required_argument, NULL, 'T' },
-		{ "redact", no_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	int c;
+	struct opts_result res;
+	int rc;
 
 	/* 8 MiB of shadow events: at churn rates the default 256 KiB lasts tens
 	 * of ms, less than one snapshot fill, and the recorder must drop nothing
 	 * (docs/perf.md, "Recording"). */
-	*o = (struct record_opts){ .interval = 1.0,
-				   .so = { .with_stacks = 1, .shadows = 1, .no_leaks = 1,
-					   .shadow_ring_kb = 8192 } };
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:d:ui:lSfF:T:Rh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o': o->path = optarg; break;
-		case 'd':
-			if (parse_seconds("-d", optarg, 0.001, &o->duration))
-				return EXIT_USAGE;
-			break;
-		case 'u': o->until_stable = 1; break;
-		case 'i':
-			if (parse_seconds("--interval", optarg, 0.05, &o->interval))
-				return EXIT_USAGE;
-			break;
-		case 'l': o->so.no_leaks = 0; break;
-		case 'S': o->so.with_stacks = 0; break;
-		case 'f': o->force = 1; break;
-		case 'F':
-			if (parse_size(optarg, &o->ring))
-				return EXIT_USAGE;
-			break;
-		case 'T':
-			if (parse_seconds("--trigger-pending", optarg, 0.1, &o->trigger_pending))
-				return EXIT_USAGE;
-			break;
-		case 'R': o->redact = 1; break;
-		case 'h': record_usage(stdout); return EXIT_OK;
-		default: record_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		p_err("record: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (o->trigger_pending > 0 && !o->ring) {
-		p_err("record: --trigger-pending needs --flight-recorder SIZE");
-		return EXIT_USAGE;
-	}
+	*o = (struct record_cli){ .interval = 1.0,
+				  .so = { .with_stacks = 1, .shadows = 1, .no_leaks = 1,
+					  .shadow_ring_kb = 8192 } };
+	rc = cmd__parse(&record_spec, record_opts, o, CMD_TEXT, argc, argv, &res);
+	if (rc >= 0)
+		return rc;
+	opts_result__free(&res);
+	if (o->trigger_pending > 0 && !o->ring)
+		return p_usage("record", "--trigger-pending needs --flight-recorder SIZE");
 	if (g_opts.root)
 		o->so.no_bpf = 1;
 	return -1;
@@ -480,7 +441,7 @@ static const char *default_name(char *buf, size_t len)
 }
 
 /* The writer: a file (new, mode 0600), or stdout for -o -. */
-static int open_output(struct recorder *r, struct record_opts *o, char *name, size_t namelen)
+static int open_output(struct recorder *r, struct record_cli *o, char *name, size_t namelen)
 {
 	char err[512];
 
@@ -504,12 +465,12 @@ static int open_output(struct recorder *r, struct record_opts *o, char *name, si
 	return EXIT_OK;
 }
 
-static const char *output_name(const struct record_opts *o)
+static const char *output_name(const struct record_cli *o)
 {
 	return strcmp(o->path, "-") ? o->path : "stdout";
 }
 
-static void write_metadata(struct recorder *r, const struct record_opts *o, json_object *probes)
+static void write_metadata(struct recorder *r, const struct record_cli *o, json_object *probes)
 {
 	json_object *meta = json_object_new_object();
 
@@ -529,7 +490,7 @@ static void write_metadata(struct recorder *r, const struct record_opts *o, json
 
 /* Header, probes, the first snapshot, metadata, symbols and counters: a
  * recording killed later keeps them. */
-static int start_recording(struct recorder *r, struct record_opts *o, int argc,
+static int start_recording(struct recorder *r, struct record_cli *o, int argc,
 			   char **argv)
 {
 	json_object *probes = NULL;
@@ -551,8 +512,8 @@ static int start_recording(struct recorder *r, struct record_opts *o, int argc,
 	write_metadata(r, o, probes);
 	write_symbols(r);
 	write_drops(r, 1);
-	fprintf(stderr, "klptop: recording to %s (snapshot every %g s%s)\n", output_name(o),
-		o->interval, o->until_stable ? ", until no transition is in progress" : "");
+	p_note("recording to %s (snapshot every %g s%s)", output_name(o), o->interval,
+	       o->until_stable ? ", until no transition is in progress" : "");
 	return EXIT_OK;
 }
 
@@ -599,7 +560,7 @@ static int wait_ms(const struct recorder *r, uint64_t deadline)
 
 /* The snapshot timer: a snapshot, the drops, and whether to stop. Returns
  * the reason to stop, or NULL. */
-static const char *on_tick(struct recorder *r, const struct record_opts *o)
+static const char *on_tick(struct recorder *r, const struct record_cli *o)
 {
 	int busy = take_snapshot(r, NULL);
 
@@ -638,7 +599,7 @@ static const char *signal_reason(int signo)
 }
 
 /* Until a signal, the deadline, stability or an error; the reason why. */
-static const char *record_loop(struct recorder *r, const struct record_opts *o)
+static const char *record_loop(struct recorder *r, const struct record_cli *o)
 {
 	uint64_t deadline = o->duration > 0 ? now_ns() + (uint64_t)(o->duration * 1e9) : 0;
 	const char *why = NULL;
@@ -675,7 +636,7 @@ static const char *record_loop(struct recorder *r, const struct record_opts *o)
 }
 
 /* Events still in the ring buffers, the state at the end, the trailer. */
-static void finish_recording(struct recorder *r, const struct record_opts *o, const char *why)
+static void finish_recording(struct recorder *r, const struct record_cli *o, const char *why)
 {
 	json_object *end = json_object_new_object();
 
@@ -699,13 +660,13 @@ static void finish_recording(struct recorder *r, const struct record_opts *o, co
 			       r->triggered ? json_object_new_string(r->triggered) : NULL);
 	recfile__write_json(r->w, REC_END, end);
 	json_object_put(end);
-	fprintf(stderr, "klptop: recorded %llu events, %llu snapshots, %llu bytes to %s (%s)\n",
-		(unsigned long long)(r->events + r->shadow_events), (unsigned long long)r->snaps,
-		(unsigned long long)recfile__bytes(r->w), output_name(o), why);
+	p_note("recorded %llu events, %llu snapshots, %llu bytes to %s (%s)",
+	       (unsigned long long)(r->events + r->shadow_events), (unsigned long long)r->snaps,
+	       (unsigned long long)recfile__bytes(r->w), output_name(o), why);
 }
 
 /* Everything the recorder holds; the file is closed (fsync'ed) last. */
-static int close_recorder(struct recorder *r, const struct record_opts *o, int rc)
+static int close_recorder(struct recorder *r, const struct record_cli *o, int rc)
 {
 	sampler__close(r->sm);
 	if (recfile__close(r->w) && rc == EXIT_OK) {
@@ -721,7 +682,7 @@ static int close_recorder(struct recorder *r, const struct record_opts *o, int r
 
 int cmd_record(int argc, char **argv)
 {
-	struct record_opts o;
+	struct record_cli o;
 	struct recorder r = { 0 };
 	const char *why;
 	char name[128];

@@ -7,77 +7,63 @@
 #include "recording/recording.h"
 #include "render/report.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <string.h>
 
-static void report_usage(FILE *f)
-{
-	fputs("Usage: klptop report FILE [--json] [--format text|json|chrome] [--pretty] [--redact]\n"
-	      "  What a recording made by 'klptop record' says: each transition and what\n"
-	      "  it cost, how pending tasks converged, the stragglers and why, shadows,\n"
-	      "  drops. FILE - reads the recording from stdin.\n"
-	      "  -j, --json          JSON for tools\n"
-	      "  -F, --format FMT    text (default), json, or chrome: Trace Event JSON\n"
-	      "                      for Perfetto (ui.perfetto.dev) or chrome://tracing\n"
-	      "  -p, --pretty        indent JSON\n"
-	      "  -R, --redact        no kernel addresses in the output (owners as obj#N)\n"
-	      "  A damaged or cut file is reported up to its last complete chunk.\n",
-	      f);
-}
+struct report_cli {
+	int format;               /* -1: as -j says */
+	int redact;
+};
 
-static int parse_format(const char *arg, enum report_format *out)
-{
-	if (!strcmp(arg, "text"))
-		*out = REPORT_TEXT;
-	else if (!strcmp(arg, "json"))
-		*out = REPORT_JSON;
-	else if (!strcmp(arg, "chrome") || !strcmp(arg, "perfetto"))
-		*out = REPORT_CHROME;
-	else
-		return -1;
-	return 0;
-}
+static const struct opt_choice report_formats[] = {
+	{ "text", REPORT_TEXT }, { "json", REPORT_JSON }, { "chrome", REPORT_CHROME },
+	{ "perfetto", REPORT_CHROME }, { NULL }
+};
+
+static const struct opt report_opts[] = {
+	{ OPT_CHOICE, 'F', "format", "text|json|chrome", "text (default), json, or chrome:\n"
+	  "Trace Event JSON for Perfetto (ui.perfetto.dev)\n"
+	  "or chrome://tracing", offsetof(struct report_cli, format), .choices = report_formats },
+	{ OPT_SET, 'R', "redact", NULL, "no kernel addresses in the output (owners as obj#N)",
+	  offsetof(struct report_cli, redact) },
+	{ OPT_END }
+};
+
+static const struct opt_spec report_spec = {
+	.cmd = "report",
+	.usage = "klptop report FILE [--format text|json|chrome] [--redact]\n"
+		 "klptop report FILE --json [--pretty] [--redact]",
+	.about = "What a recording made by 'klptop record' says: each transition and what\n"
+		 "it cost, how pending tasks converged, the stragglers and why, shadows,\n"
+		 "drops. FILE - reads the recording from stdin. --json is --format json.\n"
+		 "A damaged or cut file is reported up to its last complete chunk.\n",
+	.operand = "FILE",
+	.min_operands = 1,
+	.max_operands = 1,
+};
 
 int cmd_report(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "redact", no_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	enum report_format format = REPORT_TEXT;
+	struct report_cli cli = { .format = -1 };
+	struct opts_result res;
 	struct recording r;
-	int flags = 0, c, rc;
+	const char *path;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jF:pRh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': format = REPORT_JSON; break;
-		case 'F':
-			if (parse_format(optarg, &format)) {
-				p_err("report: --format wants text, json or chrome, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'p': flags |= REPORT_PRETTY; break;
-		case 'R': flags |= REPORT_REDACT; break;
-		case 'h': report_usage(stdout); return EXIT_OK;
-		default: report_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc) {
-		p_err("report: want exactly one FILE");
-		report_usage(stderr);
-		return EXIT_USAGE;
-	}
-	log_json = format == REPORT_JSON;
-	rc = recording__open(&r, "report", argv[optind]);
+	rc = cmd__parse(&report_spec, report_opts, &cli, CMD_JSON, argc, argv, &res);
+	if (rc >= 0)
+		return rc;
+	path = res.operands[0]; /* a string of argv's */
+	opts_result__free(&res);
+	/* --format says which; -j alone means JSON (errors are JSON under -j) */
+	if (cli.format < 0)
+		cli.format = g_opts.json ? REPORT_JSON : REPORT_TEXT;
+	log_json = cli.format == REPORT_JSON || g_opts.json;
+	rc = recording__open(&r, "report", path);
 	if (rc == EXIT_OK)
-		rc = report__run(&r, format, flags, stdout);
+		rc = report__run(&r, (enum report_format)cli.format,
+				 (g_opts.pretty ? REPORT_PRETTY : 0) | (cli.redact ? REPORT_REDACT : 0),
+				 stdout);
 	recording__close(&r);
 	return rc;
 }

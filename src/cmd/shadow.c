@@ -13,7 +13,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,63 +30,42 @@ struct shadow_cmd_opts {
 	int json, pretty, no_leaks;
 };
 
-static void shadow_usage(FILE *f)
-{
-	fputs("Usage: klptop shadow [--json] [-d SECONDS] [-n N] [--no-leaks]\n"
-	      "  Live shadow variables per id and per allocating module (count, bytes,\n"
-	      "  allocs/s, frees/s, growth, oldest), and leaks: owners freed with a\n"
-	      "  shadow attached (orphans), gets that return such a shadow (stale hits),\n"
-	      "  duplicate allocations. The leak summary prints on exit (SIGINT too).\n"
-	      "  -d, --delay SECONDS  table interval (default 1)\n"
-	      "  -n, --intervals N    stop after N intervals\n"
-	      "  -j, --json           one JSON object per interval, then the summary\n"
-	      "  -p, --pretty         indent JSON\n"
-	      "      --no-leaks       counts only: do not hook kfree/kmem_cache_free\n",
-	      f);
-}
+static const struct opt shadow_opts[] = {
+	{ OPT_SECONDS, 'd', "delay", "SECONDS", "table interval (default 1)",
+	  offsetof(struct shadow_cmd_opts, delay_s), 0.05, 86400 },
+	{ OPT_NUMBER, 'n', "iterations", "N", "stop after N intervals",
+	  offsetof(struct shadow_cmd_opts, intervals), 1, (double)LONG_MAX },
+	{ OPT_NUMBER, 0, "intervals", "N", NULL, offsetof(struct shadow_cmd_opts, intervals), 1,
+	  (double)LONG_MAX },
+	{ OPT_CLEAR, 'l', "leaks", NULL, "hook kfree/kmem_cache_free to name leaks (the default)",
+	  offsetof(struct shadow_cmd_opts, no_leaks) },
+	{ OPT_SET, 0, "no-leaks", NULL, "counts only: do not hook kfree/kmem_cache_free",
+	  offsetof(struct shadow_cmd_opts, no_leaks) },
+	{ OPT_END }
+};
+
+static const struct opt_spec shadow_spec = {
+	.cmd = "shadow",
+	.usage = "klptop shadow [--json] [-d SECONDS] [-n N] [--no-leaks]",
+	.about = "Live shadow variables per id and per allocating module (count, bytes,\n"
+		 "allocs/s, frees/s, growth, oldest), and leaks: owners freed with a\n"
+		 "shadow attached (orphans), gets that return such a shadow (stale hits),\n"
+		 "duplicate allocations. The leak summary prints on exit (SIGINT too).\n"
+		 "With --json: one JSON object per interval, then the summary.\n",
+};
 
 static int parse_args(int argc, char **argv, struct shadow_cmd_opts *o)
 {
-	enum { OPT_NO_LEAKS = 256 };
-	static const struct option longopts[] = {
-		{ "delay", required_argument, NULL, 'd' },
-		{ "intervals", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "no-leaks", no_argument, NULL, OPT_NO_LEAKS },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	int c;
+	struct opts_result res;
+	int rc;
 
 	*o = (struct shadow_cmd_opts){ .delay_s = 1.0 };
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:n:jph", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (parse_double(optarg, &o->delay_s) || !isfinite(o->delay_s) ||
-			    o->delay_s < 0.05 || o->delay_s > 86400) {
-				p_err("shadow: -d wants seconds from 0.05 to 86400, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			if (parse_long(optarg, &o->intervals) || o->intervals < 1) {
-				p_err("shadow: -n wants a whole number of at least 1, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'j': o->json = 1; break;
-		case 'p': o->json = o->pretty = 1; break;
-		case OPT_NO_LEAKS: o->no_leaks = 1; break;
-		case 'h': shadow_usage(stdout); return EXIT_OK;
-		default: shadow_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		p_err("shadow: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
+	rc = cmd__parse(&shadow_spec, shadow_opts, o, CMD_JSON, argc, argv, &res);
+	if (rc >= 0)
+		return rc;
+	opts_result__free(&res);
+	o->json = g_opts.json;
+	o->pretty = g_opts.pretty;
 	return -1;
 }
 
@@ -193,7 +172,6 @@ int cmd_shadow(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
-	log_json = o.json;
 	if (!privs__bpf_ok(why, sizeof(why))) {
 		p_err("shadow: %s", why);
 		return EXIT_PERM;

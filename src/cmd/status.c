@@ -7,35 +7,32 @@
 #include "live/sampler.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-static void status_usage(FILE *f)
-{
-	fputs("Usage: klptop status [--json] [--pretty] [--no-stacks] [--no-bpf] [--rounds N]\n"
-	      "  One snapshot of every live patch and, while a transition runs, the tasks\n"
-	      "  that have not switched yet with their kernel stacks.\n"
-	      "  -j, --json       JSON output (schema: docs/json.md)\n"
-	      "  -p, --pretty     indent JSON\n"
-	      "  -S, --no-stacks  do not read kernel stacks of pending tasks\n"
-	      "  -B, --no-bpf     sysfs and procfs only (no reasons, no verdicts)\n"
-	      "  -r, --rounds N   during a transition, watch N of the kernel's check rounds\n"
-	      "                   (about 1 s each) before answering (default 3)\n",
-	      f);
-}
+struct status_cfg {
+	struct sampler_opts so;
+	long rounds;
+};
 
-static int parse_rounds(const char *arg, unsigned int *out)
-{
-	long v;
+static const struct opt status_opts[] = {
+	{ OPT_CLEAR, 'S', "no-stacks", NULL, "do not read the kernel stacks of pending tasks",
+	  offsetof(struct status_cfg, so.with_stacks) },
+	{ OPT_SET, 'B', "no-bpf", NULL, "sysfs and procfs only (no reasons, no verdicts)",
+	  offsetof(struct status_cfg, so.no_bpf) },
+	{ OPT_NUMBER, 'r', "rounds", "N", "during a transition, watch N of the kernel's check\n"
+	  "rounds (about 1 s each) before answering (default 3)",
+	  offsetof(struct status_cfg, rounds), 0, 600 },
+	{ OPT_END }
+};
 
-	if (parse_long(arg, &v) || v < 0 || v > 600) {
-		p_err("status: --rounds wants a number from 0 to 600, not '%s'", arg);
-		return -1;
-	}
-	*out = (unsigned int)v;
-	return 0;
-}
+static const struct opt_spec status_spec = {
+	.cmd = "status",
+	.usage = "klptop status [--json] [--pretty] [--no-stacks] [--no-bpf] [--rounds N]",
+	.about = "One snapshot of every live patch and, while a transition runs, the tasks\n"
+		 "that have not switched yet with their kernel stacks (JSON: docs/json.md).\n",
+};
 
 static int print_snapshot(const struct snapshot *s, int json, int pretty, int with_stacks)
 {
@@ -54,49 +51,30 @@ static int print_snapshot(const struct snapshot *s, int json, int pretty, int wi
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "no-stacks", no_argument, NULL, 'S' },
-		{ "no-bpf", no_argument, NULL, 'B' },
-		{ "rounds", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	/* Shadow totals too (counts only: no free hooks for one snapshot). */
-	struct sampler_opts so = { .with_stacks = 1, .no_bpf = g_opts.root != NULL,
-				   .shadows = 1, .no_leaks = 1 };
-	unsigned int rounds = 3;
+	struct status_cfg o = { .rounds = 3,
+				.so = { .with_stacks = 1, .no_bpf = g_opts.root != NULL,
+					.shadows = 1, .no_leaks = 1 } };
+	unsigned int rounds;
+	struct opts_result res;
 	struct sampler *sm;
 	struct snapshot s;
-	int json = 0, pretty = 0, c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jpSBr:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = 1; break;
-		case 'p': pretty = json = 1; break;
-		case 'S': so.with_stacks = 0; break;
-		case 'B': so.no_bpf = 1; break;
-		case 'r':
-			if (parse_rounds(optarg, &rounds))
-				return EXIT_USAGE;
-			break;
-		case 'h': status_usage(stdout); return EXIT_OK;
-		default: status_usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		p_err("status: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	log_json = json;
+	rc = cmd__parse(&status_spec, status_opts, &o, CMD_JSON, argc, argv, &res);
+	if (rc >= 0)
+		return rc;
+	opts_result__free(&res);
+	rounds = (unsigned int)o.rounds;
 	/* Check for live patching before loading any BPF: one clear line. */
 	snapshot__init(&s);
 	rc = live__read_sysfs(&s, &g_opts.paths);
 	if (rc != EXIT_OK)
 		goto out_free;
-	sm = cmd__open_sampler(&so);
+	sm = cmd__open_sampler(&o.so);
+	/* Nothing less than what was visible: a transition sysfs showed before
+	 * the probes were ready is told even if it ends meanwhile. */
+	sampler__saw_transition(sm, s.transition);
 	/* Reasons come from the kernel's own checks: join the transition (a
 	 * first fill), watch a few rounds, then take the snapshot we print. */
 	if (s.transition && rounds) {
@@ -111,7 +89,7 @@ int cmd_status(int argc, char **argv)
 	snapshot__init(&s);
 	rc = sampler__fill(sm, &s);
 	if (rc == EXIT_OK)
-		rc = print_snapshot(&s, json, pretty, so.with_stacks);
+		rc = print_snapshot(&s, g_opts.json, g_opts.pretty, o.so.with_stacks);
 out_close:
 	sampler__close(sm);
 out_free:

@@ -18,147 +18,84 @@
 
 #include <curses.h>
 #include <errno.h>
-#include <getopt.h>
-#include <math.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define MAX_DELAY_S 86400.0
-
 struct top_opts {
-	double delay_s;
+	double delay_s;     /* 0: not given (1 s) */
 	long frames;        /* 0: until a signal (or q) */
 	int batch;
-	int width;          /* batch line width; -1: the terminal's, or none */
+	long width;         /* batch line width; -1: the terminal's, or none */
 	const char *replay; /* --replay FILE */
-	const char *live_only;  /* an option that needs the live kernel, for --replay's error */
 	struct sampler_opts so;
 };
 
-static void top_usage(FILE *f)
-{
-	fputs("Usage: klptop [top] [-d SECONDS] [-n N] [--no-stacks] [--no-bpf] [--leaks]\n"
-	      "       klptop [top] --batch [-n N] [-d SECONDS] [-w COLS]\n"
-	      "       klptop [top] --replay FILE [--batch] [-n N] [-w COLS] [--no-stacks]\n"
-	      "  The live view of patches, the running transition and the tasks that\n"
-	      "  block it (docs/live-view.md). Keys: q quit, j/k/arrows move, Enter\n"
-	      "  stack, Tab panel, s sort, p pause, ? help.\n"
-	      "  -d, --delay SECONDS  refresh interval (default 1; fractions allowed)\n"
-	      "  -b, --batch          plain text frames on stdout, no screen handling\n"
-	      "  -n, --frames N       stop after N frames\n"
-	      "  -w, --width COLS     batch: cut lines at COLS (0: never; default: the\n"
-	      "                       terminal's width, or none when not a terminal)\n"
-	      "  -S, --no-stacks      do not read the kernel stacks of pending tasks\n"
-	      "      --no-bpf         procfs only: no BPF probes\n"
-	      "      --leaks          shadow leak detection (kfree hooks, ~7% on free-heavy loads)\n"
-	      "      --replay FILE    show a recording (klptop record) in the same view: keys\n"
-	      "                       p play/pause, ,/. step, </> first/last, +/- speed;\n"
-	      "                       with --batch, every snapshot's frame in order\n",
-	      f);
-}
+static const struct opt top_opts[] = {
+	{ OPT_SECONDS, 'd', "delay", "SECONDS", "refresh interval (default 1; fractions allowed)",
+	  offsetof(struct top_opts, delay_s), 0.05, 86400 },
+	{ OPT_SET, 'b', "batch", NULL, "plain text frames on stdout, no screen handling",
+	  offsetof(struct top_opts, batch) },
+	{ OPT_NUMBER, 'n', "iterations", "N", "stop after N frames",
+	  offsetof(struct top_opts, frames), 1, (double)LONG_MAX },
+	{ OPT_NUMBER, 0, "frames", "N", NULL, offsetof(struct top_opts, frames), 1, (double)LONG_MAX },
+	{ OPT_NUMBER, 'W', "width", "COLS", "batch: cut lines at COLS (0: never; default: the\n"
+	  "terminal's width, or none when not a terminal)", offsetof(struct top_opts, width),
+	  0, 100000 },
+	{ OPT_CLEAR, 'S', "no-stacks", NULL, "do not read the kernel stacks of pending tasks",
+	  offsetof(struct top_opts, so.with_stacks) },
+	{ OPT_SET, 'B', "no-bpf", NULL, "procfs only: no BPF probes",
+	  offsetof(struct top_opts, so.no_bpf) },
+	{ OPT_CLEAR, 'l', "leaks", NULL, "shadow leak detection (kfree hooks, ~7% on\n"
+	  "free-heavy loads)", offsetof(struct top_opts, so.no_leaks) },
+	{ OPT_SET, 0, "no-leaks", NULL, "shadow counts only, no free hooks (the default)",
+	  offsetof(struct top_opts, so.no_leaks) },
+	{ OPT_STRING, 0, "replay", "FILE", "show a recording (klptop record) in the same view:\n"
+	  "keys p play/pause, ,/. step, </> first/last, +/-\n"
+	  "speed; with --batch, every snapshot's frame in order",
+	  offsetof(struct top_opts, replay) },
+	{ OPT_MOVED, 'w', .help = "-W (--width)" },
+	{ OPT_END }
+};
 
-static int parse_delay(const char *arg, double *out)
-{
-	double v;
-
-	/* "0" would spin, "abc" would be 0 with atof: both are usage errors. */
-	if (parse_double(arg, &v) || !isfinite(v) || v <= 0 || v > MAX_DELAY_S) {
-		p_err("top: -d wants a number of seconds above 0 (at most %.0f), not '%s'",
-		      MAX_DELAY_S, arg);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
-static int parse_count(const char *arg, const char *what, long min, long *out)
-{
-	long v;
-
-	if (parse_long(arg, &v) || v < min) {
-		p_err("top: %s wants a whole number of at least %ld, not '%s'", what, min, arg);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
+static const struct opt_spec top_spec = {
+	.cmd = "top",
+	.usage = "klptop [top] [-d SECONDS] [-n N] [--no-stacks] [--no-bpf] [--leaks]\n"
+		 "klptop [top] --batch [-n N] [-d SECONDS] [-W COLS]\n"
+		 "klptop [top] --replay FILE [--batch] [-n N] [-W COLS] [--no-stacks]",
+	.about = "The live view of patches, the running transition and the tasks that\n"
+		 "block it (docs/live-view.md). Keys: q quit, j/k/arrows move, Enter\n"
+		 "stack, Tab panel, s sort, p pause, ? help.\n",
+};
 
 /* Returns -1 to go on, or the exit code. */
 static int parse_top_args(int argc, char **argv, struct top_opts *o)
 {
-	enum { OPT_NO_BPF = 256, OPT_LEAKS, OPT_REPLAY };
-	static const struct option longopts[] = {
-		{ "delay", required_argument, NULL, 'd' },
-		{ "batch", no_argument, NULL, 'b' },
-		{ "frames", required_argument, NULL, 'n' },
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "width", required_argument, NULL, 'w' },
-		{ "no-stacks", no_argument, NULL, 'S' },
-		{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
-		{ "leaks", no_argument, NULL, OPT_LEAKS },
-		{ "replay", required_argument, NULL, OPT_REPLAY },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	long width;
-	int c;
+	struct opts_result res;
+	const char *live_only;
+	int rc;
 
 	/* Shadow counts always (the Shadows panel); the kfree hooks that name
 	 * orphans only with --leaks: they sit on the allocator's hot path. */
-	*o = (struct top_opts){ .delay_s = 1.0, .width = -1,
+	*o = (struct top_opts){ .width = -1,
 				.so = { .with_stacks = 1, .shadows = 1, .no_leaks = 1 } };
-	optind = 0; /* full reset: main() may have stopped inside an option cluster */
-	opterr = 0; /* our own messages, which name the command */
-	while ((c = getopt_long(argc, argv, ":d:bn:w:Sh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (parse_delay(optarg, &o->delay_s))
-				return EXIT_USAGE;
-			o->live_only = "-d";
-			break;
-		case 'b': o->batch = 1; break;
-		case 'n':
-			if (parse_count(optarg, "-n", 1, &o->frames))
-				return EXIT_USAGE;
-			break;
-		case 'w':
-			if (parse_count(optarg, "-w", 0, &width))
-				return EXIT_USAGE;
-			o->width = width > 100000 ? 100000 : (int)width;
-			break;
-		case 'S': o->so.with_stacks = 0; break;
-		case OPT_NO_BPF: o->so.no_bpf = 1; o->live_only = "--no-bpf"; break;
-		case OPT_LEAKS: o->so.no_leaks = 0; o->live_only = "--leaks"; break;
-		case OPT_REPLAY: o->replay = optarg; break;
-		case 'h': top_usage(stdout); return EXIT_OK;
-		case ':':
-			p_err("top: option '%s' needs an argument", argv[optind - 1]);
-			top_usage(stderr);
-			return EXIT_USAGE;
-		default:
-			if (optopt)
-				p_err("top: unknown option '-%c'", optopt);
-			else
-				p_err("top: unknown option '%s'", argv[optind - 1]);
-			top_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		p_err("top: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
+	rc = cmd__parse(&top_spec, top_opts, o, CMD_TEXT, argc, argv, &res);
+	if (rc >= 0)
+		return rc;
+	opts_result__free(&res);
 	/* A replay follows the recording's own clock and has no kernel to probe. */
-	if (o->replay && o->live_only) {
-		p_err("top: %s has no meaning with --replay (%s)", o->live_only,
-		      !strcmp(o->live_only, "-d") ? "playback follows the recording's timing; "
-						    "keys + and - change its speed"
-						  : "a replay reads no kernel");
-		return EXIT_USAGE;
-	}
+	live_only = o->delay_s ? "-d" : o->so.no_bpf ? "--no-bpf" : !o->so.no_leaks ? "--leaks" : NULL;
+	if (o->replay && live_only)
+		return p_usage("top", "%s has no meaning with --replay (%s)", live_only,
+			       o->delay_s ? "playback follows the recording's timing; keys + and - "
+					    "change its speed"
+					  : "a replay reads no kernel");
+	if (!o->delay_s)
+		o->delay_s = 1.0;
 	return -1;
 }
 
@@ -226,7 +163,7 @@ static int terminal_width(int fd)
 
 static int batch_width(const struct top_opts *o)
 {
-	return o->width >= 0 ? o->width : terminal_width(STDOUT_FILENO);
+	return o->width >= 0 ? (int)o->width : terminal_width(STDOUT_FILENO);
 }
 
 static int print_one_frame(struct sampler *sm, struct view_state *vs)
@@ -427,9 +364,8 @@ static int run_screen(struct sampler *sm, struct loop *l, const struct top_opts 
 		stderr_capture_end(&cap);
 		snapshot__free(&cur);
 		view_state__free(&vs);
-		fprintf(stderr, "klptop: this terminal (TERM=%s) cannot run the screen; "
-				"printing text frames as with --batch\n",
-			getenv("TERM") ? getenv("TERM") : "");
+		p_note("this terminal (TERM=%s) cannot run the screen; printing text frames "
+		       "as with --batch", getenv("TERM") ? getenv("TERM") : "");
 		return run_batch(sm, l, o);
 	}
 	loop__watch(l, STDIN_FILENO, FD_KEYS, 1);
@@ -622,9 +558,8 @@ static int run_replay(const struct top_opts *o)
 		stderr_capture_end(&cap);
 		view_state__free(&vs);
 		loop__free(l);
-		fprintf(stderr, "klptop: this terminal (TERM=%s) cannot run the screen; "
-				"printing text frames as with --batch\n",
-			getenv("TERM") ? getenv("TERM") : "");
+		p_note("this terminal (TERM=%s) cannot run the screen; printing text frames "
+		       "as with --batch", getenv("TERM") ? getenv("TERM") : "");
 		rc = replay_batch(&v, o);
 		goto out;
 	}
@@ -651,8 +586,8 @@ int cmd_top(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (!o.batch && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))) {
-		fprintf(stderr, "klptop: %s is not a terminal: printing text frames as with "
-				"--batch\n", isatty(STDOUT_FILENO) ? "stdin" : "stdout");
+		p_note("%s is not a terminal: printing text frames as with --batch",
+		       isatty(STDOUT_FILENO) ? "stdin" : "stdout");
 		o.batch = 1;
 	}
 	if (o.replay)

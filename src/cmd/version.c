@@ -2,6 +2,7 @@
 /* klptop --version: what this binary is and what it was built with, for bug
  * reports and for "will this run on that kernel?" questions. */
 #include "cmd/cmd.h"
+#include "lib/log.h"
 
 #include <bpf/libbpf.h>
 #include <curses.h>
@@ -23,4 +24,25 @@ void print_version(FILE *f)
 		   "bpf_loop: 5.17+):\n"
 #include "bpf_programs.h"
 	);
+}
+
+static const struct opt_spec version_spec = {
+	.cmd = "version",
+	.usage = "klptop version",
+	.about = "What this binary is: its version, how it was built, its libraries and\n"
+		 "the BPF programs built in (the same as klptop --version).\n",
+};
+
+static const struct opt version_opts[] = { { OPT_END } };
+
+int cmd_version(int argc, char **argv)
+{
+	struct opts_result res;
+	int rc = cmd__parse(&version_spec, version_opts, NULL, CMD_TEXT, argc, argv, &res);
+
+	if (rc >= 0)
+		return rc;
+	opts_result__free(&res);
+	print_version(stdout);
+	return fflush(stdout) ? EXIT_ERROR : EXIT_OK;
 }

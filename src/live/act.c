@@ -47,15 +47,15 @@ void act__audit_line(char *buf, size_t len, enum act_kind k, const char *patch, 
 		snprintf(buf + strlen(buf), len - strlen(buf), " (sudo: %s)", sudo_user);
 	if (tr) {
 		used = strlen(buf);
-		snprintf(buf + used, len - used, ": %zu %s:", tr->npending,
+		snprintf(buf + used, len - used, ": %zu %s:", tr->ntasks,
 			 k == ACT_FORCE ? "unsafe" : "pending");
 		/* The first few name the culprits; the count says the rest. */
-		for (size_t i = 0; i < tr->npending && i < 8; i++) {
+		for (size_t i = 0; i < tr->ntasks && i < 8; i++) {
 			used = strlen(buf);
-			snprintf(buf + used, len - used, " %d/%s", tr->pending[i].tid,
-				 tr->pending[i].comm);
+			snprintf(buf + used, len - used, " %d/%s", tr->tasks[i].tid,
+				 tr->tasks[i].comm);
 		}
-		if (tr->npending > 8) {
+		if (tr->ntasks > 8) {
 			used = strlen(buf);
 			snprintf(buf + used, len - used, " ...");
 		}

@@ -15,6 +15,8 @@
 #include "funcs.skel.h"
 
 _Static_assert(sizeof(struct klpt_func_rec) == 224, "klpt_func_rec layout");
+_Static_assert(sizeof(struct klpt_stack_rec) == 16, "klpt_stack_rec layout");
+_Static_assert(sizeof(struct klpt_walk) == 32 + KLPT_FN_MAX * (224 + 16), "klpt_walk layout");
 
 #define MAX_COUNTERS (2 * KLPT_FN_MAX)
 

@@ -152,25 +152,33 @@ static int read_patch_state(const struct sys_paths *sp, int pid, int tid, int *s
 	return err;
 }
 
+/* Stacks are read later, for the groups' representatives only. */
 static int add_pending(const struct sys_paths *sp, int pid, int tid, int pstate,
-		       struct transition_info *tr, size_t *cap, const struct fill_opts *o,
-		       const struct ksyms *ks)
+		       struct transition_info *tr, size_t *cap)
 {
 	struct task_snap t = { 0 };
+	struct pending_task *p;
 	int err = procscan__read_task(sp, pid, tid, &t);
 
 	if (err)
 		return err; /* gone: skip */
-	t.patch_state = pstate;
-	if (o && o->with_stacks)
-		procscan__read_stack(sp, pid, tid, &t, ks); /* errno kept in t */
-	grow_array((void **)&tr->pending, cap, tr->npending, sizeof(t));
-	tr->pending[tr->npending++] = t;
+	grow_array((void **)&tr->tasks, cap, tr->ntasks, sizeof(*p));
+	p = &tr->tasks[tr->ntasks++];
+	memset(p, 0, sizeof(*p));
+	p->pid = t.pid;
+	p->tid = t.tid;
+	copy_str(p->comm, sizeof(p->comm), t.comm);
+	p->kthread = (int8_t)t.kthread;
+	p->state = t.state;
+	p->tif_pending = -1;
+	p->patch_state = (int8_t)pstate;
+	p->cpu = -1;
+	task_snap__free(&t);
 	return 0;
 }
 
 static int scan_threads(const struct sys_paths *sp, int pid, struct transition_info *tr,
-			size_t *cap, const struct fill_opts *o, const struct ksyms *ks)
+			size_t *cap)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -197,15 +205,14 @@ static int scan_threads(const struct sys_paths *sp, int pid, struct transition_i
 		tr->tasks_total++;
 		if (pstate == !tr->target) {
 			tr->tasks_pending++;
-			add_pending(sp, pid, tid, pstate, tr, cap, o, ks);
+			add_pending(sp, pid, tid, pstate, tr, cap);
 		}
 	}
 	closedir(d);
 	return err;
 }
 
-int procscan__scan_transition(const struct sys_paths *sp, struct transition_info *tr,
-			      const struct fill_opts *o, const struct ksyms *ks)
+int procscan__scan_transition(const struct sys_paths *sp, struct transition_info *tr)
 {
 	struct dirent *de;
 	size_t cap = 0;
@@ -216,7 +223,7 @@ int procscan__scan_transition(const struct sys_paths *sp, struct transition_info
 		return -errno;
 	while ((de = readdir(d)) && !err) {
 		if (is_number(de->d_name))
-			err = scan_threads(sp, atoi(de->d_name), tr, &cap, o, ks);
+			err = scan_threads(sp, atoi(de->d_name), tr, &cap);
 	}
 	closedir(d);
 	return err;
@@ -226,5 +233,18 @@ int procscan__scan(void *ctx, struct transition_info *tr)
 {
 	const struct procscan_ctx *c = ctx;
 
-	return procscan__scan_transition(c->paths, tr, &c->opts, c->ks);
+	return procscan__scan_transition(c->paths, tr);
+}
+
+void procscan__rep_stacks(void *ctx, struct transition_info *tr)
+{
+	const struct procscan_ctx *c = ctx;
+
+	if (!c->opts.with_stacks)
+		return;
+	for (size_t g = 0; g < tr->ngroups; g++) {
+		struct task_snap *rep = &tr->groups[g].rep;
+
+		procscan__read_stack(c->paths, rep->pid, rep->tid, rep, c->ks); /* errno kept */
+	}
 }

@@ -16,9 +16,9 @@ int procscan__read_stack(const struct sys_paths *p, int pid, int tid, struct tas
 			 const struct ksyms *ks);
 /* Parse one /proc/.../stack line "[<0>] func+0x1d/0x40 [mod]" into f. */
 int procscan__parse_stack_line(const char *line, struct stack_frame *f);
-/* Scan all threads; pending ones (patch_state == !target) are appended to tr. */
-int procscan__scan_transition(const struct sys_paths *p, struct transition_info *tr,
-			      const struct fill_opts *o, const struct ksyms *ks);
+/* Scan all threads; pending ones (patch_state == !target) are appended to
+ * tr->tasks. */
+int procscan__scan_transition(const struct sys_paths *p, struct transition_info *tr);
 
 /* procfs as the task scan of a live fill (live/sysfs.h: struct live_scan). */
 struct procscan_ctx {
@@ -27,5 +27,7 @@ struct procscan_ctx {
 	const struct ksyms *ks;
 };
 int procscan__scan(void *ctx, struct transition_info *tr);
+/* The groups' representatives' stacks from /proc/PID/task/TID/stack. */
+void procscan__rep_stacks(void *ctx, struct transition_info *tr);
 
 #endif

@@ -10,6 +10,7 @@
 #include "live/shadow.h"
 #include "live/tasks.h"
 #include "live/transition.h"
+#include "klptop/tasks.h"
 #include "live/funcs.h"
 #include "lib/util.h"
 
@@ -20,9 +21,35 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Symbolized stacks by key: a stack shared by thousands of tasks, or seen
+ * every second, is symbolized once. Cleared when full. */
+#define FRAME_CACHE_SLOTS 512
+
+struct cached_frames {
+	uint64_t key;          /* 0: empty */
+	struct stack_frame *frames;
+	size_t n;
+};
+
+/* The transition the last fill (or the caller) saw in sysfs. */
+struct seen_transition {
+	char patch[128];      /* "": none */
+	int target;
+	uint64_t since_ns;    /* first seen, CLOCK_MONOTONIC */
+};
+
+/* Transitions only sysfs saw end, kept for every later snapshot. */
+#define SYSFS_HISTORY_MAX 16
+
 struct sampler {
 	struct sampler_opts opts;
+	struct seen_transition seen;
+	struct transition_summary sysfs_history[SYSFS_HISTORY_MAX];
+	size_t nsysfs_history;
+	int stacks_over_budget;   /* the last scan left stacks unread */
 	struct ksyms *ks;
+	struct cached_frames cache[FRAME_CACHE_SLOTS];
+	size_t ncached;
 	struct task_iter *iter;
 	struct trans_probe *tp;
 	struct func_probe *fp;
@@ -30,6 +57,45 @@ struct sampler {
 	struct probe_status probes;
 	int cond_resched_switch;
 };
+
+static void frame_cache__clear(struct sampler *sm)
+{
+	for (size_t i = 0; i < FRAME_CACHE_SLOTS; i++) {
+		stack_frames__free(sm->cache[i].frames, sm->cache[i].n);
+		sm->cache[i] = (struct cached_frames){ 0 };
+	}
+	sm->ncached = 0;
+}
+
+/* A copy of the symbolized stack under key (read and cached on a miss). */
+static struct stack_frame *frames_of_key(struct sampler *sm, uint64_t key, size_t *n)
+{
+	size_t slot = (size_t)(key * 0x9e3779b97f4a7c15ull >> 32) % FRAME_CACHE_SLOTS;
+	uint64_t ips[KLPT_TASK_MAX_STACK];
+	struct cached_frames *c;
+
+	*n = 0;
+	if (!key)
+		return NULL;
+	for (size_t i = 0; i < FRAME_CACHE_SLOTS; i++) {
+		c = &sm->cache[(slot + i) % FRAME_CACHE_SLOTS];
+		if (c->key == key)
+			return stack_frames__copy(c->frames, *n = c->n);
+		if (!c->key)
+			break;
+	}
+	if (sm->ncached * 2 >= FRAME_CACHE_SLOTS)
+		frame_cache__clear(sm);
+	for (c = &sm->cache[slot]; c->key; c = &sm->cache[(c - sm->cache + 1) % FRAME_CACHE_SLOTS])
+		;
+	c->n = task_iter__stack_ips(sm->iter, key, ips, KLPT_TASK_MAX_STACK);
+	if (!c->n)
+		return NULL;
+	c->key = key;
+	c->frames = ksyms__frames(sm->ks, ips, c->n);
+	sm->ncached++;
+	return stack_frames__copy(c->frames, *n = c->n);
+}
 
 static void copy_probes(const struct probe_status *from, struct probe_status *to)
 {
@@ -89,7 +155,12 @@ static void open_bpf(struct sampler *sm)
 		p_warn("%s", sm->probes.why_not);
 		return;
 	}
-	sm->tp = trans_probe__open(&sm->probes, sm->ks);
+	{
+		struct trans_shared_maps sh = { .procfs = sm->opts.paths.procfs };
+
+		task_iter__shared_fds(sm->iter, &sh.blockers, &sh.stacks, &sh.task_stacks);
+		sm->tp = trans_probe__open(&sm->probes, sm->ks, &sh);
+	}
 	if (!sm->opts.no_routing)
 		sm->fp = func_probe__open(sm->ks, &sm->probes);
 	if (sm->opts.shadows) {
@@ -154,6 +225,9 @@ void sampler__close(struct sampler *sm)
 	func_probe__close(sm->fp);
 	shadow_probe__close(sm->shadow);
 	task_iter__close(sm->iter);
+	frame_cache__clear(sm);
+	for (size_t i = 0; i < sm->nsysfs_history; i++)
+		transition_summary__free(&sm->sysfs_history[i]);
 	ksyms__free(sm->ks);
 	for (size_t i = 0; i < sm->probes.nmissing; i++)
 		free(sm->probes.missing[i]);
@@ -203,10 +277,6 @@ struct shadow_probe *sampler__shadow(struct sampler *sm)
 	return sm->shadow;
 }
 
-const struct ksyms *sampler__ksyms(struct sampler *sm)
-{
-	return sm->ks;
-}
 
 int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms)
 {
@@ -240,13 +310,18 @@ int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms
 static int scan_tasks(void *ctx, struct transition_info *tr)
 {
 	struct sampler *sm = ctx;
-	struct procscan_ctx procfs = { .paths = &sm->opts.paths,
-				       .opts = { .with_stacks = sm->opts.with_stacks },
-				       .ks = sm->ks };
+	struct procscan_ctx procfs = { .paths = &sm->opts.paths };
+	struct task_iter_clock clk;
+	unsigned int read;
+	int err, over;
 
-	if (sm->iter)
-		return task_iter__scan(sm->iter, tr, sm->opts.with_stacks, sm->ks);
-	return procscan__scan(&procfs, tr);
+	if (!sm->iter)
+		return procscan__scan(&procfs, tr);
+	trans_probe__clock(sm->tp, now_ns(), &clk);
+	err = task_iter__scan(sm->iter, tr, &clk, sm->ks);
+	task_iter__stack_stats(sm->iter, &read, &over);
+	sm->stacks_over_budget = over;
+	return err;
 }
 
 static int probed_target(void *ctx, const char *patch)
@@ -256,9 +331,113 @@ static int probed_target(void *ctx, const char *patch)
 	return trans_probe__target(sm->tp, patch);
 }
 
+static void annotate(void *ctx, struct snapshot *s)
+{
+	struct sampler *sm = ctx;
+
+	trans_probe__fill(sm->tp, s, sm->ks);
+}
+
+/* Only the representatives get stacks: what is shown. A running task's
+ * stack cannot be read from here; where it runs comes from the on-CPU
+ * samples instead. */
+static void rep_stacks(void *ctx, struct transition_info *tr)
+{
+	struct sampler *sm = ctx;
+	struct procscan_ctx procfs = { .paths = &sm->opts.paths, .ks = sm->ks,
+				       .opts = { .with_stacks = sm->opts.with_stacks } };
+
+	if (!sm->iter) {
+		procscan__rep_stacks(&procfs, tr);
+		return;
+	}
+	for (size_t g = 0; g < tr->ngroups; g++) {
+		struct task_snap *rep = &tr->groups[g].rep;
+		uint64_t ips[127];
+		size_t n;
+
+		if (sm->opts.with_stacks)
+			rep->stack = frames_of_key(sm, tr->groups[g].stack_key, &rep->nstack);
+		n = trans_probe__oncpu_ips(sm->tp, rep->tid, ips, ARRAY_SIZE(ips),
+					   &rep->oncpu_samples);
+		if (n) {
+			rep->oncpu = ksyms__frames(sm->ks, ips, n);
+			rep->noncpu = n;
+		}
+	}
+}
+
+void sampler__saw_transition(struct sampler *sm, const struct transition_info *tr)
+{
+	sm->seen.patch[0] = '\0';
+	if (!tr)
+		return;
+	copy_str(sm->seen.patch, sizeof(sm->seen.patch), tr->patch);
+	sm->seen.target = tr->target;
+	sm->seen.since_ns = now_ns();
+}
+
+static int in_history(const struct snapshot *s, const struct seen_transition *seen)
+{
+	for (size_t i = 0; i < s->nhistory; i++)
+		if (!strcmp(s->history[i].patch, seen->patch) && s->history[i].end_ns >= seen->since_ns)
+			return 1;
+	return 0;
+}
+
+/* A transition sysfs showed is gone and the probes did not see it end (it
+ * ended while klptop was starting, or without BPF): tell it from sysfs. */
+static void remember_sysfs_end(struct sampler *sm, const struct snapshot *s)
+{
+	const struct transition_info *tr = s->transition;
+	struct transition_summary *h;
+
+	if (!sm->seen.patch[0] || (tr && !strcmp(tr->patch, sm->seen.patch)) || in_history(s, &sm->seen))
+		return;
+	if (sm->nsysfs_history == SYSFS_HISTORY_MAX) {
+		transition_summary__free(&sm->sysfs_history[0]);
+		memmove(sm->sysfs_history, sm->sysfs_history + 1,
+			sizeof(*h) * (SYSFS_HISTORY_MAX - 1));
+		sm->nsysfs_history--;
+	}
+	h = &sm->sysfs_history[sm->nsysfs_history++];
+	memset(h, 0, sizeof(*h));
+	h->patch = xstrdup(sm->seen.patch);
+	h->target = sm->seen.target;
+	h->outcome = live__outcome_of(&sm->opts.paths, sm->seen.patch, sm->seen.target);
+	h->sysfs_only = 1;
+	h->seen_ns = sm->seen.since_ns;
+	h->end_ns = now_ns();
+	sm->seen.patch[0] = '\0';
+}
+
+static void add_sysfs_history(const struct sampler *sm, struct snapshot *s)
+{
+	if (!sm->nsysfs_history)
+		return;
+	s->history = xrealloc(s->history, (s->nhistory + sm->nsysfs_history) * sizeof(*s->history));
+	for (size_t i = 0; i < sm->nsysfs_history; i++) {
+		struct transition_summary *c = &s->history[s->nhistory++];
+
+		*c = sm->sysfs_history[i];
+		c->patch = xstrdup(c->patch);
+		c->unsafe = c->stragglers = NULL;
+		c->nunsafe = c->nstragglers = 0;
+	}
+}
+
+static void follow_seen(struct sampler *sm, struct snapshot *s)
+{
+	remember_sysfs_end(sm, s);
+	add_sysfs_history(sm, s);
+	if (s->transition && strcmp(s->transition->patch, sm->seen.patch))
+		sampler__saw_transition(sm, s->transition);
+}
+
 int sampler__fill(struct sampler *sm, struct snapshot *s)
 {
-	const struct live_scan ls = { .scan = scan_tasks, .known_target = probed_target, .ctx = sm };
+	const struct live_scan ls = { .scan = scan_tasks, .known_target = probed_target,
+				      .annotate = annotate, .rep_stacks = rep_stacks, .ctx = sm };
 	int rc;
 
 	copy_probes(&sm->probes, &s->probes);
@@ -267,10 +446,14 @@ int sampler__fill(struct sampler *sm, struct snapshot *s)
 	rc = live__fill(s, &sm->opts.paths, &ls);
 	if (rc != EXIT_OK)
 		return rc;
-	trans_probe__fill(sm->tp, s, sm->ks);
+	follow_seen(sm, s);
+	/* Counted and said, never silently left out. */
+	if (sm->stacks_over_budget && s->transition)
+		snapshot__warn(s, "not every pending task's stack is read yet (%d a second): "
+			       "until then a task counts with its peers' most common stack",
+			       TASK_ITER_STACK_BUDGET);
 	func_probe__fill(sm->fp, s);
 	shadow_probe__fill(sm->shadow, s);
-	snapshot__mark_stacks(s);
 	snapshot__judge_blockers(s);
 	return EXIT_OK;
 }

@@ -39,7 +39,10 @@ int sampler__fill(struct sampler *sm, struct snapshot *s);
 /* Wait (polling events) until the running transition has had `rounds` more
  * checks observed, or timeout_ms passed. Returns 1 if the rounds were seen. */
 int sampler__wait_rounds(struct sampler *sm, unsigned int rounds, int timeout_ms);
-const struct ksyms *sampler__ksyms(struct sampler *sm);
+/* A transition the caller saw in sysfs before the sampler opened (status
+ * reads sysfs first): if it ends before a fill sees it, the fill's history
+ * still tells it. NULL: none. */
+void sampler__saw_transition(struct sampler *sm, const struct transition_info *tr);
 /* Kinds of raw events handed to an event sink. */
 enum { SAMPLER_EV_TRANSITION = 1, SAMPLER_EV_SHADOW = 2 };
 /* Hand every raw BPF event (struct klpt_event or klpt_shadow_event, as the

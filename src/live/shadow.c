@@ -30,6 +30,8 @@ _Static_assert(sizeof(struct klpt_shadow_owner) == 16, "klpt_shadow_owner layout
 _Static_assert(sizeof(struct klpt_shadow_event) == 128, "klpt_shadow_event layout");
 _Static_assert(sizeof(struct klpt_shadow_state) == 80, "klpt_shadow_state layout");
 _Static_assert(sizeof(struct klpt_shadow_rcu) == 16, "klpt_shadow_rcu layout");
+_Static_assert(sizeof(struct klpt_shadow_live_dump) == 64, "klpt_shadow_live_dump layout");
+_Static_assert(sizeof(struct klpt_shadow_ids_dump) == 80, "klpt_shadow_ids_dump layout");
 
 /* --- attach points -------------------------------------------------------- */
 

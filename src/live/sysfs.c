@@ -303,9 +303,7 @@ int live__finish_transition(struct snapshot *s, const struct sys_paths *p, int s
 		s->transition = NULL;
 		for (size_t i = 0; i < s->npatches; i++)
 			s->patches[i].transition = 0;
-		return EXIT_OK;
 	}
-	snapshot__mark_stacks(s);
 	return EXIT_OK;
 }
 
@@ -331,5 +329,27 @@ int live__fill(struct snapshot *s, const struct sys_paths *p, const struct live_
 		snapshot__free(s);
 		snapshot__init(s);
 	}
-	return live__finish_transition(s, p, err);
+	rc = live__finish_transition(s, p, err);
+	if (rc != EXIT_OK)
+		return rc;
+	if (ls->annotate)
+		ls->annotate(ls->ctx, s);
+	if (s->transition) {
+		transition_info__group(s->transition);
+		if (ls->rep_stacks)
+			ls->rep_stacks(ls->ctx, s->transition);
+		snapshot__mark_stacks(s);
+	}
+	return EXIT_OK;
+}
+
+const char *live__outcome_of(const struct sys_paths *p, const char *patch, int target)
+{
+	char path[512];
+	long enabled;
+
+	snprintf(path, sizeof(path), "%s/kernel/livepatch/%s/enabled", p->sysfs, patch);
+	if (read_long(path, &enabled))
+		return "ended";
+	return (enabled ? KLP_PATCHED : KLP_UNPATCHED) == target ? "completed" : "reversed";
 }

@@ -31,18 +31,30 @@ int live__finish_transition(struct snapshot *s, const struct sys_paths *p, int s
  * against the wrong target. The caller reads again. */
 int live__target_moved(const struct snapshot *s, const struct sys_paths *p);
 
-/* Reads the tasks of s->transition into it; 0 or -errno. A return >= 0
- * from known_target() is a target the probes saw the kernel set (sysfs
- * names it only once the transition started): then no re-read is needed. */
+/* How a transition of patch towards target ended, by what sysfs shows now:
+ * "completed" (enabled names the target), "reversed" (it names the other
+ * state), "ended" (the patch is gone). */
+const char *live__outcome_of(const struct sys_paths *p, const char *patch, int target);
+
+/* Where a live fill gets its tasks and what it asks of the probes. */
 struct live_scan {
+	/* Reads the tasks of s->transition into tr->tasks; 0 or -errno. */
 	int (*scan)(void *ctx, struct transition_info *tr);
-	int (*known_target)(void *ctx, const char *patch);  /* may be NULL */
+	/* A target >= 0 the probes saw the kernel set (sysfs names it only once
+	 * the transition started): then no re-read is needed. May be NULL. */
+	int (*known_target)(void *ctx, const char *patch);
+	/* Adds what the probes saw to s, before the tasks are grouped. May be
+	 * NULL. */
+	void (*annotate)(void *ctx, struct snapshot *s);
+	/* Fills the groups' representatives' stacks. May be NULL. */
+	void (*rep_stacks)(void *ctx, struct transition_info *tr);
 	void *ctx;
 };
 
 /* The live fill: sysfs, the tasks, and again (at most twice more) when the
- * transition's target moved meanwhile; then checks the transition still
- * runs. EXIT_OK or an EXIT_* code after printing why. */
+ * transition's target moved meanwhile; checks the transition still runs;
+ * then the probes' annotations, the blocker groups, their stacks (marked).
+ * EXIT_OK or an EXIT_* code after printing why. */
 int live__fill(struct snapshot *s, const struct sys_paths *p, const struct live_scan *ls);
 
 #endif

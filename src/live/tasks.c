@@ -12,15 +12,23 @@
 #include <unistd.h>
 
 #include "klptop/tasks.h"
+#include "klptop/transition.h"
 #include "tasks.skel.h"
 
-_Static_assert(sizeof(struct klpt_task_rec) == 48, "klpt_task_rec layout");
+_Static_assert(sizeof(struct klpt_task_rec) == 96, "klpt_task_rec layout");
+
+struct func_name {
+	uint64_t ptr;
+	char name[KLPT_FUNC_LEN];
+};
 
 struct task_iter {
 	struct tasks_bpf *skel;
 	struct bpf_link *link;
 	char *buf;
 	size_t cap;
+	struct func_name *funcs;   /* old_name pointers seen, and their names */
+	size_t nfuncs, capfuncs;
 };
 
 struct task_iter *task_iter__open(const struct ksyms *ks, char *why, size_t whylen)
@@ -59,6 +67,7 @@ void task_iter__close(struct task_iter *ti)
 		return;
 	bpf_link__destroy(ti->link);
 	tasks_bpf__destroy(ti->skel);
+	free(ti->funcs);
 	free(ti->buf);
 	free(ti);
 }
@@ -93,74 +102,165 @@ static ssize_t read_iteration(struct task_iter *ti)
 	return (ssize_t)len;
 }
 
+long task_iter__count(struct task_iter *ti)
+{
+	ti->skel->bss->pending_state = 2;  /* no patch_state: count only */
+	ti->skel->bss->stack_budget = 0;
+	ti->skel->bss->nr_tasks = 0;
+	if (read_iteration(ti) < 0)
+		return -1;
+	return ti->skel->bss->nr_tasks;
+}
+
 int task_iter__ftrace_busy(struct task_iter *ti)
 {
-	if (!ti || !ti->skel->rodata->ftrace_lock_addr)
-		return -1;
-	ti->skel->bss->want_stacks = 0;
-	if (read_iteration(ti) < 0)
+	if (!ti || !ti->skel->rodata->ftrace_lock_addr || task_iter__count(ti) < 0)
 		return -1;
 	return ti->skel->bss->ftrace_lock_owner != 0;
 }
 
-static void rec_to_task(const struct klpt_task_rec *r, struct task_snap *t)
+/* The function a blocker sleeps on, by the kernel pointer its name was read
+ * from: asked from the blocker record once, then remembered (the names are
+ * the patch's klp_func old_name strings, constant while it is loaded). */
+static const char *func_name(struct task_iter *ti, const struct klpt_task_rec *r)
 {
+	struct klpt_blocker b;
+
+	if (!r->func_ptr)
+		return NULL;
+	for (size_t i = 0; i < ti->nfuncs; i++)
+		if (ti->funcs[i].ptr == r->func_ptr)
+			return ti->funcs[i].name;
+	if (bpf_map_lookup_elem(bpf_map__fd(ti->skel->maps.blockers), &r->tid, &b) ||
+	    b.func_ptr != r->func_ptr)
+		return NULL;  /* asked again next time */
+	grow_array((void **)&ti->funcs, &ti->capfuncs, ti->nfuncs, sizeof(*ti->funcs));
+	ti->funcs[ti->nfuncs].ptr = r->func_ptr;
+	copy_str(ti->funcs[ti->nfuncs].name, sizeof(ti->funcs[0].name), b.func);
+	return ti->funcs[ti->nfuncs++].name;
+}
+
+static enum block_reason reason_of_ret(int ret)
+{
+	switch (ret) {
+	case -KLPT_EBUSY: return REASON_RUNNING;
+	case -KLPT_EADDRINUSE: return REASON_SLEEPING_ON;
+	case -KLPT_EINVAL: return REASON_UNRELIABLE;
+	default: return REASON_UNKNOWN;
+	}
+}
+
+static void rec_to_pending(struct task_iter *ti, struct transition_info *tr,
+			   const struct klpt_task_rec *r, const struct task_iter_clock *clk,
+			   struct pending_task *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = (int)r->pid;
+	t->tid = (int)r->tid;
+	copy_str(t->comm, sizeof(t->comm), r->comm);
+	t->state = task_state__char(r->state);
+	t->kthread = !!(r->flags & KLPT_TASK_KTHREAD);
+	t->tif_pending = !!(r->flags & KLPT_TASK_TIF_PENDING);
+	t->patch_state = (int8_t)r->patch_state;
+	t->on_cpu = !!(r->flags & KLPT_TASK_ON_CPU);
+	t->cpu = r->cpu;
+	t->stack_key = r->stack_key;
+	if (!(r->flags & KLPT_TASK_BLOCKER))
+		return;
+	t->reason = reason_of_ret(r->last_ret);
+	t->func_ref = transition_info__func_ref(tr, func_name(ti, r));
+	t->first_ns = r->first_ns;
+	t->blocked_ns = clk->now_ns > r->first_ns ? clk->now_ns - r->first_ns : 0;
+	/* Still pending, so it failed every round since its first failed check,
+	 * watched or not. */
+	t->rounds_failed = r->first_round && clk->rounds >= r->first_round ?
+				   clk->rounds - r->first_round + 1 : 0;
+	t->checks_running = r->running;
+	t->checks_sleeping = r->sleeping;
+	t->checks_unreliable = r->unreliable;
+	t->checks_asleep = r->asleep;
+}
+
+/* A holdout is shown with its stack (few of them, and the completion is
+ * stuck on exactly these). */
+static void rec_to_holdout(struct task_iter *ti, const struct klpt_task_rec *r,
+			   const struct ksyms *ks, struct task_snap *t)
+{
+	uint64_t ips[KLPT_MAX_STACK];
+	size_t n = task_iter__stack_ips(ti, r->stack_key, ips, KLPT_MAX_STACK);
+
 	memset(t, 0, sizeof(*t));
 	t->switched_how = -1;
 	t->pid = (int)r->pid;
 	t->tid = (int)r->tid;
 	t->patch_state = r->patch_state;
 	t->state = task_state__char(r->state);
-	t->kthread = (int)r->kthread;
-	t->tif_pending = (int)r->tif_pending;
+	t->kthread = !!(r->flags & KLPT_TASK_KTHREAD);
+	t->tif_pending = !!(r->flags & KLPT_TASK_TIF_PENDING);
 	copy_str(t->comm, sizeof(t->comm), r->comm);
-}
-
-static void append_task(struct task_snap **arr, size_t *n, size_t *cap,
-			const struct klpt_task_rec *r, const __u64 *ips, const struct ksyms *ks)
-{
-	struct task_snap *t;
-
-	grow_array((void **)arr, cap, *n, sizeof(**arr));
-	t = &(*arr)[(*n)++];
-	rec_to_task(r, t);
-	if (ips) {
-		t->nstack = r->nr_ips < KLPT_TASK_MAX_STACK ? r->nr_ips : KLPT_TASK_MAX_STACK;
-		t->stack = ksyms__frames(ks, (const uint64_t *)ips, t->nstack);
+	if (n) {
+		t->stack = ksyms__frames(ks, ips, n);
+		t->nstack = n;
 	}
 }
 
-int task_iter__scan(struct task_iter *ti, struct transition_info *tr, int with_stacks,
-		    const struct ksyms *ks)
+void task_iter__shared_fds(struct task_iter *ti, int *blockers, int *stacks, int *task_stacks)
 {
-	size_t hcap = tr->nholdouts;
-	const size_t stack_bytes = KLPT_TASK_MAX_STACK * sizeof(__u64);
-	size_t off = 0, cap = tr->npending;
+	*blockers = ti ? bpf_map__fd(ti->skel->maps.blockers) : -1;
+	*stacks = ti ? bpf_map__fd(ti->skel->maps.stacks) : -1;
+	*task_stacks = ti ? bpf_map__fd(ti->skel->maps.task_stacks) : -1;
+}
+
+size_t task_iter__stack_ips(struct task_iter *ti, uint64_t key, uint64_t *ips, size_t max)
+{
+	struct klpt_stack st;
+	size_t n;
+
+	if (!ti || !key || bpf_map_lookup_elem(bpf_map__fd(ti->skel->maps.stacks), &key, &st))
+		return 0;
+	n = st.nr < KLPT_MAX_STACK ? st.nr : KLPT_MAX_STACK;
+	n = n < max ? n : max;
+	memcpy(ips, st.ips, n * sizeof(*ips));
+	return n;
+}
+
+void task_iter__stack_stats(const struct task_iter *ti, unsigned int *read, int *over_budget)
+{
+	*read = ti ? ti->skel->bss->nr_stacks_read : 0;
+	*over_budget = ti && !ti->skel->bss->stack_budget;
+}
+
+int task_iter__scan(struct task_iter *ti, struct transition_info *tr,
+		    const struct task_iter_clock *clk, const struct ksyms *ks)
+{
+	size_t cap = 0, hcap = 0, off = 0;
+	struct tasks_bpf__bss *bss = ti->skel->bss;
 	ssize_t len;
 
-	ti->skel->bss->want_stacks = with_stacks;
-	ti->skel->bss->pending_state = !tr->target;
+	bss->pending_state = !tr->target;
+	bss->transition_id = clk->transition_id;
+	bss->stack_budget = TASK_ITER_STACK_BUDGET;
+	bss->nr_tasks = bss->nr_pending = bss->nr_stacks_read = 0;
 	len = read_iteration(ti);
 	if (len < 0)
 		return (int)len;
-	while (off + sizeof(struct klpt_task_rec) <= (size_t)len) {
+	/* One array for all pending tasks, sized once. */
+	cap = bss->nr_pending;
+	tr->tasks = xcalloc(cap ? cap : 1, sizeof(*tr->tasks));
+	for (; off + sizeof(struct klpt_task_rec) <= (size_t)len; off += sizeof(struct klpt_task_rec)) {
 		const struct klpt_task_rec *r = (const void *)(ti->buf + off);
-		const __u64 *ips = NULL;
 
-		off += sizeof(*r);
-		if (r->nr_ips) {
-			if (off + stack_bytes > (size_t)len)
-				break; /* truncated record: the walk raced with nothing we can fix */
-			ips = (const void *)(ti->buf + off);
-			off += stack_bytes;
+		if (r->flags & KLPT_TASK_RCU_HOLDOUT) {
+			grow_array((void **)&tr->holdouts, &hcap, tr->nholdouts, sizeof(*tr->holdouts));
+			rec_to_holdout(ti, r, ks, &tr->holdouts[tr->nholdouts++]);
 		}
-		tr->tasks_total++;
-		if (r->rcu_holdout)
-			append_task(&tr->holdouts, &tr->nholdouts, &hcap, r, ips, ks);
-		if (r->patch_state != !tr->target)
+		if (!(r->flags & KLPT_TASK_PENDING))
 			continue;
-		tr->tasks_pending++;
-		append_task(&tr->pending, &tr->npending, &cap, r, ips, ks);
+		/* Threads born during the read: counted, then one more slot. */
+		grow_array((void **)&tr->tasks, &cap, tr->ntasks, sizeof(*tr->tasks));
+		rec_to_pending(ti, tr, r, clk, &tr->tasks[tr->ntasks++]);
 	}
+	tr->tasks_total = bss->nr_tasks;
+	tr->tasks_pending = tr->ntasks;
 	return 0;
 }

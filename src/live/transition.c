@@ -3,6 +3,12 @@
  * Userspace half of the transition probes. Attach points are chosen by
  * probing this kernel (BTF + ftrace's available_filter_functions), never by
  * its version: what is missing is reported, the rest still works.
+ *
+ * The per-task check programs run inside the kernel's task walk, under
+ * tasklist_lock, once per pending task: the kprobe hits alone lengthen a
+ * round (docs/perf.md). So they are attached only for the rounds this file
+ * chooses to watch ("watching the checks" below), within a cost budget
+ * measured on this host from the rounds themselves.
  */
 #include "live/transition.h"
 #include "live/attach.h"
@@ -14,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/perf_event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +31,10 @@
 #include "transition.skel.h"
 
 _Static_assert(sizeof(struct klpt_event) == 240, "klpt_event layout");
-_Static_assert(sizeof(struct klpt_blocker) == 160, "klpt_blocker layout");
+_Static_assert(sizeof(struct klpt_blocker) == 168, "klpt_blocker layout");
+_Static_assert(sizeof(struct klpt_state) == 216, "klpt_state layout");
+_Static_assert(sizeof(struct klpt_task_stack) == 16, "klpt_task_stack layout");
+_Static_assert(sizeof(struct klpt_oncpu_key) == 8, "klpt_oncpu_key layout");
 _Static_assert(sizeof(struct klpt_stack) == 8 + 8 * KLPT_MAX_STACK, "klpt_stack layout");
 
 #define ONCPU_SAMPLE_HZ 99
@@ -34,6 +44,27 @@ _Static_assert(sizeof(struct klpt_stack) == 8 + 8 * KLPT_MAX_STACK, "klpt_stack 
 struct rate_sample {
 	uint64_t ts;
 	size_t pending;
+};
+
+/* Watching the checks: what a watched round costs against a plain one
+ * (moving averages of round_ns), and so one round in how many to watch. */
+struct watch_plan {
+	double watched_ns, plain_ns;   /* 0: no sample yet */
+	unsigned int every;            /* watch one round in `every` */
+	unsigned int last_watched;     /* the last round watched; 0 none */
+	unsigned int nwatched;         /* rounds watched since the probes opened */
+	int pinned;                    /* attached and detached by hand (the bench) */
+	int attached;
+	struct bpf_link *begin, *end;  /* check_begin/check_end (or the fallback) */
+	struct bpf_program *pbegin, *pend;
+};
+
+/* Blockers of this transition that were pending at the last fill: one that
+ * is gone without an event switched by a stack check in a round that was
+ * not watched. Sorted by tid. */
+struct known_blockers {
+	uint32_t *tids;
+	size_t n, cap;
 };
 
 struct trans_probe {
@@ -56,6 +87,10 @@ struct trans_probe {
 	struct transition_cost *closing;   /* the one that just completed: its
 					    * completing round comes next */
 	struct cost_totals totals;         /* every round and transition since open */
+	struct watch_plan watch;
+	struct known_blockers known;
+	uint64_t last_round_ns;
+	char procfs[256];
 	const struct ksyms *ks;            /* of the last fill, for force stacks */
 	void (*sink)(void *ctx, int kind, const void *data, size_t len);
 	void *sink_ctx;
@@ -87,6 +122,11 @@ static void choose_programs(struct transition_bpf *skel, const struct ksyms *ks,
 					      !ksyms__find_name(ks, fn, NULL)))
 			probe_status__add_missing(ps, bpf_program__section_name(p));
 	}
+	/* The per-task programs are attached only for watched rounds. */
+	bpf_program__set_autoattach(skel->progs.check_begin, false);
+	bpf_program__set_autoattach(skel->progs.check_end, false);
+	bpf_program__set_autoattach(skel->progs.try_switch_begin, false);
+	bpf_program__set_autoattach(skel->progs.try_switch_end, false);
 	/* The fallback only when the precise per-task check is not probeable. */
 	have_check = bpf_program__autoload(skel->progs.check_end);
 	if (have_check) {
@@ -142,6 +182,134 @@ static void attach_oncpu_sampler(struct trans_probe *tp, struct probe_status *ps
 	}
 	if (!tp->nperf)
 		probe_status__add_missing(ps, "perf_event cpu-clock (no on-CPU stacks of running blockers)");
+}
+
+/* --- watching the checks -------------------------------------------------- */
+
+/*
+ * A watched round costs more than a plain one: a kprobe and a kretprobe hit
+ * per pending task, inside the walk. The rounds themselves say how much on
+ * this host (KLPT_EV_ROUND's round_ns, watched or not), and the plan watches
+ * one round in `every` so that the average round grows by at most
+ * WATCH_BUDGET. Rounds shorter than WATCH_CHEAP_NS are always watched: a few
+ * tasks, microseconds at stake.
+ */
+#define WATCH_BUDGET 0.05
+#define WATCH_CHEAP_NS 10000000ull
+#define WATCH_EVERY_MAX 30
+#define WATCH_EWMA 0.3
+/* Up to this many tasks, a round is cheap even when it checks them all. */
+#define WATCH_SMALL_TASKS 2048
+
+static void watch_plan__reset(struct watch_plan *w)
+{
+	w->every = 1;
+	w->last_watched = 0;
+}
+
+static void watch_plan__attach(struct trans_probe *tp)
+{
+	struct watch_plan *w = &tp->watch;
+
+	if (w->attached || !w->pend)
+		return;
+	w->begin = bpf_program__attach(w->pbegin);
+	w->end = bpf_program__attach(w->pend);
+	if (libbpf_get_error(w->begin) || libbpf_get_error(w->end)) {
+		if (!libbpf_get_error(w->begin))
+			bpf_link__destroy(w->begin);
+		if (!libbpf_get_error(w->end))
+			bpf_link__destroy(w->end);
+		w->begin = w->end = NULL;
+		p_debug("cannot attach the check probes: %s", strerror(errno));
+		return;
+	}
+	w->attached = 1;
+	/* Only now: a round that began before both were attached is not
+	 * counted as watched (bpf: state.r_watched). */
+	tp->skel->bss->state.watching = 1;
+}
+
+static void watch_plan__detach(struct trans_probe *tp)
+{
+	struct watch_plan *w = &tp->watch;
+
+	if (!w->attached)
+		return;
+	tp->skel->bss->state.watching = 0;
+	bpf_link__destroy(w->begin);
+	bpf_link__destroy(w->end);
+	w->begin = w->end = NULL;
+	w->attached = 0;
+}
+
+/* Threads on the host, from /proc/loadavg ("0.00 0.01 0.05 1/123 4567");
+ * a large number when unknown, so that nothing is watched by guess. */
+static unsigned long threads_on_host(const struct trans_probe *tp)
+{
+	char path[512], *text, *slash;
+	unsigned long n = ULONG_MAX;
+
+	snprintf(path, sizeof(path), "%s/loadavg", tp->procfs);
+	text = read_all(path, NULL);
+	slash = text ? strchr(text, '/') : NULL;
+	if (slash)
+		n = strtoul(slash + 1, NULL, 10);
+	free(text);
+	return n;
+}
+
+static void ewma(double *avg, double v)
+{
+	*avg = *avg ? *avg + WATCH_EWMA * (v - *avg) : v;
+}
+
+/* What watching adds to a round, as a fraction; < 0 until both kinds of
+ * round were seen. */
+static double watch_cost(const struct watch_plan *w)
+{
+	if (!w->watched_ns || !w->plain_ns)
+		return -1;
+	return w->watched_ns > w->plain_ns ? w->watched_ns / w->plain_ns - 1 : 0;
+}
+
+static unsigned int watch_every(const struct watch_plan *w)
+{
+	double cost = watch_cost(w);
+	unsigned int every;
+
+	if (w->plain_ns && w->plain_ns < WATCH_CHEAP_NS)
+		return 1;
+	/* Until a plain round is measured, assume watching doubles a round. */
+	every = (unsigned int)((cost < 0 ? 1.0 : cost) / WATCH_BUDGET + 0.999);
+	return every < 1 ? 1 : every > WATCH_EVERY_MAX ? WATCH_EVERY_MAX : every;
+}
+
+/* After each round: learn its cost, then attach or detach for the next. */
+static void watch_plan__round(struct trans_probe *tp, const struct klpt_event *e)
+{
+	struct watch_plan *w = &tp->watch;
+	int watched = e->checked > 0;
+	unsigned int next = e->round + 1;
+
+	tp->last_round_ns = e->round_ns;
+	if (w->pinned)
+		return;
+	if (watched) {
+		ewma(&w->watched_ns, (double)e->round_ns);
+		w->last_watched = e->round;
+		w->nwatched++;
+	} else {
+		ewma(&w->plain_ns, (double)e->round_ns);
+	}
+	w->every = watch_every(w);
+	/* A plain round first when its cost is unknown: then the budget can
+	 * be computed before a long round is made longer. */
+	if ((!w->plain_ns && w->last_watched) ||
+	    (w->last_watched && next - w->last_watched < w->every))
+		watch_plan__detach(tp);
+	else
+		watch_plan__attach(tp);
 }
 
 /* --- events --------------------------------------------------------------- */
@@ -288,12 +456,21 @@ static int handle_event(void *ctx, void *data, size_t len)
 	case KLPT_EV_INIT:
 		tp->nsignal_ts = 0;
 		tp->nrate = 0;
+		tp->known.n = 0;
+		watch_plan__reset(&tp->watch);
+		/* Round 1 checks every task: watch it if there are few. */
+		if (!tp->watch.pinned && threads_on_host(tp) <= WATCH_SMALL_TASKS)
+			watch_plan__attach(tp);
 		p_debug("transition of %.*s to %s begins", KLPT_NAME_LEN, e->patch,
 			klp_state__name(e->target));
 		break;
 	case KLPT_EV_ROUND:
 		if (e->signals && tp->nsignal_ts < MAX_SIGNAL_TS)
 			tp->signal_ts[tp->nsignal_ts++] = e->ts_ns;
+		watch_plan__round(tp, e);
+		break;
+	case KLPT_EV_REVERSE:
+		tp->known.n = 0;
 		break;
 	case KLPT_EV_BLOCKER_SWITCHED:
 		remember_switched(tp, e);
@@ -303,6 +480,8 @@ static int handle_event(void *ctx, void *data, size_t len)
 					: st->reversed ? "reversed" : "completed");
 		tp->closing = &tp->history[tp->nhistory - 1].cost;
 		transition_cost__init(&tp->cost, 0);
+		watch_plan__detach(tp);
+		tp->known.n = 0;
 		break;
 	default:
 		break;
@@ -312,7 +491,39 @@ static int handle_event(void *ctx, void *data, size_t len)
 
 /* --- lifecycle ------------------------------------------------------------ */
 
-struct trans_probe *trans_probe__open(struct probe_status *ps, const struct ksyms *ks)
+/* The per-task maps are the task iterator's when it runs: one set, read in
+ * one pass (bpf/tasks.bpf.c). */
+static int share_maps(struct transition_bpf *skel, const struct trans_shared_maps *sh)
+{
+	int err = 0;
+
+	if (!sh)
+		return 0;
+	if (sh->blockers >= 0)
+		err = bpf_map__reuse_fd(skel->maps.blockers, sh->blockers);
+	if (!err && sh->stacks >= 0)
+		err = bpf_map__reuse_fd(skel->maps.stacks, sh->stacks);
+	if (!err && sh->task_stacks >= 0)
+		err = bpf_map__reuse_fd(skel->maps.task_stacks, sh->task_stacks);
+	return err;
+}
+
+static void choose_check_programs(struct trans_probe *tp)
+{
+	struct transition_bpf *skel = tp->skel;
+
+	if (bpf_program__autoload(skel->progs.check_end)) {
+		tp->watch.pbegin = skel->progs.check_begin;
+		tp->watch.pend = skel->progs.check_end;
+	} else if (bpf_program__autoload(skel->progs.try_switch_end)) {
+		tp->watch.pbegin = skel->progs.try_switch_begin;
+		tp->watch.pend = skel->progs.try_switch_end;
+	}
+	watch_plan__reset(&tp->watch);
+}
+
+struct trans_probe *trans_probe__open(struct probe_status *ps, const struct ksyms *ks,
+				      const struct trans_shared_maps *sh)
 {
 	struct trans_probe *tp = xcalloc(1, sizeof(*tp));
 	char msg[256];
@@ -325,6 +536,12 @@ struct trans_probe *trans_probe__open(struct probe_status *ps, const struct ksym
 	}
 	choose_programs(tp->skel, ks, ps);
 	set_signals_counter(tp->skel, ks, ps);
+	err = share_maps(tp->skel, sh);
+	if (err) {
+		snprintf(msg, sizeof(msg), "cannot share the task iterator's maps: %s",
+			 strerror(-err));
+		goto fail;
+	}
 	err = transition_bpf__load(tp->skel);
 	if (err) {
 		snprintf(msg, sizeof(msg), "cannot load BPF programs: %s%s", strerror(-err),
@@ -341,6 +558,8 @@ struct trans_probe *trans_probe__open(struct probe_status *ps, const struct ksym
 		snprintf(msg, sizeof(msg), "cannot open ring buffer: %s", strerror(errno));
 		goto fail;
 	}
+	copy_str(tp->procfs, sizeof(tp->procfs), sh && sh->procfs ? sh->procfs : "/proc");
+	choose_check_programs(tp);
 	attach_oncpu_sampler(tp, ps);
 	ps->bpf = 1;
 	return tp;
@@ -356,6 +575,7 @@ void trans_probe__close(struct trans_probe *tp)
 {
 	if (!tp)
 		return;
+	watch_plan__detach(tp);
 	for (int i = 0; i < tp->nperf; i++)
 		bpf_link__destroy(tp->perf_links[i]);
 	free(tp->perf_links);
@@ -369,6 +589,7 @@ void trans_probe__close(struct trans_probe *tp)
 	for (size_t i = 0; i < tp->nstragglers; i++)
 		task_snap__free(&tp->stragglers[i]);
 	free(tp->stragglers);
+	free(tp->known.tids);
 	free(tp);
 }
 
@@ -425,6 +646,17 @@ unsigned int trans_probe__rounds(struct trans_probe *tp)
 	return tp ? tp->skel->bss->state.rounds : 0;
 }
 
+
+void trans_probe__clock(struct trans_probe *tp, uint64_t now, struct task_iter_clock *clk)
+{
+	memset(clk, 0, sizeof(*clk));
+	clk->now_ns = now;
+	if (!tp)
+		return;
+	clk->transition_id = tp->skel->bss->state.transition_id;
+	clk->rounds = tp->skel->bss->state.rounds;
+}
+
 /* --- filling the model ---------------------------------------------------- */
 
 /* Joined a transition that began before klptop: tell the probes its target
@@ -441,26 +673,38 @@ static void join_transition(struct trans_probe *tp, const struct transition_info
 	st->active = 1;
 }
 
+/* Signal rounds since `since` (signal_ts is in time order). */
 static unsigned int signal_rounds_since(const struct trans_probe *tp, uint64_t since)
 {
-	unsigned int n = 0;
+	unsigned int lo = 0, hi = tp->nsignal_ts;
 
-	for (unsigned int i = 0; i < tp->nsignal_ts; i++)
-		n += tp->signal_ts[i] >= since;
-	return n;
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (tp->signal_ts[mid] < since)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return tp->nsignal_ts - lo;
 }
 
-/* The most sampled on-CPU stack of tid, if any. */
-static void oncpu_stack(struct trans_probe *tp, struct task_snap *t)
+size_t trans_probe__oncpu_ips(struct trans_probe *tp, int tid, uint64_t *ips, size_t max,
+			      unsigned int *samples)
 {
 	struct klpt_oncpu_key key, next, *prev = NULL;
-	int best_id = -1, mapfd = bpf_map__fd(tp->skel->maps.oncpu_samples);
-	uint64_t best = 0, total = 0, cnt, ips[127];
+	int best_id = -1, mapfd;
+	uint64_t best = 0, total = 0, cnt, all[127];
+	size_t n = 0;
 
+	*samples = 0;
+	if (!tp)
+		return 0;
+	mapfd = bpf_map__fd(tp->skel->maps.oncpu_samples);
 	while (!bpf_map_get_next_key(mapfd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (key.tid != (unsigned int)t->tid || bpf_map_lookup_elem(mapfd, &key, &cnt))
+		if (key.tid != (unsigned int)tid || bpf_map_lookup_elem(mapfd, &key, &cnt))
 			continue;
 		total += cnt;
 		if (cnt > best) {
@@ -468,44 +712,15 @@ static void oncpu_stack(struct trans_probe *tp, struct task_snap *t)
 			best_id = key.stack_id;
 		}
 	}
-	if (best_id < 0)
-		return;
-	memset(ips, 0, sizeof(ips));
-	if (bpf_map_lookup_elem(bpf_map__fd(tp->skel->maps.oncpu_stacks), &best_id, ips))
-		return;
-	size_t n = 0;
-
-	while (n < ARRAY_SIZE(ips) && ips[n])
+	memset(all, 0, sizeof(all));
+	if (best_id < 0 ||
+	    bpf_map_lookup_elem(bpf_map__fd(tp->skel->maps.oncpu_stacks), &best_id, all))
+		return 0;
+	while (n < ARRAY_SIZE(all) && n < max && all[n])
 		n++;
-	t->oncpu = ksyms__frames(tp->ks, ips, n);
-	t->noncpu = n;
-	t->oncpu_samples = (unsigned int)total;
-}
-
-static void annotate_task(struct trans_probe *tp, struct task_snap *t, uint64_t now)
-{
-	struct klpt_blocker b;
-	__u32 tid = (__u32)t->tid;
-
-	if (bpf_map__lookup_elem(tp->skel->maps.blockers, &tid, sizeof(tid), &b, sizeof(b), 0))
-		return;
-	if (b.transition_id != tp->skel->bss->state.transition_id)
-		return; /* left over from an earlier transition */
-	t->reason = reason__of_check(b.last_ret);
-	t->rounds_failed = b.rounds_failed;
-	t->blocked_ns = now > b.first_ns ? now - b.first_ns : 0;
-	t->checks_running = b.running;
-	t->checks_sleeping = b.sleeping;
-	t->checks_unreliable = b.unreliable;
-	t->checks_asleep = b.asleep;
-	t->signal_rounds_seen = signal_rounds_since(tp, b.first_ns);
-	free(t->function);
-	t->function = b.func[0] ? strndup(b.func, sizeof(b.func)) : NULL;
-	/* Both stacks: the one the kernel judged (none for a running task) and
-	 * where the task runs when it is on a CPU (none for a sleeper). */
-	if (t->reason != REASON_RUNNING)
-		judged_stack(tp, b.stack_key, t);
-	oncpu_stack(tp, t);
+	memcpy(ips, all, n * sizeof(*ips));
+	*samples = (unsigned int)total;
+	return n;
 }
 
 static void update_rate(struct trans_probe *tp, struct transition_info *tr, uint64_t now)
@@ -546,6 +761,97 @@ static void copy_history(const struct trans_probe *tp, struct snapshot *s)
 	s->nhistory = tp->nhistory;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A blocker whose record is still there but who is no longer pending
+ * switched without an event: by a stack check in a round not watched
+ * (every other way out has a probe of its own). Tell it like the event
+ * would, and forget its record. */
+static void infer_unwatched_switch(struct trans_probe *tp, uint32_t tid)
+{
+	struct klpt_blocker b;
+	struct klpt_event e = { .type = KLPT_EV_BLOCKER_SWITCHED };
+	const struct klpt_state *st = &tp->skel->bss->state;
+	int fd = bpf_map__fd(tp->skel->maps.blockers);
+
+	if (bpf_map_lookup_elem(fd, &tid, &b) || b.transition_id != st->transition_id)
+		return;
+	bpf_map_delete_elem(fd, &tid);
+	e.ts_ns = now_ns();
+	e.transition_id = st->transition_id;
+	e.target = st->target;
+	memcpy(e.patch, st->patch, sizeof(e.patch));
+	e.pid = b.pid;
+	e.tid = tid;
+	e.how = KLPT_HOW_STACK_CHECK;
+	e.kthread = b.kthread;
+	e.last_ret = b.last_ret;
+	e.rounds_failed = b.rounds_failed;
+	e.first_ns = b.first_ns;
+	memcpy(e.comm, b.comm, sizeof(e.comm));
+	memcpy(e.func, b.func, sizeof(e.func));
+	tp->skel->bss->state.switched[KLPT_HOW_STACK_CHECK]++;
+	handle_event(tp, &e, sizeof(e));
+}
+
+/* Compare this fill's blockers with the last one's (both sorted). */
+static void follow_blockers(struct trans_probe *tp, const struct transition_info *tr)
+{
+	struct known_blockers now = { 0 };
+	size_t i = 0, j = 0;
+
+	for (size_t k = 0; k < tr->ntasks; k++) {
+		if (tr->tasks[k].reason == REASON_UNKNOWN)
+			continue;
+		grow_array((void **)&now.tids, &now.cap, now.n, sizeof(*now.tids));
+		now.tids[now.n++] = (uint32_t)tr->tasks[k].tid;
+	}
+	qsort(now.tids, now.n, sizeof(*now.tids), cmp_u32);
+	while (i < tp->known.n) {
+		if (j < now.n && now.tids[j] < tp->known.tids[i]) {
+			j++;
+		} else if (j < now.n && now.tids[j] == tp->known.tids[i]) {
+			i++;
+			j++;
+		} else {
+			infer_unwatched_switch(tp, tp->known.tids[i++]);
+		}
+	}
+	free(tp->known.tids);
+	tp->known = now;
+}
+
+/* Rounds, rates and what each pending task's record cannot say itself. */
+static void fill_transition(struct trans_probe *tp, struct transition_info *tr, uint64_t now)
+{
+	const struct klpt_state *st = &tp->skel->bss->state;
+	const struct watch_plan *w = &tp->watch;
+
+	tr->observed = 1;
+	tr->start_ns = st->start_ns;
+	tr->elapsed_ns = st->start_ns && now > st->start_ns ? now - st->start_ns : 0;
+	tr->rounds = st->rounds;
+	tr->signal_rounds = st->signal_rounds;
+	tr->forced = (int)st->forced;
+	tr->reversed = (int)st->reversed;
+	tr->completing = (int)st->completing;
+	tr->checked_round = w->last_watched;
+	tr->check_every = w->every;
+	tr->check_cost = watch_cost(w);
+	tr->round_ns = tp->last_round_ns;
+	for (size_t i = 0; i < tr->ntasks; i++) {
+		struct pending_task *t = &tr->tasks[i];
+
+		if (t->first_ns)
+			t->signal_rounds_seen = signal_rounds_since(tp, t->first_ns);
+	}
+}
+
 void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct ksyms *ks)
 {
 	struct transition_info *tr = s->transition;
@@ -556,25 +862,19 @@ void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct 
 		return;
 	tp->ks = ks;
 	trans_probe__poll(tp);
+	if (tr) {
+		join_transition(tp, tr);
+		/* A few tasks: watching every round costs microseconds. */
+		if (!tp->watch.pinned && !tp->watch.attached && !tp->watch.last_watched &&
+		    !tp->watch.plain_ns &&
+		    tr->tasks_total <= WATCH_SMALL_TASKS)
+			watch_plan__attach(tp);
+		follow_blockers(tp, tr);
+		fill_transition(tp, tr, now);
+		update_rate(tp, tr, now);
+	}
 	copy_history(tp, s);
-	if (!tr)
-		return;
-	join_transition(tp, tr);
 	st = &tp->skel->bss->state;
-	tr->observed = 1;
-	tr->start_ns = st->start_ns;
-	tr->elapsed_ns = st->start_ns && now > st->start_ns ? now - st->start_ns : 0;
-	tr->rounds = st->rounds;
-	tr->signal_rounds = st->signal_rounds;
-	tr->forced = (int)st->forced;
-	tr->reversed = (int)st->reversed;
-	tr->completing = (int)st->completing;
-	for (int i = 0; i < SWITCH_HOW_MAX && i < KLPT_HOW_MAX; i++)
-		tr->switched[i] = st->switched[i];
-	tr->cost = tp->cost;
-	for (size_t i = 0; i < tr->npending; i++)
-		annotate_task(tp, &tr->pending[i], now);
-	update_rate(tp, tr, now);
 	if (st->events_dropped)
 		snapshot__warn(s, "%llu transition events dropped (ring buffer full)",
 			       (unsigned long long)st->events_dropped);

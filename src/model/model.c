@@ -36,14 +36,18 @@ void task_snap__free(struct task_snap *t)
 
 void transition_info__clear(struct transition_info *tr)
 {
-	for (size_t i = 0; i < tr->npending; i++)
-		task_snap__free(&tr->pending[i]);
-	free(tr->pending);
+	free(tr->tasks);
+	for (size_t i = 0; i < tr->ngroups; i++)
+		task_snap__free(&tr->groups[i].rep);
+	free(tr->groups);
+	for (size_t i = 0; i < tr->nfuncs; i++)
+		free(tr->funcs[i]);
+	free(tr->funcs);
 	for (size_t i = 0; i < tr->nholdouts; i++)
 		task_snap__free(&tr->holdouts[i]);
 	free(tr->holdouts);
-	free(tr->verdict_text);
 	free(tr->patch);
+	free(tr->verdict_text);
 	memset(tr, 0, sizeof(*tr));
 }
 
@@ -140,23 +144,25 @@ void transition_summary__free(struct transition_summary *ts)
 	memset(ts, 0, sizeof(*ts));
 }
 
+struct stack_frame *stack_frames__copy(const struct stack_frame *f, size_t n)
+{
+	struct stack_frame *d = xcalloc(n ? n : 1, sizeof(*d));
+
+	for (size_t k = 0; k < n; k++) {
+		d[k] = f[k];
+		d[k].symbol = f[k].symbol ? xstrdup(f[k].symbol) : NULL;
+		d[k].module = f[k].module ? xstrdup(f[k].module) : NULL;
+	}
+	return d;
+}
+
 void task_snap__copy(struct task_snap *d, const struct task_snap *u)
 {
 	*d = *u;
 	d->function = u->function ? xstrdup(u->function) : NULL;
 	d->verdict_text = u->verdict_text ? xstrdup(u->verdict_text) : NULL;
-	d->stack = xcalloc(u->nstack, sizeof(*d->stack));
-	for (size_t k = 0; k < u->nstack; k++) {
-		d->stack[k] = u->stack[k];
-		d->stack[k].symbol = u->stack[k].symbol ? xstrdup(u->stack[k].symbol) : NULL;
-		d->stack[k].module = u->stack[k].module ? xstrdup(u->stack[k].module) : NULL;
-	}
-	d->oncpu = xcalloc(u->noncpu, sizeof(*d->oncpu));
-	for (size_t k = 0; k < u->noncpu; k++) {
-		d->oncpu[k] = u->oncpu[k];
-		d->oncpu[k].symbol = u->oncpu[k].symbol ? xstrdup(u->oncpu[k].symbol) : NULL;
-		d->oncpu[k].module = u->oncpu[k].module ? xstrdup(u->oncpu[k].module) : NULL;
-	}
+	d->stack = stack_frames__copy(u->stack, u->nstack);
+	d->oncpu = stack_frames__copy(u->oncpu, u->noncpu);
 }
 
 char task_state__char(unsigned int st)
@@ -223,8 +229,8 @@ void snapshot__mark_stacks(struct snapshot *s)
 
 	if (!tr || !(pi = find_patch(s, tr->patch)))
 		return;
-	for (size_t i = 0; i < tr->npending; i++) {
-		struct task_snap *t = &tr->pending[i];
+	for (size_t i = 0; i < tr->ngroups; i++) {
+		struct task_snap *t = &tr->groups[i].rep;
 
 		for (size_t j = 0; j < t->nstack; j++)
 			t->stack[j].marked = frame_blocks(&t->stack[j], pi, tr->target);

@@ -8,6 +8,8 @@
 #ifndef KLPTOP_MODEL_H
 #define KLPTOP_MODEL_H
 
+#include "lib/exitcode.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +64,7 @@ enum block_reason {
 	REASON_RUNNING,      /* -EBUSY: on a CPU at check time */
 	REASON_SLEEPING_ON,  /* -EADDRINUSE: a patched function is on its stack */
 	REASON_UNRELIABLE,   /* -EINVAL: stack not reliable */
+	REASON_COUNT,
 };
 
 enum verdict {
@@ -106,9 +109,14 @@ struct task_snap {
 struct transition_summary {
 	char *patch;
 	int target;
-	const char *outcome;   /* "completed", "reversed", "forced", "cancelled" */
+	const char *outcome;   /* "completed", "reversed", "forced", "cancelled";
+				* "ended" when only sysfs saw it (the patch is gone) */
 	uint64_t start_ns;     /* CLOCK_MONOTONIC, 0 if started before klptop */
 	uint64_t end_ns;
+	/* The probes did not see it end: sysfs showed it in transition (from
+	 * seen_ns, CLOCK_MONOTONIC) and then no more; rounds are unknown. */
+	int sysfs_only;
+	uint64_t seen_ns;
 	unsigned int rounds;
 	unsigned int signal_rounds;
 	/* For a forced transition: tasks still unsafe when it was forced. */
@@ -131,19 +139,83 @@ enum switch_how {
 	SWITCH_HOW_MAX,
 };
 
+/* One pending task, compact: every pending task has one, however many
+ * there are (a stall on a big host leaves thousands). Its function, stacks
+ * and verdict text are its group's: tasks that look the same share them. */
+struct pending_task {
+	int pid;          /* thread group id */
+	int tid;
+	char comm[16];
+	char state;       /* R, S, D, I, ... */
+	int8_t kthread;
+	int8_t tif_pending;   /* TIF_PATCH_PENDING; -1 unknown */
+	int8_t patch_state;
+	enum block_reason reason;
+	enum verdict verdict;
+	unsigned int rounds_failed;
+	uint64_t blocked_ns;
+	unsigned int checks_running;
+	unsigned int checks_sleeping;
+	unsigned int checks_unreliable;
+	unsigned int checks_asleep;
+	unsigned int signal_rounds_seen;
+	uint64_t first_ns;    /* CLOCK_MONOTONIC of its first failed check seen; 0 none */
+	int on_cpu;           /* running on a CPU when the tasks were read */
+	int cpu;              /* where it last ran; -1 unknown */
+	uint32_t group;       /* index into transition_info.groups */
+	/* Identity for grouping, set by the source that filled the task. */
+	uint64_t stack_key;   /* its kernel stack (0: none read yet) */
+	uint32_t func_ref;    /* into transition_info.funcs: 0 none */
+};
+
+/* Pending tasks that look the same: same reason, function, kind, state,
+ * comm pattern, kernel stack and verdict. One row in every view; `rep` is
+ * its longest-blocked member, with the stacks and the verdict text. */
+struct blocker_group {
+	size_t count;
+	enum block_reason reason;
+	const char *function;     /* into transition_info.funcs; NULL none */
+	int kthread;
+	char state;
+	char comm[16];            /* the members' comm, or its pattern with digits as '#' */
+	uint64_t stack_key;
+	enum verdict verdict;
+	uint64_t blocked_max_ns, blocked_min_ns;
+	unsigned int rounds_failed_max;
+	struct task_snap rep;     /* the member shown: stacks, verdict text */
+};
+
+/* Exact per-reason totals over every pending task. */
+struct reason_totals {
+	size_t by_reason[REASON_COUNT];
+};
+
 struct transition_info {
 	char *patch;
 	int target;       /* KLP_PATCHED or KLP_UNPATCHED */
 	size_t tasks_total;
 	size_t tasks_pending;
-	struct task_snap *pending;
-	size_t npending;
+	/* Every pending task (ntasks == tasks_pending), then the groups they
+	 * form, largest first, and the function names both refer to. */
+	struct pending_task *tasks;
+	size_t ntasks;
+	struct blocker_group *groups;
+	size_t ngroups;
+	char **funcs;           /* funcs[0] is NULL: "no function" */
+	size_t nfuncs;
+	struct reason_totals reasons;
 	/* Seen by BPF; zero/unknown without it. */
 	int observed;           /* BPF watched this transition */
 	uint64_t start_ns;      /* CLOCK_MONOTONIC; 0 if it began before klptop */
 	uint64_t elapsed_ns;
 	unsigned int rounds;         /* klp_try_complete_transition calls */
 	unsigned int signal_rounds;  /* rounds that sent fake signals (every 15th) */
+	/* The per-task checks are watched in some rounds only when watching
+	 * every one would lengthen the kernel's task walk too much. */
+	unsigned int checked_round;  /* the last round whose checks were seen; 0 none */
+	unsigned int check_every;    /* 1: every round; N: one round in N */
+	double check_cost;           /* what watching the checks adds to a round (0.5: +50%); < 0 unknown */
+	uint64_t round_ns;           /* the last round's duration (under tasklist_lock) */
 	int forced;
 	int reversed;
 	uint64_t switched[SWITCH_HOW_MAX];
@@ -282,15 +354,6 @@ struct snapshot {
 
 
 
-/* Exit codes shared by all subcommands (docs/troubleshooting.md). */
-enum {
-	EXIT_OK = 0,
-	EXIT_ERROR = 1,
-	EXIT_USAGE = 2,
-	EXIT_NO_LIVEPATCH = 3,
-	EXIT_PERM = 4,
-};
-
 void snapshot__init(struct snapshot *s);
 void snapshot__free(struct snapshot *s);
 void snapshot__warn(struct snapshot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -301,8 +364,21 @@ void transition_info__clear(struct transition_info *tr);
 void transition_info__free(struct transition_info *tr);
 /* Deep copy (strings and frames are duplicated). */
 void task_snap__copy(struct task_snap *dst, const struct task_snap *src);
-/* Mark the frames of pending tasks that hold up the transition. */
+/* Mark the frames of the groups' stacks that hold up the transition. */
 void snapshot__mark_stacks(struct snapshot *s);
+
+/* groups.c: blocker groups (see there for what "look the same" means). */
+/* Build tr->groups (largest first) and tr->reasons from tr->tasks, and each
+ * group's representative (its stacks are left to the caller). */
+void transition_info__group(struct transition_info *tr);
+/* The index of name in tr->funcs, added when new; 0 for NULL or "". */
+uint32_t transition_info__func_ref(struct transition_info *tr, const char *name);
+const char *pending_task__function(const struct transition_info *tr,
+				   const struct pending_task *t);
+/* Checks seen of this task: running + sleeping + unreliable. */
+unsigned int pending_task__checks(const struct pending_task *t);
+/* comm with each run of digits as '#': "kworker/3:1" -> "kworker/#:#". */
+void comm__pattern(char *dst, size_t len, const char *comm);
 
 
 const char *reason__name(enum block_reason r);
@@ -320,5 +396,7 @@ void patch_info__free(struct patch_info *pi);
 void blocker__judge(struct task_snap *t, const struct snapshot *s);
 void snapshot__judge_blockers(struct snapshot *s);
 void stack_frames__free(struct stack_frame *f, size_t n);
+/* A deep copy of n frames. */
+struct stack_frame *stack_frames__copy(const struct stack_frame *f, size_t n);
 
 #endif

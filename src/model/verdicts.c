@@ -55,6 +55,12 @@ static int stack_marked(const struct stack_frame *f, size_t n)
 	return 0;
 }
 
+/* The kernel's checks seen: with thousands pending, not every round's. */
+static unsigned int checks_seen(const struct task_snap *t)
+{
+	return t->checks_running + t->checks_sleeping + t->checks_unreliable;
+}
+
 static void judge_running(struct task_snap *t, const struct snapshot *s)
 {
 	if (!t->kthread) {
@@ -75,16 +81,16 @@ static void judge_running(struct task_snap *t, const struct snapshot *s)
 	}
 	/* Found off-CPU but runnable (R) is preemption, not sleep: the spinner
 	 * was still inside the patched function and will not leave it. */
-	if (t->rounds_failed < STUCK_AFTER_ROUNDS || t->checks_asleep) {
+	if (checks_seen(t) < STUCK_AFTER_ROUNDS || t->checks_asleep) {
 		set_verdict(t, VERDICT_NONE, "running kthread: watching (%u checks so far)",
-			    t->rounds_failed);
+			    checks_seen(t));
 		return;
 	}
 	set_verdict(t, VERDICT_STUCK,
 		    "kthread was running (or preempted) at all %u checks and never slept: signals cannot reach "
 		    "it, waiting will not help; it needs a code change (sleep or cond_resched%s) "
 		    "or a forced transition",
-		    t->rounds_failed, s->cond_resched_switch ? "" : " on a 6.4+ kernel");
+		    checks_seen(t), s->cond_resched_switch ? "" : " on a 6.4+ kernel");
 }
 
 static void judge_sleeping(struct task_snap *t)
@@ -110,7 +116,7 @@ static void judge_sleeping(struct task_snap *t)
  * checked (the check itself preempted it), yet it is the same spinner. */
 static int runnable_kthread_never_slept(const struct task_snap *t)
 {
-	return t->kthread && !t->checks_asleep && t->rounds_failed &&
+	return t->kthread && !t->checks_asleep && checks_seen(t) &&
 	       (t->reason == REASON_RUNNING || (t->reason == REASON_SLEEPING_ON && t->state == 'R'));
 }
 
@@ -170,11 +176,19 @@ static void judge_transition(struct transition_info *tr)
 		tr->verdict_text = NULL;
 }
 
+/* Each group's representative is judged; its members share the verdict
+ * (they agree on everything the rules look at, see groups.c). */
 void snapshot__judge_blockers(struct snapshot *s)
 {
-	if (!s->transition)
+	struct transition_info *tr = s->transition;
+
+	if (!tr)
 		return;
-	judge_transition(s->transition);
-	for (size_t i = 0; i < s->transition->npending; i++)
-		blocker__judge(&s->transition->pending[i], s);
+	judge_transition(tr);
+	for (size_t g = 0; g < tr->ngroups; g++)
+		blocker__judge(&tr->groups[g].rep, s);
+	for (size_t g = 0; g < tr->ngroups; g++)
+		tr->groups[g].verdict = tr->groups[g].rep.verdict;
+	for (size_t i = 0; i < tr->ntasks; i++)
+		tr->tasks[i].verdict = tr->groups[tr->tasks[i].group].verdict;
 }

@@ -113,7 +113,6 @@ int recfile__ring_flush(struct rec_writer *w);
 int recfile__ring_active(const struct rec_writer *w);
 uint64_t recfile__ring_evicted(const struct rec_writer *w);
 uint64_t recfile__bytes(const struct rec_writer *w);
-uint64_t recfile__chunks(const struct rec_writer *w);
 /* fsync and close (a memory writer is freed). Returns 0 or -errno. */
 int recfile__close(struct rec_writer *w);
 

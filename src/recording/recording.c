@@ -192,6 +192,23 @@ void recording__close(struct recording *r)
 
 /* ---- snapshots: the model, and what the file says that they do not -------- */
 
+/* Groups whose shown task carries no verdict (a snapshot that did not
+ * judge): the model's rules, and its members with it. */
+static void judge_unjudged(struct snapshot *s)
+{
+	struct transition_info *tr = s->transition;
+
+	for (size_t g = 0; g < tr->ngroups; g++) {
+		if (tr->groups[g].rep.verdict_text)
+			continue;
+		blocker__judge(&tr->groups[g].rep, s);
+		tr->groups[g].verdict = tr->groups[g].rep.verdict;
+		for (size_t i = 0; i < tr->ntasks; i++)
+			if (tr->tasks[i].group == g)
+				tr->tasks[i].verdict = tr->groups[g].verdict;
+	}
+}
+
 /* What a snapshot leaves unsaid, the recording says: its kernel (record
  * runs only where live patching exists), the probes that ran (the
  * metadata's, or the events themselves), and the verdicts of blockers
@@ -213,11 +230,8 @@ static void complete_snapshot(const struct recording *r, json_object *o, struct 
 		else
 			s->probes.bpf = r->probes_seen;
 	}
-	if (!s->transition || !s->probes.bpf)
-		return;
-	for (size_t i = 0; i < s->transition->npending; i++)
-		if (!s->transition->pending[i].verdict_text)
-			blocker__judge(&s->transition->pending[i], s);
+	if (s->transition && s->probes.bpf)
+		judge_unjudged(s);
 }
 
 static int decode_snapshot(const struct recording *r, const struct rec_chunk *c,

@@ -416,17 +416,36 @@ static int just_switched(const struct report *rp, int tid, const char *patch, ui
 	return 0;
 }
 
-static void snapshot_task(struct report *rp, struct task_snap *p, const char *patch, uint64_t ts)
+/* A task's stacks: its group's shown task's (the members of a group share
+ * their stack), its own when it is the one shown. */
+static void group_frames(struct report_task *t, const struct blocker_group *g)
+{
+	const struct task_snap *rep = &g->rep;
+
+	if (rep->noncpu && (rep->tid == t->t.tid || !t->t.noncpu)) {
+		stack_frames__free(t->t.oncpu, t->t.noncpu);
+		t->t.oncpu = stack_frames__copy(rep->oncpu, rep->noncpu);
+		t->t.noncpu = rep->noncpu;
+	}
+	if (rep->nstack && (rep->tid == t->t.tid || !t->t.nstack)) {
+		stack_frames__free(t->t.stack, t->t.nstack);
+		t->t.stack = stack_frames__copy(rep->stack, rep->nstack);
+		t->t.nstack = rep->nstack;
+	}
+}
+
+static void snapshot_task(struct report *rp, const struct transition_info *tr,
+			  const struct pending_task *p, uint64_t ts)
 {
 	struct report_task *t;
 
-	if (just_switched(rp, p->tid, patch, ts) || !(t = task_of(rp, p->tid, patch)))
+	if (just_switched(rp, p->tid, tr->patch, ts) || !(t = task_of(rp, p->tid, tr->patch)))
 		return;
 	t->t.pid = p->pid;
 	t->t.kthread = p->kthread;
 	copy_str(t->t.comm, sizeof(t->t.comm), p->comm);
 	count_reason(t, p->reason, 1);
-	set_str(&t->t.function, p->function);
+	set_str(&t->t.function, pending_task__function(tr, p));
 	if (p->rounds_failed > t->t.rounds_failed)
 		t->t.rounds_failed = p->rounds_failed;
 	if (p->signal_rounds_seen > t->t.signal_rounds_seen)
@@ -439,8 +458,8 @@ static void snapshot_task(struct report *rp, struct task_snap *p, const char *pa
 	if (!t->first_ns)
 		t->first_ns = ts;
 	t->last_ns = ts;
-	take_frames(&t->t.oncpu, &t->t.noncpu, &p->oncpu, &p->noncpu);
-	take_frames(&t->t.stack, &t->t.nstack, &p->stack, &p->nstack);
+	if (p->group < tr->ngroups)
+		group_frames(t, &tr->groups[p->group]);
 }
 
 static struct report_sample *add_sample(struct report *rp, uint64_t ts)
@@ -489,8 +508,8 @@ void report__snapshot(void *ctx, size_t index, uint64_t ts, struct snapshot *s)
 			memcpy(t->switched, tr->switched, sizeof(t->switched));
 			t->switched_known = 1;
 		}
-		for (size_t i = 0; i < tr->npending; i++)
-			snapshot_task(rp, &tr->pending[i], tr->patch, ts);
+		for (size_t i = 0; i < tr->ntasks; i++)
+			snapshot_task(rp, tr, &tr->tasks[i], ts);
 		gone_from_pending(rp, tr->patch, ts, -1, "not seen; gone from pending");
 	} else if ((t = open_trans(rp)) && !t->seen_events) {
 		/* Without BPF the end is only seen as the transition file going 0. */

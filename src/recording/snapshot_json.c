@@ -205,6 +205,98 @@ static struct task_snap *tasks_from_json(json_object *a, size_t *n)
 	return t;
 }
 
+static void pending_from_json(struct transition_info *tr, json_object *a)
+{
+	tr->ntasks = jlen(a);
+	tr->tasks = xcalloc(tr->ntasks ? tr->ntasks : 1, sizeof(*tr->tasks));
+	for (size_t i = 0; i < tr->ntasks; i++) {
+		json_object *o = json_object_array_get_idx(a, i);
+		struct pending_task *p = &tr->tasks[i];
+		struct task_snap t;
+
+		task_from_json(&t, o);
+		p->pid = t.pid;
+		p->tid = t.tid;
+		copy_str(p->comm, sizeof(p->comm), t.comm);
+		p->state = t.state;
+		p->kthread = (int8_t)t.kthread;
+		p->tif_pending = (int8_t)t.tif_pending;
+		p->patch_state = (int8_t)t.patch_state;
+		p->reason = t.reason;
+		p->verdict = t.verdict;
+		p->rounds_failed = t.rounds_failed;
+		p->blocked_ns = t.blocked_ns;
+		p->checks_running = t.checks_running;
+		p->checks_sleeping = t.checks_sleeping;
+		p->checks_unreliable = t.checks_unreliable;
+		p->signal_rounds_seen = t.signal_rounds_seen;
+		p->cpu = jget(o, "cpu") ? (int)jint(o, "cpu") : -1;
+		p->func_ref = transition_info__func_ref(tr, t.function);
+		p->group = (uint32_t)juint(o, "group");
+		task_snap__free(&t);
+	}
+}
+
+/* A recording from before groups: group the tasks as klptop does now, and
+ * let each group's representative keep the stacks it was recorded with. */
+static void regroup_old(struct transition_info *tr, json_object *pending)
+{
+	transition_info__group(tr);
+	for (size_t g = 0; g < tr->ngroups; g++) {
+		struct task_snap *rep = &tr->groups[g].rep;
+
+		for (size_t i = 0; i < jlen(pending); i++) {
+			json_object *o = json_object_array_get_idx(pending, i);
+
+			if (jint(o, "tid") != rep->tid)
+				continue;
+			task_snap__free(rep);
+			task_from_json(rep, o);
+			break;
+		}
+	}
+}
+
+static void groups_from_json(struct transition_info *tr, json_object *a, json_object *pending)
+{
+	int i;
+
+	if (!jlen(a) && tr->ntasks) {
+		regroup_old(tr, pending);
+		return;
+	}
+	tr->ngroups = jlen(a);
+	tr->groups = xcalloc(tr->ngroups ? tr->ngroups : 1, sizeof(*tr->groups));
+	for (size_t g = 0; g < tr->ngroups; g++) {
+		json_object *o = json_object_array_get_idx(a, g);
+		struct blocker_group *grp = &tr->groups[g];
+		const char *st = jstr(o, "state");
+
+		grp->count = juint(o, "count");
+		copy_str(grp->comm, sizeof(grp->comm), jstr(o, "comm") ? jstr(o, "comm") : "?");
+		grp->kthread = jbool(o, "kthread");
+		grp->state = st && *st ? *st : '?';
+		i = name_index(jstr(o, "reason"), reason_name, REASON_COUNT);
+		grp->reason = i < 0 ? REASON_UNKNOWN : (enum block_reason)i;
+		grp->function = pending_task__function(
+			tr, &(struct pending_task){ .func_ref = transition_info__func_ref(
+							    tr, jstr(o, "function")) });
+		i = name_index(jstr(o, "verdict"), verdict_name, VERDICT_STUCK + 1);
+		grp->verdict = i < 0 ? VERDICT_NONE : (enum verdict)i;
+		grp->blocked_max_ns = juint(o, "blocked_max_ns");
+		grp->blocked_min_ns = juint(o, "blocked_min_ns");
+		grp->rounds_failed_max = (unsigned int)juint(o, "rounds_failed_max");
+		task_from_json(&grp->rep, jget(o, "task"));
+	}
+	/* A group index out of range (a damaged file) falls into group 0. */
+	for (size_t t = 0; t < tr->ntasks; t++) {
+		if (tr->tasks[t].group >= tr->ngroups)
+			tr->tasks[t].group = 0;
+		if (tr->tasks[t].reason < REASON_COUNT)
+			tr->reasons.by_reason[tr->tasks[t].reason]++;
+	}
+}
+
 static void funcs_from_json(struct object_info *oi, json_object *a)
 {
 	oi->nfuncs = jlen(a);
@@ -292,6 +384,14 @@ void transition_cost__from_json(struct transition_cost *c, json_object *o)
 	hist_from_json(&c->switch_hist, HIST_SWITCH, jget(o, "switch_times"));
 }
 
+static void checks_from_json(struct transition_info *tr, json_object *o)
+{
+	tr->checked_round = (unsigned int)juint(o, "watched_round");
+	tr->check_every = jget(o, "every") ? (unsigned int)juint(o, "every") : 1;
+	tr->check_cost = jdouble(o, "cost", -1);
+	tr->round_ns = juint(o, "round_ns");
+}
+
 static struct transition_info *transition_from_json(json_object *o)
 {
 	struct transition_info *tr = xcalloc(1, sizeof(*tr));
@@ -302,7 +402,8 @@ static struct transition_info *transition_from_json(json_object *o)
 	tr->target = target_of(o);
 	tr->tasks_total = juint(o, "tasks_total");
 	tr->tasks_pending = juint(o, "tasks_pending");
-	tr->pending = tasks_from_json(jget(o, "pending"), &tr->npending);
+	pending_from_json(tr, jget(o, "pending"));
+	groups_from_json(tr, jget(o, "groups"), jget(o, "pending"));
 	tr->verdict_text = jstrdup(o, "verdict_text");
 	tr->holdouts = tasks_from_json(jget(o, "rcu_tasks_holdouts"), &tr->nholdouts);
 	tr->observed = jbool(o, "observed");
@@ -319,6 +420,7 @@ static struct transition_info *transition_from_json(json_object *o)
 	}
 	tr->rounds = (unsigned int)juint(o, "rounds");
 	tr->signal_rounds = (unsigned int)juint(o, "signal_rounds");
+	checks_from_json(tr, jget(o, "checks"));
 	tr->forced = jbool(o, "forced");
 	tr->reversed = jbool(o, "reversed");
 	for (int h = 0; h < SWITCH_HOW_MAX; h++)

@@ -608,10 +608,6 @@ uint64_t recfile__bytes(const struct rec_writer *w)
 	return w->bytes;
 }
 
-uint64_t recfile__chunks(const struct rec_writer *w)
-{
-	return w->chunks;
-}
 
 int recfile__close(struct rec_writer *w)
 {

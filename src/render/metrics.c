@@ -161,8 +161,8 @@ static void render_transition(const struct snapshot *s, FILE *f)
 	const char *p = tr && tr->patch ? tr->patch : "";
 
 	if (tr) {
-		for (size_t i = 0; i < tr->npending; i++) {
-			const struct task_snap *t = &tr->pending[i];
+		for (size_t i = 0; i < tr->ntasks; i++) {
+			const struct pending_task *t = &tr->tasks[i];
 
 			reasons[(unsigned int)t->reason < NREASONS ? t->reason : REASON_UNKNOWN]++;
 			stuck += t->verdict == VERDICT_STUCK;

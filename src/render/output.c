@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "render/output.h"
+#include "render/blockers.h"
 #include "render/transition_cost.h"
 #include "live/attach.h"
 #include "lib/util.h"
@@ -130,6 +131,82 @@ static json_object *task_to_json(const struct task_snap *t)
 	return o;
 }
 
+/* Every pending task, compact: its stacks and verdict text are its group's. */
+static json_object *pending_to_json(const struct transition_info *tr, const struct pending_task *t)
+{
+	json_object *o = json_object_new_object();
+	char state[2] = { t->state ? t->state : '?', 0 };
+
+	json_object_object_add(o, "pid", json_object_new_int(t->pid));
+	json_object_object_add(o, "tid", json_object_new_int(t->tid));
+	json_object_object_add(o, "comm", json_object_new_string(t->comm));
+	json_object_object_add(o, "kthread", json_object_new_boolean(t->kthread));
+	json_object_object_add(o, "state", json_object_new_string(state));
+	json_object_object_add(o, "patch_state", json_object_new_int(t->patch_state));
+	json_object_object_add(o, "tif_pending", json_tristate(t->tif_pending));
+	json_object_object_add(o, "cpu", t->cpu >= 0 ? json_object_new_int(t->cpu) : NULL);
+	json_object_object_add(o, "reason", json_object_new_string(reason__name(t->reason)));
+	json_object_object_add(o, "function", json_str_or_null(pending_task__function(tr, t)));
+	json_object_object_add(o, "rounds_failed", json_object_new_int64(t->rounds_failed));
+	json_object_object_add(o, "blocked_ns", json_object_new_int64((int64_t)t->blocked_ns));
+	json_object_object_add(o, "verdict", json_object_new_string(verdict__name(t->verdict)));
+	json_object_object_add(o, "checks_running", json_object_new_int64(t->checks_running));
+	json_object_object_add(o, "checks_sleeping", json_object_new_int64(t->checks_sleeping));
+	json_object_object_add(o, "checks_unreliable", json_object_new_int64(t->checks_unreliable));
+	json_object_object_add(o, "signal_rounds_seen", json_object_new_int64(t->signal_rounds_seen));
+	json_object_object_add(o, "group", json_object_new_int64(t->group));
+	return o;
+}
+
+static json_object *group_to_json(const struct transition_info *tr, size_t g)
+{
+	const struct blocker_group *grp = &tr->groups[g];
+	json_object *o = json_object_new_object(), *tids = json_object_new_array();
+	char state[2] = { grp->state ? grp->state : '?', 0 };
+
+	for (size_t i = 0; i < tr->ntasks; i++)
+		if (tr->tasks[i].group == g)
+			json_object_array_add(tids, json_object_new_int(tr->tasks[i].tid));
+	json_object_object_add(o, "count", json_object_new_int64((int64_t)grp->count));
+	json_object_object_add(o, "comm", json_object_new_string(grp->comm));
+	json_object_object_add(o, "kthread", json_object_new_boolean(grp->kthread));
+	json_object_object_add(o, "state", json_object_new_string(state));
+	json_object_object_add(o, "reason", json_object_new_string(reason__name(grp->reason)));
+	json_object_object_add(o, "function", json_str_or_null(grp->function));
+	json_object_object_add(o, "verdict", json_object_new_string(verdict__name(grp->verdict)));
+	json_object_object_add(o, "verdict_text", json_str_or_null(grp->rep.verdict_text));
+	json_object_object_add(o, "blocked_max_ns", json_object_new_int64((int64_t)grp->blocked_max_ns));
+	json_object_object_add(o, "blocked_min_ns", json_object_new_int64((int64_t)grp->blocked_min_ns));
+	json_object_object_add(o, "rounds_failed_max", json_object_new_int64(grp->rounds_failed_max));
+	json_object_object_add(o, "tids", tids);
+	json_object_object_add(o, "task", task_to_json(&grp->rep));
+	return o;
+}
+
+static json_object *reasons_to_json(const struct reason_totals *r)
+{
+	json_object *o = json_object_new_object();
+
+	for (int i = 0; i < REASON_COUNT; i++)
+		json_object_object_add(o, reason__name((enum block_reason)i),
+				       json_object_new_int64((int64_t)r->by_reason[i]));
+	return o;
+}
+
+static json_object *checks_to_json(const struct transition_info *tr)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "watched_round",
+			       tr->checked_round ? json_object_new_int64(tr->checked_round) : NULL);
+	json_object_object_add(o, "every", json_object_new_int64(tr->check_every ? tr->check_every : 1));
+	json_object_object_add(o, "cost", tr->check_cost >= 0 ? json_object_new_double(tr->check_cost)
+							     : NULL);
+	json_object_object_add(o, "round_ns", tr->round_ns ? json_object_new_int64((int64_t)tr->round_ns)
+							   : NULL);
+	return o;
+}
+
 static json_object *switched_to_json(const uint64_t *sw)
 {
 	json_object *o = json_object_new_object();
@@ -142,6 +219,7 @@ static json_object *switched_to_json(const uint64_t *sw)
 static json_object *transition_to_json(const struct transition_info *tr)
 {
 	json_object *o = json_object_new_object(), *pend = json_object_new_array();
+	json_object *groups = json_object_new_array();
 
 	json_object_object_add(o, "patch", json_object_new_string(tr->patch));
 	json_object_object_add(o, "target", json_object_new_string(klp_state__name(tr->target)));
@@ -151,8 +229,12 @@ static json_object *transition_to_json(const struct transition_info *tr)
 
 	for (size_t i = 0; i < tr->nholdouts; i++)
 		json_object_array_add(holdouts, task_to_json(&tr->holdouts[i]));
-	for (size_t i = 0; i < tr->npending; i++)
-		json_object_array_add(pend, task_to_json(&tr->pending[i]));
+	for (size_t i = 0; i < tr->ntasks; i++)
+		json_object_array_add(pend, pending_to_json(tr, &tr->tasks[i]));
+	for (size_t g = 0; g < tr->ngroups; g++)
+		json_object_array_add(groups, group_to_json(tr, g));
+	json_object_object_add(o, "reasons", reasons_to_json(&tr->reasons));
+	json_object_object_add(o, "groups", groups);
 	json_object_object_add(o, "pending", pend);
 	json_object_object_add(o, "verdict_text", json_str_or_null(tr->verdict_text));
 	json_object_object_add(o, "rcu_tasks_holdouts", holdouts);
@@ -163,6 +245,7 @@ static json_object *transition_to_json(const struct transition_info *tr)
 	json_object_object_add(o, "elapsed_ns", tr->start_ns ? json_object_new_int64((int64_t)tr->elapsed_ns) : NULL);
 	json_object_object_add(o, "rounds", json_object_new_int64(tr->rounds));
 	json_object_object_add(o, "signal_rounds", json_object_new_int64(tr->signal_rounds));
+	json_object_object_add(o, "checks", checks_to_json(tr));
 	json_object_object_add(o, "forced", json_object_new_boolean(tr->forced));
 	json_object_object_add(o, "reversed", json_object_new_boolean(tr->reversed));
 	json_object_object_add(o, "switched", switched_to_json(tr->switched));
@@ -185,6 +268,9 @@ static json_object *history_to_json(const struct snapshot *s)
 		json_object_object_add(o, "outcome", json_object_new_string(h->outcome));
 		json_object_object_add(o, "duration_ns", h->start_ns ?
 				       json_object_new_int64((int64_t)(h->end_ns - h->start_ns)) : NULL);
+		json_object_object_add(o, "sysfs_only", json_object_new_boolean(h->sysfs_only));
+		json_object_object_add(o, "seen_for_ns", h->sysfs_only ?
+				       json_object_new_int64((int64_t)(h->end_ns - h->seen_ns)) : NULL);
 		json_object_object_add(o, "rounds", json_object_new_int64(h->rounds));
 		json_object_object_add(o, "signal_rounds", json_object_new_int64(h->signal_rounds));
 		for (size_t j = 0; j < h->nunsafe; j++)
@@ -389,35 +475,34 @@ static const char *yesno(int v)
 	return v < 0 ? "-" : v ? "yes" : "no";
 }
 
-static void print_frame(FILE *f, const struct stack_frame *fr)
+/* Exact: every pending task counted once, by the kernel's last check of it. */
+static void print_reasons(FILE *f, const struct transition_info *tr)
 {
-	fprintf(f, "      %s ", fr->marked ? "=>" : "  ");
-	if (fr->symbol)
-		fprintf(f, "%s+0x%llx", fr->symbol, (unsigned long long)fr->offset);
-	else
-		fprintf(f, "0x%llx", (unsigned long long)fr->addr);
-	if (fr->module)
-		fprintf(f, " [%s]", fr->module);
-	fputc('\n', f);
+	fprintf(f, "  pending by reason:");
+	for (int r = REASON_RUNNING; r < REASON_COUNT; r++)
+		fprintf(f, " %s %zu", reason__name((enum block_reason)r), tr->reasons.by_reason[r]);
+	fprintf(f, " %s %zu; %zu group%s\n", reason__name(REASON_UNKNOWN),
+		tr->reasons.by_reason[REASON_UNKNOWN], tr->ngroups, tr->ngroups == 1 ? "" : "s");
 }
 
-static void print_task(FILE *f, const struct task_snap *t, int with_stacks)
+/* Which rounds' checks the reasons come from, and why not all of them. */
+static void print_watching(FILE *f, const struct transition_info *tr)
 {
-	fprintf(f, "  %7d %7d %-16s %-7s %c  %-16s %s\n", t->pid, t->tid, t->comm,
-		t->kthread ? "kthread" : "user", t->state ? t->state : '?',
-		reason__name(t->reason), t->function ? t->function : "");
-	if (t->verdict_text)
-		fprintf(f, "      verdict: %s\n", t->verdict_text);
-	if (!with_stacks)
+	if (!tr->checked_round) {
+		fprintf(f, "  checks: none watched yet\n");
 		return;
-	if (t->stack_errno)
-		fprintf(f, "      (stack unreadable: %s)\n", strerror(t->stack_errno));
-	for (size_t i = 0; i < t->nstack; i++)
-		print_frame(f, &t->stack[i]);
-	if (t->noncpu)
-		fprintf(f, "      on CPU (%u samples):\n", t->oncpu_samples);
-	for (size_t i = 0; i < t->noncpu; i++)
-		print_frame(f, &t->oncpu[i]);
+	}
+	if (tr->check_every <= 1) {
+		fprintf(f, "  checks: watched in every round (last: round %u)\n", tr->checked_round);
+		return;
+	}
+	fprintf(f, "  checks: one round in %u watched (last: round %u); watching one adds ",
+		tr->check_every, tr->checked_round);
+	if (tr->check_cost >= 0)
+		fprintf(f, "%.0f%% to the kernel's walk of %.0f ms\n", tr->check_cost * 100,
+			(double)tr->round_ns / 1e6);
+	else
+		fprintf(f, "an unknown share to the kernel's walk\n");
 }
 
 static void print_history(const struct snapshot *s, FILE *f, int with_stacks)
@@ -428,11 +513,15 @@ static void print_history(const struct snapshot *s, FILE *f, int with_stacks)
 		fprintf(f, "ended: %s -> %s %s", h->patch, klp_state__name(h->target), h->outcome);
 		if (h->start_ns)
 			fprintf(f, " in %.1f s", (double)(h->end_ns - h->start_ns) / 1e9);
-		fprintf(f, " (%u rounds, %u signal rounds)\n", h->rounds, h->signal_rounds);
+		if (h->sysfs_only)
+			fprintf(f, " (seen in transition by sysfs for %.1f s before it ended; rounds "
+				"unknown)\n", (double)(h->end_ns - h->seen_ns) / 1e9);
+		else
+			fprintf(f, " (%u rounds, %u signal rounds)\n", h->rounds, h->signal_rounds);
 		if (h->nunsafe)
 			fprintf(f, "  unsafe when forced:\n");
 		for (size_t j = 0; j < h->nunsafe; j++)
-			print_task(f, &h->unsafe[j], with_stacks);
+			task_snap__print(f, &h->unsafe[j], with_stacks);
 		for (size_t j = 0; j < h->nstragglers; j++) {
 			const struct task_snap *t = &h->stragglers[j];
 
@@ -490,15 +579,18 @@ void snapshot__print_text(const struct snapshot *s, FILE *f, int with_stacks)
 		fprintf(f, "  rounds %u, signal rounds %u%s%s%s\n", tr->rounds, tr->signal_rounds,
 			tr->forced ? ", forced" : "", tr->reversed ? ", reversed" : "",
 			tr->completing ? ", completing" : "");
+	if (tr->observed)
+		print_watching(f, tr);
 	if (tr->verdict_text)
 		fprintf(f, "  verdict: %s\n", tr->verdict_text);
 	for (size_t i = 0; i < tr->nholdouts; i++) {
 		fprintf(f, "  RCU-tasks holdout:\n");
-		print_task(f, &tr->holdouts[i], with_stacks);
+		task_snap__print(f, &tr->holdouts[i], with_stacks);
 	}
-	if (tr->npending)
-		fprintf(f, "  %7s %7s %-16s %-7s %s  %-16s %s\n", "PID", "TID", "COMM", "TYPE", "S",
-			"REASON", "FUNCTION");
-	for (size_t i = 0; i < tr->npending; i++)
-		print_task(f, &tr->pending[i], with_stacks);
+	if (!tr->ntasks)
+		return;
+	print_reasons(f, tr);
+	blocker_group__print_heading(f);
+	for (size_t g = 0; g < tr->ngroups; g++)
+		blocker_group__print(f, tr, g, with_stacks);
 }

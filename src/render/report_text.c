@@ -147,15 +147,16 @@ static void print_transitions(const struct report *rp, FILE *f)
 
 static void print_slowest(const struct report *rp, const struct transition_cost *c, FILE *f)
 {
-	char d[32];
+	char d[32], tasks[32];
 
 	if (!c->nslowest)
 		return;
 	fputs("    slowest rounds:", f);
 	for (unsigned int i = 0; i < c->nslowest; i++)
-		fprintf(f, "%s #%u %s (%u task%s, %+.1f s)", i ? "," : "", c->slowest[i].round,
-			duration__text(c->slowest[i].ns, d, sizeof(d)), c->slowest[i].checked,
-			c->slowest[i].checked == 1 ? "" : "s", rel_s(rp, c->slowest[i].end_ns));
+		fprintf(f, "%s #%u %s (%s, %+.1f s)", i ? "," : "", c->slowest[i].round,
+			duration__text(c->slowest[i].ns, d, sizeof(d)),
+			slow_round__tasks(&c->slowest[i], tasks, sizeof(tasks)),
+			rel_s(rp, c->slowest[i].end_ns));
 	fputc('\n', f);
 }
 

@@ -1,20 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The leak summary klptop shadow prints as it exits. */
 #include "render/output.h"
+#include "render/blockers.h"
 
 #include <stdio.h>
 
 static void print_frames(FILE *f, const char *title, const struct stack_frame *fr, size_t n)
 {
 	fprintf(f, "    %s:\n", title);
-	for (size_t i = 0; i < n; i++) {
-		if (fr[i].symbol)
-			fprintf(f, "      %s+0x%llx%s%s%s\n", fr[i].symbol,
-				(unsigned long long)fr[i].offset, fr[i].module ? " [" : "",
-				fr[i].module ? fr[i].module : "", fr[i].module ? "]" : "");
-		else
-			fprintf(f, "      0x%llx\n", (unsigned long long)fr[i].addr);
-	}
+	stack_frames__print(f, fr, n);
 	if (!n)
 		fprintf(f, "      (unknown)\n");
 }

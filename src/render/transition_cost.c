@@ -92,20 +92,32 @@ const char *duration__text(uint64_t ns, char *buf, size_t len)
 	return buf;
 }
 
+const char *slow_round__tasks(const struct slow_round *r, char *buf, size_t len)
+{
+	/* A round always checks a pending task: none means klptop did not
+	 * watch that round's checks (a large host, docs/json.md "checks"). */
+	if (!r->checked)
+		snprintf(buf, len, "checks not watched");
+	else
+		snprintf(buf, len, "%u task%s", r->checked, r->checked == 1 ? "" : "s");
+	return buf;
+}
+
 const char *transition_cost__rounds_text(const struct transition_cost *c, char *buf, size_t len)
 {
-	char mean[32], max[32], last[32];
+	char mean[32], max[32], last[32], tasks[32];
 	const struct slow_round *r = &c->slowest[0];
 
 	if (!c->round_hist.n) {
 		snprintf(buf, len, "%s", "");
 		return buf;
 	}
-	snprintf(buf, len, "%llu rounds timed: mean %s, max %s (round %u, %u task%s), last %s",
+	snprintf(buf, len, "%llu rounds timed: mean %s, max %s (round %u, %s), last %s",
 		 (unsigned long long)c->round_hist.n,
 		 duration__text((uint64_t)transition_cost__mean_round_ns(c), mean, sizeof(mean)),
-		 duration__text(r->ns, max, sizeof(max)), r->round, r->checked,
-		 r->checked == 1 ? "" : "s", duration__text(c->last_round_ns, last, sizeof(last)));
+		 duration__text(r->ns, max, sizeof(max)), r->round,
+		 slow_round__tasks(r, tasks, sizeof(tasks)),
+		 duration__text(c->last_round_ns, last, sizeof(last)));
 	return buf;
 }
 

@@ -18,6 +18,9 @@ json_object *transition_cost__to_json(const struct transition_cost *c);
  * "" when no round was timed. */
 const char *transition_cost__rounds_text(const struct transition_cost *c, char *buf,
 					 size_t len);
+/* "57 tasks", "1 task", or "checks not watched" (a round the checks of
+ * which klptop did not watch: it saw none of them). */
+const char *slow_round__tasks(const struct slow_round *r, char *buf, size_t len);
 /* "round 45 took 6.5s, with klp_complete_transition (...)": the round that
  * completed the transition; NULL when none did. */
 const char *transition_cost__completion_text(const struct transition_cost *c, char *buf,

@@ -5,6 +5,7 @@
  * scroll. Keeping one builder for both is what stops them from drifting.
  */
 #include "render/view.h"
+#include "render/blockers.h"
 #include "render/transition_cost.h"
 #include "lib/util.h"
 
@@ -23,10 +24,13 @@
 void view_state__init(struct view_state *vs)
 {
 	memset(vs, 0, sizeof(*vs));
-	vs->sort = SORT_BLOCKED;
+	vs->sort = SORT_SIZE;
 	vs->focus = PANEL_BLOCKERS;
 	vs->with_stacks = 1;
 	vs->open_patch = -1;
+	/* The screen lists at most this many groups: a frame costs what it
+	 * shows, never what is pending. */
+	vs->max_rows = 500;
 }
 
 void view_state__free(struct view_state *vs)
@@ -38,7 +42,8 @@ void view_state__free(struct view_state *vs)
 
 const char *view_sort__name(enum view_sort s)
 {
-	static const char *const names[SORT_COUNT] = { "blocked time", "pid", "comm", "reason" };
+	static const char *const names[SORT_COUNT] = { "count", "blocked time", "pid", "comm",
+							"reason" };
 
 	return s < SORT_COUNT ? names[s] : "?";
 }
@@ -458,6 +463,13 @@ static void build_history(struct frame_out *fo, const struct snapshot *s)
 
 		fmt_duration(h->start_ns && h->end_ns > h->start_ns ? h->end_ns - h->start_ns : 0,
 			     took, sizeof(took));
+		if (h->sysfs_only) {
+			fmt_duration(h->end_ns - h->seen_ns, took, sizeof(took));
+			emitf(fo, PANEL_HISTORY, LINE_TEXT, -1, 0, 0,
+			      "ended: %s -> %s %s, seen in transition by sysfs for %s (rounds unknown)",
+			      h->patch, klp_state__name(h->target), h->outcome, took);
+			continue;
+		}
 		emitf(fo, PANEL_HISTORY, LINE_TEXT, -1, 0, forced,
 		      "ended: %s -> %s %s after %s, rounds %u, signal rounds %u", h->patch,
 		      klp_state__name(h->target), h->outcome ? h->outcome : "?", took, h->rounds,
@@ -486,22 +498,30 @@ static void build_history(struct frame_out *fo, const struct snapshot *s)
 
 /* ---- blockers ------------------------------------------------------------ */
 
+/* Member rows an open group lists; the JSON lists them all. */
+#define OPEN_GROUP_TASKS 20
+
 static int cmp_int(long a, long b)
 {
 	return a < b ? -1 : a > b;
 }
 
-static int cmp_tasks(const void *pa, const void *pb, void *arg)
+static int cmp_groups(const void *pa, const void *pb, void *arg)
 {
-	const struct task_snap *a = *(const struct task_snap *const *)pa;
-	const struct task_snap *b = *(const struct task_snap *const *)pb;
+	const struct blocker_group *a = *(const struct blocker_group *const *)pa;
+	const struct blocker_group *b = *(const struct blocker_group *const *)pb;
 	enum view_sort sort = *(const enum view_sort *)arg;
 	int c = 0;
 
 	switch (sort) {
+	case SORT_SIZE:
+		c = a->count < b->count ? 1 : a->count > b->count ? -1 : 0;
+		if (c)
+			break;
+		/* as large: the longest blocked first */
+		__attribute__((fallthrough));
 	case SORT_BLOCKED:
-		/* longest first */
-		c = a->blocked_ns < b->blocked_ns ? 1 : a->blocked_ns > b->blocked_ns ? -1 : 0;
+		c = a->blocked_max_ns < b->blocked_max_ns ? 1 : a->blocked_max_ns > b->blocked_max_ns ? -1 : 0;
 		break;
 	case SORT_COMM:
 		c = strcmp(a->comm, b->comm);
@@ -513,33 +533,33 @@ static int cmp_tasks(const void *pa, const void *pb, void *arg)
 		break;
 	}
 	if (!c)
-		c = cmp_int(a->pid, b->pid);
-	return c ? c : cmp_int(a->tid, b->tid);
+		c = cmp_int(a->rep.pid, b->rep.pid);
+	return c ? c : cmp_int(a->rep.tid, b->rep.tid);
 }
 
-static const struct task_snap **sorted_blockers(const struct transition_info *tr,
-						enum view_sort sort)
+static const struct blocker_group **sorted_groups(const struct transition_info *tr,
+						  enum view_sort sort)
 {
-	const struct task_snap **v = xcalloc(tr->npending, sizeof(*v));
+	const struct blocker_group **v = xcalloc(tr->ngroups ? tr->ngroups : 1, sizeof(*v));
 
-	for (size_t i = 0; i < tr->npending; i++)
-		v[i] = &tr->pending[i];
-	qsort_r(v, tr->npending, sizeof(*v), cmp_tasks, &sort);
+	for (size_t i = 0; i < tr->ngroups; i++)
+		v[i] = &tr->groups[i];
+	qsort_r(v, tr->ngroups, sizeof(*v), cmp_groups, &sort);
 	return v;
 }
 
-/* Keep the cursor on the same task when the list is re-sorted or refreshed;
- * fall back to the same position when that task has switched. The tids in
- * display order let keys move the cursor before the next frame is built. */
-static void place_cursor(struct view_state *vs, const struct task_snap **v, size_t n)
+/* Keep the cursor on the same group when the list is re-sorted or
+ * refreshed; fall back to the same position when that group is gone. The
+ * tids in display order let keys move the cursor before the next frame. */
+static void place_cursor(struct view_state *vs, const struct blocker_group **v, size_t n)
 {
 	int *sel = &vs->sel[PANEL_BLOCKERS];
 
 	grow_array((void **)&vs->row_tids, &vs->row_tids_cap, n, sizeof(*vs->row_tids));
 	for (size_t i = 0; i < n; i++)
-		vs->row_tids[i] = v[i]->tid;
+		vs->row_tids[i] = v[i]->rep.tid;
 	for (size_t i = 0; vs->sel_tid && i < n; i++) {
-		if (v[i]->tid == vs->sel_tid) {
+		if (v[i]->rep.tid == vs->sel_tid) {
 			*sel = (int)i;
 			return;
 		}
@@ -548,37 +568,37 @@ static void place_cursor(struct view_state *vs, const struct task_snap **v, size
 		*sel = n ? (int)n - 1 : 0;
 	if (*sel < 0)
 		*sel = 0;
-	vs->sel_tid = n ? v[*sel]->tid : 0;
+	vs->sel_tid = n ? v[*sel]->rep.tid : 0;
 }
 
 struct blocker_cols {
-	int pid, tid, comm, reason, func, rounds, blocked;
+	int count, pid, tid, comm, reason, func, rounds, blocked;
 };
 
-static struct blocker_cols blocker_widths(const struct transition_info *tr,
-					  const struct task_snap **v, int width)
+static struct blocker_cols blocker_widths(const struct blocker_group **v, size_t n, int width)
 {
-	struct blocker_cols w = { 3, 3, 4, 6, 8, 3, 7 };
+	struct blocker_cols w = { 3, 3, 3, 4, 6, 8, 3, 7 };
 	char buf[32];
 
-	for (size_t i = 0; i < tr->npending; i++) {
-		const struct task_snap *t = v[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct blocker_group *g = v[i];
 
-		w.pid = max_int(w.pid, digits(t->pid));
-		w.tid = max_int(w.tid, digits(t->tid));
-		w.comm = max_int(w.comm, (int)strnlen(t->comm, sizeof(t->comm)));
-		w.reason = max_int(w.reason, (int)strlen(reason__name(t->reason)));
-		w.func = max_int(w.func, t->function ? (int)strlen(t->function) : 1);
-		w.rounds = max_int(w.rounds, digits(t->rounds_failed));
-		w.blocked = max_int(w.blocked, (int)strlen(fmt_duration(t->blocked_ns, buf,
+		w.count = max_int(w.count, digits((long)g->count));
+		w.pid = max_int(w.pid, digits(g->rep.pid));
+		w.tid = max_int(w.tid, digits(g->rep.tid));
+		w.comm = max_int(w.comm, (int)strnlen(g->comm, sizeof(g->comm)));
+		w.reason = max_int(w.reason, (int)strlen(reason__name(g->reason)));
+		w.func = max_int(w.func, g->function ? (int)strlen(g->function) : 1);
+		w.rounds = max_int(w.rounds, digits(g->rounds_failed_max));
+		w.blocked = max_int(w.blocked, (int)strlen(fmt_duration(g->blocked_max_ns, buf,
 									sizeof(buf))));
 	}
 	w.comm = min_int(w.comm, 15);
 	/* The function gives way first so "stuck" stays on an 80-column line:
 	 * everything else plus separators, then 5 columns of verdict. */
 	if (width > 0) {
-		int rest = 1 + w.pid + 1 + w.tid + 1 + w.comm + 1 + 7 + 1 + 1 + 1 + w.reason + 1 +
-			   1 + w.rounds + 1 + w.blocked + 1 + 5;
+		int rest = 1 + w.count + 1 + w.pid + 1 + w.tid + 1 + w.comm + 1 + 7 + 1 + 1 + 1 +
+			   w.reason + 1 + 1 + w.rounds + 1 + w.blocked + 1 + 5;
 
 		w.func = max_int(8, min_int(w.func, width - rest));
 	}
@@ -588,35 +608,67 @@ static struct blocker_cols blocker_widths(const struct transition_info *tr,
 static void build_frames(struct frame_out *fo, const struct stack_frame *frames, size_t n,
 			 int item)
 {
+	char where[LINE_MAX_BYTES];
+
 	for (size_t i = 0; i < n; i++) {
 		const struct stack_frame *f = &frames[i];
-		char where[LINE_MAX_BYTES];
 
-		if (f->symbol)
-			snprintf(where, sizeof(where), "%s+0x%llx", f->symbol,
-				 (unsigned long long)f->offset);
-		else
-			snprintf(where, sizeof(where), "0x%llx", (unsigned long long)f->addr);
 		emitf(fo, PANEL_BLOCKERS, f->marked ? LINE_MARKED : LINE_DETAIL, item, 0, f->marked,
-		      "      %s %s%s%s%s", f->marked ? "=>" : "  ", where, f->module ? " [" : "",
-		      f->module ? f->module : "", f->module ? "]" : "");
+		      "      %s %s", f->marked ? "=>" : "  ",
+		      stack_frame__format(f, where, sizeof(where)));
 	}
 }
 
-/* What the open task's stack looks like: the blocking frames carry "=>". A
+/* Up to OPEN_GROUP_TASKS member rows of an open group, the longest blocked
+ * first would need a sort per frame: they come in walk order. */
+static void build_members(struct frame_out *fo, const struct transition_info *tr, size_t g,
+			  int item)
+{
+	size_t shown = 0;
+	char blocked[32];
+
+	for (size_t i = 0; i < tr->ntasks && shown < OPEN_GROUP_TASKS; i++) {
+		const struct pending_task *t = &tr->tasks[i];
+
+		if (t->group != g)
+			continue;
+		fmt_duration(t->blocked_ns, blocked, sizeof(blocked));
+		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0,
+		      "        task %d/%d %s %c cpu %d, blocked %s, %u rounds", t->pid, t->tid,
+		      t->comm, t->state ? t->state : '?', t->cpu, blocked, t->rounds_failed);
+		shown++;
+	}
+	if (tr->groups[g].count > shown)
+		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0,
+		      "        ... %zu more (klptop status --json lists every task)",
+		      tr->groups[g].count - shown);
+}
+
+/* What the open group looks like: the verdict, the checks, the stacks of
+ * its representative (the blocking frames carry "=>"), its members. A
  * running task's saved stack says little; the sampled on-CPU one shows
  * where it spins. */
-static void build_stack(struct frame_out *fo, const struct transition_info *tr,
-			const struct task_snap *t, int item)
+static void build_group_details(struct frame_out *fo, const struct transition_info *tr,
+				size_t g, int item, int with_stacks)
 {
+	const struct task_snap *t = &tr->groups[g].rep;
+	char tids[256];
+
 	if (t->verdict_text)
 		emit_wrapped(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, t->verdict == VERDICT_STUCK,
 			     "      verdict: ", t->verdict_text);
 	if (tr->observed)
 		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0,
-		      "      checks: running %u, sleeping on a function %u, unreliable %u; "
-		      "signal rounds seen %u", t->checks_running, t->checks_sleeping,
+		      "      checks of %d: running %u, sleeping on a function %u, unreliable %u; "
+		      "signal rounds seen %u", t->tid, t->checks_running, t->checks_sleeping,
 		      t->checks_unreliable, t->signal_rounds_seen);
+	if (tr->groups[g].count > 1 && fo->vs->expand_all)
+		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0, "      tasks: %s",
+		      blocker_group__tids(tr, g, 16, tids, sizeof(tids)));
+	else if (tr->groups[g].count > 1)
+		build_members(fo, tr, g, item);
+	if (!with_stacks)
+		return;
 	if (t->noncpu) {
 		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0,
 		      "      on-CPU stack (%u samples):", t->oncpu_samples);
@@ -632,58 +684,74 @@ static void build_stack(struct frame_out *fo, const struct transition_info *tr,
 }
 
 static void build_blocker_row(struct frame_out *fo, const struct transition_info *tr,
-			      const struct task_snap *t, const struct blocker_cols *w, int item)
+			      const struct blocker_group *g, const struct blocker_cols *w, int item)
 {
 	int sel = row_selected(fo->vs, PANEL_BLOCKERS, item);
 	char rounds[24], blocked[32];
 
-	snprintf(rounds, sizeof(rounds), tr->observed ? "%u" : "-", t->rounds_failed);
-	fmt_duration(t->blocked_ns, blocked, sizeof(blocked));
-	emitf(fo, PANEL_BLOCKERS, LINE_ROW, item, sel, t->verdict == VERDICT_STUCK,
-	      "%c%*d %*d %-*.*s %-7s %c %-*s %-*.*s %*s %*s %s", cursor_mark(sel), w->pid, t->pid,
-	      w->tid, t->tid, w->comm, w->comm, t->comm, t->kthread ? "kthread" : "user",
-	      t->state ? t->state : '?', w->reason, reason__name(t->reason), w->func, w->func,
-	      t->function ? t->function : "-", w->rounds, rounds, w->blocked, blocked,
-	      t->verdict == VERDICT_NONE ? "-" : verdict__name(t->verdict));
+	snprintf(rounds, sizeof(rounds), tr->observed ? "%u" : "-", g->rounds_failed_max);
+	fmt_duration(g->blocked_max_ns, blocked, sizeof(blocked));
+	emitf(fo, PANEL_BLOCKERS, LINE_ROW, item, sel, g->verdict == VERDICT_STUCK,
+	      "%c%*zu %*d %*d %-*.*s %-7s %c %-*s %-*.*s %*s %*s %s", cursor_mark(sel), w->count,
+	      g->count, w->pid, g->rep.pid, w->tid, g->rep.tid, w->comm, w->comm, g->comm,
+	      g->kthread ? "kthread" : "user", g->state ? g->state : '?', w->reason,
+	      reason__name(g->reason), w->func, w->func, g->function ? g->function : "-",
+	      w->rounds, rounds, w->blocked, blocked,
+	      g->verdict == VERDICT_NONE ? "-" : verdict__name(g->verdict));
+}
+
+/* The title: exact counts, whatever is shown below. */
+static void build_blockers_title(struct frame_out *fo, const struct transition_info *tr)
+{
+	const size_t *r = tr->reasons.by_reason;
+	char reasons[160] = "";
+
+	if (tr->ntasks)
+		snprintf(reasons, sizeof(reasons),
+			 ": running %zu, sleeping_on %zu, unreliable_stack %zu, unknown %zu",
+			 r[REASON_RUNNING], r[REASON_SLEEPING_ON], r[REASON_UNRELIABLE],
+			 r[REASON_UNKNOWN]);
+	emitf(fo, PANEL_BLOCKERS, LINE_TITLE, -1, 0, 0, "BLOCKERS %zu of %zu pending, %zu group%s%s%s%s",
+	      tr->tasks_pending, tr->tasks_total, tr->ngroups, tr->ngroups == 1 ? "" : "s",
+	      reasons, tr->ngroups ? "  sort: " : "",
+	      tr->ngroups ? view_sort__name(fo->vs->sort) : "");
 }
 
 static void build_blockers(struct frame_out *fo, const struct transition_info *tr)
 {
 	struct view_state *vs = fo->vs;
-	const struct task_snap **v;
+	const struct blocker_group **v;
 	struct blocker_cols w;
+	size_t rows;
 
 	vs->nrows[PANEL_BLOCKERS] = 0;
 	if (!tr)
 		return;
-	emitf(fo, PANEL_BLOCKERS, LINE_TITLE, -1, 0, 0, "BLOCKERS %zu of %zu tasks pending%s%s",
-	      tr->tasks_pending, tr->tasks_total, tr->npending ? "  sort: " : "",
-	      tr->npending ? view_sort__name(vs->sort) : "");
-	if (!tr->npending)
+	build_blockers_title(fo, tr);
+	if (!tr->ngroups)
 		return;
-	v = sorted_blockers(tr, vs->sort);
-	vs->nrows[PANEL_BLOCKERS] = (int)tr->npending;
-	place_cursor(vs, v, tr->npending);
-	w = blocker_widths(tr, v, vs->width);
+	v = sorted_groups(tr, vs->sort);
+	rows = tr->ngroups;
+	if (vs->max_rows && rows > (size_t)vs->max_rows)
+		rows = (size_t)vs->max_rows;
+	vs->nrows[PANEL_BLOCKERS] = (int)rows;
+	place_cursor(vs, v, rows);
+	w = blocker_widths(v, rows, vs->width);
 	emitf(fo, PANEL_BLOCKERS, LINE_COLUMNS, -1, 0, 0,
-	      " %*s %*s %-*s %-7s %c %-*s %-*s %*s %*s %s", w.pid, "PID", w.tid, "TID", w.comm,
-	      "COMM", "TYPE", 'S', w.reason, "REASON", w.func, "FUNCTION", w.rounds, "RND",
-	      w.blocked, "BLOCKED", "VERDICT");
-	for (size_t i = 0; i < tr->npending; i++) {
-		/* 10 000 pending tasks printed in full every second would cost a
-		 * core (bench/transition-bench.sh): batch shows the worst ones. */
-		if (vs->max_rows && i == (size_t)vs->max_rows) {
-			emitf(fo, PANEL_BLOCKERS, LINE_TEXT, -1, 0, 0,
-			      "  ... %zu more pending tasks not shown (klptop status --json lists all)",
-			      tr->npending - i);
-			break;
-		}
+	      " %*s %*s %*s %-*s %-7s %c %-*s %-*s %*s %*s %s", w.count, "CNT", w.pid, "PID", w.tid,
+	      "TID", w.comm, "COMM", "TYPE", 'S', w.reason, "REASON", w.func, "FUNCTION", w.rounds,
+	      "RND", w.blocked, "BLOCKED", "VERDICT");
+	for (size_t i = 0; i < rows; i++) {
+		size_t g = (size_t)(v[i] - tr->groups);
+
 		build_blocker_row(fo, tr, v[i], &w, (int)i);
-		if (!vs->with_stacks)
-			continue;
-		if (vs->expand_all || (vs->open_tid && vs->open_tid == v[i]->tid))
-			build_stack(fo, tr, v[i], (int)i);
+		if (vs->expand_all || (vs->open_tid && vs->open_tid == v[i]->rep.tid))
+			build_group_details(fo, tr, g, (int)i, vs->with_stacks);
 	}
+	if (rows < tr->ngroups)
+		emitf(fo, PANEL_BLOCKERS, LINE_TEXT, -1, 0, 0,
+		      "  ... %zu more groups not shown (klptop status lists all)",
+		      tr->ngroups - rows);
 	free(v);
 }
 

@@ -23,8 +23,9 @@ enum view_panel {
 	PANEL_COUNT,
 };
 
-/* Blocker order; 's' cycles through them. */
+/* Blocker group order; 's' cycles through them. */
 enum view_sort {
+	SORT_SIZE,      /* largest group first */
 	SORT_BLOCKED,   /* longest blocked first */
 	SORT_PID,
 	SORT_COMM,
@@ -36,7 +37,7 @@ enum line_kind {
 	LINE_TEXT,      /* plain information */
 	LINE_TITLE,     /* a panel's title */
 	LINE_COLUMNS,   /* column headings */
-	LINE_ROW,       /* one patch or one blocker: what the cursor selects */
+	LINE_ROW,       /* one patch or one blocker group: what the cursor selects */
 	LINE_DETAIL,    /* below a row: its stack, functions or verdict text */
 	LINE_MARKED,    /* a stack frame that blocks the transition */
 	LINE_WARNING,
@@ -83,12 +84,13 @@ struct view_state {
 	enum view_panel focus;     /* PANEL_PATCHES or PANEL_BLOCKERS */
 	int cursor;                /* draw a cursor (the screen) or not (batch) */
 	int expand_all;            /* batch: every stack and every patch's functions */
-	int max_rows;              /* batch: blocker rows per frame, 0 = all */
+	int max_rows;              /* blocker group rows per frame, 0 = all */
 	int with_stacks;           /* stacks are shown at all */
 	int width;                 /* columns every line must fit in; 0: no limit */
 	int sel[PANEL_COUNT];      /* selected row per panel */
-	int sel_tid;               /* keeps the cursor on one task across refreshes */
-	int open_tid;              /* task whose stack is open; 0: none */
+	int sel_tid;               /* keeps the cursor on one group (its representative's
+				    * tid) across refreshes */
+	int open_tid;              /* group whose details are open (likewise); 0: none */
 	int open_patch;            /* patch whose functions are open; -1: none */
 	int paused;
 	const struct view_replay *replay;  /* set while replaying a recording */
@@ -96,7 +98,7 @@ struct view_state {
 	int quit;
 	/* Filled by the last view__build_frame(), for moving the cursor. */
 	int nrows[PANEL_COUNT];
-	int *row_tids;             /* blockers' tids in display order */
+	int *row_tids;             /* groups' representatives' tids in display order */
 	size_t row_tids_cap;
 	/* Screen only. */
 	int top[PANEL_COUNT];      /* first visible body line per scrolling panel */

@@ -82,7 +82,8 @@ static inline int fill_procfs(struct snapshot *s, const struct sys_paths *p, int
 			      const struct ksyms *ks)
 {
 	struct procscan_ctx c = { .paths = p, .opts = { .with_stacks = with_stacks }, .ks = ks };
-	struct live_scan ls = { .scan = procscan__scan, .ctx = &c };
+	struct live_scan ls = { .scan = procscan__scan, .rep_stacks = procscan__rep_stacks,
+				.ctx = &c };
 
 	return live__fill(s, p, &ls);
 }

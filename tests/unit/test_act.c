@@ -44,8 +44,8 @@ static void confirm_needs_the_exact_name(void **state)
 
 static void audit_line_names_who_what_and_the_unsafe(void **state)
 {
-	struct task_snap tasks[10];
-	struct transition_info tr = { .patch = "klpt_lp_fix", .pending = tasks, .npending = 10 };
+	struct pending_task tasks[10];
+	struct transition_info tr = { .patch = "klpt_lp_fix", .tasks = tasks, .ntasks = 10 };
 	char line[1024];
 
 	memset(tasks, 0, sizeof(tasks));
@@ -58,7 +58,7 @@ static void audit_line_names_who_what_and_the_unsafe(void **state)
 	assert_string_equal(line, "klptop[42]: force klpt_lp_fix by uid 0 (sudo: alice): 10 unsafe:"
 			    " 100/t0 101/t1 102/t2 103/t3 104/t4 105/t5 106/t6 107/t7 ...;"
 			    " reason: INC-7: spinner");
-	tr.npending = 1;
+	tr.ntasks = 1;
 	act__audit_line(line, sizeof(line), ACT_DISABLE, "klpt_lp_fix", 7, 1000, NULL, &tr, NULL);
 	assert_string_equal(line, "klptop[7]: disable klpt_lp_fix by uid 1000: 1 pending: 100/t0");
 	act__audit_line(line, sizeof(line), ACT_DISABLE, "p", 7, 0, "", NULL, "");

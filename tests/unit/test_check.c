@@ -106,7 +106,7 @@ static void test_not_found(void **state)
 	assert_non_null(f);
 	assert_int_equal(f->sev, CHECK_ERROR);
 	assert_non_null(strstr(f->message, "klpt_no_such_function"));
-	assert_int_equal(check_report__exit_code(&r), EXIT_CHECK_ERRORS);
+	assert_int_equal(check_report__exit_code(&r), EXIT_ERROR);
 	check_report__free(&r);
 	/* only a clone exists: the error, and the clone named */
 	t = judge1(&r, env, NULL, "only_clone", 0);
@@ -171,7 +171,7 @@ static void test_clones(void **state)
 	assert_int_equal(f->sev, CHECK_WARNING);
 	assert_int_equal(f->nsyms, 1);
 	assert_string_equal(f->syms[0].name, "cmci_recheck.part.0");
-	assert_int_equal(check_report__exit_code(&r), EXIT_CHECK_WARNINGS);
+	assert_int_equal(check_report__exit_code(&r), EXIT_WARNINGS);
 	check_report__free(&r);
 	/* .cold alone is part of the function itself: info */
 	t = judge1(&r, env, NULL, "hot_func", 0);

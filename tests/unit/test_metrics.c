@@ -108,7 +108,7 @@ static void label_escaping(void **state)
 /* ---- a hand-built snapshot: a spinning kthread blocks klpt_lp_fix ---------- */
 
 static struct patch_info patches[2];
-static struct task_snap pending[4];
+static struct pending_task pending[4];
 static struct transition_info tr;
 static struct shadow_group groups[2];
 static struct shadow_id_info ids[2];
@@ -148,7 +148,7 @@ static void build(struct snapshot *s)
 	tr = (struct transition_info){
 		.patch = "klpt_lp_fix", .target = KLP_PATCHED, .tasks_total = 120,
 		/* 5 pending, 4 listed: the fifth counts as unknown */
-		.tasks_pending = 5, .pending = pending, .npending = 4,
+		.tasks_pending = 5, .tasks = pending, .ntasks = 4,
 		.observed = 1, .start_ns = 1000, .elapsed_ns = 754250000000ull,
 		.rounds = 754, .signal_rounds = 50,
 	};

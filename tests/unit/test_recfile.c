@@ -100,13 +100,13 @@ static void snap(struct rec_writer *w, double t, int pending)
 			 "{\"transition\":{\"patch\":\"klpt_lp_fix\",\"target\":\"patched\","
 			 "\"tasks_total\":40,\"tasks_pending\":%d,\"elapsed_ns\":%llu,"
 			 "\"pending\":[{\"pid\":77,\"tid\":77,\"comm\":\"klpt_spin\",\"kthread\":true,"
-			 "\"reason\":\"running\",\"function\":null,\"rounds_failed\":%d,"
+			 "\"reason\":\"running\",\"function\":null,\"rounds_failed\":%d,\"checks_running\":%d,"
 			 "\"blocked_ns\":%llu,\"signal_rounds_seen\":%d,\"stack\":[],"
 			 "\"oncpu_stack\":[{\"addr\":\"0xffffffffc0a01010\",\"symbol\":\"klpt_spin_step\"},"
 			 "{\"addr\":\"0xffffffffc0a01100\",\"symbol\":\"klpt_spin_fn\"}]}]},"
 			 "\"shadows\":{\"live\":3,\"orphans\":1,\"leaks\":[{\"kind\":\"orphan\","
 			 "\"obj\":\"0xffff88800a1b2c00\",\"note\":\"owner at 0xffff88800a1b2c00\"}]}}",
-			 pending, (unsigned long long)((t - 1.0) * 1e9), (int)t,
+			 pending, (unsigned long long)((t - 1.0) * 1e9), (int)t, (int)t,
 			 (unsigned long long)((t - 1.0) * 1e9), t > 3.0);
 	else
 		snprintf(json, sizeof(json), "{\"transition\":null,\"shadows\":{\"live\":3,"

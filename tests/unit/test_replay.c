@@ -78,7 +78,7 @@ static void make_patch(struct patch_info *pi, const char *name, int walked)
 	}
 }
 
-/* Incident 1 at round n: klpt_spin running in klpt_spin_step, a user task
+/* The stuck transition (docs/incidents.md) at round n: klpt_spin running in klpt_spin_step, a user task
  * sleeping on klpt_ping, an RCU-tasks holdout, an earlier forced transition,
  * shadows and warnings. rounds == 0: the transition has ended. */
 static void make_model(struct snapshot *s, unsigned int rounds)
@@ -86,7 +86,7 @@ static void make_model(struct snapshot *s, unsigned int rounds)
 	struct transition_info *tr;
 	struct transition_summary *h;
 	struct shadow_snapshot *ss;
-	struct task_snap *t;
+	struct task_snap *t, *full;
 
 	snapshot__init(s);
 	s->source = "bpf";
@@ -174,9 +174,8 @@ static void make_model(struct snapshot *s, unsigned int rounds)
 	tr->eta_s = -1;
 	tr->switched[SWITCH_STACK_CHECK] = 40;
 	tr->switched[SWITCH_USER_EXIT] = 16;
-	tr->npending = 2;
-	tr->pending = xcalloc(2, sizeof(*tr->pending));
-	t = &tr->pending[0];
+	full = xcalloc(2, sizeof(*full));
+	t = &full[0];
 	make_task(t, 40, 41, "sleeper", 0, 'S');
 	t->reason = REASON_SLEEPING_ON;
 	t->function = xstrdup("klpt_ping");
@@ -187,7 +186,7 @@ static void make_model(struct snapshot *s, unsigned int rounds)
 	t->checks_sleeping = rounds;
 	add_frame(&t->stack, &t->nstack, "klpt_ping", "klpt_target", 0x10, 1);
 	add_frame(&t->stack, &t->nstack, "do_syscall_64", NULL, 0x5c, 0);
-	t = &tr->pending[1];
+	t = &full[1];
 	make_task(t, 113, 113, "klpt_spin", 1, 'R');
 	t->reason = REASON_RUNNING;
 	t->rounds_failed = rounds;
@@ -201,6 +200,7 @@ static void make_model(struct snapshot *s, unsigned int rounds)
 	add_frame(&t->oncpu, &t->noncpu, "klpt_spin_step", "klpt_target", 0x1d, 1);
 	add_frame(&t->oncpu, &t->noncpu, "klpt_spin_fn", "klpt_target", 0x30, 0);
 	t->stack_errno = EACCES;
+	fx_set_pending(tr, full, 2);
 	tr->nholdouts = 1;
 	tr->holdouts = t = xcalloc(1, sizeof(*t));
 	make_task(t, 113, 113, "klpt_spin", 1, 'R');
@@ -288,8 +288,10 @@ static void test_roundtrip_unknowns(void **state)
 	s.patches[0].objs[0].patched = -1;
 	s.patches[0].objs[0].funcs[0].walked = 0;
 	s.patches[0].objs[0].funcs[1].routed = 0;
-	s.transition->pending[0].tif_pending = -1;
-	s.transition->pending[1].state = 0;
+	s.transition->tasks[0].tif_pending = -1;
+	fx_rep(s.transition, 41)->tif_pending = -1;
+	s.transition->groups[s.transition->tasks[1].group].state = 0;
+	fx_rep(s.transition, 113)->state = 0;
 	shadow_snapshot__free(s.shadows);
 	free(s.shadows);
 	s.shadows = NULL;
@@ -321,8 +323,8 @@ static void test_from_json_bad_input(void **state)
 	assert_string_equal(s.patches[0].name, "?");
 	assert_string_equal(s.patches[0].objs[0].funcs[0].name, "?");
 	assert_string_equal(s.transition->patch, "?");
-	assert_int_equal(s.transition->pending[0].pid, 0);
-	assert_int_equal(s.transition->pending[0].nstack, 0);
+	assert_int_equal(s.transition->tasks[0].pid, 0);
+	assert_int_equal(s.transition->groups[0].rep.nstack, 0);
 	assert_true(s.transition->eta_s < 0);
 	free(frame_text(&s, 80));
 	snapshot__free(&s);

@@ -275,8 +275,9 @@ static struct rec stuck_spin(void)
 		event(&r, KLPT_EV_ROUND, i, timed_round);
 		snprintf(task, sizeof(task), "{\"pid\":77,\"tid\":77,\"comm\":\"klpt_spin\","
 			 "\"kthread\":true,\"state\":\"R\",\"reason\":\"running\","
-			 "\"rounds_failed\":%d,\"blocked_ns\":%llu,\"signal_rounds_seen\":%d}",
-			 i == 6 ? 6 : i - 1, (unsigned long long)S(i - 1.9), i >= 3);
+			 "\"rounds_failed\":%d,\"checks_running\":%d,\"blocked_ns\":%llu,"
+			 "\"signal_rounds_seen\":%d}",
+			 i == 6 ? 6 : i - 1, i == 6 ? 6 : i - 1, (unsigned long long)S(i - 1.9), i >= 3);
 		snapshot(&r, i + 0.1, "klpt_lp_fix", "patched", task);
 	}
 	event(&r, KLPT_EV_BLOCKER_SWITCHED, 6.5, spinner_kthread);

@@ -111,7 +111,8 @@ static void test_transition_pending_tasks(void **state)
 	struct sys_paths p = paths_of(root, sys, proc);
 	struct ksyms *ks;
 	struct snapshot s;
-	struct task_snap *spin = NULL, *odd = NULL;
+	const struct task_snap *spin = NULL;
+	const struct pending_task *odd = NULL;
 	char kpath[4300];
 
 	snprintf(kpath, sizeof(kpath), "%s/proc/kallsyms", root);
@@ -123,11 +124,16 @@ static void test_transition_pending_tasks(void **state)
 	assert_int_equal(s.transition->target, KLP_PATCHED);
 	assert_int_equal(s.transition->tasks_total, 3);
 	assert_int_equal(s.transition->tasks_pending, 2);
-	for (size_t i = 0; i < s.transition->npending; i++) {
-		if (s.transition->pending[i].tid == 50)
-			spin = &s.transition->pending[i];
-		if (s.transition->pending[i].tid == 61)
-			odd = &s.transition->pending[i];
+	/* Two pending tasks that look nothing alike: two groups, each its
+	 * own representative with its stack. */
+	assert_int_equal(s.transition->ngroups, 2);
+	for (size_t i = 0; i < s.transition->ntasks; i++) {
+		const struct pending_task *t = &s.transition->tasks[i];
+
+		if (t->tid == 50)
+			spin = &s.transition->groups[t->group].rep;
+		if (t->tid == 61)
+			odd = t;
 	}
 	assert_non_null(spin);
 	assert_string_equal(spin->comm, "klpt_spin");
@@ -263,17 +269,33 @@ static void test_json_schema_keys(void **state)
 	assert_int_equal(json_object_get_int(v), 2);
 	assert_true(json_object_object_get_ex(tr, "target", &v));
 	assert_string_equal(json_object_get_string(v), "patched");
+	/* Every pending task, compact, with the index of its group. */
 	assert_true(json_object_object_get_ex(tr, "pending", &pend));
+	assert_int_equal(json_object_array_length(pend), 2);
 	for (size_t i = 0; i < json_object_array_length(pend); i++) {
 		t = json_object_array_get_idx(pend, i);
-		json_object_object_get_ex(t, "tid", &v);
-		if (json_object_get_int(v) != 50)
+		assert_true(json_object_object_get_ex(t, "group", &v));
+		assert_false(json_object_object_get_ex(t, "stack", NULL));
+	}
+	/* Stacks are the groups': one group per kind of blocker. */
+	assert_true(json_object_object_get_ex(tr, "groups", &pend));
+	assert_int_equal(json_object_array_length(pend), 2);
+	for (size_t i = 0; i < json_object_array_length(pend); i++) {
+		json_object *task;
+
+		t = json_object_array_get_idx(pend, i);
+		assert_true(json_object_object_get_ex(t, "count", &v));
+		assert_int_equal(json_object_get_int(v), 1);
+		assert_true(json_object_object_get_ex(t, "tids", &v));
+		assert_int_equal(json_object_array_length(v), 1);
+		if (json_object_get_int(json_object_array_get_idx(v, 0)) != 50)
 			continue;
 		assert_true(json_object_object_get_ex(t, "kthread", &v));
 		assert_true(json_object_get_boolean(v));
 		assert_true(json_object_object_get_ex(t, "state", &v));
 		assert_string_equal(json_object_get_string(v), "R");
-		assert_true(json_object_object_get_ex(t, "stack", &st));
+		assert_true(json_object_object_get_ex(t, "task", &task));
+		assert_true(json_object_object_get_ex(task, "stack", &st));
 		v = json_object_array_get_idx(st, 0);
 		assert_true(json_object_object_get_ex(v, "symbol", &v));
 		assert_string_equal(json_object_get_string(v), "klpt_spin_step");

@@ -52,7 +52,7 @@ static void test_target_moved(void **state)
 	assert_int_equal(fill_procfs(&s, &p, 0, NULL), EXIT_OK);
 	assert_int_equal(s.transition->target, KLP_UNPATCHED);
 	assert_int_equal(s.transition->tasks_pending, 1);
-	assert_int_equal(s.transition->pending[0].tid, 1);
+	assert_int_equal(s.transition->tasks[0].tid, 1);
 	snapshot__free(&s);
 	fx_cleanup(root);
 }

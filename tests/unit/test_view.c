@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The live view: frames built from a hand-made snapshot of incident 1 (a
+/* The live view: frames built from a hand-made snapshot of the stuck transition
+ * of docs/incidents.md (a
  * kthread spinning in a patched function) and a user task sleeping on one;
  * the batch text, sorting, the stack marker, widths, keys and the ncurses
  * screen drawn headlessly. */
@@ -46,7 +47,7 @@ static void make_patch(struct patch_info *pi, const char *name)
 static void make_snapshot(struct snapshot *s)
 {
 	struct transition_info *tr;
-	struct task_snap *user, *kt;
+	struct task_snap *full, *user, *kt;
 
 	snapshot__init(s);
 	s->source = "bpf";
@@ -72,10 +73,8 @@ static void make_snapshot(struct snapshot *s)
 	tr->signal_rounds = 246;
 	tr->rate_per_s = 0;
 	tr->eta_s = -1;
-	tr->npending = 2;
-	tr->pending = xcalloc(2, sizeof(*tr->pending));
-
-	user = &tr->pending[0];
+	full = xcalloc(2, sizeof(*full));
+	user = &full[0];
 	user->pid = 40;
 	user->tid = 41;
 	copy_str(user->comm, sizeof(user->comm), "sleeper");
@@ -89,7 +88,7 @@ static void make_snapshot(struct snapshot *s)
 	add_frame(user, "klpt_ping", "klpt_target", 0x10, 1);
 	add_frame(user, "do_syscall_64", NULL, 0x5c, 0);
 
-	kt = &tr->pending[1];
+	kt = &full[1];
 	kt->pid = 50;
 	kt->tid = 50;
 	copy_str(kt->comm, sizeof(kt->comm), "klpt_spin");
@@ -105,6 +104,7 @@ static void make_snapshot(struct snapshot *s)
 	add_frame(kt, "klpt_spin_step", "klpt_target", 0x1d, 1);
 	add_frame(kt, "klpt_spin_thread", "klpt_target", 0x30, 0);
 	add_frame(kt, "kthread", NULL, 0xe8, 0);
+	fx_set_pending(tr, full, 2);
 }
 
 /* ---- collecting frames --------------------------------------------------- */
@@ -253,11 +253,18 @@ static void test_sort(void **state)
 
 	make_snapshot(&s);
 	batch_state(&vs, 0);
-	assert_int_equal(vs.sort, SORT_BLOCKED);
+	/* Largest group first; as large, the longest blocked. */
+	assert_int_equal(vs.sort, SORT_SIZE);
 	blocker_rows(&s, &vs, &rows);
 	assert_int_equal(rows.n, 2);
 	assert_non_null(strstr(rows.text[0], "klpt_spin"));  /* 1h01m before 3s */
 	assert_non_null(strstr(rows.text[1], "sleeper"));
+	lines_free(&rows);
+
+	view__key(&vs, 's');
+	assert_int_equal(vs.sort, SORT_BLOCKED);
+	blocker_rows(&s, &vs, &rows);
+	assert_non_null(strstr(rows.text[0], "klpt_spin"));
 	lines_free(&rows);
 
 	view__key(&vs, 's');
@@ -274,7 +281,7 @@ static void test_sort(void **state)
 
 	view__key(&vs, 's');
 	view__key(&vs, 's');
-	assert_int_equal(vs.sort, SORT_BLOCKED);  /* wraps around */
+	assert_int_equal(vs.sort, SORT_SIZE);  /* wraps around */
 	view_state__free(&vs);
 	snapshot__free(&s);
 }
@@ -309,7 +316,7 @@ static void test_stack_marks_blocking_frame(void **state)
 	assert_int_equal(marked, 1);
 	assert_non_null(find_line(&ls, "         klpt_spin_thread+0x30 [klpt_target]"));
 	assert_non_null(find_line(&ls, "verdict: running kthread that never sleeps"));
-	assert_non_null(find_line(&ls, "checks: running 0, sleeping on a function 0"));
+	assert_non_null(find_line(&ls, "checks of 50: running 0, sleeping on a function 0"));
 	assert_null(find_line(&ls, "do_syscall_64"));  /* the other task stays closed */
 	lines_free(&ls);
 
@@ -330,7 +337,7 @@ static void test_oncpu_stack_and_history(void **state)
 	int i, oncpu = -1, kstack = -1;
 
 	make_snapshot(&s);
-	kt = &s.transition->pending[1];
+	kt = fx_rep(s.transition, 50);
 	kt->oncpu = xcalloc(1, sizeof(*kt->oncpu));
 	kt->noncpu = 1;
 	kt->oncpu[0].symbol = xstrdup("klpt_spin_step");
@@ -393,17 +400,20 @@ static void assert_fits(const struct snapshot *s, int width)
 static void test_fits_width(void **state)
 {
 	struct snapshot s;
-	struct task_snap *t;
+	struct transition_info *tr;
+	struct blocker_group *g;
+	uint32_t f;
 
 	make_snapshot(&s);
 	/* Everything as long as it gets, plus bytes a terminal would act on. */
 	free(s.patches[0].name);
 	s.patches[0].name = xstrdup("klpt_lp_fix_with_an_unreasonably_long_patch_module_name_v2");
-	t = &s.transition->pending[0];
-	copy_str(t->comm, sizeof(t->comm), "evil\033[2J\tname\xc3\xa9");
-	free(t->function);
-	t->function = xstrdup("a_very_long_function_name_that_is_patched_in_the_kernel.isra.0");
-	t->pid = t->tid = 4194304;
+	tr = s.transition;
+	g = &tr->groups[tr->tasks[0].group];
+	copy_str(g->comm, sizeof(g->comm), "evil\033[2J\tname\xc3\xa9");
+	f = transition_info__func_ref(tr, "a_very_long_function_name_that_is_patched_in_the_kernel.isra.0");
+	g->function = tr->funcs[f];
+	g->rep.pid = g->rep.tid = 4194304;
 	snapshot__warn(&s, "a warning long enough to need cutting on a serial console of "
 			   "eighty columns, and then some more");
 	assert_fits(&s, 80);
@@ -458,7 +468,8 @@ static void test_keys(void **state)
 	view__key(&vs, KEY_UP);
 	view__key(&vs, 'k');
 	assert_int_equal(vs.sel_tid, 50);
-	/* Re-sorting keeps the cursor on its task. */
+	/* Re-sorting (by pid) keeps the cursor on its task. */
+	view__key(&vs, 's');
 	view__key(&vs, 's');
 	view__build_frame(&s, &vs, collect, &ls);
 	lines_free(&ls);
@@ -552,7 +563,7 @@ static void test_screen_80x24(void **state)
 	view__key(&vs, '\n');
 	view__draw(&s, &vs);
 	assert_int_equal(screen_find("verdict: running kthread", row, sizeof(row)), y + 1);
-	assert_int_equal(screen_find("checks: running", row, sizeof(row)), y + 2);
+	assert_int_equal(screen_find("checks of 50: running", row, sizeof(row)), y + 2);
 	assert_int_equal(screen_find("=> klpt_spin_step+0x1d", row, sizeof(row)), y + 3);
 
 	/* A tiny terminal still gets the selected row, never a wrapped line. */
@@ -630,7 +641,7 @@ static void test_batch_row_cap(void **state)
 	vs.max_rows = 1;
 	vs.sort = SORT_BLOCKED;
 	text = batch_text(&s, &vs);
-	assert_non_null(strstr(text, "1 more pending tasks not shown"));
+	assert_non_null(strstr(text, "1 more groups not shown"));
 	free(text);
 	view_state__free(&vs);
 	snapshot__free(&s);

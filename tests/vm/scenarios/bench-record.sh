@@ -44,7 +44,7 @@ klptb churn_alone_objects_per_s $(($(stat_of destroyed) / D))
 # run NAME RATE: churn at RATE objects/s (0: flat out) for $D s under record.
 run() {
 	f=/tmp/$1.klp
-	klptop record -o "$f" --leaks -d $((D + 60)) >/tmp/$1.log 2>&1 &
+	klptop record -o "$f" --leaks -D $((D + 60)) >/tmp/$1.log 2>&1 &
 	REC=$!
 	wait_until 60 recording /tmp/$1.log || { cat /tmp/$1.log; die "$1-attached" "no 'recording to' line"; }
 	sleep 2

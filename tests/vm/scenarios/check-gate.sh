@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# check-gate: klptop check (preflight of a patch module, incidents 3 and 4)
+# check-gate: klptop check (preflight of a patch module, docs/incidents.md)
 # on every kind of target the lab modules carry, and klptop gate (safe load,
-# incident 5): refused while the spinning kthread holds klpt_lp_fix in
+# docs/incidents.md): refused while the spinning kthread holds klpt_lp_fix in
 # transition, proceeds with --wait once it stops, times out with a blocker
 # report, and reports a failing COMMAND with the kernel's messages.
 # preempt=full: the spinning kthread would trip the soft-lockup watchdog.
@@ -29,7 +29,7 @@ expect_rc() {
 
 # cj NAME RC MODULE JQ: klptop check --json on MODULE exits RC and JQ holds.
 cj() {
-	klptop check --json "$K/$3.ko" >"/tmp/$1.json" 2>"/tmp/$1.err"
+	klptop check "$K/$3.ko" --json >"/tmp/$1.json" 2>"/tmp/$1.err"
 	_rc=$?
 	if [ "$_rc" = "$2" ]; then pass "$1-rc"; else fail "$1-rc" "exit $_rc, not $2"; fi
 	check_json "$1" "/tmp/$1.json" "$4"
@@ -64,14 +64,14 @@ cj dup-sympos 0 klpt_lp_dup_sympos \
 # cmci_recheck has a .part.0 clone in Debian's 6.1 build, not in 6.12's: the
 # finding must follow what this kernel really has.
 if grep -q ' cmci_recheck\.part\.' /proc/kallsyms; then
-	cj clone 3 klpt_lp_clone \
+	cj clone 5 klpt_lp_clone \
 		'.verdict == "warnings" and (.targets[0].findings[] | select(.code == "clones") |
 		 .severity == "warning" and any(.symbols[]; .name == "cmci_recheck.part.0"))'
 else
 	cj clone-absent 0 klpt_lp_clone \
 		'.summary.errors == 0 and ([.targets[0].findings[] | select(.code == "clones")] | length == 0)'
 fi
-cj syscall 3 klpt_lp_syscall \
+cj syscall 5 klpt_lp_syscall \
 	'.targets[0].findings[] | select(.code == "syscall_siblings") | .severity == "warning" and
 	 any(.symbols[]; .name == "__x64_sys_sysinfo" and .coverage == "patched") and
 	 any(.symbols[]; .name == "__ia32_sys_sysinfo" and .coverage == "no") and
@@ -93,23 +93,23 @@ wait_until 5 has_comm klpt_spin || die spinner-started "klpt_spin did not start"
 lp_load klpt_lp_fix
 sleep 1
 check fix-pending _lp_file_is $LP/klpt_lp_fix/transition 1
-cj check-sees-transition 3 klpt_lp_b \
+cj check-sees-transition 5 klpt_lp_b \
 	'any(.findings[]; .code == "transition_running" and (.message | contains("klpt_lp_fix")))'
 
-# incident 5: the cumulative patch is refused while klpt_lp_fix is pending
-expect_rc gate-refuses-replace 2 klptop gate -- insmod "$K/klpt_lp_replace.ko"
+# A cumulative replace during a transition: the cumulative patch is refused while klpt_lp_fix is pending
+expect_rc gate-refuses-replace 6 klptop gate -- insmod "$K/klpt_lp_replace.ko"
 check refuse-names-patch sh -c "echo \"\$1\" | grep -q 'klpt_lp_fix is in transition'" _ "$OUT"
 check refuse-names-blocker sh -c "echo \"\$1\" | grep -q 'klpt_spin'" _ "$OUT"
 check replace-not-loaded test ! -d $LP/klpt_lp_replace
 klptop gate --json -- insmod "$K/klpt_lp_b.ko" >/tmp/g-ref.json 2>/dev/null
-check gate-refused-rc test $? = 2
+check gate-refused-rc test $? = 6
 check_json gate-refused-json /tmp/g-ref.json \
 	'.result == "refused" and .patch == "klpt_lp_fix" and
 	 any(.status.transition.pending[]; .comm == "klpt_spin")'
 
-# --wait that times out while the blocker persists: exit 3, blockers named
+# --wait that times out while the blocker persists: exit 7, blockers named
 klptop gate --wait --timeout 4 --json -- insmod "$K/klpt_lp_b.ko" >/tmp/g-wt.json 2>/dev/null
-check gate-wait-timeout-rc test $? = 3
+check gate-wait-timeout-rc test $? = 7
 check_json gate-wait-timeout /tmp/g-wt.json \
 	'.result == "timeout" and .phase == "wait" and
 	 any(.status.transition.pending[]; .comm == "klpt_spin" and (.reason == "running" or .reason == "sleeping_on"))'
@@ -122,18 +122,18 @@ wait
 check b-enabled _lp_file_is $LP/klpt_lp_b/enabled 1
 check fix-done _lp_file_is $LP/klpt_lp_fix/transition 0
 
-# the transition COMMAND starts does not complete: exit 3 with the report
+# the transition COMMAND starts does not complete: exit 7 with the report
 lp_unload klpt_lp_fix
 klpt_knob spin 1
 wait_until 5 has_comm klpt_spin || die spinner-restarted "klpt_spin did not start"
-expect_rc gate-follow-timeout 3 klptop gate --timeout 5 -- insmod "$K/klpt_lp_fix.ko"
+expect_rc gate-follow-timeout 7 klptop gate --timeout 5 -- insmod "$K/klpt_lp_fix.ko"
 check follow-report sh -c "echo \"\$1\" | grep -Eq 'klpt_spin .*kthread.*(running|sleeping_on)'" _ "$OUT"
 check follow-names-patch sh -c "echo \"\$1\" | grep -q 'transition of klpt_lp_fix did not complete'" _ "$OUT"
 klpt_knob spin 0
 check fix-completes lp_wait_transition klpt_lp_fix 30
 
 # a failing COMMAND: its status and the kernel's reason
-expect_rc gate-command-fails 4 klptop gate -- insmod "$K/klpt_lp_bad_missing.ko"
+expect_rc gate-command-fails 8 klptop gate -- insmod "$K/klpt_lp_bad_missing.ko"
 check command-dmesg sh -c "echo \"\$1\" | grep -q \"symbol 'klpt_no_such_function' not found\"" _ "$OUT"
 check command-status sh -c "echo \"\$1\" | grep -q 'exited with status'" _ "$OUT"
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# demo (make demo): incident 1 on a real kernel, seen through klptop.
+# demo (make demo): the stuck transition of docs/incidents.md on a real kernel, seen through klptop.
 # klpt_target starts a kthread that spins in klpt_spin_step() without ever
 # sleeping or calling cond_resched(); three seconds after klptop starts, the
 # fix patch klpt_lp_fix (which replaces klpt_spin_step) is loaded, and its

@@ -11,6 +11,8 @@
 . /lib/klptop/lib.sh
 
 SLEEPER='[.transition.pending[] | select(.comm == "klpt_sleep_d")][0]'
+# its group's representative: the stacks
+SLEEPER_T='[.transition.groups[] | select(.comm == "klpt_sleep_d")][0].task'
 grep -q '^nobody:' /etc/passwd || echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd
 as_nobody() { su -s /bin/sh nobody -c "$*"; }
 
@@ -53,7 +55,7 @@ status_with nocheck klp_check_and_switch_task --rounds 1
 check_json nocheck-missing /tmp/nocheck.json \
 	'(.probes.missing | index("kprobe/klp_check_and_switch_task")) != null'
 check_json nocheck-blocker /tmp/nocheck.json \
-	"$SLEEPER.reason == \"unknown\" and ([$SLEEPER.stack[] | select(.marked)][0].symbol == \"klpt_sleep_in\")"
+	"$SLEEPER.reason == \"unknown\" and ([$SLEEPER_T.stack[] | select(.marked)][0].symbol == \"klpt_sleep_in\")"
 check nocheck-stderr grep -q 'klp_check_and_switch_task disabled by KLPTOP_DISABLE_ATTACH: no blocking reasons' /tmp/nocheck.err
 KLPTOP_DISABLE_ATTACH=klp_check_and_switch_task klptop status --rounds 0 >/tmp/nocheck.txt 2>/dev/null
 check nocheck-text grep -q '^bpf: missing kprobe/klp_check_and_switch_task: no blocking reasons' /tmp/nocheck.txt
@@ -64,7 +66,7 @@ status_with noiter iter/task,klp_check_and_switch_task,klp_try_switch_task,klp_s
 check_json noiter-missing /tmp/noiter.json \
 	'(.probes.missing | index("iter/task (using procfs)")) != null and (.probes.missing | index("kprobe/klp_try_switch_task")) != null'
 check_json noiter-blocker /tmp/noiter.json \
-	"$SLEEPER.kthread == true and ([$SLEEPER.stack[] | select(.marked)][0].symbol == \"klpt_sleep_in\")"
+	"$SLEEPER.kthread == true and ([$SLEEPER_T.stack[] | select(.marked)][0].symbol == \"klpt_sleep_in\")"
 check noiter-stderr grep -q 'probe iter/task (using procfs) disabled by KLPTOP_DISABLE_ATTACH: tasks read from /proc' /tmp/noiter.err
 
 # Every transition probe and the sampler gone: still a snapshot.
@@ -82,14 +84,14 @@ mount -t tmpfs none /sys/kernel/btf
 klptop status --json >/tmp/nobtf.json 2>/tmp/nobtf.err
 check nobtf-exit-0 test $? -eq 0
 check_json nobtf-why /tmp/nobtf.json \
-	".probes.bpf == false and (.probes.why_not | test(\"no BTF\")) and .source == \"procfs\" and $SLEEPER.kthread == true and ([$SLEEPER.stack[] | select(.marked)][0].symbol == \"klpt_sleep_in\")"
+	".probes.bpf == false and (.probes.why_not | test(\"no BTF\")) and .source == \"procfs\" and $SLEEPER.kthread == true and ([$SLEEPER_T.stack[] | select(.marked)][0].symbol == \"klpt_sleep_in\")"
 klptop status >/tmp/nobtf.txt 2>&1
 check nobtf-text grep -q '^bpf: off (this kernel has no BTF' /tmp/nobtf.txt
 klptop shadow -n 1 >/tmp/nobtf-shadow.txt 2>&1
 rc=$?
 check nobtf-shadow-refuses test $rc -eq 1
 check nobtf-shadow-says grep -q 'shadow probes could not be loaded' /tmp/nobtf-shadow.txt
-klptop record -o /tmp/nobtf.klp -d 2 --interval 0.5 >/tmp/nobtf-rec.log 2>&1
+klptop record -o /tmp/nobtf.klp -D 2 --interval 0.5 >/tmp/nobtf-rec.log 2>&1
 check nobtf-record-exit-0 test $? -eq 0
 klptop report --json /tmp/nobtf.klp >/tmp/nobtf-report.json 2>/dev/null
 check_json nobtf-report /tmp/nobtf-report.json '.complete == true and .snapshots >= 2'

@@ -11,7 +11,7 @@
 lp_load klpt_target
 lp_load klpt_lp_vmlinux
 check vmlinux-patched lp_wait_transition klpt_lp_vmlinux 30
-klptop record -o /tmp/rec.klp -d 3 --interval 0.5 >/tmp/rec.log 2>&1
+klptop record -o /tmp/rec.klp -D 3 --interval 0.5 >/tmp/rec.log 2>&1
 check record-exit-0 test $? -eq 0
 
 # A reader that stops early. `| true` has gone before klptop writes (it

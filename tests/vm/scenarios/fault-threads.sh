@@ -14,6 +14,7 @@
 
 CHURN_S=25
 SLEEPER='[.transition.pending[] | select(.comm == "klpt_sleep_d")][0]'
+SLEEPER_T='[.transition.groups[] | select(.comm == "klpt_sleep_d")][0].task'
 mkdir -p /tmp/ans
 
 # answers TAG ARGS...: klptop status --json ARGS while the churn runs; answer
@@ -88,7 +89,7 @@ done
 # threads can add (plus klptop's own), the sleeper named.
 PLAUSIBLE=".transition.patch == \"klpt_lp_fix\" and .transition.tasks_pending >= 1 and .transition.tasks_pending <= .transition.tasks_total and .transition.tasks_total >= $((base - 10)) and .transition.tasks_total <= $((base + 64 + 40)) and ($SLEEPER | .kthread == true)"
 judge bpf 1 "$PLAUSIBLE and .source == \"bpf\" and ($SLEEPER | .reason == \"sleeping_on\" and .function == \"klpt_sleep_in\")"
-judge procfs 3 "$PLAUSIBLE and .source == \"procfs\" and ([$SLEEPER.stack[] | select(.marked)][0].symbol == \"klpt_sleep_in\")"
+judge procfs 3 "$PLAUSIBLE and .source == \"procfs\" and ([$SLEEPER_T.stack[] | select(.marked)][0].symbol == \"klpt_sleep_in\")"
 
 klpt_knob release 1
 check transition-completes lp_wait_transition klpt_lp_fix 30

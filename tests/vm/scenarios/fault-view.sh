@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # fault-view: the live view under the faults of issue #10, on a real stuck
-# transition (incident 1: klpt_spin spins in klpt_spin_step). The view runs
+# transition (docs/incidents.md: klpt_spin spins in klpt_spin_step). The view runs
 # on a pseudo terminal (busybox telnetd in inetd mode: its stdin, a fifo,
 # carries keys and its end hangs the terminal up; its stdout is what the
 # terminal shows). Checked: a resize redraws at the new size and the view

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # privileges: klptop run by an unprivileged user, and by a service user
-# given capabilities with capsh (issue #10), while the spinner of incident 1
+# given capabilities with capsh (issue #10), while the spinner of the stuck transition
 # holds a transition. Each user gets what their capabilities allow and is
 # told, in one line, what is missing:
 #   none                          refused: root, or CAP_BPF + CAP_PERFMON,
@@ -64,6 +64,7 @@ CAPS=cap_bpf,cap_perfmon,cap_sys_admin
 run_as caps "$CAPS" status --json
 check caps-exit-0 test "$RC" = 0
 SPIN='[.transition.pending[] | select(.comm == "klpt_spin")][0]'
+SPIN_T='[.transition.groups[] | select(.comm == "klpt_spin")][0].task'
 check_json caps-bpf /tmp/caps.out '.source == "bpf" and .probes.bpf == true'
 check_json caps-verdict /tmp/caps.out "$SPIN.verdict == \"stuck\" and $SPIN.rounds_failed >= 3"
 check_json caps-says-syslog /tmp/caps.out '[.probes.missing[] | select(test("CAP_SYSLOG"))] | length == 1'
@@ -76,7 +77,7 @@ check syslog-exit-0 test "$RC" = 0
 check_json syslog-no-missing-addrs /tmp/syslog.out '[.probes.missing[] | select(test("CAP_SYSLOG"))] | length == 0'
 check_json syslog-func-addrs /tmp/syslog.out \
 	'[.patches[].objects[].funcs[] | select(.name == "klpt_spin_step")][0] | .old_addr != null and .live == true'
-check_json syslog-stack-symbols /tmp/syslog.out "[$SPIN.oncpu_stack[].symbol] | index(\"klpt_spin_step\") != null"
+check_json syslog-stack-symbols /tmp/syslog.out "[$SPIN_T.oncpu_stack[].symbol] | index(\"klpt_spin_step\") != null"
 run_as shadow "$CAPS" shadow --json -n 1
 check shadow-caps-runs sh -c "[ $RC = 0 ] && jq -se 'last | .summary == true and .shadows.leak_detection == true and .shadows.scan_error == null' /tmp/shadow.out"
 

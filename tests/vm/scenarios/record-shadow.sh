@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# record-shadow: post-incident capture of incident 2 (issue #6). klptop
+# record-shadow: post-incident capture of a shadow leak (issue #6). klptop
 # record --leaks runs while klpt_lp_shadow_leak attaches a shadow (id
 # 0x6b6c7001) to every churn object and never frees it. klptop report must
 # tell the leak from the file alone: the id with its allocs, frees and

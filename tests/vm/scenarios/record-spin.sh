@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# record-spin: post-incident capture of incident 1 (issue #6). klptop record
+# record-spin: post-incident capture of a stuck transition (issue #6). klptop record
 # runs while the spinning kthread holds the fix patch's transition for ~6 s;
 # klptop report must tell the story from the file alone: the transition, its
 # outcome, klpt_spin running in klpt_spin_step, how long it blocked. A second
@@ -32,7 +32,7 @@ wait $REC
 check record-exit-0 test $? -eq 0
 cat /tmp/rec.log
 check mode-0600 sh -c "ls -l /tmp/r.klp | grep -q '^-rw------- '"
-check refuses-overwrite sh -c "! klptop record -o /tmp/r.klp -d 1"
+check refuses-overwrite sh -c "klptop record -o /tmp/r.klp -D 1; [ \$? = 1 ]"
 
 klptop report /tmp/r.klp >/tmp/report.txt 2>&1
 check report-exit-0 test $? -eq 0
@@ -50,7 +50,7 @@ check_json json-outcome /tmp/report.json \
 check_json json-blocked-time /tmp/report.json \
 	'[.stragglers[] | select(.comm == "klpt_spin")][0] | .blocked_s >= 4 and (.reason == "running" or .reason == "sleeping_on")'
 check_json json-clean-end /tmp/report.json '.complete == true and .end.reason == "stable"'
-klptop report --format chrome /tmp/r.klp >/tmp/trace.json
+klptop report /tmp/r.klp --format chrome >/tmp/trace.json
 check_json chrome-spin-track /tmp/trace.json \
 	'[.traceEvents[] | select(.ph == "X" and .cat == "blocker" and .args.comm == "klpt_spin")] | length == 1'
 check_json chrome-pending-counter /tmp/trace.json \
@@ -70,7 +70,7 @@ check report-redact-same-story grep -q 'klpt_lp_fix -> patched: start .*outcome 
 
 # Killed with -9 in the middle of a transition (the reverse one): the file
 # reads back to its last complete chunk. Redacted: no address in the file.
-klptop record -o /tmp/k.klp -d 60 --interval 0.2 --redact >/tmp/rec2.log 2>&1 &
+klptop record -o /tmp/k.klp -D 60 --interval 0.2 --redact >/tmp/rec2.log 2>&1 &
 REC=$!
 wait_until 30 recording /tmp/rec2.log || die record2-attached "no 'recording to' line"
 lp_disable klpt_lp_fix
@@ -90,7 +90,7 @@ check_json redacted-header /tmp/k.json '.redacted == true and .header.redacted =
 
 # Flight recorder: nothing is written until SIGUSR1; SIGTERM then ends the
 # file cleanly.
-klptop record -o /tmp/f.klp -d 30 --interval 0.2 --flight-recorder 256K >/tmp/rec3.log 2>&1 &
+klptop record -o /tmp/f.klp -D 30 --interval 0.2 --flight-recorder 256K >/tmp/rec3.log 2>&1 &
 REC=$!
 wait_until 30 recording /tmp/rec3.log || die record3-attached "no 'recording to' line"
 sleep 1

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# replay: klptop --replay (issue #6). A real stuck transition (incident 1:
+# replay: klptop --replay (issue #6). A real stuck transition (docs/incidents.md:
 # klpt_spin spins in klpt_spin_step and holds the fix patch for ~6 s) is
 # recorded with klptop record --until-stable; klptop --replay FILE --batch
 # must show, from the file alone, the stuck blocker row in a frame during
@@ -32,7 +32,7 @@ check record-exit-0 test $? -eq 0
 lp_unload klpt_lp_fix && pass unloaded
 
 # ---- batch: every snapshot's frame, in order ---------------------------------
-klptop --replay /tmp/r.klp --batch -w 0 >/tmp/replay.txt 2>/tmp/replay.err
+klptop --replay /tmp/r.klp --batch -W 0 >/tmp/replay.txt 2>/tmp/replay.err
 check replay-exit-0 test $? -eq 0
 check replay-no-stderr test ! -s /tmp/replay.err
 NSNAP=$(klptop report --json /tmp/r.klp | jq .snapshots)
@@ -49,7 +49,7 @@ awk '/^=== klptop / { n++ } { print > ("/tmp/frames/" n) }' /tmp/replay.txt
 # marked on its stack.
 stall_frame() {
 	for f in $(ls /tmp/frames | sort -n); do
-		grep -Eq '^ *[0-9]+ +[0-9]+ klpt_spin +kthread R (running|sleeping_on) .* stuck$' "/tmp/frames/$f" &&
+		grep -Eq '^ *[0-9]+ +[0-9]+ +[0-9]+ klpt_spin +kthread R (running|sleeping_on) .* stuck$' "/tmp/frames/$f" &&
 			grep -q 'verdict: .*waiting will not help' "/tmp/frames/$f" &&
 			grep -q '=> klpt_spin_step+0x' "/tmp/frames/$f" &&
 			{ echo "$f"; return 0; }

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shadow-leak: incident 2. klpt_lp_shadow_leak attaches a shadow (id
+# shadow-leak: the shadow leak of docs/incidents.md. klpt_lp_shadow_leak attaches a shadow (id
 # 0x6b6c7001) to every churn object and never frees it. klptop shadow must
 # count the shadows that existed before it started, name every owner freed
 # with its shadow attached (an orphan) within seconds, with the allocating

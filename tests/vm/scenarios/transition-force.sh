@@ -56,9 +56,10 @@ check stuck _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
 # klptop disable: without a terminal to confirm on and without --yes it
 # refuses and writes nothing; with --yes it logs itself, then reverses.
 klptop disable klpt_lp_fix </dev/null >/tmp/dis0.out 2>&1
-check disable-refused-no-tty sh -c "[ $? = 2 ] && grep -q 'no terminal to confirm on.*--yes' /tmp/dis0.out"
+check disable-refused-no-tty sh -c "[ $? = 6 ] && grep -q 'no terminal to confirm on.*--yes' /tmp/dis0.out"
 check disable-refused-wrote-nothing _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/enabled 1
-klptop disable --yes --wait 0 --reason "spinner holds it" klpt_lp_fix >/tmp/dis.out 2>&1
+# options after the operand, as in every GNU tool
+klptop disable klpt_lp_fix --yes -w 0 --reason "spinner holds it" >/tmp/dis.out 2>&1
 check disable-exit-0 test $? -eq 0
 cat /tmp/dis.out
 check disable-says-reverse grep -q 'reverses its transition' /tmp/dis.out
@@ -94,16 +95,16 @@ wait_until 30 grep -q 'recording to' /tmp/fr2.log || die fr2-started "no 'record
 # unsafe task where it is; once confirmed it logs to dmesg, writes force and
 # follows the transition to its end.
 echo klpt_lp_fix | klptop force klpt_lp_fix >/tmp/force0.out 2>&1
-check force-refused-piped-yes sh -c "[ $? = 2 ] && grep -q 'no terminal to confirm on' /tmp/force0.out"
+check force-refused-piped-yes sh -c "[ $? = 6 ] && grep -q 'no terminal to confirm on' /tmp/force0.out"
 check force-refused-still-stuck _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
 force_on_pty nope /tmp/force-no.raw || die force-pty "no prompt on the pty: $(tail -c 300 /tmp/force-no.raw)"
-check force-pty-wrong-answer sh -c "grep -q 'not confirmed: nothing written' /tmp/force-no.raw && grep -q 'exit=2' /tmp/force-no.raw"
+check force-pty-wrong-answer sh -c "grep -q 'not confirmed: nothing written' /tmp/force-no.raw && grep -q 'exit=6' /tmp/force-no.raw"
 check force-wrong-still-stuck _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
 check force-not-logged-when-refused sh -c "! dmesg | grep -q 'klptop\[[0-9]*\]: force'"
 force_on_pty klpt_lp_fix /tmp/force.out || die force-pty "no prompt on the pty: $(tail -c 300 /tmp/force.out)"
 tr -d '\r' </tmp/force.out | grep -v '^$'
 check force-exit-0 grep -q 'exit=0' /tmp/force.out
-check force-lists-unsafe grep -Eq '^ +[0-9]+ klpt_spin +kthread [RS] +in klpt_spin_step' /tmp/force.out
+check force-lists-unsafe grep -Eq '^ +1 x klpt_spin +kthread [RS] +in klpt_spin_step' /tmp/force.out
 check force-logged sh -c "dmesg | grep -q 'klptop\[[0-9]*\]: force klpt_lp_fix by uid 0: 1 unsafe: [0-9]*/klpt_spin'"
 check force-followed grep -q 'transition ended after' /tmp/force.out
 check forced-completes lp_wait_transition klpt_lp_fix 30
@@ -114,7 +115,7 @@ kill -TERM $FR2
 wait $FR2
 klptop report /tmp/fr2.klp >/tmp/fr2.txt 2>&1
 check fr2-report-forced grep -Eq 'klpt_lp_fix -> patched: .*outcome forced' /tmp/fr2.txt || cat /tmp/fr2.txt
-klptop force --yes klpt_lp_fix >/tmp/force2.out 2>&1
+klptop force klpt_lp_fix --yes >/tmp/force2.out 2>&1
 check force-again-refused sh -c "[ $? = 1 ] && grep -q 'not in transition: nothing to force' /tmp/force2.out"
 sleep 2
 klptop_stop

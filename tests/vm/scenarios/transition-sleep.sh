@@ -25,10 +25,11 @@ check transition-stays _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 
 klptop status --json > /tmp/s.json
 D='[.transition.pending[] | select(.comm == "klpt_sleep_d")][0]'
 S='[.transition.pending[] | select(.comm == "klpt_sleep_s")][0]'
+D_T='[.transition.groups[] | select(.comm == "klpt_sleep_d")][0].task'
 check_json d-sleeping-on /tmp/s.json \
 	"$D.reason == \"sleeping_on\" and $D.function == \"klpt_sleep_in\""
 check_json d-judged-stack-marked /tmp/s.json \
-	"[$D.stack[] | select(.marked)][0].symbol == \"klpt_sleep_in\""
+	"[$D_T.stack[] | select(.marked)][0].symbol == \"klpt_sleep_in\""
 check_json d-state /tmp/s.json "$D.state == \"D\" and $D.kthread == true"
 check_json d-verdict-wait-return /tmp/s.json "$D.verdict == \"wait_for_return\""
 check_json s-sleeping-on /tmp/s.json \

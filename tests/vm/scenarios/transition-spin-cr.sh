@@ -30,6 +30,7 @@ wait_until 5 has_comm klpt_spin_cr || { ps; die spinner-started "klpt_spin_cr di
 lp_load klpt_lp_fix
 FN='.patches[] | select(.name == "klpt_lp_fix")'
 CR='[.transition.pending[] | select(.comm == "klpt_spin_cr")][0]'
+CR_G='[.transition.groups[] | select(.comm == "klpt_spin_cr")][0]'
 if [ $new = 1 ]; then
 	# The spinner never sleeps and never returns to user space: only the
 	# cond_resched() switch can end this transition.
@@ -46,12 +47,12 @@ else
 	sleep 1
 	check transition-stays _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
 	klptop status --json --rounds 4 > /tmp/s.json
-	jq -M -c "$CR | {reason, verdict, verdict_text, rounds_failed}" /tmp/s.json
+	jq -M -c "$CR_G | {reason, verdict, verdict_text, rounds_failed_max}" /tmp/s.json
 	check_json cr-switch-point /tmp/s.json '.kernel.cond_resched_switch == false'
 	check_json replace-null /tmp/s.json "[$FN][0].replace == null"
 	check_json cr-running /tmp/s.json "$CR.kthread == true and $CR.reason == \"running\""
 	check_json cr-verdict-stuck /tmp/s.json "$CR.verdict == \"stuck\""
-	check_json cr-verdict-text /tmp/s.json "$CR.verdict_text | test(\"6.4\\\\+ kernel\")"
+	check_json cr-verdict-text /tmp/s.json "$CR_G.verdict_text | test(\"6.4\\\\+ kernel\")"
 	check still-in-transition _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
 	klpt_knob spin_cr 0
 	check transition-completes lp_wait_transition klpt_lp_fix 30

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# transition-spin: incident 1. A kthread spins in klpt_spin_step() without
+# transition-spin: the stuck transition of docs/incidents.md. A kthread spins in klpt_spin_step() without
 # ever sleeping; the fix patch's transition cannot finish. klptop must name
 # the kthread, say it is running at every check, show where it spins, and
 # say waiting will not help. Stopping the spinner lets the transition end.
@@ -33,6 +33,7 @@ check_json procfs-counts /tmp/procfs.json \
 	echo 25 > /sys/kernel/debug/klpt/ping; sleep 1; done ) &
 klptop status --json --rounds 4 > /tmp/bpf.json
 SPIN='[.transition.pending[] | select(.comm == "klpt_spin")][0]'
+SPIN_T='[.transition.groups[] | select(.comm == "klpt_spin")][0].task'
 check_json bpf-on /tmp/bpf.json '.probes.bpf == true and .source == "bpf"'
 # The kernel's check finds the spinner on its CPU (running) or, when the
 # check preempted it (one vCPU, busy host), inside the patched function:
@@ -45,11 +46,11 @@ check_json spin-tif-pending /tmp/bpf.json "$SPIN.tif_pending == true"
 check_json spin-rounds /tmp/bpf.json "$SPIN.rounds_failed >= 3 and .transition.rounds >= 3"
 check_json spin-verdict-stuck /tmp/bpf.json "$SPIN.verdict == \"stuck\""
 check_json spin-oncpu-stack /tmp/bpf.json \
-	"[$SPIN.oncpu_stack[].symbol] | index(\"klpt_spin_step\") != null"
+	"[$SPIN_T.oncpu_stack[].symbol] | index(\"klpt_spin_step\") != null"
 check_json spin-oncpu-caller /tmp/bpf.json \
-	"[$SPIN.oncpu_stack[].symbol] | index(\"klpt_spin_fn\") != null"
+	"[$SPIN_T.oncpu_stack[].symbol] | index(\"klpt_spin_fn\") != null"
 check_json spin-oncpu-marked /tmp/bpf.json \
-	"[$SPIN.oncpu_stack[] | select(.marked)][0].symbol == \"klpt_spin_step\""
+	"[$SPIN_T.oncpu_stack[] | select(.marked)][0].symbol == \"klpt_spin_step\""
 FN='.patches[] | select(.name == "klpt_lp_fix") | .objects[0].funcs[]'
 check_json func-addresses /tmp/bpf.json \
 	"[$FN | select(.name == \"klpt_spin_step\")][0] | (.old_addr != null and .new_addr != null)"
