@@ -158,7 +158,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 # the reader, the report model and renderers, the replay's frames, and what
 # they stand on (output.c names what a missing attach point loses).
 FUZZ_SRCS := tests/fuzz/fuzz_recfile.c $(wildcard src/recording/*.c src/model/*.c) \
-	src/render/output.c src/render/report.c src/render/report_text.c \
+	src/render/output.c src/render/blockers.c src/render/report.c src/render/report_text.c \
 	src/render/report_json.c src/render/report_chrome.c src/render/transition_cost.c \
 	src/lib/util.c src/lib/log.c src/live/attach.c src/live/kallsyms.c
 .PHONY: fuzz

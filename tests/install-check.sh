@@ -33,7 +33,7 @@ check_magic() { # tag prefix-dir
 	done
 	# (a subshell: the fixture's helpers use shell globals such as d)
 	(. "$root/tests/fixture-tree.sh" && top_fixture "$scratch/tree")
-	"$2/sbin/klptop" --root "$scratch/tree" record --redact -o - -d 0.2 --interval 0.1 \
+	"$2/sbin/klptop" --root "$scratch/tree" record --redact -o - -D 0.2 --interval 0.1 \
 		>"$scratch/r.klpt" 2>/dev/null
 	said=$(file -b -m "$magic" "$scratch/r.klpt" 2>&1)
 	result "$1/file-says-redacted" \

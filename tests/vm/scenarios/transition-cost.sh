@@ -81,7 +81,7 @@ check_json trace-round-counters /tmp/cost.trace \
 	"[.traceEvents[] | select(.ph == \"C\" and .name == \"round duration (us)\")] | length == $(jq "$T.rounds" /tmp/cost.json)"
 
 # ---- replay: the same figures, frame by frame ---------------------------------
-klptop --replay /tmp/cost.klpt --batch -w 0 >/tmp/replay.txt 2>/dev/null
+klptop --replay /tmp/cost.klpt --batch -W 0 >/tmp/replay.txt 2>/dev/null
 check replay-cost-line grep -Eq '^  cost: [0-9]+ rounds timed: ' /tmp/replay.txt
 LAST=$(grep -E '^  cost: ' /tmp/replay.txt | tail -n 1 | sed 's/^  cost: \([0-9]*\) rounds.*/\1/')
 check replay-counts-rounds test "${LAST:-0}" -ge 10
