@@ -48,7 +48,7 @@ WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initi
 	    -Wno-format-truncation
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) \
-	    -DKLPTOP_VERSION='"$(VERSION)"' -DKLPTOP_BTF_KERNEL='"$(BTF_KERNEL)"' \
+	    \
 	    -DKLPTOP_STATIC=$(STATIC) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS  += $(EXTRA_CFLAGS)
 STATIC   ?= 1
@@ -123,6 +123,17 @@ $(BUILD)/bpf_programs.h: $(BPF_OBJS)
 	done > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/cmd/version.o: $(BUILD)/bpf_programs.h
 
+# The build's facts, rewritten only when they change: only buildinfo.o then
+# recompiles, and no object can carry a stale version.
+$(BUILD)/build_info.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '#define KLPTOP_VERSION "%s"\n#define KLPTOP_BTF_KERNEL "%s"\n' \
+		'$(VERSION)' '$(BTF_KERNEL)' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/obj/lib/buildinfo.o: $(BUILD)/build_info.h
+.PHONY: FORCE
+FORCE:
+
 # --- userspace -------------------------------------------------------------
 # Each probe family's userspace half waits for its own skeleton only.
 $(foreach b,$(BPF_NAMES),$(eval $(BUILD)/obj/live/$(b).o: $(BUILD)/$(b).skel.h))
@@ -160,14 +171,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 FUZZ_SRCS := tests/fuzz/fuzz_recfile.c $(wildcard src/recording/*.c src/model/*.c) \
 	src/render/output.c src/render/blockers.c src/render/report.c src/render/report_text.c \
 	src/render/report_json.c src/render/report_chrome.c src/render/transition_cost.c \
-	src/lib/util.c src/lib/log.c src/live/attach.c src/live/kallsyms.c
+	src/lib/util.c src/lib/log.c src/lib/buildinfo.c src/live/attach.c \
+	src/live/kallsyms.c
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz_recfile
-$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) $(wildcard src/*/*.h)
+$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) $(BUILD)/build_info.h $(wildcard src/*/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		-DKLPTOP_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) -Isrc $(FUZZ_SRCS) -o $@ \
+		-Iinclude -I$(BUILD) -Isrc $(FUZZ_SRCS) -o $@ \
 		-lbpf -ljson-c -lz
 
 # --- kernel modules ----------------------------------------------------------

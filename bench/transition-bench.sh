@@ -45,7 +45,7 @@ done
 ar rcs "$build/bench/libklptop.a" "${objs[@]}"
 gcc -static -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-format-truncation -D_GNU_SOURCE \
-	-Iinclude -I"$build" -Isrc -DKLPTOP_VERSION='"bench"' bench/klpt-bench.c \
+	-Iinclude -I"$build" -Isrc bench/klpt-bench.c \
 	"$build/bench/libklptop.a" -o "$build/bench/klpt-bench" \
 	-lbpf -lelf -lz -lzstd -ljson-c -lncursesw -ltinfo -lm
 rm -f "$build/bench/libklptop.a"

@@ -10,6 +10,7 @@
  * the last rendering (see "the exporter's state" below for why).
  */
 #include "cmd/cmd.h"
+#include "lib/buildinfo.h"
 #include "lib/log.h"
 #include "render/metrics.h"
 #include "live/sampler.h"
@@ -358,10 +359,12 @@ static int exporter__tick(struct exporter *ex)
  * connection: at most this many a minute reach the log. */
 #define HTTP_LOG_BURST 5u
 
-static const char landing_page[] =
+/* Filled with the version once, before the server starts. */
+static char landing_page[640];
+static const char landing_page_fmt[] =
 	"<!DOCTYPE html>\n<html><head><title>klptop exporter</title></head><body>\n"
 	"<h1>klptop exporter</h1>\n"
-	"<p>Kernel live patching metrics from klptop " KLPTOP_VERSION ".</p>\n"
+	"<p>Kernel live patching metrics from klptop %s.</p>\n"
 	"<p><a href=\"/metrics\">/metrics</a></p>\n"
 	"<p>The metrics and alerts: metrics.md in klptop's documentation "
 	"(share/doc/klptop), and <code>man klptop</code>.</p>\n"
@@ -423,7 +426,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return serve_metrics(cls, c);
 	if (!strcmp(url, "/"))
 		return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", landing_page,
-			     sizeof(landing_page) - 1);
+			     strlen(landing_page));
 	return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found, sizeof(not_found) - 1);
 }
 
@@ -471,6 +474,7 @@ static struct MHD_Daemon *http_start(struct exporter *ex, const struct listen_ad
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	/* Without MHD_OPTION_LISTENING_ADDRESS_REUSE: SO_REUSEADDR only, so a
 	 * second exporter on the same port fails instead of sharing it. */
+	snprintf(landing_page, sizeof(landing_page), landing_page_fmt, klptop_version);
 	d = MHD_start_daemon(flags, la->port, NULL, NULL, on_request, ex,
 			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			     MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&la->sa,

@@ -7,6 +7,7 @@
  * to its last complete chunk. -o - writes to stdout (a pipe); without -o,
  * the file is named after the host and the time. */
 #include "cmd/cmd.h"
+#include "lib/buildinfo.h"
 #include "live/kallsyms.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -186,7 +187,7 @@ static int write_header(struct recorder *r, int argc, char **argv)
 	json_object_object_add(h, "machine", json_object_new_string(u.machine));
 	json_object_object_add(h, "boot_id", json_object_new_string(boot_id));
 	json_object_object_add(h, "hostname", json_object_new_string(host));
-	json_object_object_add(h, "klptop_version", json_object_new_string(KLPTOP_VERSION));
+	json_object_object_add(h, "klptop_version", json_object_new_string(klptop_version));
 	json_object_object_add(h, "command_line", cmd);
 	json_object_object_add(h, "start_realtime_ns", json_object_new_int64((int64_t)realtime_ns()));
 	json_object_object_add(h, "start_monotonic_ns", json_object_new_int64((int64_t)now_ns()));

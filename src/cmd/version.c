@@ -2,6 +2,7 @@
 /* klptop --version: what this binary is and what it was built with, for bug
  * reports and for "will this run on that kernel?" questions. */
 #include "cmd/cmd.h"
+#include "lib/buildinfo.h"
 #include "lib/log.h"
 
 #include <bpf/libbpf.h>
@@ -13,9 +14,9 @@
 
 void print_version(FILE *f)
 {
-	fprintf(f, "klptop %s\n", KLPTOP_VERSION);
+	fprintf(f, "klptop %s\n", klptop_version);
 	fprintf(f, "build: gcc %d.%d, %s, x86_64; BPF CO-RE types from %s's BTF\n", __GNUC__,
-		__GNUC_MINOR__, KLPTOP_STATIC ? "static" : "dynamic", KLPTOP_BTF_KERNEL);
+		__GNUC_MINOR__, KLPTOP_STATIC ? "static" : "dynamic", klptop_btf_kernel);
 	fprintf(f, "libraries: libbpf %s, json-c %s, %s, zlib %s, libmicrohttpd %s\n",
 		libbpf_version_string(), json_c_version(), curses_version(), zlibVersion(),
 		MHD_get_version());

@@ -7,6 +7,7 @@
  * docs/klptop-alerts.yml.
  */
 #include "render/metrics.h"
+#include "lib/buildinfo.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -14,9 +15,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-#ifndef KLPTOP_VERSION
-#define KLPTOP_VERSION "unknown"
-#endif
 
 #define NREASONS (REASON_UNRELIABLE + 1)
 
@@ -93,7 +91,7 @@ static void sample_seconds(FILE *f, const char *name, uint64_t ns, ...)
 static void render_host(const struct snapshot *s, FILE *f)
 {
 	family(f, "klptop_build_info", "gauge", "klptop's version (always 1).");
-	sample_u64(f, "klptop_build_info", 1, "version", KLPTOP_VERSION, NULL);
+	sample_u64(f, "klptop_build_info", 1, "version", klptop_version, NULL);
 	family(f, "klptop_kernel_info", "gauge", "The running kernel's release (always 1).");
 	sample_u64(f, "klptop_kernel_info", 1, "release", s->kernel.release, NULL);
 	family(f, "klptop_livepatch_supported", "gauge",

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "render/output.h"
+#include "lib/buildinfo.h"
 #include "render/blockers.h"
 #include "render/transition_cost.h"
 #include "live/attach.h"
@@ -435,7 +436,7 @@ json_object *snapshot__to_json(const struct snapshot *s)
 	json_object *root = json_object_new_object(), *k = json_object_new_object();
 	json_object *patches = json_object_new_array(), *warn = json_object_new_array();
 
-	json_object_object_add(root, "klptop_version", json_object_new_string(KLPTOP_VERSION));
+	json_object_object_add(root, "klptop_version", json_object_new_string(klptop_version));
 	json_object_object_add(root, "source", json_object_new_string(s->source));
 	json_object_object_add(root, "time_ns", json_object_new_int64((int64_t)s->taken_ns));
 	json_object_object_add(k, "release", json_object_new_string(s->kernel.release));

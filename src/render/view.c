@@ -400,6 +400,27 @@ static void build_transition_cost(struct frame_out *fo, const struct transition_
 	      transition_cost__switches_text(c, NULL, line, sizeof(line)));
 }
 
+/* Which rounds' per-task checks the reasons come from. */
+static void build_watching(struct frame_out *fo, const struct transition_info *tr)
+{
+	char cost[48] = "";
+
+	if (!tr->checked_round) {
+		emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, 0, "  checks: none watched yet");
+		return;
+	}
+	if (tr->check_every <= 1) {
+		emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, 0,
+		      "  checks: watched in every round (last %u)", tr->checked_round);
+		return;
+	}
+	if (tr->check_cost >= 0)
+		snprintf(cost, sizeof(cost), ", each adds %.0f%% to the kernel's walk",
+			 tr->check_cost * 100);
+	emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, 0, "  checks: 1 round in %u watched (last %u%s)",
+	      tr->check_every, tr->checked_round, cost);
+}
+
 static void build_transition(struct frame_out *fo, const struct transition_info *tr)
 {
 	int width = fo->vs->width;
@@ -437,6 +458,7 @@ static void build_transition(struct frame_out *fo, const struct transition_info 
 	      "  rounds %s  signal rounds %s  rate %s  ETA %s", rounds, sigr, rate, eta);
 	if (tr->observed) {
 		build_transition_counts(fo, tr);
+		build_watching(fo, tr);
 		build_transition_cost(fo, tr);
 	}
 	if (tr->verdict_text)
