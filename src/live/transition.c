@@ -844,6 +844,7 @@ static void fill_transition(struct trans_probe *tp, struct transition_info *tr, 
 	tr->check_every = w->every;
 	tr->check_cost = watch_cost(w);
 	tr->round_ns = tp->last_round_ns;
+	tr->cost = tp->cost;
 	for (size_t i = 0; i < tr->ntasks; i++) {
 		struct pending_task *t = &tr->tasks[i];
 
