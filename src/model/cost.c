@@ -130,6 +130,11 @@ int transition_cost__round(struct transition_cost *c, unsigned int round, uint64
 	struct slow_round r = { .round = round, .end_ns = end_ns, .ns = ns, .checked = checked };
 	int walk = !transition_cost__completes_in(c, end_ns, ns);
 
+	/* A round always checks a pending task: none seen means its checks
+	 * were not watched (model/model.h, check_every), so the first round's
+	 * switches are unknown, not 0. */
+	if (c->start_seen && !c->round_hist.n && !checked)
+		c->first_unwatched = 1;
 	count_round_switches(c, end_ns, switched, start_ns);
 	if (!walk) {
 		/* klp_complete_transition ran inside: its RCU waits do not

@@ -66,6 +66,8 @@ struct transition_cost {
 	/* How the tasks switched, by phase. */
 	int start_seen;                /* first_round and the times below are known */
 	uint64_t first_round;          /* by the stack check of the first round */
+	int first_unwatched;           /* klptop did not watch the first round's checks:
+					* first_round is unknown */
 	uint64_t later_rounds;         /* by the stack check of a later round */
 	uint64_t after_signals;        /* blockers that switched after living through a signal round */
 	uint64_t blockers_switched;    /* tasks that failed a check and then switched (any way) */

@@ -377,6 +377,7 @@ void transition_cost__from_json(struct transition_cost *c, json_object *o)
 	c->completion_round = (unsigned int)juint(o, "completion_round");
 	c->completion_ns = juint(o, "completion_ns");
 	c->first_round = juint(o, "first_round");
+	c->first_unwatched = c->start_seen && jtri(o, "first_round_watched") == 0;
 	c->later_rounds = juint(o, "later_rounds");
 	c->after_signals = juint(o, "after_signals");
 	c->blockers_switched = juint(o, "blockers_switched");

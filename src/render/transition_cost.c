@@ -58,7 +58,10 @@ json_object *transition_cost__to_json(const struct transition_cost *c)
 	json_object_object_add(o, "completion_ns", c->completion_round ? u64(c->completion_ns) : NULL);
 	json_object_object_add(o, "start_seen", json_object_new_boolean(c->start_seen));
 	/* Which round was the first is known only from the start. */
-	json_object_object_add(o, "first_round", c->start_seen ? u64(c->first_round) : NULL);
+	json_object_object_add(o, "first_round", c->start_seen && !c->first_unwatched
+			       ? u64(c->first_round) : NULL);
+	json_object_object_add(o, "first_round_watched", c->start_seen
+			       ? json_object_new_boolean(!c->first_unwatched) : NULL);
 	json_object_object_add(o, "later_rounds", u64(c->later_rounds));
 	json_object_object_add(o, "after_signals", u64(c->after_signals));
 	json_object_object_add(o, "blockers_switched", u64(c->blockers_switched));
@@ -150,7 +153,9 @@ const char *transition_cost__switches_text(const struct transition_cost *c,
 	size_t used;
 
 	buf[0] = '\0';
-	if (c->start_seen)
+	if (c->start_seen && c->first_unwatched)
+		snprintf(buf, len, "the first round's checks not watched");
+	else if (c->start_seen)
 		add_count(buf, len, c->first_round, "by the first round's check");
 	add_count(buf, len, c->later_rounds, c->start_seen ? "by later checks" : "by a round's check");
 	if (switched) {

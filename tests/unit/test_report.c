@@ -250,6 +250,13 @@ static void timed_round(struct klpt_event *e)
 	e->signals = round_no == signal_at;
 }
 
+/* A round whose checks klptop did not watch: it saw none of them. */
+static void unwatched_round(struct klpt_event *e)
+{
+	timed_round(e);
+	e->checked = e->switched = e->busy = 0;
+}
+
 static void spinner_kthread(struct klpt_event *e)
 {
 	blocker(e, 77, 1, KLPT_HOW_STACK_CHECK, -KLPT_EBUSY, 6, 2.0, "klpt_spin");
@@ -396,6 +403,42 @@ static void report_tells_what_rounds_cost(void **state)
 	}
 }
 
+/* klptop watches the checks of some rounds only (a large host): a round it
+ * did not watch counted no check, and its switches are unknown, not 0. */
+static void unwatched_first_round_is_unknown(void **state)
+{
+	struct rec r = { .id = 11, .patch = "klpt_lp_fix", .target = 1 };
+	json_object *o, *c;
+	char *txt;
+
+	for (int fmt = 0; fmt < 2; fmt++) {
+		header(&r);
+		event(&r, KLPT_EV_INIT, 1.0, NULL);
+		round_no = 0;
+		signal_at = 0;
+		round_ns = 30000000;
+		round_switched = 0;
+		event(&r, KLPT_EV_ROUND, 1.03, unwatched_round);
+		round_ns = 1000000;
+		round_switched = 2;
+		event(&r, KLPT_EV_ROUND, 2.0, timed_round);
+		txt = report(&r, fmt);
+		if (fmt == 0) {
+			assert_non_null(strstr(txt, "max 30ms (round 1, checks not watched)"));
+			assert_non_null(strstr(txt, "    switched: the first round's checks not watched, "
+						    "2 by later checks"));
+		} else {
+			o = json_tokener_parse(txt);
+			c = jpath(json_object_array_get_idx(jpath(o, "transitions", NULL), 0), "cost", NULL);
+			assert_true(json_object_is_type(jpath(c, "first_round", NULL), json_type_null));
+			assert_false(json_object_get_boolean(jpath(c, "first_round_watched", NULL)));
+			assert_int_equal(json_object_get_int64(jpath(c, "later_rounds", NULL)), 2);
+			json_object_put(o);
+		}
+		free(txt);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +448,7 @@ int main(void)
 		cmocka_unit_test(unreliable_stack_blockers_are_counted),
 		cmocka_unit_test(replay_tells_what_report_tells),
 		cmocka_unit_test(report_tells_what_rounds_cost),
+		cmocka_unit_test(unwatched_first_round_is_unknown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
