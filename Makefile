@@ -6,8 +6,9 @@
 #   make check      unit tests + lab tests; ends with "N passed, N failed"
 #   make demo       boot the lab with a stuck transition and show klptop's view
 #   make unit       host unit tests only
-#   make lab        lab tests only (LAB_KERNELS="REL ..." and SCENARIOS="a b")
-#   make fuzz       libFuzzer target of the recording reader (build/fuzz_recfile)
+#   make lab        lab tests only (LAB_KERNELS="REL ..." and SCENARIOS="a b";
+#                   LAB_JOBS=N VMs at once, default: one per CPU)
+#   make fuzz       libFuzzer targets: the recording reader, the patch module reader
 #   make vmlinux    regenerate build/vmlinux.h from the lab kernel's BTF
 #   make install    klptop, man page, bash completion, exporter unit, docs,
 #                   the magic(5) entry of recordings
@@ -37,12 +38,27 @@ CLANG     ?= clang
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-# Lab kernels: discovered, never hard-coded (kernels.sh prints newest first).
-# vmlinux.h comes from the oldest installed lab kernel, whatever LAB_KERNELS
-# selects: types that only a newer kernel has must never compile in by mistake
-# (see docs/kernels.md).
-LAB_KERNELS ?= $(shell tests/vm/kernels.sh)
-BTF_KERNEL  ?= $(lastword $(shell tests/vm/kernels.sh))
+# Lab kernels: discovered once per make run, never hard-coded
+# (scripts/kernels.sh prints newest first, on the host and in the sid chroot).
+# vmlinux.h comes from the oldest lab kernel, whatever LAB_KERNELS selects:
+# types that only a newer kernel has must never compile in by mistake (see
+# docs/kernels.md).
+# Exported, so that the sub-makes (asan, the dynamic build) reuse them.
+ifndef KERNELS_FOUND
+KERNELS_FOUND := $(shell scripts/kernels.sh)
+export KERNELS_FOUND
+endif
+LAB_KERNELS   ?= $(KERNELS_FOUND)
+BTF_KERNEL    ?= $(lastword $(KERNELS_FOUND))
+ifndef BTF_IMAGE
+BTF_IMAGE     := $(if $(BTF_KERNEL),$(shell scripts/kernels.sh --image $(BTF_KERNEL)))
+export BTF_IMAGE
+endif
+
+# Target architecture, in the kernel's spelling (x86, arm64, ...), and the
+# Debian multiarch include directory for the BPF compile.
+ARCH      ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	    -Wno-format-truncation
@@ -63,8 +79,8 @@ else
 MHD_LDLIBS := -lmicrohttpd
 endif
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
-	      -Iinclude -I$(BUILD) -I/usr/include/x86_64-linux-gnu
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Iinclude -I$(BUILD) $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -76,7 +92,8 @@ OBJS      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
 # live probes' halves (which include skeletons), the sampler that drives
 # them and the commands are the rest of the binary.
 BPF_NAMES := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
-LIVE_BPF_OBJS := $(patsubst %,$(BUILD)/obj/live/%.o,$(BPF_NAMES)) $(BUILD)/obj/live/sampler.o
+LIVE_BPF_OBJS := $(patsubst %,$(BUILD)/obj/live/%.o,$(BPF_NAMES)) $(BUILD)/obj/live/sampler.o \
+		 $(BUILD)/obj/live/checkenv.o
 CORE_OBJS := $(filter-out $(BUILD)/obj/cmd/% $(LIVE_BPF_OBJS),$(OBJS))
 CORE_LIB  := $(BUILD)/libklptop-core.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -86,14 +103,14 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 all: $(BUILD)/klptop
 
 deps:
-	$(Q)tests/deps.sh
+	$(Q)scripts/deps.sh
 
 # --- BPF -------------------------------------------------------------------
 $(BUILD)/vmlinux.h:
 	$(call msg,VMLINUX,$@ from $(BTF_KERNEL))
 	$(Q)test -n "$(BTF_KERNEL)" || { echo "no CONFIG_LIVEPATCH kernel image installed: run 'make deps'" >&2; exit 1; }
 	$(Q)mkdir -p $(BUILD)
-	$(Q)tests/vm/extract-vmlinux.sh /boot/vmlinuz-$(BTF_KERNEL) $(BUILD)/vmlinux.elf
+	$(Q)scripts/extract-vmlinux.sh $(BTF_IMAGE) $(BUILD)/vmlinux.elf
 	$(Q)$(BPFTOOL) btf dump file $(BUILD)/vmlinux.elf format c > $@.tmp
 	$(Q)rm -f $(BUILD)/vmlinux.elf
 	$(Q)mv $@.tmp $@
@@ -165,29 +182,38 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(filter-out %.a,$^) $(filter %.a,$^) -o $@ -lcmocka \
 		$(filter-out -static,$(LDLIBS)) -lmicrohttpd
 
-# The recording reader under libFuzzer + ASan/UBSan (tests/fuzz.sh runs it):
-# the reader, the report model and renderers, the replay's frames, and what
-# they stand on (output.c names what a missing attach point loses).
+# The recording reader and the patch module reader under libFuzzer +
+# ASan/UBSan (tests/fuzz.sh runs them). The recording's: the one reader,
+# the report model and its renderers, the replay's frames, and what they
+# stand on (output.c names what a missing attach point loses).
+FUZZ_CC := $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=gnu11 -D_GNU_SOURCE \
+	-Iinclude -I$(BUILD) -Isrc
 FUZZ_SRCS := tests/fuzz/fuzz_recfile.c $(wildcard src/recording/*.c src/model/*.c) \
 	src/render/output.c src/render/blockers.c src/render/report.c src/render/report_text.c \
 	src/render/report_json.c src/render/report_chrome.c src/render/transition_cost.c \
 	src/lib/util.c src/lib/log.c src/lib/buildinfo.c src/live/attach.c \
 	src/live/kallsyms.c
+FUZZ_ELF_SRCS := tests/fuzz/fuzz_patchelf.c src/check/patchelf.c src/check/relf.c \
+	src/check/modcode.c src/check/x86insn.c src/lib/util.c
 .PHONY: fuzz
-fuzz: $(BUILD)/fuzz_recfile
+fuzz: $(BUILD)/fuzz_recfile $(BUILD)/fuzz_patchelf
 $(BUILD)/fuzz_recfile: $(FUZZ_SRCS) $(BUILD)/build_info.h $(wildcard src/*/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		-Iinclude -I$(BUILD) -Isrc $(FUZZ_SRCS) -o $@ \
-		-lbpf -ljson-c -lz
+	$(Q)$(FUZZ_CC) $(FUZZ_SRCS) -o $@ -lbpf -ljson-c -lz
+$(BUILD)/fuzz_patchelf: $(FUZZ_ELF_SRCS) $(wildcard src/check/*.h) src/lib/util.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_ELF_SRCS) -o $@ -lelf -lz
 
 # --- kernel modules ----------------------------------------------------------
+# Each kernel's modules are built by its own kbuild tree, on the host or in
+# the sid chroot (scripts/kbuild.sh), into build/kmod/REL/.
 kmod:
 	$(Q)for rel in $(LAB_KERNELS); do \
-		mkdir -p $(BUILD)/kmod/$$rel && cp kmod/*.c kmod/*.h kmod/Kbuild $(BUILD)/kmod/$$rel/ 2>/dev/null; \
-		$(MAKE) -s -C /lib/modules/$$rel/build M=$(CURDIR)/$(BUILD)/kmod/$$rel modules \
-			$(if $(filter 1,$(V)),V=1) || exit 1; \
+		printf '  %-8s %s\n' KMOD $(BUILD)/kmod/$$rel; \
+		scripts/kbuild.sh $$rel kmod $(BUILD)/kmod/$$rel $(if $(filter 1,$(V)),V=1) || exit 1; \
 	done
 
 # --- tests -----------------------------------------------------------------
@@ -208,7 +234,7 @@ unit: $(UNIT_BINS)
 
 # Static helpers the lab scenarios run in the guest (mkinitramfs.sh copies
 # build/bench/* into /bin).
-LAB_HELPERS := $(BUILD)/bench/thread-churn $(BUILD)/bench/threads
+LAB_HELPERS := $(BUILD)/bench/thread-churn $(BUILD)/bench/threads $(BUILD)/bench/bpf-hook
 $(BUILD)/bench/thread-churn: tests/vm/thread-churn.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -217,10 +243,28 @@ $(BUILD)/bench/threads: bench/threads.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -static -O2 -pthread -Wall -Wextra -Werror $< -o $@
+# bpf-hook: BPF fentry/fexit programs on a function, as a tracing tool puts
+# them (the conflict scenarios).
+$(BUILD)/lab/bpf-hook.bpf.o: tests/vm/bpf-hook.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/lab/bpf-hook.skel.h: $(BUILD)/lab/bpf-hook.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name bpf_hook_bpf > $@
+$(BUILD)/bench/bpf-hook: tests/vm/bpf-hook.c $(BUILD)/lab/bpf-hook.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -I$(BUILD)/lab $< -o $@ $(LDLIBS)
 
 lab: all kmod $(LAB_HELPERS)
 	$(Q)mkdir -p $(RESULTS) && rm -f $(RESULTS)/lab-*.txt
-	$(Q)tests/vm/lab.sh --results $(RESULTS) $(foreach k,$(LAB_KERNELS),--kernel $(k)) $(SCENARIOS)
+	$(Q)tests/vm/lab.sh --results $(RESULTS) $(LAB_ARGS) $(SCENARIOS)
+
+# Kernels are passed only when chosen: with none, lab.sh runs every lab
+# kernel and says in the results which one could not run (the sid chroot).
+LAB_ARGS = $(if $(filter command line environment,$(origin LAB_KERNELS)),$(foreach k,$(LAB_KERNELS),--kernel $(k))) \
+	   $(if $(LAB_JOBS),-j $(LAB_JOBS))
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all kmod $(UNIT_BINS) $(LAB_HELPERS)
@@ -239,7 +283,8 @@ check: deps
 		echo "FAIL valgrind/build: the dynamic build failed" >> $(RESULTS)/valgrind-build.txt
 	$(Q)$(MAKE) --no-print-directory asan && tests/sanitized.sh $(RESULTS) $(BUILD)/asan || \
 		echo "FAIL asan/build: the sanitized build failed" >> $(RESULTS)/asan-build.txt
-	$(Q)tests/vm/lab.sh --results $(RESULTS) $(foreach k,$(LAB_KERNELS),--kernel $(k)) $(SCENARIOS) || true
+	$(Q)tests/demo-pty.sh $(RESULTS) || true
+	$(Q)tests/vm/lab.sh --results $(RESULTS) $(LAB_ARGS) $(SCENARIOS) || true
 	$(Q)tests/summary.sh $(RESULTS)
 
 demo: deps

@@ -31,10 +31,10 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ -n "$rel" ] || rel=$("$root/tests/vm/kernels.sh" | head -n 1)
+[ -n "$rel" ] || rel=$("$root/scripts/kernels.sh" | head -n 1)
 initrd=$build/lab/$rel/initramfs.cpio.gz
 if [ ! -s "$initrd" ]; then
-	BUILD=$build "$root/tests/vm/mkinitramfs.sh" "$rel" "$initrd" >&2 || exit 1
+	BUILD=$build "$root/scripts/mkinitramfs.sh" "$rel" "$initrd" >&2 || exit 1
 fi
 mkdir -p "$keep"
 tmp=$(mktemp -d)
@@ -47,7 +47,7 @@ for i in $(seq 1 "$n"); do
 	t0=$(date +%s.%N)
 	# shellcheck disable=SC2086
 	timeout --kill-after=5 "${BOOT_TIMEOUT:-240}" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp "$smp" \
-		-m 1024 -nographic -nodefaults -no-reboot -kernel "/boot/vmlinuz-$rel" \
+		-m 1024 -nographic -nodefaults -no-reboot -kernel "$("$root/scripts/kernels.sh" --image "$rel")" \
 		-initrd "$initrd" -serial "file:$log" -monitor none \
 		-append "console=ttyS0 panic=-1 no_hash_pointers loglevel=5 klptop.scenario=boot-flake-none $append" \
 		</dev/null >"$tmp/qemu.out" 2>&1 &

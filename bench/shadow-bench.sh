@@ -9,7 +9,7 @@
 #      the ratio to no klptop;
 #   2. per ring size and churn rate: objects/s reached, leak events/s,
 #      dropped, missed, exact or not; and the highest rate with no drop.
-# -k REL: lab kernel (default: the first 6.1 one tests/vm/kernels.sh lists).
+# -k REL: lab kernel (default: the first 6.1 one scripts/kernels.sh lists).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -21,7 +21,7 @@ while getopts k: o; do
 	*) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
-[ -n "$rel" ] || rel=$(tests/vm/kernels.sh | grep -m1 '^6\.1\.' || tests/vm/kernels.sh | head -n 1)
+[ -n "$rel" ] || rel=$(scripts/kernels.sh | grep -m1 '^6\.1\.' || scripts/kernels.sh | head -n 1)
 [ -n "$rel" ] || { echo "shadow-bench: no lab kernel (make deps)" >&2; exit 1; }
 
 make -s all

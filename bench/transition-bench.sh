@@ -18,7 +18,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=${BUILD:-$root/build}
-kernels=$( { scripts/kernels.sh 2>/dev/null || tests/vm/kernels.sh; } )
+kernels=$(scripts/kernels.sh)
 rel=
 ns=()
 while getopts k:n: o; do

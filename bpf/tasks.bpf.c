@@ -25,7 +25,6 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by userspace before load or before each read. */
-const volatile __u32 tif_patch_pending_bit = 13; /* x86-64, every kernel so far */
 __s32 pending_state = 0;     /* the patch_state a pending thread still has */
 __u64 transition_id = 0;     /* blocker records of other transitions are stale */
 __u32 stack_budget = 0;      /* stacks this pass may still read */
@@ -33,6 +32,12 @@ __u32 stack_budget = 0;      /* stacks this pass may still read */
 __u32 nr_tasks = 0;
 __u32 nr_pending = 0;
 __u32 nr_stacks_read = 0;
+/* The OR of the switched tasks' thread_info flags and their count: with the
+ * pending tasks' flags (in their records), userspace finds which bit is
+ * TIF_PATCH_PENDING on this kernel (13 on x86 6.x, 9 with 7.x's generic TIF
+ * bits) instead of assuming one (src/live/kfacts.c). */
+__u64 switched_tif_or = 0;
+__u32 nr_switched = 0;
 
 /* ftrace_lock's owner word, read on every iteration. While a livepatch
  * completion waits in synchronize_rcu_tasks() inside ftrace_shutdown(), this
@@ -141,6 +146,10 @@ int dump_task(struct bpf_iter__task *ctx)
 	if (bpf_core_field_exists(task->rcu_tasks_holdout))
 		holdout = BPF_CORE_READ(task, rcu_tasks_holdout);
 	rec.patch_state = task->patch_state;
+	if (rec.patch_state == !pending_state) {
+		switched_tif_or |= task_tif_flags(task);
+		nr_switched++;
+	}
 	if (rec.patch_state != pending_state && !holdout)
 		return 0;
 	rec.pid = task->tgid;
@@ -156,14 +165,12 @@ int dump_task(struct bpf_iter__task *ctx)
 		rec.flags |= KLPT_TASK_RCU_HOLDOUT;
 	if (task->flags & PF_KTHREAD)
 		rec.flags |= KLPT_TASK_KTHREAD;
-	if (rec.ti_flags & (1ull << tif_patch_pending_bit))
-		rec.flags |= KLPT_TASK_TIF_PENDING;
 	/* Only a sleeping task's stack holds still while it is read. A task on
 	 * a CPU changes it as we read, and one that is runnable but preempted
 	 * may be resumed meanwhile: the kernel warns when such a stack holds a
 	 * kretprobe frame (rethook_find_ret_addr) and rightly so. Where a
 	 * running task spins comes from the on-CPU samples instead. */
-	if (BPF_CORE_READ(task, on_cpu))
+	if (task_on_cpu(task))
 		rec.flags |= KLPT_TASK_ON_CPU;
 	else if (rec.state)
 		rec.stack_key = stack_key_of(task, rec.tid, &rec.flags);

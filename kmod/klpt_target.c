@@ -2,14 +2,18 @@
 /*
  * klpt_target.c - the module that klptop's lab live patches.
  *
- * Every function a patch replaces is global, noinline and traceable, so it
- * has its own symbol, an ftrace entry, and shows up in stack traces. The
+ * Every function a patch replaces is global, klpt_patchable (noinline,
+ * noipa: klpt_target.h) and traceable, so it has its own symbol, an ftrace
+ * entry, is really called, and shows up in stack traces. The
  * workloads that call them are driven through /sys/kernel/debug/klpt/:
  *
- *   spin        "1"/"0": kthread klpt_spin loops on klpt_spin_step(), which
- *               never sleeps: it blocks any transition (docs/incidents.md).
+ *   spin        "1"/"0": kthread klpt_spin busy-loops inside klpt_spin_step()
+ *               until it is stopped, never sleeping: it blocks any
+ *               transition (docs/incidents.md), whenever the kernel checks it.
  *   spin_cr     "1"/"0": kthread klpt_spin_cr loops on klpt_spin_step_cr(),
- *               which calls cond_resched() inside itself.
+ *               which calls cond_resched() inside itself; "sleep": it also
+ *               sleeps 1-2 ms between two calls (uninterruptibly);
+ *               "freeze": it sleeps 4 ms between calls, freezable.
  *   sleep       "D"/"S": one more kthread (klpt_sleep_d/klpt_sleep_s) sleeping
  *               in klpt_sleep_in() until the next release.
  *   block       read: the reader sleeps in klpt_sleep_in(1) until released.
@@ -45,6 +49,8 @@
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/string.h>
+#include <linux/delay.h>
+#include <linux/freezer.h>
 #include "klpt_target.h"
 
 /* Serialises the control files: thread start/stop, release, churn. */
@@ -55,22 +61,21 @@ static struct dentry *klpt_dir;
 
 /* Long enough to dominate the loop (the task is almost always inside). */
 #define KLPT_SPIN_NS	(50 * NSEC_PER_USEC)
-/* klpt_spin stays inside klpt_spin_step for 10 ms per call: a check that
- * preempts it (one vCPU, or a busy host) then finds the patched function on
- * its stack, as in the stuck transition of docs/incidents.md, instead of catching it between two calls with
- * a clean stack and switching it. ~100 calls/s remain for call routing. */
-#define KLPT_SPIN_STEP_NS	(10 * NSEC_PER_MSEC)
 
 /*
- * Time-based so a step lasts the same under TCG as on hardware. It must never
- * sleep nor call cond_resched(): that is what makes it a blocker.
+ * The whole busy loop lives inside the patched function, as in the stuck
+ * transition of docs/incidents.md (a kthread polling inside the buggy
+ * function): klpt_spin never returns from it until it is stopped, so every check, whether it finds the kthread
+ * on its CPU or preempted, finds klpt_spin_step on its stack. (Returning
+ * between steps let a check that caught it preempted in its caller switch
+ * it early, once in many runs.) It must never sleep nor call cond_resched():
+ * that is what makes it a blocker.
  */
-noinline void klpt_spin_step(void)
+klpt_patchable void klpt_spin_step(void)
 {
 	volatile unsigned long work = 0;
-	u64 end = local_clock() + KLPT_SPIN_STEP_NS;
 
-	while (local_clock() < end) {
+	while (!kthread_should_stop()) {
 		work++;
 		cpu_relax();
 	}
@@ -82,7 +87,7 @@ noinline void klpt_spin_step(void)
  * cond_resched(), so a 6.4+ kernel switches the task there (6.1 never does).
  * See tests/vm/scenarios/transition-spin-cr.sh.
  */
-noinline void klpt_spin_step_cr(void)
+klpt_patchable void klpt_spin_step_cr(void)
 {
 	volatile unsigned long work = 0;
 	u64 end = local_clock() + KLPT_SPIN_NS;
@@ -94,11 +99,19 @@ noinline void klpt_spin_step_cr(void)
 	cond_resched();
 }
 
+/* What klpt_spin_cr does between two calls of klpt_spin_step_cr(). */
+enum klpt_pause {
+	KLPT_PAUSE_NONE,	/* nothing: it is on a CPU all the time */
+	KLPT_PAUSE_SLEEP,	/* usleep_range: a plain uninterruptible sleep */
+	KLPT_PAUSE_FREEZE,	/* a freezable sleep (TASK_FREEZABLE) */
+};
+
 struct klpt_spinner {
 	const char *name;
 	int (*fn)(void *data);
 	struct task_struct *task;	/* under klpt_lock */
 	u64 steps;			/* written by the thread only */
+	enum klpt_pause pause;		/* set before the thread starts */
 };
 
 /* Direct calls in a bare loop: the stack shows exactly klpt_spin_step*(). */
@@ -113,13 +126,33 @@ static int klpt_spin_fn(void *data)
 	return 0;
 }
 
+/* The pause lies outside the patched function: a check that finds the
+ * kthread asleep there sees a clean stack and switches it. */
+static void klpt_pause(enum klpt_pause pause)
+{
+	switch (pause) {
+	case KLPT_PAUSE_SLEEP:
+		usleep_range(1000, 2000);
+		break;
+	case KLPT_PAUSE_FREEZE:
+		set_current_state(TASK_INTERRUPTIBLE | TASK_FREEZABLE);
+		schedule_timeout(msecs_to_jiffies(4));
+		break;
+	default:
+		break;
+	}
+}
+
 static int klpt_spin_cr_fn(void *data)
 {
 	struct klpt_spinner *sp = data;
 
+	if (sp->pause == KLPT_PAUSE_FREEZE)
+		set_freezable();
 	while (!kthread_should_stop()) {
 		klpt_spin_step_cr();
 		sp->steps++;
+		klpt_pause(sp->pause);
 	}
 	return 0;
 }
@@ -225,7 +258,7 @@ EXPORT_SYMBOL_GPL(klpt_sleep_released);
  * Uninterruptible: wakes every 30 s only to stay clear of the hung task
  * detector; the task never leaves this function, so it still blocks.
  */
-noinline int klpt_sleep_in(int interruptible)
+klpt_patchable int klpt_sleep_in(int interruptible)
 {
 	unsigned long start = klpt_sleep_start();
 
@@ -303,17 +336,17 @@ static void klpt_release_all(void)
 
 /* ---- ping, func_a, func_b -------------------------------------------- */
 
-noinline int klpt_ping(void)
+klpt_patchable int klpt_ping(void)
 {
 	return 1;
 }
 
-noinline const char *klpt_func_a(void)
+klpt_patchable const char *klpt_func_a(void)
 {
 	return "a-orig";
 }
 
-noinline const char *klpt_func_b(void)
+klpt_patchable const char *klpt_func_b(void)
 {
 	return "b-orig";
 }
@@ -449,12 +482,12 @@ void klpt_obj_free_raw(struct klpt_obj *obj)
 }
 EXPORT_SYMBOL_GPL(klpt_obj_free_raw);
 
-noinline struct klpt_obj *klpt_obj_create(int kind)
+klpt_patchable struct klpt_obj *klpt_obj_create(int kind)
 {
 	return klpt_obj_alloc_raw(kind);
 }
 
-noinline void klpt_obj_destroy(struct klpt_obj *obj)
+klpt_patchable void klpt_obj_destroy(struct klpt_obj *obj)
 {
 	klpt_obj_free_raw(obj);
 }
@@ -588,20 +621,19 @@ static char *klpt_get_arg(const char __user *ubuf, size_t count, char *buf,
 	return strim(buf);
 }
 
-static ssize_t klpt_spin_write_common(struct klpt_spinner *sp,
-				      const char __user *ubuf, size_t count)
+static ssize_t klpt_spin_set(struct klpt_spinner *sp, bool on, enum klpt_pause pause,
+			     size_t count)
 {
-	bool on;
-	int ret;
+	int ret = 0;
 
-	ret = kstrtobool_from_user(ubuf, count, &on);
-	if (ret)
-		return ret;
 	mutex_lock(&klpt_lock);
-	if (on)
+	if (on) {
+		if (!sp->task)
+			sp->pause = pause;
 		ret = klpt_spinner_start(sp);
-	else
+	} else {
 		klpt_spinner_stop(sp);
+	}
 	mutex_unlock(&klpt_lock);
 	return ret ?: count;
 }
@@ -609,13 +641,29 @@ static ssize_t klpt_spin_write_common(struct klpt_spinner *sp,
 static ssize_t klpt_spin_write(struct file *file, const char __user *ubuf,
 			       size_t count, loff_t *ppos)
 {
-	return klpt_spin_write_common(&klpt_spin, ubuf, count);
+	bool on;
+	int ret = kstrtobool_from_user(ubuf, count, &on);
+
+	return ret ?: klpt_spin_set(&klpt_spin, on, KLPT_PAUSE_NONE, count);
 }
 
+/* "1"/"0", or "sleep"/"freeze": start with that pause between calls. */
 static ssize_t klpt_spin_cr_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
-	return klpt_spin_write_common(&klpt_spin_cr, ubuf, count);
+	char buf[16];
+	char *s = klpt_get_arg(ubuf, count, buf, sizeof(buf));
+	bool on;
+
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	if (!strcmp(s, "sleep"))
+		return klpt_spin_set(&klpt_spin_cr, true, KLPT_PAUSE_SLEEP, count);
+	if (!strcmp(s, "freeze"))
+		return klpt_spin_set(&klpt_spin_cr, true, KLPT_PAUSE_FREEZE, count);
+	if (kstrtobool(s, &on))
+		return -EINVAL;
+	return klpt_spin_set(&klpt_spin_cr, on, KLPT_PAUSE_NONE, count);
 }
 
 static ssize_t klpt_sleep_write(struct file *file, const char __user *ubuf,

@@ -13,6 +13,15 @@
 #include <linux/rcupdate.h>
 #include <linux/wait.h>
 
+/*
+ * Every function a klpt_lp_* patch replaces. noinline is not enough: GCC's
+ * interprocedural passes may still use what they know of the body at the
+ * call site (gcc-16, building for 7.2, folded klpt_ping()'s constant result
+ * into its caller and dropped the calls, so the patch was never reached).
+ * noipa keeps each call a real call to the traced symbol.
+ */
+#define klpt_patchable noinline __attribute__((__noipa__))
+
 /* Shadow variable ids ("kl" 'p' 0x7001...) used by the shadow patches. */
 #define KLPT_SHADOW_LEAK_ID	0x6b6c7001UL
 #define KLPT_SHADOW_OK_ID	0x6b6c7002UL

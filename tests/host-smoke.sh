@@ -146,6 +146,54 @@ host_status_checks() {
 }
 host_status_checks
 
+# ---- check on a host without live patching ------------------------------------
+# `check --func NAME` and `check PATCH.ko` give the same answer there: the
+# no_livepatch error and exit 1 (never "ok to load").
+host_check_checks() {
+	local fx ko rc j
+	fx=$(mktemp -d)
+	mkdir -p "$fx/sys/kernel" "$fx/proc/sys/kernel"
+	echo 6.18.0-test >"$fx/proc/sys/kernel/osrelease"
+	printf 'ffffffff81000100 T vfs_read\n' >"$fx/proc/kallsyms"
+	j=$("$bin" --root "$fx" check --json --func vfs_read 2>/dev/null); rc=$?
+	if [ $rc -eq 1 ] && printf '%s' "$j" | jq -e '.verdict == "errors" and any(.findings[]; .code == "no_livepatch")' >/dev/null 2>&1; then
+		echo "PASS host/check-func-no-livepatch" >>"$out"
+	else
+		echo "FAIL host/check-func-no-livepatch: rc=$rc (want 1), stdout: $(printf '%s' "$j" | head -c 300)" >>"$out"
+		status=1
+	fi
+	if "$bin" --root "$fx" check --func vfs_read 2>&1 | grep -q 'ok to load'; then
+		echo "FAIL host/check-func-no-livepatch-text: says 'ok to load'" >>"$out"
+		status=1
+	else
+		echo "PASS host/check-func-no-livepatch-text" >>"$out"
+	fi
+	ko=$(ls build/kmod/*/klpt_lp_vmlinux.ko 2>/dev/null | head -n 1)
+	if [ -z "$ko" ]; then
+		echo "SKIP host/check-ko-no-livepatch: klpt_lp_vmlinux.ko not built (make kmod)" >>"$out"
+	else
+		j=$("$bin" --root "$fx" check --json "$ko" 2>/dev/null); rc=$?
+		if [ $rc -eq 1 ] && printf '%s' "$j" | jq -e 'any(.findings[]; .code == "no_livepatch")' >/dev/null 2>&1; then
+			echo "PASS host/check-ko-no-livepatch" >>"$out"
+		else
+			echo "FAIL host/check-ko-no-livepatch: rc=$rc (want 1)" >>"$out"
+			status=1
+		fi
+	fi
+	# This machine itself, when it has no live patching (the dev host).
+	if [ ! -d /sys/kernel/livepatch ]; then
+		"$bin" check --func vfs_read >/dev/null 2>&1; rc=$?
+		if [ $rc -eq 1 ]; then
+			echo "PASS host/check-func-this-host" >>"$out"
+		else
+			echo "FAIL host/check-func-this-host: exit $rc, want 1" >>"$out"
+			status=1
+		fi
+	fi
+	rm -rf "$fx"
+}
+host_check_checks
+
 # ---- not root (issue #10) -----------------------------------------------------
 # The kernel lets only a task's owner read /proc/PID/task/TID/patch_state
 # (mode 0400): a non-root status during a transition must say that it needs

@@ -14,7 +14,8 @@
 
 /* klpt_task_rec.flags */
 #define KLPT_TASK_KTHREAD      0x01
-#define KLPT_TASK_TIF_PENDING  0x02  /* TIF_PATCH_PENDING set */
+/* 0x02 is free: TIF_PATCH_PENDING is read in userspace from ti_flags, with
+ * the bit derived on the running kernel (src/live/kfacts.c). */
 #define KLPT_TASK_RCU_HOLDOUT  0x04  /* RCU-tasks waits for it */
 #define KLPT_TASK_PENDING      0x08  /* patch_state is not the target yet */
 #define KLPT_TASK_ON_CPU       0x10  /* running on a CPU during the walk */

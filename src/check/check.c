@@ -10,6 +10,8 @@
  * or cloned target").
  */
 #include "check/check.h"
+#include "check/check_env.h"
+#include "check/hooks.h"
 #include "live/kallsyms.h"
 #include "lib/log.h"
 #include "render/output.h"
@@ -22,23 +24,6 @@
 #include <string.h>
 
 #define MAX_OCC 64
-
-struct name_mod {
-	const char *name;
-	const char *module;  /* NULL: vmlinux */
-};
-
-struct check_env {
-	struct ksyms *ks;
-	char *filter_text;
-	struct name_mod *filter;  /* sorted by name, module */
-	size_t nfilter;
-	int have_filter;
-	char *modules_text;
-	const char **modules;
-	size_t nmodules;
-	int have_modules;
-};
 
 static int cmp_name_mod(const void *a, const void *b)
 {
@@ -108,6 +93,9 @@ struct check_env *check_env__new(char *kallsyms, char *filter_functions, char *m
 {
 	struct check_env *env = xcalloc(1, sizeof(*env));
 
+	env->share_ipmodify = -1;
+	env->live_ids_why_not = xstrdup("not read");
+
 	env->ks = kallsyms ? ksyms__parse(kallsyms) : NULL;
 	env->filter_text = filter_functions;
 	env->have_filter = filter_functions != NULL;
@@ -118,10 +106,51 @@ struct check_env *check_env__new(char *kallsyms, char *filter_functions, char *m
 	return env;
 }
 
+void check_env__set_hooks(struct check_env *env, struct hook_set *hs, int share_ipmodify)
+{
+	if (env->hooks) {
+		hooks__free(env->hooks);
+		free(env->hooks);
+	}
+	env->hooks = hs;
+	env->share_ipmodify = share_ipmodify;
+}
+
+void check_env__set_patches(struct check_env *env, struct patch_info *p, size_t n)
+{
+	for (size_t i = 0; i < env->npatches; i++)
+		patch_info__free(&env->patches[i]);
+	free(env->patches);
+	env->patches = p;
+	env->npatches = n;
+	env->have_patches = 1;
+}
+
+void check_env__set_live_ids(struct check_env *env, const struct check_live_id *ids, size_t n,
+			     const char *why_not)
+{
+	free(env->live_ids);
+	free(env->live_ids_why_not);
+	env->live_ids = n ? xcalloc(n, sizeof(*ids)) : NULL;
+	if (n)
+		memcpy(env->live_ids, ids, n * sizeof(*ids));
+	env->nlive_ids = n;
+	env->live_ids_why_not = why_not ? xstrdup(why_not) : NULL;
+}
+
+const struct ksyms *check_env__ksyms(const struct check_env *env)
+{
+	return env->ks;
+}
+
 void check_env__free(struct check_env *env)
 {
 	if (!env)
 		return;
+	check_env__set_hooks(env, NULL, -1);
+	check_env__set_patches(env, NULL, 0);
+	free(env->live_ids);
+	free(env->live_ids_why_not);
 	ksyms__free(env->ks);
 	free(env->filter);
 	free(env->filter_text);
@@ -139,7 +168,7 @@ static int env_traceable(const struct check_env *env, const char *name, const ch
 	return bsearch(&key, env->filter, env->nfilter, sizeof(key), cmp_name_mod) != NULL;
 }
 
-static int env_module_loaded(const struct check_env *env, const char *module)
+int check_env__module_loaded(const struct check_env *env, const char *module)
 {
 	if (!module)
 		return 1;
@@ -190,11 +219,7 @@ void check_report__add(struct check_report *r, enum check_sev sev, const char *c
 	va_end(ap);
 }
 
-static struct check_finding *target_add(struct check_target *t, enum check_sev sev,
-					const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static struct check_finding *target_add(struct check_target *t, enum check_sev sev,
+struct check_finding *check__target_add(struct check_target *t, enum check_sev sev,
 					const char *code, const char *fmt, ...)
 {
 	struct check_finding *f;
@@ -222,8 +247,8 @@ static struct check_sym *finding_sym(struct check_finding *f, const struct ksym 
 	return cs;
 }
 
-void check_report__add_target(struct check_report *r, const char *object, const char *name,
-			      unsigned long sympos, int klpsym)
+struct check_target *check_report__add_target(struct check_report *r, const char *object,
+					      const char *name, unsigned long sympos, int klpsym)
 {
 	struct check_target *t;
 
@@ -234,6 +259,28 @@ void check_report__add_target(struct check_report *r, const char *object, const 
 	t->name = xstrdup(name);
 	t->sympos = sympos;
 	t->klpsym = klpsym;
+	return t;
+}
+
+void check_report__from_patch(struct check_report *r, const char *file, const struct lp_patch *p)
+{
+	r->file = xstrdup(file);
+	r->patch = p->module ? xstrdup(p->module) : NULL;
+	r->format = lp_format__name(p->format);
+	r->replace = p->replace;
+	for (size_t i = 0; i < p->nobjs; i++) {
+		for (size_t j = 0; j < p->objs[i].nfuncs; j++) {
+			const struct lp_func *f = &p->objs[i].funcs[j];
+			struct check_target *t = check_report__add_target(r, p->objs[i].name, f->name,
+									   f->sympos, 0);
+
+			t->new_name = f->new_name ? xstrdup(f->new_name) : NULL;
+		}
+	}
+	for (size_t i = 0; i < p->nklpsyms; i++)
+		check_report__add_target(r, p->klpsyms[i].object, p->klpsyms[i].name,
+					 p->klpsyms[i].sympos, 1);
+	shadowids__collect(r, p);
 }
 
 static const char *obj_name(const char *object)
@@ -289,7 +336,7 @@ static void judge_clones(struct check_target *t, const struct check_env *env, in
 			continue;
 		if (cold_only) {
 			if (!fc && found)
-				fc = target_add(t, CHECK_INFO, "cold_part",
+				fc = check__target_add(t, CHECK_INFO, "cold_part",
 						"%s has an out-of-line cold part; it is reached only "
 						"from %s itself, so replacing %s covers it",
 						t->name, t->name, t->name);
@@ -298,13 +345,13 @@ static void judge_clones(struct check_target *t, const struct check_env *env, in
 			continue;
 		}
 		if (!f)
-			f = found ? target_add(t, CHECK_WARNING, "clones",
+			f = found ? check__target_add(t, CHECK_WARNING, "clones",
 					       "%s has compiler clones; callers that call a clone "
 					       "keep running the old code, which a patch of %s does "
 					       "not replace: patch the clones too, or check that "
 					       "no caller uses them",
 					       t->name, t->name)
-				  : target_add(t, CHECK_INFO, "clones",
+				  : check__target_add(t, CHECK_INFO, "clones",
 					       "only compiler clones of %s exist; a patch must name "
 					       "the clone itself (and every clone callers use)",
 					       t->name);
@@ -404,7 +451,7 @@ static void judge_syscall(struct check_report *r, struct check_target *t,
 			}
 		}
 		if (!f)
-			f = target_add(t, CHECK_INFO, "syscall_siblings",
+			f = check__target_add(t, CHECK_INFO, "syscall_siblings",
 				       "%s is on the path of the %s syscall; its entry points "
 				       "and layers in this kernel:", t->name, base);
 		cs = finding_sym(f, s, NULL, env);
@@ -434,10 +481,10 @@ static void judge_target(struct check_report *r, struct check_target *t,
 	const char *obj = obj_name(t->object);
 	struct check_finding *f;
 	size_t n;
-	int loaded = env_module_loaded(env, t->object), tr;
+	int loaded = check_env__module_loaded(env, t->object), tr;
 
 	if (loaded == 0) {
-		target_add(t, CHECK_INFO, "object_not_loaded",
+		check__target_add(t, CHECK_INFO, "object_not_loaded",
 			   "module %s is not loaded: the patch applies to it when it loads "
 			   "(then the kernel resolves %s); it cannot be checked now",
 			   t->object, t->name);
@@ -447,7 +494,7 @@ static void judge_target(struct check_report *r, struct check_target *t,
 		return;
 	n = ksyms__count_name(env->ks, t->name, t->object, occ, MAX_OCC);
 	if (n == 0) {
-		target_add(t, CHECK_ERROR, "not_found",
+		check__target_add(t, CHECK_ERROR, "not_found",
 			   "%s is not in %s's symbols: inlined into its callers, renamed or "
 			   "compiled out (docs/incidents.md); the kernel refuses the load with "
 			   "\"symbol '%s' not found in symbol table\"",
@@ -458,19 +505,19 @@ static void judge_target(struct check_report *r, struct check_target *t,
 	}
 	if (n > 1) {
 		if (t->sympos == 0)
-			f = target_add(t, CHECK_ERROR, "ambiguous",
+			f = check__target_add(t, CHECK_ERROR, "ambiguous",
 				       "%s appears %zu times in %s and old_sympos is 0: the kernel "
 				       "refuses the load (\"unresolvable ambiguity\"); set old_sympos "
 				       "to the position (1-%zu) of the intended one",
 				       t->name, n, obj, n);
 		else if (t->sympos <= n)
-			f = target_add(t, CHECK_INFO, "ambiguous_resolved",
+			f = check__target_add(t, CHECK_INFO, "ambiguous_resolved",
 				       "%s appears %zu times in %s; old_sympos %lu selects the one "
 				       "at 0x%llx (check that it is the intended one)",
 				       t->name, n, obj, t->sympos,
 				       (unsigned long long)occ[t->sympos - 1]->addr);
 		else
-			f = target_add(t, CHECK_ERROR, "sympos_not_found",
+			f = check__target_add(t, CHECK_ERROR, "sympos_not_found",
 				       "%s appears %zu times in %s, so old_sympos %lu selects none: "
 				       "the kernel refuses the load (\"symbol position %lu ... not "
 				       "found\")", t->name, n, obj, t->sympos, t->sympos);
@@ -483,7 +530,7 @@ static void judge_target(struct check_report *r, struct check_target *t,
 		if (t->sympos >= 1 && t->sympos <= n)
 			sel = occ[t->sympos - 1];
 	} else if (t->sympos > 1) {
-		target_add(t, CHECK_ERROR, "sympos_not_found",
+		check__target_add(t, CHECK_ERROR, "sympos_not_found",
 			   "%s is unique in %s, so old_sympos %lu selects nothing: the kernel "
 			   "refuses the load; use 0 or 1", t->name, obj, t->sympos);
 	} else {
@@ -494,12 +541,12 @@ static void judge_target(struct check_report *r, struct check_target *t,
 	if (t->klpsym)
 		return; /* a relocation only needs to resolve */
 	if (sel && !ksym_is_text(sel))
-		target_add(t, CHECK_ERROR, "not_a_function",
+		check__target_add(t, CHECK_ERROR, "not_a_function",
 			   "%s in %s is a data symbol (type '%c'), not a function",
 			   t->name, obj, sel->type);
 	tr = env_traceable(env, t->name, t->object);
 	if (tr == 0)
-		target_add(t, CHECK_ERROR, "not_traceable",
+		check__target_add(t, CHECK_ERROR, "not_traceable",
 			   "%s is not in available_filter_functions (notrace, or no ftrace "
 			   "entry): the kernel cannot redirect it and the load fails",
 			   t->name);
@@ -507,17 +554,8 @@ static void judge_target(struct check_report *r, struct check_target *t,
 	judge_syscall(r, t, env);
 }
 
-void check__run(struct check_report *r, const struct check_env *env)
+static void count_findings(struct check_report *r)
 {
-	if (!env->ks)
-		check_report__add(r, CHECK_WARNING, "no_kallsyms",
-				  "kernel symbols are not readable: targets were not checked");
-	else if (!env->have_filter)
-		check_report__add(r, CHECK_INFO, "no_tracefs",
-				  "available_filter_functions is not readable (mount tracefs, "
-				  "run as root): traceability was not checked");
-	for (size_t i = 0; i < r->ntargets; i++)
-		judge_target(r, &r->targets[i], env);
 	r->errors = r->warnings = r->infos = 0;
 	for (size_t i = 0; i <= r->ntargets; i++) {
 		const struct check_finding *fs = i < r->ntargets ? r->targets[i].findings : r->findings;
@@ -532,6 +570,28 @@ void check__run(struct check_report *r, const struct check_env *env)
 				r->infos++;
 		}
 	}
+}
+
+void check__run_conflicts(struct check_report *r, const struct check_env *env)
+{
+	conflicts__judge(r, env);
+	count_findings(r);
+}
+
+void check__run(struct check_report *r, const struct check_env *env)
+{
+	if (!env->ks)
+		check_report__add(r, CHECK_WARNING, "no_kallsyms",
+				  "kernel symbols are not readable: targets were not checked");
+	else if (!env->have_filter)
+		check_report__add(r, CHECK_INFO, "no_tracefs",
+				  "available_filter_functions is not readable (mount tracefs, "
+				  "run as root): traceability was not checked");
+	for (size_t i = 0; i < r->ntargets; i++)
+		judge_target(r, &r->targets[i], env);
+	conflicts__judge(r, env);
+	shadowids__judge(r, env);
+	count_findings(r);
 }
 
 int check_report__exit_code(const struct check_report *r)
@@ -551,6 +611,12 @@ static void free_findings(struct check_finding *fs, size_t n)
 		}
 		free(fs[i].syms);
 		free(fs[i].message);
+		if (fs[i].hook) {
+			free(fs[i].hook->function);
+			free(fs[i].hook->module);
+			free(fs[i].hook->detail);
+			free(fs[i].hook);
+		}
 	}
 	free(fs);
 }
@@ -560,10 +626,12 @@ void check_report__free(struct check_report *r)
 	for (size_t i = 0; i < r->ntargets; i++) {
 		free(r->targets[i].object);
 		free(r->targets[i].name);
+		free(r->targets[i].new_name);
 		free_findings(r->targets[i].findings, r->targets[i].nfindings);
 	}
 	free(r->targets);
 	free_findings(r->findings, r->nfindings);
+	shadowids__free(r);
 	free(r->file);
 	free(r->patch);
 	memset(r, 0, sizeof(*r));
@@ -609,6 +677,20 @@ static json_object *finding_json(const struct check_finding *f)
 		json_object_array_add(syms, so);
 	}
 	json_object_object_add(o, "symbols", syms);
+	if (f->hook) {
+		const struct check_hook *h = f->hook;
+		json_object *ho = json_object_new_object();
+
+		json_object_object_add(ho, "kind", json_object_new_string(h->kind));
+		json_object_object_add(ho, "function", json_object_new_string(h->function));
+		json_object_object_add(ho, "object", json_object_new_string(obj_name(h->module)));
+		json_object_object_add(ho, "offset", json_object_new_int64((int64_t)h->offset));
+		json_object_object_add(ho, "at_entry", json_object_new_boolean(h->at_entry));
+		json_object_object_add(ho, "detail", h->detail ? json_object_new_string(h->detail)
+							       : NULL);
+		json_object_object_add(ho, "effect", json_object_new_string(h->effect));
+		json_object_object_add(o, "hook", ho);
+	}
 	return o;
 }
 
@@ -628,6 +710,7 @@ json_object *check_report__to_json(const struct check_report *r)
 
 	json_object_object_add(o, "file", r->file ? json_object_new_string(r->file) : NULL);
 	json_object_object_add(o, "patch", r->patch ? json_object_new_string(r->patch) : NULL);
+	json_object_object_add(o, "format", r->format ? json_object_new_string(r->format) : NULL);
 	json_object_object_add(o, "replace", json_object_new_boolean(r->replace));
 	json_object_object_add(o, "findings", findings_json(r->findings, r->nfindings));
 	for (size_t i = 0; i < r->ntargets; i++) {
@@ -641,6 +724,9 @@ json_object *check_report__to_json(const struct check_report *r)
 		json_object_object_add(to, "sympos", json_object_new_int64((int64_t)t->sympos));
 		json_object_object_add(to, "kind", json_object_new_string(t->klpsym ? "relocation"
 										     : "function"));
+		if (!t->klpsym)
+			json_object_object_add(to, "new_function", t->new_name ?
+					       json_object_new_string(t->new_name) : NULL);
 		json_object_object_add(to, "address", t->addr ? json_addr(t->addr) : NULL);
 		json_object_object_add(to, "status", json_object_new_string(
 			!any || w == CHECK_INFO ? "ok" : check_sev__name(w)));
@@ -648,6 +734,9 @@ json_object *check_report__to_json(const struct check_report *r)
 		json_object_array_add(ts, to);
 	}
 	json_object_object_add(o, "targets", ts);
+	json_object_object_add(o, "shadow_ids", shadowids__to_json(r));
+	json_object_object_add(o, "shadow_calls_not_constant",
+			       json_object_new_int((int)r->shadow_calls_not_constant));
 	sum = json_object_new_object();
 	json_object_object_add(sum, "errors", json_object_new_int((int)r->errors));
 	json_object_object_add(sum, "warnings", json_object_new_int((int)r->warnings));
@@ -676,6 +765,14 @@ static void print_finding(const struct check_finding *f, FILE *out, const char *
 			fprintf(out, "  covered: %s", s->coverage);
 		fputc('\n', out);
 	}
+	if (f->hook) {
+		const struct check_hook *h = f->hook;
+
+		fprintf(out, "%s          %s %s+0x%llx%s%s%s%s%s\n", indent, h->kind, h->function,
+			(unsigned long long)h->offset, h->module ? " [" : "",
+			h->module ? h->module : "", h->module ? "]" : "",
+			h->detail ? "  " : "", h->detail ? h->detail : "");
+	}
 }
 
 void check_report__print_text(const struct check_report *r, FILE *out)
@@ -683,8 +780,8 @@ void check_report__print_text(const struct check_report *r, FILE *out)
 	int rc = check_report__exit_code(r);
 
 	if (r->file)
-		fprintf(out, "patch %s (%s)%s\n", r->patch ? r->patch : "?", r->file,
-			r->replace ? "  replace (cumulative)" : "");
+		fprintf(out, "patch %s (%s)  %s%s\n", r->patch ? r->patch : "?", r->file,
+			r->format ? r->format : "", r->replace ? "  replace (cumulative)" : "");
 	for (size_t i = 0; i < r->nfindings; i++)
 		print_finding(&r->findings[i], out, "");
 	for (size_t i = 0; i < r->ntargets; i++) {
@@ -701,8 +798,66 @@ void check_report__print_text(const struct check_report *r, FILE *out)
 		for (size_t j = 0; j < t->nfindings; j++)
 			print_finding(&t->findings[j], out, "  ");
 	}
+	shadowids__print_text(r, out);
 	fprintf(out, "%u error%s, %u warning%s, %u info: %s\n", r->errors, r->errors == 1 ? "" : "s",
 		r->warnings, r->warnings == 1 ? "" : "s", r->infos,
 		rc == EXIT_ERROR ? "the kernel will refuse this patch or patch the wrong code" :
 		rc == EXIT_WARNINGS ? "review the warnings before loading" : "ok to load");
+}
+
+/* Each hook finding with the target it is about (NULL: the patch). */
+static void for_each_hook_finding(const struct check_report *r, const char *effect,
+				  void (*fn)(const struct check_target *, const struct check_finding *,
+					     void *), void *ctx)
+{
+	for (size_t i = 0; i <= r->ntargets; i++) {
+		const struct check_target *t = i < r->ntargets ? &r->targets[i] : NULL;
+		const struct check_finding *fs = t ? t->findings : r->findings;
+		size_t n = t ? t->nfindings : r->nfindings;
+
+		for (size_t j = 0; j < n; j++)
+			if (fs[j].hook && (!effect || !strcmp(fs[j].hook->effect, effect)))
+				fn(t, &fs[j], ctx);
+	}
+}
+
+struct print_ctx {
+	FILE *out;
+	const char *prefix;
+};
+
+static void print_one(const struct check_target *t, const struct check_finding *f, void *ctx)
+{
+	const struct print_ctx *pc = ctx;
+	char indent[64];
+
+	snprintf(indent, sizeof(indent), "%s  ", pc->prefix);
+	fprintf(pc->out, "%s%s:%s\n", pc->prefix, t ? obj_name(t->object) : "patch",
+		t ? t->name : f->hook->function);
+	print_finding(f, pc->out, indent);
+}
+
+void check_report__print_conflicts(const struct check_report *r, FILE *out, const char *prefix,
+				   const char *effect)
+{
+	struct print_ctx pc = { out, prefix };
+
+	for_each_hook_finding(r, effect, print_one, &pc);
+}
+
+static void json_one(const struct check_target *t, const struct check_finding *f, void *ctx)
+{
+	json_object *o = finding_json(f);
+
+	json_object_object_add(o, "function", t ? json_object_new_string(t->name) : NULL);
+	json_object_object_add(o, "object", t ? json_object_new_string(obj_name(t->object)) : NULL);
+	json_object_array_add(ctx, o);
+}
+
+json_object *check_report__conflicts_json(const struct check_report *r)
+{
+	json_object *a = json_object_new_array();
+
+	for_each_hook_finding(r, NULL, json_one, a);
+	return a;
 }

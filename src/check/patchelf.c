@@ -25,19 +25,28 @@
  *    klp_object.name has no relocation: that object is vmlinux.
  *  - old_sympos and replace are plain data, read from the section bytes.
  *
+ * klp-build modules (6.19+) have no static klp_patch: objtool's "klp diff"
+ * writes struct klp_object_ext entries into .init.klp_objects and struct
+ * klp_func_ext entries into .init.klp_funcs (include/linux/livepatch_external.h),
+ * and the module's init builds the klp_patch from them, with replace set
+ * unless it was built with KLP_NO_REPLACE. Those sections are read the same
+ * way: the number of objects is the section's size over the entry size,
+ * each object's nr_funcs says how many klp_func_ext its funcs pointer
+ * starts. replace is read from the init code's store (modcode.c).
+ *
  * Field offsets are those of 64-bit kernels since 5.5 (klp_patch.states came
  * before replace then). Only 64-bit little-endian modules are read.
  */
 #include "check/patchelf.h"
+#include "check/modcode.h"
+#include "check/relf.h"
 #include "lib/util.h"
 
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
-#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,180 +54,27 @@
 /* Offsets of the fields read, and fallback array strides (x86-64, 6.1). */
 #define KLP_PATCH_MOD		0
 #define KLP_PATCH_OBJS		8
-#define KLP_PATCH_REPLACE	24
 #define KLP_OBJECT_NAME		0
 #define KLP_OBJECT_FUNCS	8
 #define KLP_OBJECT_SIZE_61	168
 #define KLP_FUNC_OLD_NAME	0
+#define KLP_FUNC_NEW_FUNC	8
 #define KLP_FUNC_OLD_SYMPOS	16
 #define KLP_FUNC_SIZE_61	152
+/* struct klp_object_ext / klp_func_ext (livepatch_external.h, 64-bit) */
+#define KLP_OBJ_EXT_NAME	0
+#define KLP_OBJ_EXT_FUNCS	8
+#define KLP_OBJ_EXT_NR_FUNCS	56
+#define KLP_OBJ_EXT_SIZE	64
+#define KLP_FUNC_EXT_OLD_NAME	0
+#define KLP_FUNC_EXT_NEW_FUNC	8
+#define KLP_FUNC_EXT_SYMPOS	16
+#define KLP_FUNC_EXT_SIZE	24
 #define MAX_ENTRIES		4096
 
-struct rela {
-	uint64_t off;
-	uint32_t sym;
-	uint32_t type;
-	int64_t addend;
-};
-
-struct sec {
-	const char *name;
-	GElf_Shdr sh;
-	Elf_Data *data;
-	struct rela *relas;  /* sorted by offset */
-	size_t nrelas;
-};
-
-struct pelf {
-	Elf *elf;
-	uint16_t machine;
-	struct sec *secs;
-	size_t nsecs;
-	Elf_Data *symtab;
-	size_t nsyms;
-	size_t strtab;       /* section index of the symbol names */
-};
-
-/* A place in the file a pointer points to, or an undefined symbol. */
-struct target {
-	size_t sec;          /* 0: undefined (see name) */
-	uint64_t off;
-	const char *name;    /* the symbol's name, if it has one */
-};
-
-static void set_err(char *err, size_t len, const char *fmt, ...)
+const char *lp_format__name(enum lp_format f)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
-/* A relocation that stores a whole 64-bit address (a C pointer in data). */
-static int is_abs64(const struct pelf *pe, uint32_t type)
-{
-	switch (pe->machine) {
-	case EM_X86_64: return type == 1;    /* R_X86_64_64 */
-	case EM_AARCH64: return type == 257; /* R_AARCH64_ABS64 */
-	case EM_PPC64: return type == 38;    /* R_PPC64_ADDR64 */
-	case EM_S390: return type == 22;     /* R_390_64 */
-	default: return 0;
-	}
-}
-
-static int cmp_rela(const void *a, const void *b)
-{
-	const struct rela *x = a, *y = b;
-
-	return x->off < y->off ? -1 : x->off > y->off;
-}
-
-static const struct rela *rela_at(const struct sec *s, uint64_t off)
-{
-	size_t lo = 0, hi = s->nrelas;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->relas[mid].off < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < s->nrelas && s->relas[lo].off == off ? &s->relas[lo] : NULL;
-}
-
-static int get_sym(const struct pelf *pe, size_t idx, GElf_Sym *sym, const char **name)
-{
-	if (!pe->symtab || idx >= pe->nsyms || !gelf_getsym(pe->symtab, (int)idx, sym))
-		return -1;
-	*name = elf_strptr(pe->elf, pe->strtab, sym->st_name);
-	return 0;
-}
-
-/* Where relocation r points (S + A; the place-relative forms store S + A - P
- * for an instruction whose displacement ends 4 bytes later, so +4). */
-static int resolve(const struct pelf *pe, const struct rela *r, struct target *t)
-{
-	GElf_Sym sym;
-	const char *name;
-
-	if (get_sym(pe, r->sym, &sym, &name))
-		return -1;
-	t->name = name && *name ? name : NULL;
-	if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= pe->nsecs) {
-		t->sec = 0;
-		t->off = 0;
-		return 0;
-	}
-	t->sec = sym.st_shndx;
-	t->off = sym.st_value + (uint64_t)r->addend;
-	if (pe->machine == EM_X86_64 && (r->type == 2 || r->type == 4)) /* PC32, PLT32 */
-		t->off += 4;
-	return 0;
-}
-
-static int sec_is_data(const struct pelf *pe, size_t i)
-{
-	const GElf_Shdr *sh = &pe->secs[i].sh;
-
-	return i && i < pe->nsecs && (sh->sh_flags & SHF_ALLOC) && !(sh->sh_flags & SHF_EXECINSTR);
-}
-
-/* The pointer stored at (sec, off), when an absolute relocation makes one. */
-static int pointer_at(const struct pelf *pe, size_t sec, uint64_t off, struct target *t)
-{
-	const struct rela *r = rela_at(&pe->secs[sec], off);
-
-	if (!r || !is_abs64(pe, r->type))
-		return 0;
-	return resolve(pe, r, t) == 0;
-}
-
-static const char *string_at(const struct pelf *pe, const struct target *t)
-{
-	const struct sec *s;
-	const char *p;
-
-	if (!t->sec || !sec_is_data(pe, t->sec))
-		return NULL;
-	s = &pe->secs[t->sec];
-	if (!s->data || !s->data->d_buf || t->off >= s->data->d_size)
-		return NULL;
-	p = (const char *)s->data->d_buf + t->off;
-	if (!memchr(p, '\0', s->data->d_size - t->off))
-		return NULL;
-	return p;
-}
-
-static int read_bytes(const struct pelf *pe, size_t sec, uint64_t off, void *out, size_t n)
-{
-	const struct sec *s = &pe->secs[sec];
-
-	memset(out, 0, n);
-	if (s->sh.sh_type == SHT_NOBITS)
-		return off + n <= s->sh.sh_size ? 0 : -1;
-	if (!s->data || !s->data->d_buf || off + n > s->data->d_size)
-		return -1;
-	memcpy(out, (const char *)s->data->d_buf + off, n);
-	return 0;
-}
-
-/* Size of the object symbol that starts at (sec, off), 0 if none. */
-static uint64_t symbol_size_at(const struct pelf *pe, size_t sec, uint64_t off)
-{
-	GElf_Sym sym;
-	const char *name;
-
-	for (size_t i = 1; i < pe->nsyms; i++) {
-		if (get_sym(pe, i, &sym, &name))
-			continue;
-		if (sym.st_shndx == sec && sym.st_value == off &&
-		    GELF_ST_TYPE(sym.st_info) == STT_OBJECT && sym.st_size)
-			return sym.st_size;
-	}
-	return 0;
+	return f == LP_FORMAT_KLP_BUILD ? "klp-build" : "klp_patch";
 }
 
 /*
@@ -227,11 +83,11 @@ static uint64_t symbol_size_at(const struct pelf *pe, size_t sec, uint64_t off)
  * size S and n keys, the stride is S / (n + 1), checked against the keys'
  * positions; otherwise the fallback.
  */
-static uint64_t array_stride(const struct pelf *pe, size_t sec, uint64_t base, uint64_t key_off,
+static uint64_t array_stride(const struct relf *pe, size_t sec, uint64_t base, uint64_t key_off,
 			     uint64_t fallback)
 {
-	uint64_t size = symbol_size_at(pe, sec, base), stride;
-	const struct sec *s = &pe->secs[sec];
+	uint64_t size = relf_object_size_at(pe, sec, base), stride;
+	const struct relf_sec *s = &pe->secs[sec];
 	size_t n = 0;
 
 	if (!size)
@@ -239,7 +95,7 @@ static uint64_t array_stride(const struct pelf *pe, size_t sec, uint64_t base, u
 	for (size_t i = 0; i < s->nrelas; i++) {
 		uint64_t o = s->relas[i].off;
 
-		if (o >= base && o < base + size && is_abs64(pe, s->relas[i].type))
+		if (o >= base && o < base + size && relf_is_abs64(pe, s->relas[i].type))
 			n++;
 	}
 	/* n counts every pointer, not only keys: try each entry count, the
@@ -254,9 +110,9 @@ static uint64_t array_stride(const struct pelf *pe, size_t sec, uint64_t base, u
 		if (stride < key_off + 8 || stride % 8)
 			continue;
 		for (size_t j = 0; j < k; j++) {
-			struct target t;
+			struct relf_target t;
 
-			hits += pointer_at(pe, sec, base + j * stride + key_off, &t);
+			hits += relf_pointer_at(pe, sec, base + j * stride + key_off, &t);
 		}
 		/* and the terminating entry holds no pointer at all */
 		for (size_t i = 0; i < s->nrelas; i++)
@@ -268,26 +124,45 @@ static uint64_t array_stride(const struct pelf *pe, size_t sec, uint64_t base, u
 	return fallback;
 }
 
-static int parse_funcs(const struct pelf *pe, const struct target *at, struct lp_object *o)
+/* The name of the function a new_func pointer at (sec, off) points to. */
+static char *new_func_at(const struct relf *pe, size_t sec, uint64_t off)
+{
+	struct relf_target t;
+	const char *n;
+
+	if (!relf_pointer_at(pe, sec, off, &t))
+		return NULL;
+	n = relf_target_name(pe, &t);
+	return n ? xstrdup(n) : NULL;
+}
+
+static void add_func(struct lp_object *o, size_t *cap, const char *name, uint64_t sympos_le,
+		     char *new_name)
+{
+	grow_array((void **)&o->funcs, cap, o->nfuncs, sizeof(*o->funcs));
+	o->funcs[o->nfuncs].name = xstrdup(name);
+	o->funcs[o->nfuncs].sympos = (unsigned long)le64toh(sympos_le);
+	o->funcs[o->nfuncs].new_name = new_name;
+	o->nfuncs++;
+}
+
+static int parse_funcs(const struct relf *pe, const struct relf_target *at, struct lp_object *o)
 {
 	uint64_t stride = array_stride(pe, at->sec, at->off, KLP_FUNC_OLD_NAME, KLP_FUNC_SIZE_61);
 	size_t cap = 0;
 
 	for (size_t k = 0; k < MAX_ENTRIES; k++) {
 		uint64_t e = at->off + k * stride;
-		struct target name;
+		struct relf_target name;
 		const char *s;
 		uint64_t sympos;
 
-		if (!pointer_at(pe, at->sec, e + KLP_FUNC_OLD_NAME, &name))
+		if (!relf_pointer_at(pe, at->sec, e + KLP_FUNC_OLD_NAME, &name))
 			break;
-		s = string_at(pe, &name);
-		if (!s || read_bytes(pe, at->sec, e + KLP_FUNC_OLD_SYMPOS, &sympos, 8))
+		s = relf_string_at(pe, &name);
+		if (!s || relf_read_bytes(pe, at->sec, e + KLP_FUNC_OLD_SYMPOS, &sympos, 8))
 			return -1;
-		grow_array((void **)&o->funcs, &cap, o->nfuncs, sizeof(*o->funcs));
-		o->funcs[o->nfuncs].name = xstrdup(s);
-		o->funcs[o->nfuncs].sympos = (unsigned long)le64toh(sympos);
-		o->nfuncs++;
+		add_func(o, &cap, s, sympos, new_func_at(pe, at->sec, e + KLP_FUNC_NEW_FUNC));
 	}
 	return o->nfuncs ? 0 : -1;
 }
@@ -295,8 +170,10 @@ static int parse_funcs(const struct pelf *pe, const struct target *at, struct lp
 static void free_objs(struct lp_object *objs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < objs[i].nfuncs; j++)
+		for (size_t j = 0; j < objs[i].nfuncs; j++) {
 			free(objs[i].funcs[j].name);
+			free(objs[i].funcs[j].new_name);
+		}
 		free(objs[i].funcs);
 		free(objs[i].name);
 	}
@@ -304,30 +181,30 @@ static void free_objs(struct lp_object *objs, size_t n)
 }
 
 /* Parse the klp_patch at (sec, off) into p; -1 if it is not one. */
-static int parse_patch(const struct pelf *pe, size_t sec, uint64_t off, struct lp_patch *p)
+static int parse_patch(const struct relf *pe, size_t sec, uint64_t off, struct lp_patch *p)
 {
-	struct target objs;
+	struct relf_target objs;
 	uint64_t stride;
 	size_t cap = 0;
 	uint8_t replace;
 
-	if (!pointer_at(pe, sec, off + KLP_PATCH_OBJS, &objs) || !sec_is_data(pe, objs.sec))
+	if (!relf_pointer_at(pe, sec, off + KLP_PATCH_OBJS, &objs) || !relf_sec_is_data(pe, objs.sec))
 		return -1;
 	stride = array_stride(pe, objs.sec, objs.off, KLP_OBJECT_FUNCS, KLP_OBJECT_SIZE_61);
 	for (size_t k = 0; k < MAX_ENTRIES; k++) {
 		uint64_t e = objs.off + k * stride;
-		struct target funcs, name;
+		struct relf_target funcs, name;
 		struct lp_object *o;
 
-		if (!pointer_at(pe, objs.sec, e + KLP_OBJECT_FUNCS, &funcs))
+		if (!relf_pointer_at(pe, objs.sec, e + KLP_OBJECT_FUNCS, &funcs))
 			break;
-		if (!sec_is_data(pe, funcs.sec))
+		if (!relf_sec_is_data(pe, funcs.sec))
 			goto bad;
 		grow_array((void **)&p->objs, &cap, p->nobjs, sizeof(*p->objs));
 		o = &p->objs[p->nobjs++];
 		memset(o, 0, sizeof(*o));
-		if (pointer_at(pe, objs.sec, e + KLP_OBJECT_NAME, &name)) {
-			const char *s = string_at(pe, &name);
+		if (relf_pointer_at(pe, objs.sec, e + KLP_OBJECT_NAME, &name)) {
+			const char *s = relf_string_at(pe, &name);
 
 			if (!s)
 				goto bad;
@@ -338,7 +215,7 @@ static int parse_patch(const struct pelf *pe, size_t sec, uint64_t off, struct l
 	}
 	if (!p->nobjs)
 		return -1;
-	read_bytes(pe, sec, off + KLP_PATCH_REPLACE, &replace, 1);
+	relf_read_bytes(pe, sec, off + KLP_PATCH_REPLACE, &replace, 1);
 	p->replace = replace != 0;
 	p->found = 1;
 	return 0;
@@ -349,40 +226,130 @@ bad:
 	return -1;
 }
 
+/* The stride of a klp-build section: its sh_entsize (objtool sets it), or
+ * the struct's size. 0 when the section cannot hold such entries. */
+static uint64_t ext_stride(const struct relf *pe, size_t sec, uint64_t min, uint64_t size)
+{
+	uint64_t es = pe->secs[sec].sh.sh_entsize;
+
+	if (es >= min && es % 8 == 0)
+		return es;
+	return size;
+}
+
+/* One klp_object_ext at (sec, e) and its klp_func_ext entries. */
+static int parse_object_ext(const struct relf *pe, size_t sec, uint64_t e, struct lp_object *o)
+{
+	struct relf_target funcs, name;
+	uint32_t nr = 0;
+	uint64_t stride;
+	size_t cap = 0;
+
+	memset(o, 0, sizeof(*o));
+	if (relf_pointer_at(pe, sec, e + KLP_OBJ_EXT_NAME, &name)) {
+		const char *s = relf_string_at(pe, &name);
+
+		if (!s)
+			return -1;
+		o->name = xstrdup(s);
+	}
+	if (!relf_pointer_at(pe, sec, e + KLP_OBJ_EXT_FUNCS, &funcs) ||
+	    !relf_sec_is_data(pe, funcs.sec) ||
+	    relf_read_bytes(pe, sec, e + KLP_OBJ_EXT_NR_FUNCS, &nr, sizeof(nr)))
+		return -1;
+	nr = le32toh(nr);
+	if (!nr || nr > MAX_ENTRIES)
+		return -1;
+	stride = ext_stride(pe, funcs.sec, KLP_FUNC_EXT_SIZE, KLP_FUNC_EXT_SIZE);
+	for (uint32_t j = 0; j < nr; j++) {
+		uint64_t fe = funcs.off + j * stride, sympos;
+		struct relf_target old;
+		const char *s;
+
+		if (!relf_pointer_at(pe, funcs.sec, fe + KLP_FUNC_EXT_OLD_NAME, &old) ||
+		    !(s = relf_string_at(pe, &old)) ||
+		    relf_read_bytes(pe, funcs.sec, fe + KLP_FUNC_EXT_SYMPOS, &sympos, 8))
+			return -1;
+		add_func(o, &cap, s, sympos, new_func_at(pe, funcs.sec, fe + KLP_FUNC_EXT_NEW_FUNC));
+	}
+	return 0;
+}
+
+/* klp-build's .init.klp_objects: one klp_object_ext per patched object. */
+static int parse_klp_build(const struct relf *pe, struct lp_patch *p)
+{
+	size_t sec = relf_find_sec(pe, ".init.klp_objects");
+	uint64_t size, stride, n;
+
+	if (!sec || !relf_sec_is_data(pe, sec))
+		return -1;
+	size = pe->secs[sec].sh.sh_size;
+	stride = ext_stride(pe, sec, KLP_OBJ_EXT_NR_FUNCS + 4, KLP_OBJ_EXT_SIZE);
+	n = size / stride;
+	if (!n || size % stride || n > MAX_ENTRIES)
+		return -1;
+	p->objs = xcalloc(n, sizeof(*p->objs));
+	for (uint64_t k = 0; k < n; k++) {
+		p->nobjs++;
+		if (parse_object_ext(pe, sec, k * stride, &p->objs[k])) {
+			free_objs(p->objs, p->nobjs);
+			p->objs = NULL;
+			p->nobjs = 0;
+			return -1;
+		}
+	}
+	p->format = LP_FORMAT_KLP_BUILD;
+	p->found = 1;
+	/* built with KLP_NO_REPLACE or not: the init code's store says */
+	p->replace_seen = modcode__replace_store(pe, &p->replace) == 0;
+	if (!p->replace_seen)
+		p->replace = 1;
+	return 0;
+}
+
 /* Where the code loads an address just before calling klp_enable_patch():
  * the patch the init function enables. 0 if not seen. */
-static int enable_patch_arg(const struct pelf *pe, struct target *out)
+struct arg_ctx {
+	struct relf_target *out;
+	int found;
+};
+
+static int enable_patch_call(const struct relf *pe, size_t sec, size_t j, const char *callee,
+			     void *ctx)
 {
-	for (size_t i = 1; i < pe->nsecs; i++) {
-		const struct sec *s = &pe->secs[i];
+	const struct relf_sec *s = &pe->secs[sec];
+	struct arg_ctx *ac = ctx;
 
-		if (!(s->sh.sh_flags & SHF_EXECINSTR))
-			continue;
-		for (size_t j = 1; j < s->nrelas; j++) {
-			struct target call, arg;
+	if (strcmp(callee, "klp_enable_patch"))
+		return 0;
+	/* the nearest earlier relocation into data, within a few instructions
+	 * (lea/mov of the argument) */
+	for (size_t k = j; k-- > 0;) {
+		struct relf_target arg;
 
-			if (resolve(pe, &s->relas[j], &call) || !call.name ||
-			    strcmp(call.name, "klp_enable_patch"))
-				continue;
-			/* the nearest earlier relocation into data, within a few
-			 * instructions (lea/mov of the argument) */
-			for (size_t k = j; k-- > 0;) {
-				if (s->relas[j].off - s->relas[k].off > 32)
-					break;
-				if (!resolve(pe, &s->relas[k], &arg) && sec_is_data(pe, arg.sec)) {
-					*out = arg;
-					return 1;
-				}
-			}
+		if (s->relas[j].off - s->relas[k].off > 32)
+			break;
+		if (!relf_resolve(pe, &s->relas[k], &arg) && relf_sec_is_data(pe, arg.sec)) {
+			*ac->out = arg;
+			ac->found = 1;
+			return 1;
 		}
 	}
 	return 0;
 }
 
-static void read_modinfo(const struct pelf *pe, struct lp_patch *p)
+static int enable_patch_arg(const struct relf *pe, struct relf_target *out)
+{
+	struct arg_ctx ac = { out, 0 };
+
+	modcode__for_each_call(pe, enable_patch_call, &ac);
+	return ac.found;
+}
+
+static void read_modinfo(const struct relf *pe, struct lp_patch *p)
 {
 	for (size_t i = 1; i < pe->nsecs; i++) {
-		const struct sec *s = &pe->secs[i];
+		const struct relf_sec *s = &pe->secs[i];
 		const char *q, *end;
 
 		if (!s->name || strcmp(s->name, ".modinfo") || !s->data || !s->data->d_buf)
@@ -405,7 +372,7 @@ static void read_modinfo(const struct pelf *pe, struct lp_patch *p)
 
 /* ".klp.sym.OBJ.NAME,POS": OBJ has no dot (module names have none); NAME
  * may (clones); POS follows the last comma. */
-static void read_klpsyms(const struct pelf *pe, struct lp_patch *p)
+static void read_klpsyms(const struct relf *pe, struct lp_patch *p)
 {
 	static const char prefix[] = ".klp.sym.";
 	size_t cap = 0;
@@ -417,7 +384,7 @@ static void read_klpsyms(const struct pelf *pe, struct lp_patch *p)
 		char buf[512];
 		struct lp_klpsym *k;
 
-		if (get_sym(pe, i, &sym, &name) || !name || strncmp(name, prefix, sizeof(prefix) - 1))
+		if (relf_get_sym(pe, i, &sym, &name) || !name || strncmp(name, prefix, sizeof(prefix) - 1))
 			continue;
 		name += sizeof(prefix) - 1;
 		dot = strchr(name, '.');
@@ -434,75 +401,22 @@ static void read_klpsyms(const struct pelf *pe, struct lp_patch *p)
 	}
 }
 
-static int load_sections(struct pelf *pe, char *err, size_t errlen)
+static void find_patch(const struct relf *pe, struct lp_patch *p)
 {
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
-
-	if (elf_getshdrnum(pe->elf, &pe->nsecs) || elf_getshdrstrndx(pe->elf, &shstrndx)) {
-		set_err(err, errlen, "bad section headers: %s", elf_errmsg(-1));
-		return -1;
-	}
-	pe->secs = xcalloc(pe->nsecs ? pe->nsecs : 1, sizeof(*pe->secs));
-	while ((scn = elf_nextscn(pe->elf, scn))) {
-		size_t i = elf_ndxscn(scn);
-		struct sec *s;
-
-		if (i >= pe->nsecs)
-			continue;
-		s = &pe->secs[i];
-		if (!gelf_getshdr(scn, &s->sh))
-			continue;
-		s->name = elf_strptr(pe->elf, shstrndx, s->sh.sh_name);
-		if (s->sh.sh_type != SHT_NOBITS)
-			s->data = elf_getdata(scn, NULL);
-		if (s->sh.sh_type == SHT_SYMTAB && s->data) {
-			pe->symtab = s->data;
-			pe->nsyms = s->sh.sh_entsize ? s->sh.sh_size / s->sh.sh_entsize : 0;
-			pe->strtab = s->sh.sh_link;
-		}
-	}
-	/* Attach each SHT_RELA section's entries to the section it patches. */
-	for (size_t i = 1; i < pe->nsecs; i++) {
-		struct sec *r = &pe->secs[i], *t;
-		size_t n;
-
-		if (r->sh.sh_type != SHT_RELA || !r->data || r->sh.sh_info >= pe->nsecs)
-			continue;
-		t = &pe->secs[r->sh.sh_info];
-		n = r->sh.sh_entsize ? r->sh.sh_size / r->sh.sh_entsize : 0;
-		t->relas = xrealloc(t->relas, (t->nrelas + n + 1) * sizeof(*t->relas));
-		for (size_t j = 0; j < n; j++) {
-			GElf_Rela ra;
-
-			if (!gelf_getrela(r->data, (int)j, &ra))
-				continue;
-			t->relas[t->nrelas++] = (struct rela){
-				.off = ra.r_offset, .sym = (uint32_t)GELF_R_SYM(ra.r_info),
-				.type = (uint32_t)GELF_R_TYPE(ra.r_info), .addend = ra.r_addend,
-			};
-		}
-		qsort(t->relas, t->nrelas, sizeof(*t->relas), cmp_rela);
-	}
-	return 0;
-}
-
-static void find_patch(const struct pelf *pe, struct lp_patch *p)
-{
-	struct target want = { 0 };
+	struct relf_target want = { 0 };
 	int have_want = enable_patch_arg(pe, &want);
 	struct lp_patch first = { 0 };
 
 	for (size_t i = 1; i < pe->nsecs; i++) {
-		const struct sec *s = &pe->secs[i];
+		const struct relf_sec *s = &pe->secs[i];
 
-		if (!sec_is_data(pe, i))
+		if (!relf_sec_is_data(pe, i))
 			continue;
 		for (size_t j = 0; j < s->nrelas; j++) {
-			struct target mod;
+			struct relf_target mod;
 			struct lp_patch cand = { 0 };
 
-			if (!is_abs64(pe, s->relas[j].type) || resolve(pe, &s->relas[j], &mod) ||
+			if (!relf_is_abs64(pe, s->relas[j].type) || relf_resolve(pe, &s->relas[j], &mod) ||
 			    !mod.name || strcmp(mod.name, "__this_module"))
 				continue;
 			if (parse_patch(pe, i, s->relas[j].off - KLP_PATCH_MOD, &cand))
@@ -528,53 +442,47 @@ static void find_patch(const struct pelf *pe, struct lp_patch *p)
 	p->found = first.found;
 }
 
+static void read_all_of(const struct relf *pe, struct lp_patch *p)
+{
+	read_modinfo(pe, p);
+	read_klpsyms(pe, p);
+	find_patch(pe, p);
+	if (!p->found)
+		parse_klp_build(pe, p);
+	modcode__shadow_calls(pe, &p->shadow_calls, &p->nshadow_calls);
+}
+
 int patchelf__read(const char *path, struct lp_patch *p, char *err, size_t errlen)
 {
-	struct pelf pe = { 0 };
-	GElf_Ehdr eh;
-	int fd, rc = -1;
+	struct relf pe;
+	int fd;
 
 	memset(p, 0, sizeof(*p));
-	if (elf_version(EV_CURRENT) == EV_NONE) {
-		set_err(err, errlen, "libelf: %s", elf_errmsg(-1));
-		return -1;
-	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	pe.elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!pe.elf || elf_kind(pe.elf) != ELF_K_ELF || !gelf_getehdr(pe.elf, &eh)) {
-		set_err(err, errlen, "%s: not an ELF file", path);
-		goto out;
+	if (relf__open_fd(&pe, fd, path, err, errlen)) {
+		close(fd);
+		return -1;
 	}
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
-	    eh.e_type != ET_REL) {
-		set_err(err, errlen, "%s: not a 64-bit little-endian kernel module (ET_REL)", path);
-		goto out;
-	}
-	pe.machine = eh.e_machine;
-	if (load_sections(&pe, err, errlen))
-		goto out;
-	if (!pe.symtab) {
-		set_err(err, errlen, "%s: no symbol table (stripped too far to read)", path);
-		goto out;
-	}
-	read_modinfo(&pe, p);
-	read_klpsyms(&pe, p);
-	find_patch(&pe, p);
-	rc = 0;
-out:
-	for (size_t i = 0; i < pe.nsecs; i++)
-		free(pe.secs[i].relas);
-	free(pe.secs);
-	if (pe.elf)
-		elf_end(pe.elf);
+	read_all_of(&pe, p);
+	relf__close(&pe);
 	close(fd);
-	if (rc)
-		lp_patch__free(p);
-	return rc;
+	return 0;
+}
+
+int patchelf__read_mem(const void *buf, size_t len, struct lp_patch *p, char *err, size_t errlen)
+{
+	struct relf pe;
+
+	memset(p, 0, sizeof(*p));
+	if (relf__open_mem(&pe, buf, len, err, errlen))
+		return -1;
+	read_all_of(&pe, p);
+	relf__close(&pe);
+	return 0;
 }
 
 void lp_patch__free(struct lp_patch *p)
@@ -585,6 +493,11 @@ void lp_patch__free(struct lp_patch *p)
 		free(p->klpsyms[i].name);
 	}
 	free(p->klpsyms);
+	for (size_t i = 0; i < p->nshadow_calls; i++) {
+		free(p->shadow_calls[i].call);
+		free(p->shadow_calls[i].caller);
+	}
+	free(p->shadow_calls);
 	free(p->module);
 	memset(p, 0, sizeof(*p));
 }

@@ -6,6 +6,7 @@
 #include "cmd/cmd.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "live/checkenv.h"
 #include "render/output.h"
 
 #include <stddef.h>
@@ -68,50 +69,48 @@ static const struct opt_spec check_spec = {
 	.max_operands = 1,
 };
 
-static char *read_first(const char *a, const char *b)
+/* Facts about the live patches already loaded that change what a load does. */
+static void judge_loaded(struct check_report *r, const struct snapshot *s)
 {
-	char *t = read_all(a, NULL);
+	for (size_t i = 0; i < s->npatches; i++) {
+		const struct patch_info *pi = &s->patches[i];
 
-	return t ? t : (b ? read_all(b, NULL) : NULL);
+		if (pi->transition)
+			check_report__add(r, CHECK_WARNING, "transition_running",
+					  "patch %s is in transition now: loading another patch "
+					  "fails with EBUSY until it ends (use klptop gate --wait)",
+					  pi->name);
+		if (r->patch && !strcmp(pi->name, r->patch))
+			check_report__add(r, CHECK_ERROR, "already_loaded",
+					  "a live patch called %s is already loaded", r->patch);
+	}
+	for (size_t i = 0; r->replace && i < s->npatches; i++)
+		if (s->patches[i].enabled && (!r->patch || strcmp(s->patches[i].name, r->patch)))
+			check_report__add(r, CHECK_INFO, "replaces",
+					  "cumulative patch: it replaces %s, whose changes revert "
+					  "unless this patch has them", s->patches[i].name);
 }
 
-/* Facts about the live patches already loaded that change what a load does. */
-static void judge_loaded(struct check_report *r)
+/* What the kernel has now: no live patching is an error like any other
+ * (also for --func); the loaded patches' facts; the env for the rest. */
+static struct check_env *read_kernel(struct check_report *r)
 {
+	struct checkenv_src src = { &g_opts.paths, g_opts.kallsyms, g_opts.root != NULL };
+	struct check_env *env;
 	struct snapshot s;
 
 	snapshot__init(&s);
-	livepatch__read_kernel(&s.kernel, &g_opts.paths);
-	if (!s.kernel.livepatch) {
+	env = checkenv__read(&src, r, &s);
+	if (!s.kernel.livepatch)
 		check_report__add(r, CHECK_ERROR, "no_livepatch",
 				  "this kernel (%s) has no live patching (%s/kernel/livepatch is "
 				  "missing)", s.kernel.release, g_opts.paths.sysfs);
-		snapshot__free(&s);
-		return;
-	}
-	if (livepatch__read_patches(&s, &g_opts.paths) == 0) {
-		for (size_t i = 0; i < s.npatches; i++) {
-			const struct patch_info *pi = &s.patches[i];
-
-			if (pi->transition)
-				check_report__add(r, CHECK_WARNING, "transition_running",
-						  "patch %s is in transition now: loading another "
-						  "patch fails with EBUSY until it ends (use klptop "
-						  "gate --wait)", pi->name);
-			if (r->patch && !strcmp(pi->name, r->patch))
-				check_report__add(r, CHECK_ERROR, "already_loaded",
-						  "a live patch called %s is already loaded", r->patch);
-		}
-		if (r->replace && s.npatches)
-			for (size_t i = 0; i < s.npatches; i++)
-				if (s.patches[i].enabled &&
-				    (!r->patch || strcmp(s.patches[i].name, r->patch)))
-					check_report__add(r, CHECK_INFO, "replaces",
-							  "cumulative patch: it replaces %s, whose "
-							  "changes revert unless this patch has them",
-							  s.patches[i].name);
-	}
+	judge_loaded(r, &s);
+	check_env__set_patches(env, s.patches, s.npatches);
+	s.patches = NULL;
+	s.npatches = 0;
 	snapshot__free(&s);
+	return env;
 }
 
 static int load_patch(struct check_report *r, const char *path)
@@ -123,25 +122,17 @@ static int load_patch(struct check_report *r, const char *path)
 		p_err("check: %s", err);
 		return -1;
 	}
-	r->file = xstrdup(path);
-	r->patch = p.module ? xstrdup(p.module) : NULL;
-	r->replace = p.replace;
 	if (!p.found) {
-		p_err("check: %s: no struct klp_patch found: not a live patch module", path);
+		p_err("check: %s: no struct klp_patch (nor klp-build's .init.klp_objects) found: "
+		      "not a live patch module", path);
 		lp_patch__free(&p);
 		return -1;
 	}
+	check_report__from_patch(r, path, &p);
 	if (!p.livepatch_tag)
 		check_report__add(r, CHECK_ERROR, "not_marked",
 				  "the module has no MODULE_INFO(livepatch, \"Y\"): the kernel "
 				  "refuses it (\"not marked as a livepatch module\")");
-	for (size_t i = 0; i < p.nobjs; i++)
-		for (size_t j = 0; j < p.objs[i].nfuncs; j++)
-			check_report__add_target(r, p.objs[i].name, p.objs[i].funcs[j].name,
-						 p.objs[i].funcs[j].sympos, 0);
-	for (size_t i = 0; i < p.nklpsyms; i++)
-		check_report__add_target(r, p.klpsyms[i].object, p.klpsyms[i].name,
-					 p.klpsyms[i].sympos, 1);
 	lp_patch__free(&p);
 	return 0;
 }
@@ -150,7 +141,6 @@ int cmd_check(int argc, char **argv)
 {
 	struct check_cli cli = { 0 };
 	struct check_report *r = &cli.r;
-	char tf[4096], tf2[4096], mods[4096];
 	struct opts_result res;
 	struct check_env *env;
 	int rc;
@@ -171,14 +161,7 @@ int cmd_check(int argc, char **argv)
 		check_report__free(r);
 		return EXIT_ERROR;
 	}
-	if (r->file)
-		judge_loaded(r);
-	snprintf(tf, sizeof(tf), "%s/kernel/tracing/available_filter_functions", g_opts.paths.sysfs);
-	snprintf(tf2, sizeof(tf2), "%s/kernel/debug/tracing/available_filter_functions",
-		 g_opts.paths.sysfs);
-	snprintf(mods, sizeof(mods), "%s/modules", g_opts.paths.procfs);
-	env = check_env__new(read_all(g_opts.kallsyms, NULL), read_first(tf, tf2),
-			     read_all(mods, NULL));
+	env = read_kernel(r);
 	check__run(r, env);
 	if (g_opts.json) {
 		json_object *o = check_report__to_json(r);

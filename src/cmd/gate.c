@@ -6,10 +6,18 @@
  * another (-EBUSY), and a cumulative patch loaded then fails; gate refuses
  * first and says who blocks (or waits, with --wait), runs COMMAND, follows
  * the transition COMMAND starts, and on a timeout reports the blockers as
- * klptop status does, from the same sampler and renderers.
+ * klptop status does, from the same sampler and renderers. When COMMAND
+ * names a live patch module (an argument ending in .ko), gate first checks
+ * it for conflicts with other hooks on the functions it replaces (the
+ * judgement klptop check makes): it refuses a load that would fail with
+ * EBUSY, and once the transition completes it names the hooks that now
+ * watch code no task runs.
  */
+#include "check/check.h"
+#include "check/patchelf.h"
 #include "cmd/cmd.h"
 #include "lib/log.h"
+#include "live/checkenv.h"
 #include "render/output.h"
 #include "live/sampler.h"
 #include "lib/util.h"
@@ -37,6 +45,8 @@ struct gate {
 	size_t nbefore;
 	char *dmesg[MAX_DMESG];
 	size_t ndmesg;
+	struct check_report conflicts;  /* COMMAND's patch module, or a failed function */
+	int checked;             /* conflicts were judged */
 };
 
 struct gate_cli {
@@ -263,6 +273,103 @@ static void command_failed(struct gate *g, int status)
 		p_note("gate: no new kernel messages");
 }
 
+/* ---- conflicts with other hooks ------------------------------------------ */
+
+static struct check_env *live_env(const struct check_report *r)
+{
+	struct checkenv_src src = { &g_opts.paths, g_opts.kallsyms, 0 };
+	struct check_env *env;
+	struct snapshot s;
+
+	snapshot__init(&s);
+	env = checkenv__read(&src, r, &s);
+	check_env__set_patches(env, s.patches, s.npatches);
+	s.patches = NULL;
+	s.npatches = 0;
+	snapshot__free(&s);
+	return env;
+}
+
+/* The live patch module COMMAND loads, judged for conflicts. */
+static void check_command_module(struct gate *g)
+{
+	char err[256];
+
+	for (char **a = g->argv; *a; a++) {
+		size_t len = strlen(*a);
+		struct check_env *env;
+		struct lp_patch p;
+
+		if (len < 3 || strcmp(*a + len - 3, ".ko") ||
+		    patchelf__read(*a, &p, err, sizeof(err)))
+			continue;
+		if (!p.found) {
+			lp_patch__free(&p);
+			continue;
+		}
+		check_report__from_patch(&g->conflicts, *a, &p);
+		lp_patch__free(&p);
+		env = live_env(&g->conflicts);
+		check__run_conflicts(&g->conflicts, env);
+		check_env__free(env);
+		g->checked = 1;
+		return;
+	}
+}
+
+/* The kernel said which function it could not take over ("failed to
+ * register ftrace handler for function 'F' (-16)"): who holds it. */
+static void explain_ebusy(struct gate *g)
+{
+	static const char key[] = "failed to register ftrace handler for function '";
+	struct check_env *env;
+
+	for (size_t i = 0; i < g->ndmesg && !g->checked; i++) {
+		const char *f = strstr(g->dmesg[i], key), *end;
+		char name[256];
+
+		if (!f || !(end = strchr(f + sizeof(key) - 1, '\'')))
+			continue;
+		f += sizeof(key) - 1;
+		snprintf(name, sizeof(name), "%.*s", (int)(end - f), f);
+		check_report__add_target(&g->conflicts, NULL, name, 0, 0);
+		env = live_env(&g->conflicts);
+		check__run_conflicts(&g->conflicts, env);
+		check_env__free(env);
+		g->checked = 1;
+	}
+}
+
+static void say_conflicts(struct gate *g, const char *head, const char *effect)
+{
+	if (!g->checked || g->json)
+		return;
+	fprintf(stderr, "klptop: gate: %s\n", head);
+	check_report__print_conflicts(&g->conflicts, stderr, "  ", effect);
+}
+
+static int any_effect(const struct gate *g, const char *effect)
+{
+	json_object *a = check_report__conflicts_json(&g->conflicts);
+	int found = 0;
+
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *h = json_object_object_get(json_object_array_get_idx(a, i), "hook");
+
+		found |= !strcmp(json_object_get_string(json_object_object_get(h, "effect")), effect);
+	}
+	json_object_put(a);
+	return found;
+}
+
+/* Once the transition completed: the hooks that now watch code no task runs. */
+static void say_stale(struct gate *g)
+{
+	if (any_effect(g, "stops_seeing_calls"))
+		say_conflicts(g, "no task runs the code these hooks are on any more; re-attach "
+			      "them to the new functions:", "stops_seeing_calls");
+}
+
 static int gate_run(struct gate *g)
 {
 	struct snapshot s;
@@ -312,11 +419,23 @@ static int gate_run(struct gate *g)
 			goto out;
 		}
 	}
+	/* 2. What else hooks the functions COMMAND's patch replaces. */
+	check_command_module(g);
+	if (g->checked && g->conflicts.errors) {
+		p_err("gate: %s would fail to load: another hook holds a function it replaces; "
+		      "COMMAND not run", g->conflicts.patch ? g->conflicts.patch : g->argv[0]);
+		say_conflicts(g, "conflicts:", "load_fails");
+		set_result(g, "refused", EXIT_REFUSED, g->conflicts.patch);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	if (g->checked && g->conflicts.warnings + g->conflicts.infos)
+		say_conflicts(g, "other hooks on the functions this patch replaces:", NULL);
 	for (size_t i = 0; i < s.npatches; i++) {
 		g->before = xrealloc(g->before, (g->nbefore + 1) * sizeof(*g->before));
 		g->before[g->nbefore++] = xstrdup(s.patches[i].name);
 	}
-	/* 2. COMMAND, with the kernel's messages from now on. */
+	/* 3. COMMAND, with the kernel's messages from now on. */
 	kfd = kmsg_open();
 	g->start_ns = now_ns();
 	if (run_command(g, &status)) {
@@ -329,11 +448,14 @@ static int gate_run(struct gate *g)
 	if (kfd >= 0)
 		close(kfd);
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		explain_ebusy(g);
 		command_failed(g, status);
+		say_conflicts(g, "the function the kernel could not take over is held by:",
+			      "load_fails");
 		rc = EXIT_COMMAND;
 		goto out;
 	}
-	/* 3. Follow the transition it started. */
+	/* 4. Follow the transition it started. */
 	rc = fill(g, &s);
 	if (rc != EXIT_OK)
 		goto out; /* said why: no live patching (3), not permitted (4), ... */
@@ -362,10 +484,12 @@ static int gate_run(struct gate *g)
 		if (!g->json)
 			p_note("gate: the transition of %s completed in %.1f s", patch,
 			       secs(now_ns() - g->start_ns));
+		say_stale(g);
 		set_result(g, "completed", EXIT_OK, patch);
 	} else if (patch) {
 		if (!g->json)
 			p_note("gate: %s loaded; its transition had already completed", patch);
+		say_stale(g);
 		set_result(g, "completed", EXIT_OK, patch);
 	} else {
 		if (!g->json)
@@ -418,6 +542,8 @@ int cmd_gate(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	rc = gate_run(&g);
+	if (g.checked)
+		json_object_object_add(g.out, "conflicts", check_report__conflicts_json(&g.conflicts));
 	if (g.json && json_object_object_get_ex(g.out, "result", NULL) &&
 	    json__print(g.out, stdout, g.pretty))
 		rc = EXIT_ERROR;
@@ -429,5 +555,6 @@ int cmd_gate(int argc, char **argv)
 	for (size_t i = 0; i < g.ndmesg; i++)
 		free(g.dmesg[i]);
 	free(g.argv);
+	check_report__free(&g.conflicts);
 	return rc;
 }

@@ -201,23 +201,37 @@ static void annotate(struct func_probe *fp, const struct klpt_walk *w, struct sn
 	}
 }
 
-void func_probe__fill(struct func_probe *fp, struct snapshot *s)
+/* Run the walk of the kernel's klp lists; NULL (and a warning) on failure. */
+static const struct klpt_walk *walk(struct func_probe *fp, struct snapshot *s)
 {
-	const struct klpt_walk *w;
 	LIBBPF_OPTS(bpf_test_run_opts, topts);
-	uint64_t now = now_ns();
 
-	if (!fp)
-		return;
 	if (bpf_prog_test_run_opts(bpf_program__fd(fp->skel->progs.walk_klp), &topts) ||
 	    topts.retval) {
 		snapshot__warn(s, "walk of the kernel's klp lists failed: %s", strerror(errno));
-		return;
+		return NULL;
 	}
-	w = &fp->skel->bss->walk;
-	if (w->truncated)
+	if (fp->skel->bss->walk.truncated)
 		snapshot__warn(s, "more than %d patched functions: the rest are not counted",
 			       KLPT_FN_MAX);
+	return &fp->skel->bss->walk;
+}
+
+void func_probe__walk(struct func_probe *fp, struct snapshot *s)
+{
+	const struct klpt_walk *w = fp ? walk(fp, s) : NULL;
+
+	if (w)
+		annotate(fp, w, s);
+}
+
+void func_probe__fill(struct func_probe *fp, struct snapshot *s)
+{
+	const struct klpt_walk *w;
+	uint64_t now = now_ns();
+
+	if (!fp || !(w = walk(fp, s)))
+		return;
 	for (int i = 0; i < fp->ncounters; i++)
 		fp->counters[i].seen = 0;
 	for (uint32_t i = 0; i < w->nfuncs && i < KLPT_FN_MAX; i++) {

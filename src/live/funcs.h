@@ -15,5 +15,8 @@ void func_probe__close(struct func_probe *fp);
 /* Walk the kernel's lists, keep call counters on every old and new
  * function, and fill the func_info of s's patches. */
 void func_probe__fill(struct func_probe *fp, struct snapshot *s);
+/* The walk alone: addresses and live versions, no counters attached (for
+ * a one-shot reader that must not add kprobes of its own). */
+void func_probe__walk(struct func_probe *fp, struct snapshot *s);
 
 #endif

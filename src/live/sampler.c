@@ -6,6 +6,7 @@
 #include "live/attach.h"
 #include "live/procscan.h"
 #include "live/kallsyms.h"
+#include "live/kfacts.h"
 #include "lib/log.h"
 #include "live/shadow.h"
 #include "live/tasks.h"
@@ -55,7 +56,7 @@ struct sampler {
 	struct func_probe *fp;
 	struct shadow_probe *shadow;
 	struct probe_status probes;
-	int cond_resched_switch;
+	enum switch_point switch_point;
 };
 
 static void frame_cache__clear(struct sampler *sm)
@@ -200,8 +201,7 @@ struct sampler *sampler__open(const struct sampler_opts *o)
 	sm->ks = ksyms__load(sm->opts.kallsyms);
 	if (!sm->ks)
 		p_debug("cannot read %s: %s", sm->opts.kallsyms, strerror(errno));
-	/* 6.4+ switches tasks at cond_resched() (__klp_sched_try_switch). */
-	sm->cond_resched_switch = ksyms__find_name(sm->ks, "__klp_sched_try_switch", NULL) != NULL;
+	sm->switch_point = switch_point__probe(sm->ks);
 	if (o->captured_tree)
 		sm->probes.why_not = xstrdup("reading a captured tree (--root): no BPF");
 	else if (o->no_bpf)
@@ -441,11 +441,12 @@ int sampler__fill(struct sampler *sm, struct snapshot *s)
 	int rc;
 
 	copy_probes(&sm->probes, &s->probes);
-	s->cond_resched_switch = sm->cond_resched_switch;
+	s->switch_point = sm->switch_point;
 	s->source = sm->iter || sm->tp ? "bpf" : "procfs";
 	rc = live__fill(s, &sm->opts.paths, &ls);
 	if (rc != EXIT_OK)
 		return rc;
+	s->tif_patch_pending_bit = task_iter__tif_bit(sm->iter);
 	follow_seen(sm, s);
 	/* Counted and said, never silently left out. */
 	if (sm->stacks_over_budget && s->transition)

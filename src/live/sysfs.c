@@ -183,6 +183,7 @@ static int read_patch(const char *root, const char *name, struct patch_info *pi)
 		return err;
 	if (read_flag(dir, "replace", &pi->replace))
 		pi->replace = -1;
+	pi->stack_order = -1; /* read_stack_orders(), when it is safe */
 	objs = list_subdirs(dir, &n);
 	if (!objs)
 		return -errno;
@@ -192,6 +193,68 @@ static int read_patch(const char *root, const char *name, struct patch_info *pi)
 	pi->nobjs = n;
 	free_names(objs, n);
 	return err;
+}
+
+/* The enabled patch with the highest stack_order that patches F of object
+ * O: the kernel runs its version ("unless a transition is in progress",
+ * Documentation/ABI/testing/sysfs-kernel-livepatch). NULL if none. */
+static const struct patch_info *top_of_stack(const struct snapshot *s, const char *o,
+					     const struct func_info *f)
+{
+	const struct patch_info *top = NULL;
+
+	for (size_t i = 0; i < s->npatches; i++) {
+		const struct patch_info *pi = &s->patches[i];
+
+		if (!pi->enabled || pi->stack_order < 0 ||
+		    (top && top->stack_order >= pi->stack_order))
+			continue;
+		for (size_t j = 0; j < pi->nobjs; j++)
+			for (size_t k = 0; k < pi->objs[j].nfuncs; k++)
+				if (!strcmp(pi->objs[j].name, o) &&
+				    !strcmp(pi->objs[j].funcs[k].name, f->name) &&
+				    pi->objs[j].funcs[k].sympos == f->sympos)
+					top = pi;
+	}
+	return top;
+}
+
+/*
+ * sysfs stack_order (6.14+). Reading it takes klp_mutex, and a transition
+ * whose completion waits in synchronize_rcu_tasks() for a task that never
+ * schedules holds klp_mutex for as long (seen on 7.2: every klptop blocked in
+ * D state, in the very incident it is there to explain). So it is read only
+ * when no patch is in transition, the only time it says which version runs
+ * anyway ("unless a transition is in progress", the kernel's ABI doc).
+ */
+static void read_stack_orders(struct snapshot *s, const char *root)
+{
+	char dir[PATH_MAX];
+
+	for (size_t i = 0; i < s->npatches; i++)
+		if (s->patches[i].transition)
+			return;
+	for (size_t i = 0; i < s->npatches; i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", root, s->patches[i].name);
+		if (read_flag(dir, "stack_order", &s->patches[i].stack_order))
+			s->patches[i].stack_order = -1;
+	}
+}
+
+/* Which patch's version of each function runs, by the kernel's stack_order. */
+static void live_by_stack_order(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->npatches; i++) {
+		struct patch_info *pi = &s->patches[i];
+
+		for (size_t j = 0; j < pi->nobjs; j++)
+			for (size_t k = 0; k < pi->objs[j].nfuncs; k++) {
+				struct func_info *f = &pi->objs[j].funcs[k];
+
+				f->live_stack_order = pi->stack_order < 0 ? -1 :
+					top_of_stack(s, pi->objs[j].name, f) == pi;
+			}
+	}
 }
 
 int livepatch__read_patches(struct snapshot *s, const struct sys_paths *p)
@@ -219,6 +282,8 @@ int livepatch__read_patches(struct snapshot *s, const struct sys_paths *p)
 		s->npatches++;
 	}
 	free_names(names, n);
+	read_stack_orders(s, root);
+	live_by_stack_order(s);
 	return 0;
 }
 

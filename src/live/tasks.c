@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "live/tasks.h"
 #include "live/kallsyms.h"
+#include "live/kfacts.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -29,6 +30,7 @@ struct task_iter {
 	size_t cap;
 	struct func_name *funcs;   /* old_name pointers seen, and their names */
 	size_t nfuncs, capfuncs;
+	struct tif_guess tif;      /* TIF_PATCH_PENDING's bit, learnt from the walks */
 };
 
 struct task_iter *task_iter__open(const struct ksyms *ks, char *why, size_t whylen)
@@ -150,6 +152,69 @@ static enum block_reason reason_of_ret(int ret)
 	}
 }
 
+/* TIF_PATCH_PENDING of a task: 0/1 once the bit is known, else -1. */
+static int tif_pending_of(const struct task_iter *ti, const struct klpt_task_rec *r)
+{
+	int bit = tif_guess__bit(&ti->tif);
+
+	return bit < 0 ? -1 : (int)(r->ti_flags >> bit & 1);
+}
+
+/* One pass's evidence for TIF_PATCH_PENDING (see tif_guess): the AND of the
+ * pending tasks' flags (their records), the OR of the switched ones' (the
+ * iterator sums them up). Returns 0 when the pass had none (no transition,
+ * or nothing switched or pending yet). */
+static int narrow_tif(struct task_iter *ti, size_t len)
+{
+	uint64_t and_pending = ~0ull;
+	size_t npending = 0;
+
+	for (size_t off = 0; off + sizeof(struct klpt_task_rec) <= len;
+	     off += sizeof(struct klpt_task_rec)) {
+		const struct klpt_task_rec *r = (const void *)(ti->buf + off);
+
+		if (r->flags & KLPT_TASK_PENDING) {
+			and_pending &= r->ti_flags;
+			npending++;
+		}
+	}
+	if (!npending || !ti->skel->bss->nr_switched)
+		return 0;
+	tif_guess__narrow(&ti->tif, and_pending, ti->skel->bss->switched_tif_or);
+	return 1;
+}
+
+/* Passes without stacks (cheap) until the bit is known, at most TIF_PASSES.
+ * One pass is often not enough: a lone pending spinner also carries
+ * need_resched, which no sleeping switched task has at that instant, and
+ * that flickers while TIF_PATCH_PENDING stays. */
+#define TIF_PASSES 8
+
+static void learn_tif(struct task_iter *ti, int pending_state, uint64_t transition_id)
+{
+	struct tasks_bpf__bss *bss = ti->skel->bss;
+
+	for (int i = 0; i < TIF_PASSES && tif_guess__bit(&ti->tif) < 0; i++) {
+		ssize_t len;
+
+		bss->pending_state = pending_state;
+		bss->transition_id = transition_id;
+		bss->stack_budget = 0;
+		bss->nr_tasks = bss->nr_pending = bss->nr_stacks_read = 0;
+		bss->switched_tif_or = 0;
+		bss->nr_switched = 0;
+		len = read_iteration(ti);
+		if (len < 0 || !narrow_tif(ti, (size_t)len))
+			return;
+		usleep(2000);
+	}
+}
+
+int task_iter__tif_bit(const struct task_iter *ti)
+{
+	return ti ? tif_guess__bit(&ti->tif) : -1;
+}
+
 static void rec_to_pending(struct task_iter *ti, struct transition_info *tr,
 			   const struct klpt_task_rec *r, const struct task_iter_clock *clk,
 			   struct pending_task *t)
@@ -160,7 +225,7 @@ static void rec_to_pending(struct task_iter *ti, struct transition_info *tr,
 	copy_str(t->comm, sizeof(t->comm), r->comm);
 	t->state = task_state__char(r->state);
 	t->kthread = !!(r->flags & KLPT_TASK_KTHREAD);
-	t->tif_pending = !!(r->flags & KLPT_TASK_TIF_PENDING);
+	t->tif_pending = tif_pending_of(ti, r);
 	t->patch_state = (int8_t)r->patch_state;
 	t->on_cpu = !!(r->flags & KLPT_TASK_ON_CPU);
 	t->cpu = r->cpu;
@@ -196,7 +261,7 @@ static void rec_to_holdout(struct task_iter *ti, const struct klpt_task_rec *r,
 	t->patch_state = r->patch_state;
 	t->state = task_state__char(r->state);
 	t->kthread = !!(r->flags & KLPT_TASK_KTHREAD);
-	t->tif_pending = !!(r->flags & KLPT_TASK_TIF_PENDING);
+	t->tif_pending = tif_pending_of(ti, r);
 	copy_str(t->comm, sizeof(t->comm), r->comm);
 	if (n) {
 		t->stack = ksyms__frames(ks, ips, n);
@@ -237,13 +302,17 @@ int task_iter__scan(struct task_iter *ti, struct transition_info *tr,
 	struct tasks_bpf__bss *bss = ti->skel->bss;
 	ssize_t len;
 
+	learn_tif(ti, !tr->target, clk->transition_id);
 	bss->pending_state = !tr->target;
 	bss->transition_id = clk->transition_id;
 	bss->stack_budget = TASK_ITER_STACK_BUDGET;
 	bss->nr_tasks = bss->nr_pending = bss->nr_stacks_read = 0;
+	bss->switched_tif_or = 0;
+	bss->nr_switched = 0;
 	len = read_iteration(ti);
 	if (len < 0)
 		return (int)len;
+	narrow_tif(ti, (size_t)len);
 	/* One array for all pending tasks, sized once. */
 	cap = bss->nr_pending;
 	tr->tasks = xcalloc(cap ? cap : 1, sizeof(*tr->tasks));

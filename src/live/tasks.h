@@ -33,12 +33,16 @@ long task_iter__count(struct task_iter *ti);
 /* The maps the transition probes share (-1 each when ti is NULL). */
 void task_iter__shared_fds(struct task_iter *ti, int *blockers, int *stacks, int *task_stacks);
 /* Walk all threads: count them into tr, append every pending one to
- * tr->tasks and the RCU-tasks holdouts to tr->holdouts. */
+ * tr->tasks and the RCU-tasks holdouts to tr->holdouts. Their tif_pending is
+ * known (0/1) once TIF_PATCH_PENDING's bit is (see tif_guess), else -1. */
 int task_iter__scan(struct task_iter *ti, struct transition_info *tr,
 		    const struct task_iter_clock *clk, const struct ksyms *ks);
 /* The ips of a stack the iterator read (a task's stack_key); 0 unknown. */
 size_t task_iter__stack_ips(struct task_iter *ti, uint64_t key, uint64_t *ips, size_t max);
 /* Stacks the last scan read, and whether its budget ran out. */
 void task_iter__stack_stats(const struct task_iter *ti, unsigned int *read, int *over_budget);
+/* TIF_PATCH_PENDING's bit number as derived so far on this kernel, -1 while
+ * unknown (no transition seen yet, or the walks did not single one out). */
+int task_iter__tif_bit(const struct task_iter *ti);
 
 #endif

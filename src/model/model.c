@@ -14,6 +14,7 @@ void snapshot__init(struct snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->source = "procfs";
+	s->tif_patch_pending_bit = -1;
 }
 
 void stack_frames__free(struct stack_frame *f, size_t n)
@@ -120,6 +121,15 @@ const char *verdict__name(enum verdict v)
 	case VERDICT_WAIT_RETURN: return "wait_for_return";
 	case VERDICT_NEEDS_SIGNAL: return "needs_signal";
 	case VERDICT_STUCK: return "stuck";
+	default: return "none";
+	}
+}
+
+const char *switch_point__name(enum switch_point p)
+{
+	switch (p) {
+	case SWITCH_POINT_COND_RESCHED: return "cond_resched";
+	case SWITCH_POINT_FREEZABLE: return "freezable_sleep";
 	default: return "none";
 	}
 }

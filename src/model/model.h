@@ -27,6 +27,10 @@ struct func_info {
 	uint64_t old_addr;
 	uint64_t new_addr;
 	int live;         /* 1: this patch's version runs, 0: another's, -1 unknown */
+	/* The same from the kernel's sysfs stack_order (6.14+): 1 when this
+	 * patch has the highest stack_order of the enabled patches of this
+	 * function, 0 when another has, -1 when the kernel has no stack_order. */
+	int live_stack_order;
 	int stack_pos;    /* position in the function's klp_ops stack, -1 unknown */
 	int routed;       /* call counters attached */
 	double calls_per_s;  /* calls entering the old function */
@@ -45,6 +49,8 @@ struct patch_info {
 	int enabled;
 	int transition;
 	int replace;      /* -1: kernel does not expose it (sysfs "replace" is 6.11+) */
+	int stack_order;  /* its place on the patch stack, 1 = oldest; -1: no sysfs
+			   * "stack_order" (6.14+) */
 	int forced;       /* -1 unknown (only BPF sees klp_force_transition) */
 	struct object_info *objs;
 	size_t nobjs;
@@ -328,6 +334,14 @@ struct shadow_snapshot {
 void shadow_snapshot__free(struct shadow_snapshot *ss);
 const char *shadow_leak_kind__name(enum shadow_leak_kind k);
 
+/* Where, besides the transition's rounds, the kernel switches a running
+ * task. Probed in kallsyms (src/live/sampler.c), never read off the version. */
+enum switch_point {
+	SWITCH_POINT_NONE,          /* no __klp_sched_try_switch (before 6.4) */
+	SWITCH_POINT_COND_RESCHED,  /* at cond_resched(): klp_cond_resched (6.4-6.15) */
+	SWITCH_POINT_FREEZABLE,     /* in __schedule() of a freezable sleep only (6.16+) */
+};
+
 struct kernel_info {
 	char release[65];
 	int livepatch;        /* /sys/kernel/livepatch exists */
@@ -344,7 +358,8 @@ struct snapshot {
 	struct probe_status probes;
 	struct transition_summary *history;  /* ended while klptop watched */
 	size_t nhistory;
-	int cond_resched_switch;  /* kernel switches tasks at cond_resched (6.4+) */
+	enum switch_point switch_point;
+	int tif_patch_pending_bit;  /* derived on this kernel (src/live/tasks.c); -1 unknown */
 	const char *source;                 /* "procfs", "bpf" or "replay" */
 	uint64_t taken_ns;                  /* CLOCK_REALTIME */
 	char **warnings;                    /* things the user should know */
@@ -387,6 +402,7 @@ enum block_reason reason__of_check(int ret);
 const char *verdict__name(enum verdict v);
 const char *klp_state__name(int state);
 const char *switch_how__name(enum switch_how h);
+const char *switch_point__name(enum switch_point p);
 /* 'R', 'S', 'D', 'I', ... from a task_struct __state value. */
 char task_state__char(unsigned int state);
 void transition_summary__free(struct transition_summary *ts);

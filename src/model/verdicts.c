@@ -3,9 +3,10 @@
  * Blocker analysis: from what the kernel's own checks said about a task, say
  * whether waiting will help. The rules follow kernel/livepatch/transition.c:
  * a task switches when its stack check passes, when it returns to user space,
- * when it is forked from a switched parent, and (6.4+) at cond_resched();
- * every 15th failed round user tasks get a fake signal and interruptibly
- * sleeping kthreads are woken. Nothing else moves a task.
+ * when it is forked from a switched parent, and where the kernel tries on its
+ * own (enum switch_point: at cond_resched() on 6.4-6.15, going to a freezable
+ * sleep on 6.16+); every 15th failed round user tasks get a fake signal and
+ * interruptibly sleeping kthreads are woken. Nothing else moves a task.
  */
 #include "model/model.h"
 #include "lib/util.h"
@@ -55,6 +56,23 @@ static int stack_marked(const struct stack_frame *f, size_t n)
 	return 0;
 }
 
+/* What code change lets a busy kthread switch on this kernel, outside the
+ * patched function: a sleep always does (the next round finds it asleep with
+ * a clean stack); cond_resched() only where the kernel switches there. */
+static const char *code_change_advice(enum switch_point p)
+{
+	switch (p) {
+	case SWITCH_POINT_COND_RESCHED:
+		return "cond_resched() or a sleep outside the patched function";
+	case SWITCH_POINT_FREEZABLE:
+		return "a sleep outside the patched function; cond_resched() does not switch "
+		       "tasks on this kernel, a freezable sleep switches at once";
+	default:
+		return "a sleep outside the patched function; cond_resched() does not switch "
+		       "tasks on this kernel";
+	}
+}
+
 /* The kernel's checks seen: with thousands pending, not every round's. */
 static unsigned int checks_seen(const struct task_snap *t)
 {
@@ -68,11 +86,11 @@ static void judge_running(struct task_snap *t, const struct snapshot *s)
 			    "user task on a CPU: switches at its next return to user space");
 		return;
 	}
-	/* 6.4+ tries to switch the task at cond_resched() (__cond_resched, or
-	 * klp_cond_resched under preempt=full), but the check there is the same
-	 * stack check: it fails while a to-be-patched function is on the stack,
-	 * e.g. when the patched function itself calls cond_resched(). */
-	if (s->cond_resched_switch && !stack_marked(t->oncpu, t->noncpu) &&
+	/* 6.4-6.15 try to switch the task at cond_resched() (__cond_resched,
+	 * or klp_cond_resched under preempt=full), but the check there is the
+	 * same stack check: it fails while a to-be-patched function is on the
+	 * stack, e.g. when the patched function itself calls cond_resched(). */
+	if (s->switch_point == SWITCH_POINT_COND_RESCHED && !stack_marked(t->oncpu, t->noncpu) &&
 	    (stack_has(t->oncpu, t->noncpu, "__cond_resched") ||
 	     stack_has(t->oncpu, t->noncpu, "klp_cond_resched"))) {
 		set_verdict(t, VERDICT_WILL_SWITCH,
@@ -88,9 +106,8 @@ static void judge_running(struct task_snap *t, const struct snapshot *s)
 	}
 	set_verdict(t, VERDICT_STUCK,
 		    "kthread was running (or preempted) at all %u checks and never slept: signals cannot reach "
-		    "it, waiting will not help; it needs a code change (sleep or cond_resched%s) "
-		    "or a forced transition",
-		    checks_seen(t), s->cond_resched_switch ? "" : " on a 6.4+ kernel");
+		    "it, waiting will not help; it needs a code change (%s) or a forced transition",
+		    checks_seen(t), code_change_advice(s->switch_point));
 }
 
 static void judge_sleeping(struct task_snap *t)

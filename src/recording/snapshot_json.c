@@ -121,6 +121,7 @@ static int name_index(const char *s, const char *(*name)(int), int n)
 static const char *reason_name(int i) { return reason__name((enum block_reason)i); }
 static const char *verdict_name(int i) { return verdict__name((enum verdict)i); }
 static const char *how_name(int i) { return switch_how__name((enum switch_how)i); }
+static const char *point_name(int i) { return switch_point__name((enum switch_point)i); }
 static const char *leak_name(int i) { return shadow_leak_kind__name((enum shadow_leak_kind)i); }
 
 static int target_of(json_object *o)
@@ -312,6 +313,7 @@ static void funcs_from_json(struct object_info *oi, json_object *a)
 		/* output.c writes live only for functions read from the klp lists. */
 		f->walked = jget(o, "live") != NULL;
 		f->live = jtri(o, "live");
+		f->live_stack_order = jtri(o, "live_stack_order");
 		f->stack_pos = jget(o, "stack_pos") ? (int)jint(o, "stack_pos") : -1;
 		f->routed = jget(o, "calls_per_s") != NULL;
 		f->calls_per_s = jdouble(o, "calls_per_s", 0);
@@ -328,6 +330,7 @@ static void patch_from_json(struct patch_info *pi, json_object *o)
 	pi->enabled = jbool(o, "enabled");
 	pi->transition = jbool(o, "transition");
 	pi->replace = jtri(o, "replace");
+	pi->stack_order = jget(o, "stack_order") ? (int)jint(o, "stack_order") : -1;
 	pi->forced = jtri(o, "forced");
 	pi->nobjs = jlen(objs);
 	pi->objs = xcalloc(pi->nobjs ? pi->nobjs : 1, sizeof(*pi->objs));
@@ -590,6 +593,16 @@ static struct shadow_snapshot *shadows_from_json(json_object *o)
 	return ss;
 }
 
+/* Recordings made before switch_point only say whether cond_resched() switches. */
+static enum switch_point switch_point_from_json(json_object *k)
+{
+	int i = name_index(jstr(k, "switch_point"), point_name, SWITCH_POINT_FREEZABLE + 1);
+
+	if (i >= 0)
+		return (enum switch_point)i;
+	return jbool(k, "cond_resched_switch") ? SWITCH_POINT_COND_RESCHED : SWITCH_POINT_NONE;
+}
+
 int snapshot__from_json(struct snapshot *s, json_object *o, char *err, size_t errlen)
 {
 	json_object *k = jget(o, "kernel"), *a, *tr, *sh;
@@ -605,7 +618,8 @@ int snapshot__from_json(struct snapshot *s, json_object *o, char *err, size_t er
 	s->kernel.livepatch = jbool(k, "livepatch");
 	s->kernel.tainted = (unsigned long)juint(k, "tainted");
 	s->kernel.taint_livepatch = jbool(k, "taint_livepatch");
-	s->cond_resched_switch = jbool(k, "cond_resched_switch");
+	s->switch_point = switch_point_from_json(k);
+	s->tif_patch_pending_bit = jget(k, "tif_patch_pending_bit") ? (int)jint(k, "tif_patch_pending_bit") : -1;
 	a = jget(o, "patches");
 	s->npatches = jlen(a);
 	s->patches = s->npatches ? xcalloc(s->npatches, sizeof(*s->patches)) : NULL;

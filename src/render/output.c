@@ -34,6 +34,22 @@ static json_object *json_str_or_null(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
+/* Whether this patch's version of a function runs, when two patches or more
+ * patch it: by the kernel's stack_order where it has one (6.14+), else by
+ * the function's klp_ops stack as the BPF walk read it; said only when
+ * known, and both sources are shown when they disagree. */
+static const char *live_mark(const struct func_info *f)
+{
+	int ops = f->walked ? f->live : -1, order = f->live_stack_order;
+
+	if (order >= 0 && ops >= 0 && order != ops)
+		return order ? " [live by stack_order, not by klp_ops]"
+			     : " [live by klp_ops, not by stack_order]";
+	if (order < 0)
+		order = ops;
+	return order < 0 ? "" : order ? " [live]" : " [superseded]";
+}
+
 static json_object *funcs_to_json(const struct object_info *o)
 {
 	json_object *a = json_object_new_array();
@@ -48,6 +64,7 @@ static json_object *funcs_to_json(const struct object_info *o)
 		json_object_object_add(f, "old_addr", fi->old_addr ? json_addr(fi->old_addr) : NULL);
 		json_object_object_add(f, "new_addr", fi->new_addr ? json_addr(fi->new_addr) : NULL);
 		json_object_object_add(f, "live", fi->walked ? json_tristate(fi->live) : NULL);
+		json_object_object_add(f, "live_stack_order", json_tristate(fi->live_stack_order));
 		json_object_object_add(f, "stack_pos", !fi->walked || fi->stack_pos < 0 ? NULL :
 				       json_object_new_int(fi->stack_pos));
 		json_object_object_add(f, "calls_per_s", fi->routed ?
@@ -67,6 +84,8 @@ static json_object *patch_to_json(const struct patch_info *pi)
 	json_object_object_add(p, "enabled", json_object_new_boolean(pi->enabled));
 	json_object_object_add(p, "transition", json_object_new_boolean(pi->transition));
 	json_object_object_add(p, "replace", json_tristate(pi->replace));
+	json_object_object_add(p, "stack_order", pi->stack_order < 0 ? NULL :
+			       json_object_new_int(pi->stack_order));
 	json_object_object_add(p, "forced", json_tristate(pi->forced));
 	for (size_t i = 0; i < pi->nobjs; i++) {
 		json_object *o = json_object_new_object();
@@ -443,7 +462,11 @@ json_object *snapshot__to_json(const struct snapshot *s)
 	json_object_object_add(k, "livepatch", json_object_new_boolean(s->kernel.livepatch));
 	json_object_object_add(k, "tainted", json_object_new_int64((int64_t)s->kernel.tainted));
 	json_object_object_add(k, "taint_livepatch", json_object_new_boolean(s->kernel.taint_livepatch));
-	json_object_object_add(k, "cond_resched_switch", json_object_new_boolean(s->cond_resched_switch));
+	json_object_object_add(k, "cond_resched_switch",
+			       json_object_new_boolean(s->switch_point == SWITCH_POINT_COND_RESCHED));
+	json_object_object_add(k, "switch_point", json_object_new_string(switch_point__name(s->switch_point)));
+	json_object_object_add(k, "tif_patch_pending_bit", s->tif_patch_pending_bit < 0 ? NULL
+				: json_object_new_int(s->tif_patch_pending_bit));
 	json_object_object_add(root, "kernel", k);
 	for (size_t i = 0; i < s->npatches; i++)
 		json_object_array_add(patches, patch_to_json(&s->patches[i]));
@@ -555,7 +578,8 @@ void snapshot__print_text(const struct snapshot *s, FILE *f, int with_stacks)
 
 			fprintf(f, "  %s (patched %s):", o->name, yesno(o->patched));
 			for (size_t k = 0; k < o->nfuncs; k++)
-				fprintf(f, " %s,%ld", o->funcs[k].name, o->funcs[k].sympos);
+				fprintf(f, " %s,%ld%s", o->funcs[k].name, o->funcs[k].sympos,
+					live_mark(&o->funcs[k]));
 			fputc('\n', f);
 		}
 	}

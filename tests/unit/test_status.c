@@ -105,6 +105,51 @@ static void test_kernel_and_patches(void **state)
 	fx_cleanup(root);
 }
 
+/* Two patches of the same functions: the kernel's stack_order (6.14+) says
+ * which version runs: the enabled patch highest on the stack. */
+static void test_live_by_stack_order(void **state)
+{
+	char sys[4200], proc[4200], *root = make_tree();
+	struct sys_paths p = paths_of(root, sys, proc);
+	struct snapshot s;
+
+	snapshot__init(&s);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), 0);
+	assert_int_equal(s.patches[0].stack_order, -1); /* 6.1: no such file */
+	assert_int_equal(s.patches[1].objs[0].funcs[0].live_stack_order, -1);
+	snapshot__free(&s);
+
+	fx_write(root, "sys/kernel/livepatch/klpt_lp_fix/stack_order", "1\n");
+	fx_write(root, "sys/kernel/livepatch/klpt_lp_vmlinux/stack_order", "2\n");
+	/* Not read while klpt_lp_fix is in transition: reading it waits for
+	 * klp_mutex, which a stuck completion holds. */
+	snapshot__init(&s);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), 0);
+	assert_int_equal(s.patches[0].stack_order, -1);
+	assert_int_equal(s.patches[1].objs[0].funcs[0].live_stack_order, -1);
+	snapshot__free(&s);
+
+	fx_write(root, "sys/kernel/livepatch/klpt_lp_fix/transition", "0\n");
+	snapshot__init(&s);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), 0);
+	assert_int_equal(s.patches[0].stack_order, 1);
+	assert_int_equal(s.patches[1].stack_order, 2);
+	for (size_t k = 0; k < 2; k++) {
+		assert_int_equal(s.patches[0].objs[0].funcs[k].live_stack_order, 0);
+		assert_int_equal(s.patches[1].objs[0].funcs[k].live_stack_order, 1);
+	}
+	snapshot__free(&s);
+
+	/* The top patch disabled: the one below runs again. */
+	fx_write(root, "sys/kernel/livepatch/klpt_lp_vmlinux/enabled", "0\n");
+	snapshot__init(&s);
+	assert_int_equal(fill_procfs(&s, &p, 0, NULL), 0);
+	assert_int_equal(s.patches[0].objs[0].funcs[0].live_stack_order, 1);
+	assert_int_equal(s.patches[1].objs[0].funcs[0].live_stack_order, 0);
+	snapshot__free(&s);
+	fx_cleanup(root);
+}
+
 static void test_transition_pending_tasks(void **state)
 {
 	char sys[4200], proc[4200], *root = make_tree();
@@ -332,6 +377,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernel_and_patches),
+		cmocka_unit_test(test_live_by_stack_order),
 		cmocka_unit_test(test_transition_pending_tasks),
 		cmocka_unit_test(test_transition_done_while_reading),
 		cmocka_unit_test(test_no_livepatch),

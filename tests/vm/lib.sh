@@ -242,3 +242,29 @@ klptop_stop() {
 	kill -INT "$KLPTOP_BG" 2>/dev/null
 	wait "$KLPTOP_BG"
 }
+
+# spinner_start [KNOB=spin] [VALUE=1]: start a spinner of klpt_target (knob
+# spin: kthread klpt_spin; spin_cr: klpt_spin_cr, VALUE 1, sleep or freeze)
+# and wait until its kthread exists. Ends the scenario (test KNOB-started)
+# if it does not start.
+spinner_start() {
+	_k=${1:-spin}
+	klpt_knob "$_k" "${2:-1}" || exit 1
+	wait_until 5 has_comm "klpt_$_k" || { ps; die "$_k-started" "klpt_$_k did not start"; }
+}
+
+# record_bg LOG FILE [ARGS...]: `klptop record -o FILE ARGS` in the
+# background, its output in LOG, its pid in $REC. Returns once it says
+# "recording to" (its probes are attached); ends the scenario (test
+# record-<LOG's name>-started) if that does not come within 60 s.
+record_bg() {
+	_log=$1
+	_file=$2
+	shift 2
+	klptop record -o "$_file" "$@" >"$_log" 2>&1 &
+	REC=$!
+	if ! wait_until 60 grep -q 'recording to' "$_log"; then
+		cat "$_log"
+		die "record-$(basename "$_log" .log)-started" "no 'recording to' line from klptop record $*"
+	fi
+}

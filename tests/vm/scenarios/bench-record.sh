@@ -26,7 +26,6 @@ PACED=20000
 klptb() { echo "KLPTB $*"; }
 stat_of() { awk -v k="$1" '$1 == k { print $2 }' "$KLPT_DEBUGFS/churn_stats"; }
 churn_done() { [ "$(stat_of running)" = 0 ]; }
-recording() { grep -q 'recording to' "$1"; }
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
 lp_load klpt_target
@@ -44,9 +43,7 @@ klptb churn_alone_objects_per_s $(($(stat_of destroyed) / D))
 # run NAME RATE: churn at RATE objects/s (0: flat out) for $D s under record.
 run() {
 	f=/tmp/$1.klp
-	klptop record -o "$f" --leaks -D $((D + 60)) >/tmp/$1.log 2>&1 &
-	REC=$!
-	wait_until 60 recording /tmp/$1.log || { cat /tmp/$1.log; die "$1-attached" "no 'recording to' line"; }
+	record_bg /tmp/$1.log "$f" --leaks -D $((D + 60))
 	sleep 2
 	t0=$(now_ms)
 	klpt_knob churn "0 $2 kmalloc"

@@ -88,8 +88,7 @@ check gate-clean-rc test $? = 0
 check_json gate-clean /tmp/g-a.json '.result == "completed" and .patch == "klpt_lp_a"'
 check a-enabled _lp_file_is $LP/klpt_lp_a/enabled 1
 
-klpt_knob spin 1
-wait_until 5 has_comm klpt_spin || die spinner-started "klpt_spin did not start"
+spinner_start
 lp_load klpt_lp_fix
 sleep 1
 check fix-pending _lp_file_is $LP/klpt_lp_fix/transition 1
@@ -124,8 +123,7 @@ check fix-done _lp_file_is $LP/klpt_lp_fix/transition 0
 
 # the transition COMMAND starts does not complete: exit 7 with the report
 lp_unload klpt_lp_fix
-klpt_knob spin 1
-wait_until 5 has_comm klpt_spin || die spinner-restarted "klpt_spin did not start"
+spinner_start
 expect_rc gate-follow-timeout 7 klptop gate --timeout 5 -- insmod "$K/klpt_lp_fix.ko"
 check follow-report sh -c "echo \"\$1\" | grep -Eq 'klpt_spin .*kthread.*(running|sleeping_on)'" _ "$OUT"
 check follow-names-patch sh -c "echo \"\$1\" | grep -q 'transition of klpt_lp_fix did not complete'" _ "$OUT"

@@ -93,9 +93,21 @@ status_loop procfs --no-bpf &
 LOOP_PROCFS=$!
 sleep 2
 
+# answers TAG: how many answers status_loop TAG has given so far.
+answers() { ls /tmp/loop/$1.*.rc 2>/dev/null | wc -l; }
+# More cycles (up to MAX_CYCLES) while the loops have given fewer answers
+# than the verdicts want: a status answer takes seconds under TCG on a
+# loaded host, and 7.2 removes and loads a patch much faster than 6.12, so
+# two cycles can end before the loops have answered during them.
+MAX_CYCLES=8
+more_cycles() {
+	[ $k -lt $CYCLES ] ||
+		{ [ $k -lt $MAX_CYCLES ] && { [ "$(answers bpf)" -lt 2 ] || [ "$(answers procfs)" -lt 5 ]; }; }
+}
+
 t0=$(date +%s)
 k=0
-while [ $k -lt $CYCLES ]; do
+while more_cycles; do
 	k=$((k + 1))
 	log "cycle $k at $(cut -d' ' -f1 /proc/uptime) s"
 	lp_unload klpt_lp_vmlinux || break
@@ -107,10 +119,10 @@ while [ $k -lt $CYCLES ]; do
 	lp_wait_transition klpt_lp_vmlinux 30 || { fail cycle-$k "enable did not complete"; break; }
 	sleep 1
 done
-[ $k -eq $CYCLES ] && pass cycles
+[ $k -ge $CYCLES ] && pass cycles
 lp_unload klpt_lp_vmlinux
 sleep 1
-log "cycles took $(($(date +%s) - t0)) s"
+log "$k cycles took $(($(date +%s) - t0)) s"
 touch /tmp/stop
 wait $LOOP_BPF $LOOP_PROCFS
 
@@ -149,9 +161,9 @@ klptop report --json /tmp/gone.klp >/tmp/report.json 2>/tmp/report.err
 check report-exit-0 test $? -eq 0
 check_json report-clean-end /tmp/report.json '.complete == true and .end.reason == "SIGINT"'
 check_json report-disables /tmp/report.json \
-	"[.transitions[] | select(.patch == \"klpt_lp_vmlinux\" and .target == \"unpatched\" and .outcome == \"completed\")] | length == $((CYCLES + 1))"
+	"[.transitions[] | select(.patch == \"klpt_lp_vmlinux\" and .target == \"unpatched\" and .outcome == \"completed\")] | length == $((k + 1))"
 check_json report-enables /tmp/report.json \
-	"[.transitions[] | select(.patch == \"klpt_lp_vmlinux\" and .target == \"patched\" and .outcome == \"completed\")] | length == $CYCLES"
+	"[.transitions[] | select(.patch == \"klpt_lp_vmlinux\" and .target == \"patched\" and .outcome == \"completed\")] | length == $k"
 klptop report /tmp/gone.klp >/tmp/report.txt 2>&1
 check report-text grep -q 'klpt_lp_vmlinux -> unpatched' /tmp/report.txt
 

@@ -13,7 +13,6 @@
 
 KPROBES=/sys/kernel/debug/kprobes/list
 SLEEPER='[.transition.pending[] | select(.comm == "klpt_sleep_d")][0]'
-recording() { grep -q 'recording to' "$1"; }
 no_kprobes() { ! grep -q . "$KPROBES"; }
 # transitions FILE PATCH OUTCOME: how many transitions of PATCH to patched
 # with OUTCOME the report of FILE tells.
@@ -27,12 +26,10 @@ klpt_knob sleep D
 wait_until 5 has_comm klpt_sleep_d || die sleeper-started "klpt_sleep_d did not start"
 
 # Started one after the other: each is attached before the next loads.
-klptop record -o /tmp/a.klp --interval 0.5 >/tmp/a.log 2>&1 &
-RA=$!
-wait_until 60 recording /tmp/a.log || die record-a-started "no 'recording to' line: $(cat /tmp/a.log)"
-klptop record -o /tmp/b.klp --interval 0.5 >/tmp/b.log 2>&1 &
-RB=$!
-wait_until 60 recording /tmp/b.log || die record-b-started "no 'recording to' line: $(cat /tmp/b.log)"
+record_bg /tmp/a.log /tmp/a.klp --interval 0.5
+RA=$REC
+record_bg /tmp/b.log /tmp/b.klp --interval 0.5
+RB=$REC
 klptop shadow --json -d 1 >/tmp/shadow.jsonl 2>/tmp/shadow.err &
 SH=$!
 wait_until 60 test -s /tmp/shadow.jsonl || die shadow-started "no output from klptop shadow"

@@ -57,8 +57,7 @@ cpu_ticks() {
 }
 
 lp_load klpt_target
-klpt_knob spin 1
-wait_until 5 has_comm klpt_spin || die spinner-started "klpt_spin did not start"
+spinner_start
 lp_load klpt_lp_fix
 sleep 1
 check transition-stuck _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1

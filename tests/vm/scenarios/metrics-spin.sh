@@ -97,8 +97,7 @@ check build-info grep -qxF "klptop_build_info{version=\"$VERSION\"} 1" "$SCRAPE"
 check landing-page sh -c "timeout 10 wget -q -O - http://127.0.0.1:$PORT/ | grep -q 'href=\"/metrics\"'"
 
 lp_load klpt_target
-klpt_knob spin 1
-wait_until 5 has_comm klpt_spin || { ps; die spinner-started "klpt_spin did not start"; }
+spinner_start
 lp_load klpt_lp_fix
 
 PENDING='^klptop_transition_pending_tasks[{]patch="klpt_lp_fix",target="patched"[}] '

@@ -13,7 +13,6 @@
 LEAK=0x6b6c7001
 stat_of() { awk -v k="$1" '$1 == k { print $2 }' "$KLPT_DEBUGFS/churn_stats"; }
 churn_done() { [ "$(stat_of running)" = 0 ]; }
-recording() { grep -q 'recording to' "$1"; }
 kaddrs() { tr -c '0-9a-f' '\n' <"$1" | grep -Ec '^ffff[0-9a-f]{12}$'; }
 
 lp_load klpt_target
@@ -24,9 +23,7 @@ check leak-patch-enabled lp_wait_transition klpt_lp_shadow_leak 30
 record() {
 	name=$1
 	shift
-	klptop record -o /tmp/$name.klp --leaks --interval 0.5 "$@" >/tmp/$name.log 2>&1 &
-	REC=$!
-	wait_until 60 recording /tmp/$name.log || { cat /tmp/$name.log; die "$name-attached" "no 'recording to' line"; }
+	record_bg /tmp/$name.log /tmp/$name.klp --leaks --interval 0.5 "$@"
 	klpt_knob churn "300 100 kmalloc"
 	wait_until 30 churn_done || fail "$name-churn" "churn did not end"
 	destroyed=$(stat_of destroyed)

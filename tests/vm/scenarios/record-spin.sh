@@ -10,17 +10,13 @@
 # lab-timeout: 120
 . /lib/klptop/lib.sh
 
-recording() { grep -q 'recording to' "$1"; }
 # kaddrs FILE: how many x86-64 kernel addresses (ffff + 12 hex digits) FILE
 # holds as text, binary or not (busybox grep has no -a: split on non-hex).
 kaddrs() { tr -c '0-9a-f' '\n' <"$1" | grep -Ec '^ffff[0-9a-f]{12}$'; }
 
 lp_load klpt_target
-klptop record -o /tmp/r.klp --until-stable --interval 0.5 >/tmp/rec.log 2>&1 &
-REC=$!
-wait_until 30 recording /tmp/rec.log || { cat /tmp/rec.log; die record-attached "no 'recording to' line"; }
-klpt_knob spin 1
-wait_until 5 has_comm klpt_spin || die spinner-started "klpt_spin did not start"
+record_bg /tmp/rec.log /tmp/r.klp --until-stable --interval 0.5
+spinner_start
 lp_load klpt_lp_fix
 sleep 6
 check stuck-while-recording _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
@@ -70,9 +66,7 @@ check report-redact-same-story grep -q 'klpt_lp_fix -> patched: start .*outcome 
 
 # Killed with -9 in the middle of a transition (the reverse one): the file
 # reads back to its last complete chunk. Redacted: no address in the file.
-klptop record -o /tmp/k.klp -D 60 --interval 0.2 --redact >/tmp/rec2.log 2>&1 &
-REC=$!
-wait_until 30 recording /tmp/rec2.log || die record2-attached "no 'recording to' line"
+record_bg /tmp/rec2.log /tmp/k.klp -D 60 --interval 0.2 --redact
 lp_disable klpt_lp_fix
 sleep 2
 kill -9 $REC
@@ -90,9 +84,7 @@ check_json redacted-header /tmp/k.json '.redacted == true and .header.redacted =
 
 # Flight recorder: nothing is written until SIGUSR1; SIGTERM then ends the
 # file cleanly.
-klptop record -o /tmp/f.klp -D 30 --interval 0.2 --flight-recorder 256K >/tmp/rec3.log 2>&1 &
-REC=$!
-wait_until 30 recording /tmp/rec3.log || die record3-attached "no 'recording to' line"
+record_bg /tmp/rec3.log /tmp/f.klp -D 30 --interval 0.2 --flight-recorder 256K
 sleep 1
 check ring-in-memory test "$(wc -c </tmp/f.klp)" -eq 16
 kill -USR1 $REC

@@ -13,14 +13,10 @@
 # lab-timeout: 180
 . /lib/klptop/lib.sh
 
-recording() { grep -q 'recording to' "$1"; }
 
 lp_load klpt_target
-klptop record -o /tmp/r.klp --until-stable --interval 0.5 >/tmp/rec.log 2>&1 &
-REC=$!
-wait_until 30 recording /tmp/rec.log || { cat /tmp/rec.log; die record-attached "no 'recording to' line"; }
-klpt_knob spin 1
-wait_until 5 has_comm klpt_spin || die spinner-started "klpt_spin did not start"
+record_bg /tmp/rec.log /tmp/r.klp --until-stable --interval 0.5
+spinner_start
 lp_load klpt_lp_fix
 sleep 6
 check stuck-while-recording _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1

@@ -29,19 +29,15 @@ force_on_pty() {
 }
 
 lp_load klpt_target
-klpt_knob spin 1
-wait_until 5 has_comm klpt_spin || die spinner-started "klpt_spin did not start"
+spinner_start
 klptop_bg /tmp/batch.txt --batch -d 1
 # The whole incident recorded too: the report must tell both transitions.
-klptop record -o /tmp/force.klp --interval 0.5 >/tmp/rec.log 2>&1 &
-REC=$!
-wait_until 30 grep -q 'recording to' /tmp/rec.log || die record-started "no 'recording to' line"
+record_bg /tmp/rec.log /tmp/force.klp --interval 0.5
+ALL=$REC
 # A flight recorder keeps events in memory until the transition has been
 # pending for 4 s: then it writes what it holds and records on.
-klptop record -o /tmp/fr1.klp --interval 0.5 --flight-recorder 1M --trigger-pending 4 \
-	>/tmp/fr1.log 2>&1 &
-FR1=$!
-wait_until 30 grep -q 'recording to' /tmp/fr1.log || die fr1-started "no 'recording to' line"
+record_bg /tmp/fr1.log /tmp/fr1.klp --interval 0.5 --flight-recorder 1M --trigger-pending 4
+FR1=$REC
 sleep 2
 lp_load klpt_lp_fix
 check fr1-holds-in-memory test "$(wc -c </tmp/fr1.klp)" -eq 16
@@ -81,15 +77,13 @@ check reversal-completes lp_wait_transition klpt_lp_fix 30
 wait_until 10 test ! -d /sys/kernel/livepatch/klpt_lp_fix
 check unloaded-after-reversal rmmod klpt_lp_fix
 
-klpt_knob spin 1
-wait_until 5 has_comm klpt_spin || die spinner-restarted "klpt_spin did not restart"
+spinner_start
 lp_load klpt_lp_fix
 sleep 5
 check stuck-again _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
 # A second flight recorder, with no time trigger: the force fires it.
-klptop record -o /tmp/fr2.klp --interval 0.5 --flight-recorder 1M >/tmp/fr2.log 2>&1 &
-FR2=$!
-wait_until 30 grep -q 'recording to' /tmp/fr2.log || die fr2-started "no 'recording to' line"
+record_bg /tmp/fr2.log /tmp/fr2.klp --interval 0.5 --flight-recorder 1M
+FR2=$REC
 # klptop force: a pipe cannot confirm; on a terminal a wrong answer writes
 # nothing; the patch name typed there forces it. Each time it lists the
 # unsafe task where it is; once confirmed it logs to dmesg, writes force and
@@ -119,8 +113,8 @@ klptop force klpt_lp_fix --yes >/tmp/force2.out 2>&1
 check force-again-refused sh -c "[ $? = 1 ] && grep -q 'not in transition: nothing to force' /tmp/force2.out"
 sleep 2
 klptop_stop
-kill -INT $REC
-wait $REC
+kill -INT $ALL
+wait $ALL
 check record-sigint-exit-0 test $? -eq 0
 klptop report /tmp/force.klp >/tmp/force-report.txt 2>&1
 check report-exit-0 test $? -eq 0

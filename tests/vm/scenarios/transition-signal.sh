@@ -14,9 +14,7 @@ cat /sys/kernel/debug/klpt/block > /tmp/block.out &
 READER=$!
 sleep 1
 klptop_bg /tmp/batch.txt --batch -d 1
-klptop record -o /tmp/sig.klp --until-stable --interval 1 >/tmp/rec.log 2>&1 &
-REC=$!
-wait_until 30 grep -q 'recording to' /tmp/rec.log || die record-started "no 'recording to' line"
+record_bg /tmp/rec.log /tmp/sig.klp --until-stable --interval 1
 lp_load klpt_lp_fix
 sleep 3
 klptop status --json --rounds 2 > /tmp/s.json

@@ -14,9 +14,7 @@ klpt_knob sleep S
 wait_until 5 has_comm klpt_sleep_d || die sleepers-started "klpt_sleep_d did not start"
 wait_until 5 has_comm klpt_sleep_s || die sleepers-started "klpt_sleep_s did not start"
 klptop_bg /tmp/batch.txt --batch -d 1
-klptop record -o /tmp/sleep.klp --until-stable --interval 1 >/tmp/rec.log 2>&1 &
-REC=$!
-wait_until 30 grep -q 'recording to' /tmp/rec.log || die record-started "no 'recording to' line"
+record_bg /tmp/rec.log /tmp/sleep.klp --until-stable --interval 1
 sleep 1
 lp_load klpt_lp_fix
 sleep 2

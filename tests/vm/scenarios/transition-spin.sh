@@ -10,8 +10,7 @@
 . /lib/klptop/lib.sh
 
 lp_load klpt_target
-klpt_knob spin 1
-wait_until 5 has_comm klpt_spin || { ps; die spinner-started "klpt_spin did not start"; }
+spinner_start
 lp_load klpt_lp_fix
 sleep 1
 check transition-stays _lp_file_is /sys/kernel/livepatch/klpt_lp_fix/transition 1
@@ -29,20 +28,32 @@ check_json procfs-counts /tmp/procfs.json \
 # a (switched) shell calls klpt_ping 300 times: those calls must reach the
 # new version, while the unswitched spinner's calls of klpt_spin_step still
 # run the old code.
-( for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
-	echo 25 > /sys/kernel/debug/klpt/ping; sleep 1; done ) &
+# It pings until status is done, however long attaching takes on a slow
+# host (once it ran out before the measuring window).
+( while :; do echo 25 > /sys/kernel/debug/klpt/ping; sleep 1; done ) &
+PINGER=$!
 klptop status --json --rounds 4 > /tmp/bpf.json
+kill $PINGER
 SPIN='[.transition.pending[] | select(.comm == "klpt_spin")][0]'
-SPIN_T='[.transition.groups[] | select(.comm == "klpt_spin")][0].task'
+SPIN_G='[.transition.groups[] | select(.comm == "klpt_spin")][0]'
+SPIN_T="$SPIN_G.task"
 check_json bpf-on /tmp/bpf.json '.probes.bpf == true and .source == "bpf"'
 # The kernel's check finds the spinner on its CPU (running) or, when the
 # check preempted it (one vCPU, busy host), inside the patched function:
 # sleeping_on klpt_spin_step with state R. Either way it never sleeps.
 check_json spin-reason-running /tmp/bpf.json \
 	"$SPIN | (.reason == \"running\" or (.reason == \"sleeping_on\" and .state == \"R\" and .function == \"klpt_spin_step\"))"
-# The task iterator reads TIF_PATCH_PENDING (bit number checked on each
-# kernel): set on every task that has not switched yet.
+# TIF_PATCH_PENDING: its bit number is derived on this kernel (13 on x86
+# 6.x, 9 with 7.x's generic TIF bits), then read as set on every task that
+# has not switched yet.
+check_json tif-bit-derived /tmp/bpf.json '.kernel.tif_patch_pending_bit | type == "number"'
+jq -M -c '.kernel | {release, tif_patch_pending_bit, switch_point}' /tmp/bpf.json
 check_json spin-tif-pending /tmp/bpf.json "$SPIN.tif_pending == true"
+check_json all-pending-tif /tmp/bpf.json '[.transition.pending[].tif_pending] | all'
+# The verdict's advice is this kernel's: cond_resched() helps only where
+# the kernel switches tasks there.
+check_json spin-advice /tmp/bpf.json \
+	"if .kernel.switch_point == \"cond_resched\" then $SPIN_G.verdict_text | test(\"cond_resched\\\\(\\\\) or a sleep\") else $SPIN_G.verdict_text | test(\"cond_resched\\\\(\\\\) does not switch\") end"
 check_json spin-rounds /tmp/bpf.json "$SPIN.rounds_failed >= 3 and .transition.rounds >= 3"
 check_json spin-verdict-stuck /tmp/bpf.json "$SPIN.verdict == \"stuck\""
 check_json spin-oncpu-stack /tmp/bpf.json \
@@ -56,8 +67,10 @@ check_json func-addresses /tmp/bpf.json \
 	"[$FN | select(.name == \"klpt_spin_step\")][0] | (.old_addr != null and .new_addr != null)"
 check_json func-live-version /tmp/bpf.json \
 	"[$FN | select(.name == \"klpt_spin_step\")][0] | (.live == true and .stack_pos == 0)"
+# The spinner entered the old klpt_spin_step before the patch and never left
+# it: no call of the new version.
 check_json spin-step-old-code /tmp/bpf.json \
-	"[$FN | select(.name == \"klpt_spin_step\")][0] | (.calls_per_s > 20 and .new_per_s == 0)"
+	"[$FN | select(.name == \"klpt_spin_step\")][0] | .new_per_s == 0"
 check_json ping-new-code /tmp/bpf.json \
 	"[$FN | select(.name == \"klpt_ping\")][0] | (.new_per_s > 0 and .new_per_s == .calls_per_s)"
 check ping-patched test "$(cat /sys/kernel/debug/klpt/ping)" = 2

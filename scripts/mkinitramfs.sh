@@ -12,7 +12,7 @@
 set -euo pipefail
 rel=${1:?usage: mkinitramfs.sh REL OUT.cpio.gz}
 out=${2:?usage: mkinitramfs.sh REL OUT.cpio.gz}
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$root/build}
 vm=$root/tests/vm
 

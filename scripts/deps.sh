@@ -1,15 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# deps.sh: install the Debian 12 packages klptop's build, lab and tests need.
-# Installs only what is missing (apt-get update first); one line when nothing
-# is to do. Installing needs root: without it, a missing package is an error.
+# deps.sh: install the Debian 12 packages klptop's build, lab and tests need,
+# and the Debian sid chroot that carries the newest lab kernel
+# (scripts/sid-chroot.sh). Installs only what is missing (apt-get update
+# first); one line when nothing is to do. Installing needs root: without it,
+# a missing package is an error. A sid chroot that cannot be made (mirror
+# unreachable) is a warning: the lab then runs on the host's kernels and its
+# summary says which kernel did not run.
 set -euo pipefail
 pkgs=(
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev
 	libjson-c-dev libncurses-dev libcmocka-dev pkg-config make gcc
 	qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	cpio kmod xz-utils zstd jq tmux libmicrohttpd-dev prometheus
-	libcap2-bin valgrind man-db dpkg-dev curl file
+	libcap2-bin valgrind man-db dpkg-dev curl debootstrap file
 )
 # Second lab kernel: the newest Linux 6.12 (image + headers) that apt knows,
 # discovered with apt-cache, never a hard-coded ABI number. 6.12 came to
@@ -56,8 +60,14 @@ for p in "${pkgs[@]}"; do
 	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
 	[ "${st:0:2}" = ii ] || missing+=("$p")
 done
+here=$(dirname "$0")
+# sid_chroot: make or refresh the chroot; prints its one status line.
+sid_chroot() {
+	[ "$(id -u)" = 0 ] || { echo "sid chroot not checked (needs root)"; return; }
+	"$here/sid-chroot.sh" 2>&1 | tail -n 1
+}
 if [ ${#missing[@]} -eq 0 ]; then
-	echo "deps: all ${#pkgs[@]} packages present"
+	echo "deps: all ${#pkgs[@]} packages present; $(sid_chroot)"
 	exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -70,7 +80,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q </dev/null
 apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" </dev/null
 # The lab needs a CONFIG_LIVEPATCH kernel image with its kbuild tree.
-if [ -z "$("$(dirname "$0")/vm/kernels.sh")" ]; then
+echo "deps: $(sid_chroot)"
+if [ -z "$("$here/kernels.sh")" ]; then
 	echo "deps: no lab kernel (CONFIG_LIVEPATCH image + headers) after install" >&2
 	exit 1
 fi
