@@ -844,6 +844,8 @@ static void fill_transition(struct trans_probe *tp, struct transition_info *tr, 
 	tr->check_every = w->every;
 	tr->check_cost = watch_cost(w);
 	tr->round_ns = tp->last_round_ns;
+	for (int i = 0; i < SWITCH_HOW_MAX && i < KLPT_HOW_MAX; i++)
+		tr->switched[i] = st->switched[i];
 	tr->cost = tp->cost;
 	for (size_t i = 0; i < tr->ntasks; i++) {
 		struct pending_task *t = &tr->tasks[i];
