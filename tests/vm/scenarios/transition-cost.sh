@@ -74,6 +74,9 @@ check_json report-slowest-is-max /tmp/cost.json \
 # watched depends on when the check probes attach; either way it says so.
 check_json report-first-round /tmp/cost.json \
 	"$T.cost.start_seen == true and (($T.cost.first_round_watched and $T.cost.first_round > 0) or ($T.cost.first_round_watched == false and $T.cost.first_round == null))"
+# The probes' counts by how tasks switched (stack checks, forks, exits to
+# user space...) while it ran: never all zero on a transition of 60 tasks.
+check_json report-switched-counted /tmp/cost.json "($T.switched | add) > 0"
 check_json report-freed-by-signal /tmp/cost.json "$T.cost.after_signals >= 1 and $T.signal_rounds >= 1"
 # The reader waited for the 15th failed round: its switch came after 14 s.
 check_json report-reader-took-longest /tmp/cost.json "$T.cost.switch_times.max_ns >= 14000000000"
