@@ -10,7 +10,8 @@
 #                   LAB_JOBS=N VMs at once, default: one per CPU)
 #   make fuzz       libFuzzer targets: the recording reader, the patch module reader
 #   make vmlinux    regenerate build/vmlinux.h from the lab kernel's BTF
-#   make install    klptop, man page, bash completion, exporter unit, docs
+#   make install    klptop, man page, bash completion, exporter unit, docs,
+#                   the magic(5) entry of recordings
 #                   (PREFIX=/usr/local, DESTDIR); make uninstall removes them
 #   V=1             show every command
 #
@@ -181,23 +182,24 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(filter-out %.a,$^) $(filter %.a,$^) -o $@ -lcmocka \
 		$(filter-out -static,$(LDLIBS)) -lmicrohttpd
-# test_replay drives the whole `top --replay` command on a pty.
-$(BUILD)/tests/test_replay: $(filter-out $(CORE_OBJS) $(BUILD)/obj/cmd/main.o,$(OBJS))
 
 # The recording reader and the patch module reader under libFuzzer +
-# ASan/UBSan (tests/fuzz.sh runs them).
+# ASan/UBSan (tests/fuzz.sh runs them). The recording's: the one reader,
+# the report model and its renderers, the replay's frames, and what they
+# stand on (output.c names what a missing attach point loses).
 FUZZ_CC := $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -D_GNU_SOURCE \
 	-Iinclude -I$(BUILD) -Isrc
-FUZZ_SRCS := tests/fuzz/fuzz_recfile.c src/recording/packed.c src/recording/reader.c \
-	src/recording/redact.c src/recording/writer.c src/recording/report.c src/lib/util.c src/lib/log.c \
-	src/lib/buildinfo.c
+FUZZ_SRCS := tests/fuzz/fuzz_recfile.c $(wildcard src/recording/*.c src/model/*.c) \
+	src/render/output.c src/render/blockers.c src/render/report.c src/render/report_text.c \
+	src/render/report_json.c src/render/report_chrome.c src/render/transition_cost.c \
+	src/lib/util.c src/lib/log.c src/lib/buildinfo.c src/live/attach.c \
+	src/live/kallsyms.c
 FUZZ_ELF_SRCS := tests/fuzz/fuzz_patchelf.c src/check/patchelf.c src/check/relf.c \
 	src/check/modcode.c src/check/x86insn.c src/lib/util.c
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz_recfile $(BUILD)/fuzz_patchelf
-$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) $(BUILD)/build_info.h src/recording/recfile.h \
-		src/recording/packed.h src/lib/log.h src/lib/util.h
+$(BUILD)/fuzz_recfile: $(FUZZ_SRCS) $(BUILD)/build_info.h $(wildcard src/*/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_SRCS) -o $@ -lbpf -ljson-c -lz
@@ -270,6 +272,7 @@ check: deps
 	$(Q)rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	$(Q)tests/run-unit.sh $(RESULTS) $(UNIT_BINS) || true
 	$(Q)tests/host-smoke.sh $(RESULTS) $(BUILD)/klptop || true
+	$(Q)tests/replay-tty.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/metrics-check.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/exporter-check.sh $(RESULTS) $(BUILD)/klptop || true
 	$(Q)tests/fuzz.sh $(RESULTS) || true
@@ -300,19 +303,21 @@ MANDIR  := $(PREFIX)/share/man/man8
 BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
 SYSTEMDDIR  := $(PREFIX)/lib/systemd/system
 DOCDIR  := $(PREFIX)/share/doc/klptop
+MAGICDIR := $(PREFIX)/share/misc
 DOCS    := $(filter-out docs/klptop.8,$(wildcard docs/*.md)) docs/klptop-alerts.yml
 # Where the alerts' runbook_url annotations point: the installed docs, or
 # your own copy of docs/ (RUNBOOK_BASE=https://wiki.example.org/klptop).
 RUNBOOK_BASE ?= file://$(DOCDIR)
 INSTALLED := $(SBINDIR)/klptop $(MANDIR)/klptop.8 $(BASHCOMPDIR)/klptop \
-	$(SYSTEMDDIR)/klptop-exporter.service $(addprefix $(DOCDIR)/,$(notdir $(DOCS)))
+	$(SYSTEMDDIR)/klptop-exporter.service $(addprefix $(DOCDIR)/,$(notdir $(DOCS))) \
+	$(MAGICDIR)/klptop.magic
 
 # The exporter unit names the binary where this install puts it, the alert
 # rules the docs.
 install: $(BUILD)/klptop
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) \
-		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(DOCDIR)
+		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MAGICDIR)
 	$(Q)install -m 0755 $(BUILD)/klptop $(DESTDIR)$(SBINDIR)/klptop
 	$(Q)install -m 0644 docs/klptop.8 $(DESTDIR)$(MANDIR)/klptop.8
 	$(Q)install -m 0644 docs/klptop.bash-completion $(DESTDIR)$(BASHCOMPDIR)/klptop
@@ -323,6 +328,7 @@ install: $(BUILD)/klptop
 	$(Q)install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	$(Q)sed -e 's|file:///usr/local/share/doc/klptop|$(RUNBOOK_BASE)|g' docs/klptop-alerts.yml \
 		> $(DESTDIR)$(DOCDIR)/klptop-alerts.yml
+	$(Q)install -m 0644 docs/klptop.magic $(DESTDIR)$(MAGICDIR)/klptop.magic
 
 uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))

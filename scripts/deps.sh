@@ -13,7 +13,7 @@ pkgs=(
 	libjson-c-dev libncurses-dev libcmocka-dev pkg-config make gcc
 	qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	cpio kmod xz-utils zstd jq tmux libmicrohttpd-dev prometheus
-	libcap2-bin valgrind man-db dpkg-dev curl debootstrap
+	libcap2-bin valgrind man-db dpkg-dev curl debootstrap file
 )
 # Second lab kernel: the newest Linux 6.12 (image + headers) that apt knows,
 # discovered with apt-cache, never a hard-coded ABI number. 6.12 came to

@@ -135,7 +135,6 @@ usage_error force-no-patch force "force: missing PATCH \(a name in /sys/kernel/l
 usage_error force-two-patches force "force: unexpected argument 'b'" force a b
 usage_error report-no-file report "report: missing FILE" report
 usage_error gate-no-command gate "gate: missing COMMAND" gate --wait
-usage_error record-no-output record "record: -o FILE is required" record
 usage_error check-neither check "check: give one PATCH.ko, or --func options" check
 usage_error global-no-value - "--root needs DIR" --root
 usage_error unknown-command - "unknown command 'frobnicate'" frobnicate
@@ -149,6 +148,23 @@ check usage/mistake-then-help "$(why)" test "$RC" = 2
 k status --help --bogus
 check usage/help-then-mistake "$(why)" sh -c '[ "$1" = 0 ] && printf "%s" "$2" | grep -q "^Usage: klptop status"' \
 	_ "$RC" "$OUT"
+
+# ---- pipes and a default name (issue 16 item 7) ------------------------------------
+# record without -o names the file after the host and the time, and says so;
+# -o - writes to stdout and report - reads stdin.
+top_fixture "$scratch/tree"
+(abs=$(realpath "$bin") && cd "$scratch" && "$abs" --root "$scratch/tree" record -D 0.3 --interval 0.1 \
+	>"$scratch/out" 2>"$scratch/err" </dev/null)
+RC=$?
+OUT=$(cat "$scratch/out")
+ERR=$(cat "$scratch/err")
+named=$(cd "$scratch" && ls klptop-*-*-*.klpt 2>/dev/null | head -n 1)
+check pipes/record-default-name "$(why)" test "$RC" = 0 -a -n "$named"
+check pipes/record-says-the-name "$(why)" has "$ERR" "^klptop: recording to $named "
+"$bin" --root "$scratch/tree" record -o - -D 0.3 --interval 0.1 2>/dev/null |
+	"$bin" report --json - >"$scratch/piped.json" 2>"$scratch/err"
+check pipes/record-to-report "$(head -c 200 "$scratch/err")" \
+	sh -c 'jq -e ".complete == true and .snapshots >= 2" "$1"' _ "$scratch/piped.json"
 
 # ---- one meaning per letter: the old letters say what to type ------------------
 usage_error renamed-record-d record "record: -d is now -D \(--duration; -d is a refresh delay\)" \

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # install-check.sh DIR: `make install` into a scratch DESTDIR (two prefixes),
 # then what a user does next: run the binary, `man klptop`, tab-complete,
-# point systemd at the exporter unit; then `make uninstall` leaves nothing.
+# point systemd at the exporter unit, ask `file -m` what a recording is;
+# then `make uninstall` leaves nothing.
 # Writes DIR/install.txt (PASS/FAIL lines).
 dir=${1:?usage: install-check.sh DIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +18,29 @@ result() { # name ok detail
 }
 ok() { if "$@" >/dev/null 2>&1; then echo 1; else echo 0; fi; }
 mode_is() { [ -f "$1" ] && [ "$(stat -c %a "$1")" = "$2" ]; }
+
+# file(1) with the installed magic(5) entry: both format versions, a
+# redacted recording made by the installed binary through a pipe, and a
+# file that is no recording.
+check_magic() { # tag prefix-dir
+	magic=$2/share/misc/klptop.magic
+	result "$1/klptop.magic-0644" "$(ok mode_is "$magic" 644)" "$magic missing or not 0644"
+	for v in 1 2; do
+		seed=$root/tests/fuzz/corpus/stuck-spin$([ $v = 2 ] && echo -v2).klp
+		said=$(file -b -m "$magic" "$seed" 2>&1)
+		result "$1/file-says-version-$v" "$(ok test "$said" = "klptop recording, format version $v")" \
+			"file -m: $said"
+	done
+	# (a subshell: the fixture's helpers use shell globals such as d)
+	(. "$root/tests/fixture-tree.sh" && top_fixture "$scratch/tree")
+	"$2/sbin/klptop" --root "$scratch/tree" record --redact -o - -D 0.2 --interval 0.1 \
+		>"$scratch/r.klpt" 2>/dev/null
+	said=$(file -b -m "$magic" "$scratch/r.klpt" 2>&1)
+	result "$1/file-says-redacted" \
+		"$(ok test "$said" = "klptop recording, format version 2, redacted")" "file -m: $said"
+	said=$(file -b -m "$magic" "$root/README.md" 2>&1)
+	result "$1/file-other-not-recording" "$(ok test "${said#klptop}" = "$said")" "file -m: $said"
+}
 
 for prefix in /usr/local /opt/klptop; do
 	d=$scratch/dest
@@ -48,6 +72,7 @@ for prefix in /usr/local /opt/klptop; do
 		"ExecStart does not name $prefix/sbin/klptop"
 	exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
 	result "$tag/unit-binary-installed" "$(ok test -x "$d$exe")" "ExecStart=$exe is not installed"
+	check_magic "$tag" "$p"
 	alerts=$p/share/doc/klptop/klptop-alerts.yml
 	runbooks=$(grep -c "runbook_url: \"file://$prefix/share/doc/klptop/metrics.md#" "$alerts" 2>/dev/null)
 	result "$tag/alerts-runbook-url" "$(ok test "$runbooks" -gt 0 -a "$runbooks" = "$(grep -c "runbook_url:" "$alerts")")" \

@@ -47,7 +47,7 @@ vg report-chrome 0 report --format chrome "$rec"
 # A recording stopped by SIGINT (the signalfd path writes its end chunk).
 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	--log-file="$scratch/record-sigint.vg" "$bin" --root "$fx" record -o "$scratch/s.klp" \
-	-d 60 --interval 0.5 >/dev/null 2>&1 </dev/null &
+	-D 60 --interval 0.5 >/dev/null 2>&1 </dev/null &
 pid=$!
 for _ in $(seq 100); do [ -s "$scratch/s.klp" ] && break; sleep 0.1; done
 sleep 2

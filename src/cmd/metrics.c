@@ -201,6 +201,7 @@ static int render(struct sampler *sm, const struct snapshot *s, FILE *f)
 	if (!sm)
 		return metrics__render(s, f);
 	sampler__drops(sm, &x.transition_events_dropped, &x.blockers_dropped);
+	x.totals = sampler__cost_totals(sm);
 	return metrics__render_ex(s, &x, f);
 }
 

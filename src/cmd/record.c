@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /* klptop record: write the transition and shadow events and a snapshot every
  * interval into a recording file (docs/trace-format.md) for klptop report.
- * One loop polls the ring buffers, a timerfd and a signalfd; SIGINT and
- * SIGTERM end the recording cleanly (an END chunk), kill -9 leaves a file
- * that reads back to its last complete chunk. */
+ * It runs on the one event loop (lib/loop.h): the ring buffers, the
+ * snapshot timer and the signals; SIGINT, SIGTERM and SIGHUP end the
+ * recording cleanly (an END chunk), kill -9 leaves a file that reads back
+ * to its last complete chunk. -o - writes to stdout (a pipe); without -o,
+ * the file is named after the host and the time. */
 #include "cmd/cmd.h"
 #include "lib/buildinfo.h"
 #include "live/kallsyms.h"
 #include "lib/log.h"
+#include "lib/loop.h"
 #include "render/output.h"
 #include "recording/recfile.h"
 #include "live/sampler.h"
@@ -16,15 +19,12 @@
 
 #include <errno.h>
 #include <stddef.h>
-#include <math.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "klptop/shadow.h"
@@ -32,6 +32,16 @@
 
 #define MAX_MODULES 64
 #define REC_PACE_MS 2     /* ring buffer reads, at most, while events flow */
+
+/* The command line (record_opts). */
+struct record_cli {
+	const char *path;         /* -o; "-": stdout; NULL: a name of our own */
+	double duration, interval;
+	int until_stable, force, redact;
+	size_t ring;              /* --flight-recorder SIZE */
+	double trigger_pending;
+	struct sampler_opts so;
+};
 
 struct recorder {
 	struct rec_writer *w;
@@ -52,15 +62,9 @@ struct recorder {
 	double trigger_pending;       /* seconds; 0: no pending trigger */
 	uint64_t busy_since;          /* first snapshot of the current transition */
 	const char *triggered;        /* why the ring was written, NULL: not yet */
-};
-
-/* The command line (record_opts). */
-struct record_cli {
-	const char *path;
-	double duration, interval, trigger_pending;
-	int until_stable, force, redact;
-	size_t ring;                  /* --flight-recorder bytes, 0: off */
-	struct sampler_opts so;
+	struct loop *loop;
+	uint64_t snaps;               /* snapshots written */
+	int pacing;                   /* events flowed at the last wake-up */
 };
 
 /* Flight recorder: write what the ring holds and record from now on. */
@@ -345,7 +349,8 @@ bad:
 #define YEAR_S (86400.0 * 365)
 
 static const struct opt record_opts[] = {
-	{ OPT_STRING, 'o', "output", "FILE", "the recording (never overwritten without --force)",
+	{ OPT_STRING, 'o', "output", "FILE", "the recording (never overwritten without --force);\n"
+	  "- for stdout (a pipe); default klptop-HOST-DATE.klpt",
 	  offsetof(struct record_cli, path) },
 	{ OPT_SECONDS, 'D', "duration", "S", "stop after S seconds",
 	  offsetof(struct record_cli, duration), 0.001, YEAR_S },
@@ -377,241 +382,327 @@ static const struct opt record_opts[] = {
 
 static const struct opt_spec record_spec = {
 	.cmd = "record",
-	.usage = "klptop record -o FILE [-D S] [--until-stable] [--interval S] [--force]",
+	.usage = "klptop record [-o FILE] [-D S] [--until-stable] [--interval S] [--force]",
 	.about = "Record transition events, shadow events and a snapshot every interval\n"
-		 "into FILE (mode 0600) for 'klptop report FILE'. SIGINT or SIGTERM stop\n"
-		 "the recording and close FILE cleanly.\n",
+		 "into FILE (mode 0600) for 'klptop report FILE'. SIGINT, SIGTERM or SIGHUP\n"
+		 "stop the recording and close FILE cleanly.\n",
 };
 
-int cmd_record(int argc, char **argv)
+/* Returns -1 to go on, or the exit code. */
+static int parse_record_args(int argc, char **argv, struct record_cli *o)
 {
+	struct opts_result res;
+	int rc;
+
 	/* 8 MiB of shadow events: at churn rates the default 256 KiB lasts tens
 	 * of ms, less than one snapshot fill, and the recorder must drop nothing
 	 * (docs/perf.md, "Recording"). */
-	struct record_cli cli = { .interval = 1.0,
+	*o = (struct record_cli){ .interval = 1.0,
 				  .so = { .with_stacks = 1, .shadows = 1, .no_leaks = 1,
 					  .shadow_ring_kb = 8192 } };
-	struct sampler_opts so;
-	struct recorder r = { 0 };
-	double duration, interval;
-	const char *path, *why = "duration";
-	int until_stable, force, sfd = -1, tfd = -1, rc = EXIT_OK, pace = 0;
-	json_object *probes = NULL, *meta, *end;
-	uint64_t deadline = 0, snaps = 0;
-	struct opts_result res;
-	size_t ring;
-	char err[512];
-	sigset_t mask;
-
-	rc = cmd__parse(&record_spec, record_opts, &cli, CMD_TEXT, argc, argv, &res);
+	rc = cmd__parse(&record_spec, record_opts, o, CMD_TEXT, argc, argv, &res);
 	if (rc >= 0)
 		return rc;
 	opts_result__free(&res);
-	rc = EXIT_OK;
-	so = cli.so;
-	path = cli.path;
-	duration = cli.duration;
-	interval = cli.interval;
-	until_stable = cli.until_stable;
-	force = cli.force;
-	ring = cli.ring;
-	r.trigger_pending = cli.trigger_pending;
-	r.redact = cli.redact;
-	if (!path)
-		return p_usage("record", "-o FILE is required");
+	if (o->trigger_pending > 0 && !o->ring)
+		return p_usage("record", "--trigger-pending needs --flight-recorder SIZE");
+	if (g_opts.root)
+		o->so.no_bpf = 1;
+	return -1;
+}
+
+/* klptop-HOST-YYYYmmdd-HHMMSS.klpt in the current directory: a recording
+ * started in a hurry still gets a name that says where and when. */
+static const char *default_name(char *buf, size_t len)
+{
+	char host[64] = "host", when[32] = "now";
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	for (char *p = host; *p; p++)
+		if (*p == '/' || *p == ' ')
+			*p = '_';
+	if (localtime_r(&now, &tm))
+		strftime(when, sizeof(when), "%Y%m%d-%H%M%S", &tm);
+	snprintf(buf, len, "klptop-%s-%s.klpt", host, when);
+	return buf;
+}
+
+/* The writer: a file (new, mode 0600), or stdout for -o -. */
+static int open_output(struct recorder *r, struct record_cli *o, char *name, size_t namelen)
+{
+	char err[512];
+
+	if (!o->path)
+		o->path = default_name(name, namelen);
+	if (!strcmp(o->path, "-"))
+		r->w = recfile__create_fd(STDOUT_FILENO, err, sizeof(err));
+	else
+		r->w = recfile__create(o->path, o->force, err, sizeof(err));
+	if (!r->w) {
+		p_err("record: %s", err);
+		return errno == EACCES || errno == EPERM ? EXIT_PERM : EXIT_ERROR;
+	}
+	if (o->redact) {
+		r->redact = 1;
+		recfile__set_redact(r->w);
+	}
+	if (o->ring)
+		recfile__set_ring(r->w, o->ring);
+	r->trigger_pending = o->trigger_pending;
+	return EXIT_OK;
+}
+
+static const char *output_name(const struct record_cli *o)
+{
+	return strcmp(o->path, "-") ? o->path : "stdout";
+}
+
+static void write_metadata(struct recorder *r, const struct record_cli *o, json_object *probes)
+{
+	json_object *meta = json_object_new_object();
+
+	json_object_object_add(meta, "interval_s", json_object_new_double(o->interval));
+	json_object_object_add(meta, "duration_s",
+			       o->duration > 0 ? json_object_new_double(o->duration) : NULL);
+	json_object_object_add(meta, "until_stable", json_object_new_boolean(o->until_stable));
+	json_object_object_add(meta, "shadow_leaks", json_object_new_boolean(!o->so.no_leaks));
+	json_object_object_add(meta, "flight_recorder_bytes",
+			       o->ring ? json_object_new_int64((int64_t)o->ring) : NULL);
+	json_object_object_add(meta, "trigger_pending_s", o->trigger_pending > 0
+			       ? json_object_new_double(o->trigger_pending) : NULL);
+	json_object_object_add(meta, "probes", probes);
+	recfile__write_json(r->w, REC_METADATA, meta);
+	json_object_put(meta);
+}
+
+/* Header, probes, the first snapshot, metadata, symbols and counters: a
+ * recording killed later keeps them. */
+static int start_recording(struct recorder *r, struct record_cli *o, int argc,
+			   char **argv)
+{
+	json_object *probes = NULL;
+
+	if (write_header(r, argc, argv)) {
+		p_err("record: cannot write %s", output_name(o));
+		return EXIT_ERROR;
+	}
+	r->sm = cmd__open_sampler(&o->so);
+	if (!r->sm)
+		return EXIT_ERROR;
+	sampler__set_event_sink(r->sm, sink, r);
+	recfile__set_stack_resolver(r->w, resolve_stack, r);
+	if (take_snapshot(r, &probes) < 0)
+		return EXIT_ERROR;
+	r->snaps++;
+	write_metadata(r, o, probes);
+	write_symbols(r);
+	write_drops(r, 1);
+	p_note("recording to %s (snapshot every %g s%s)", output_name(o), o->interval,
+	       o->until_stable ? ", until no transition is in progress" : "");
+	return EXIT_OK;
+}
+
+/* ---- the loop ---------------------------------------------------------------- */
+
+enum { FD_TRANSITIONS, FD_SHADOWS };
+
+/* While events flow, the ring buffers are read every REC_PACE_MS rather
+ * than at every wake-up: each wake-up is a poll, a read of the ring and a
+ * write() of a batch, and at tens of thousands a second those cost more
+ * than the events. 256 KiB of ring buffer holds ~2000 shadow events: 2 ms
+ * of them at 1M/s. Both rings are watched otherwise: the shadow one fills
+ * in milliseconds under object churn, long before the next snapshot. */
+static void watch_rings(struct recorder *r, int watch)
+{
+	int ev_fd = sampler__event_fd(r->sm);
+	int sh_fd = shadow_probe__event_fd(sampler__shadow(r->sm));
+
+	loop__unwatch(r->loop, FD_TRANSITIONS);
+	loop__unwatch(r->loop, FD_SHADOWS);
+	if (!watch)
+		return;
+	loop__watch(r->loop, ev_fd, FD_TRANSITIONS, 1);
+	if (sh_fd != ev_fd)
+		loop__watch(r->loop, sh_fd, FD_SHADOWS, 1);
+}
+
+/* How long the loop may wait: REC_PACE_MS while pacing, never past the
+ * deadline (-d). 0 when the deadline has passed. */
+static int wait_ms(const struct recorder *r, uint64_t deadline)
+{
+	int timeout = r->pacing ? REC_PACE_MS : -1;
+	uint64_t now;
+
+	if (!deadline)
+		return timeout;
+	now = now_ns();
+	if (now >= deadline)
+		return 0;
+	if (timeout < 0 || (deadline - now) / 1000000u < (uint64_t)timeout)
+		timeout = (int)((deadline - now) / 1000000u) + 1;
+	return timeout;
+}
+
+/* The snapshot timer: a snapshot, the drops, and whether to stop. Returns
+ * the reason to stop, or NULL. */
+static const char *on_tick(struct recorder *r, const struct record_cli *o)
+{
+	int busy = take_snapshot(r, NULL);
+
+	r->snaps++;
+	write_drops(r, 0);
+	if (busy < 0)
+		return "snapshot failed";
+	/* A klp_init_transition seen by the probes may not be in sysfs yet
+	 * when the next fill reads it: stable once its completion was seen too
+	 * (or, if that event was lost, after 3 idle snapshots). */
+	r->idle_snaps = busy ? 0 : r->idle_snaps + 1;
+	if (o->until_stable && r->seen_transition && !busy && (!r->trans_open || r->idle_snaps >= 3))
+		return "stable";
+	return NULL;
+}
+
+/* What one wake-up brought goes out now, as one batch: a kill -9 loses at
+ * most what the ring buffers still held. */
+static void drain_rings(struct recorder *r)
+{
+	uint64_t before = r->events + r->shadow_events;
+	int pacing;
+
+	sampler__poll(r->sm);
+	pacing = r->events + r->shadow_events != before;
+	if (pacing != r->pacing)
+		watch_rings(r, !pacing);
+	r->pacing = pacing;
+	if (recfile__flush_events(r->w))
+		r->write_error = 1;
+}
+
+static const char *signal_reason(int signo)
+{
+	return signo == SIGINT ? "SIGINT" : signo == SIGHUP ? "SIGHUP" : "SIGTERM";
+}
+
+/* Until a signal, the deadline, stability or an error; the reason why. */
+static const char *record_loop(struct recorder *r, const struct record_cli *o)
+{
+	uint64_t deadline = o->duration > 0 ? now_ns() + (uint64_t)(o->duration * 1e9) : 0;
+	const char *why = NULL;
+
+	watch_rings(r, 1);
+	while (!why) {
+		int id = -1, timeout = wait_ms(r, deadline);
+
+		if (!timeout)
+			return "duration";
+		switch (loop__wait(r->loop, timeout, &id)) {
+		case LOOP_STOP: return signal_reason(loop__last_signal(r->loop));
+		case LOOP_SIGNAL:
+			if (id == SIGUSR1)
+				trigger(r, "SIGUSR1");
+			break;
+		case LOOP_TICK: why = on_tick(r, o); break;
+		case LOOP_ERROR: return "poll error";
+		case LOOP_HANGUP:
+			/* A ring buffer's epoll fd has nothing to hang up: never
+			 * poll a dead descriptor again. */
+			loop__unwatch(r->loop, id);
+			break;
+		case LOOP_READY:
+		case LOOP_TIMEOUT:
+		case LOOP_RESIZE:
+			break;
+		}
+		drain_rings(r);
+		if (r->write_error)
+			why = "write error";
+	}
+	return why;
+}
+
+/* Events still in the ring buffers, the state at the end, the trailer. */
+static void finish_recording(struct recorder *r, const struct record_cli *o, const char *why)
+{
+	json_object *end = json_object_new_object();
+
+	sampler__poll(r->sm);
+	if (strcmp(why, "stable") && !r->write_error) {
+		take_snapshot(r, NULL);
+		r->snaps++;
+	}
+	write_drops(r, 1);
+	if (r->nmodules != r->nmodules_written)
+		write_symbols(r);
+	json_object_object_add(end, "reason", json_object_new_string(why));
+	json_object_object_add(end, "end_realtime_ns", json_object_new_int64((int64_t)realtime_ns()));
+	json_object_object_add(end, "end_monotonic_ns", json_object_new_int64((int64_t)now_ns()));
+	json_object_object_add(end, "transition_events", json_object_new_int64((int64_t)r->events));
+	json_object_object_add(end, "shadow_events", json_object_new_int64((int64_t)r->shadow_events));
+	json_object_object_add(end, "snapshots", json_object_new_int64((int64_t)r->snaps));
+	json_object_object_add(end, "snapshot_fill_max_ms",
+			       json_object_new_double((double)r->fill_max_ns / 1e6));
+	json_object_object_add(end, "flight_recorder_trigger",
+			       r->triggered ? json_object_new_string(r->triggered) : NULL);
+	recfile__write_json(r->w, REC_END, end);
+	json_object_put(end);
+	p_note("recorded %llu events, %llu snapshots, %llu bytes to %s (%s)",
+	       (unsigned long long)(r->events + r->shadow_events), (unsigned long long)r->snaps,
+	       (unsigned long long)recfile__bytes(r->w), output_name(o), why);
+}
+
+/* Everything the recorder holds; the file is closed (fsync'ed) last. */
+static int close_recorder(struct recorder *r, const struct record_cli *o, int rc)
+{
+	sampler__close(r->sm);
+	if (recfile__close(r->w) && rc == EXIT_OK) {
+		p_err("record: closing %s failed", output_name(o));
+		rc = EXIT_ERROR;
+	}
+	for (size_t i = 0; i < r->nmodules; i++)
+		free(r->modules[i]);
+	loop__free(r->loop);
+	return rc;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct record_cli o;
+	struct recorder r = { 0 };
+	const char *why;
+	char name[128];
+	int rc = parse_record_args(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
 	if (access("/sys/kernel/livepatch", F_OK) && !g_opts.root) {
 		p_err("record: this kernel has no live patching (/sys/kernel/livepatch missing)");
 		return EXIT_NO_LIVEPATCH;
 	}
-	if (r.trigger_pending > 0 && !ring)
-		return p_usage("record", "--trigger-pending needs --flight-recorder SIZE");
-	if (g_opts.root)
-		so.no_bpf = 1;
-	r.w = recfile__create(path, force, err, sizeof(err));
-	if (!r.w) {
-		p_err("record: %s", err);
-		return errno == EACCES || errno == EPERM ? EXIT_PERM : EXIT_ERROR;
+	/* Signals become loop events before anything is written: a SIGINT
+	 * during start-up still ends the recording cleanly. */
+	r.loop = loop__new("record", 0);
+	if (!r.loop || loop__catch(r.loop, SIGUSR1)) {
+		loop__free(r.loop);
+		return EXIT_ERROR;
 	}
-	/* Signals become readable events; nothing runs in a handler. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (sfd < 0 || tfd < 0) {
-		p_err("record: signalfd/timerfd: %s", strerror(errno));
+	rc = open_output(&r, &o, name, sizeof(name));
+	if (rc != EXIT_OK) {
+		loop__free(r.loop);
+		return rc;
+	}
+	rc = start_recording(&r, &o, argc, argv);
+	if (rc == EXIT_OK && loop__every(r.loop, o.interval))
 		rc = EXIT_ERROR;
-		goto out;
-	}
-	if (r.redact)
-		recfile__set_redact(r.w);
-	if (ring)
-		recfile__set_ring(r.w, ring);
-	if (write_header(&r, argc, argv)) {
-		p_err("record: cannot write %s", path);
+	if (rc != EXIT_OK)
+		return close_recorder(&r, &o, rc);
+	why = record_loop(&r, &o);
+	if (r.write_error)
+		p_err("record: writing %s failed: disk full?", output_name(&o));
+	if (r.write_error || !strcmp(why, "snapshot failed") || !strcmp(why, "poll error"))
 		rc = EXIT_ERROR;
-		goto out;
-	}
-	r.sm = cmd__open_sampler(&so);
-	if (!r.sm) {
-		rc = EXIT_ERROR;
-		goto out;
-	}
-	sampler__set_event_sink(r.sm, sink, &r);
-	recfile__set_stack_resolver(r.w, resolve_stack, &r);
-	if (duration > 0)
-		deadline = now_ns() + (uint64_t)(duration * 1e9);
-	if (take_snapshot(&r, &probes) < 0) {
-		rc = EXIT_ERROR;
-		goto out;
-	}
-	snaps++;
-	meta = json_object_new_object();
-	json_object_object_add(meta, "interval_s", json_object_new_double(interval));
-	json_object_object_add(meta, "duration_s", duration > 0 ? json_object_new_double(duration) : NULL);
-	json_object_object_add(meta, "until_stable", json_object_new_boolean(until_stable));
-	json_object_object_add(meta, "shadow_leaks", json_object_new_boolean(!so.no_leaks));
-	json_object_object_add(meta, "flight_recorder_bytes",
-			       ring ? json_object_new_int64((int64_t)ring) : NULL);
-	json_object_object_add(meta, "trigger_pending_s",
-			       r.trigger_pending > 0 ? json_object_new_double(r.trigger_pending) : NULL);
-	json_object_object_add(meta, "probes", probes);
-	recfile__write_json(r.w, REC_METADATA, meta);
-	json_object_put(meta);
-	/* Symbols and counters now too: a recording killed later keeps them. */
-	write_symbols(&r);
-	write_drops(&r, 1);
-	p_note("recording to %s (snapshot every %g s%s)", path, interval,
-	       until_stable ? ", until no transition is in progress" : "");
-	{
-		struct itimerspec its = { 0 };
-
-		its.it_interval.tv_sec = (time_t)interval;
-		its.it_interval.tv_nsec = (long)((interval - floor(interval)) * 1e9);
-		its.it_value = its.it_interval;
-		timerfd_settime(tfd, 0, &its, NULL);
-	}
-	for (;;) {
-		/* Both ring buffers: the shadow one fills in milliseconds under
-		 * object churn, long before the next snapshot tick. */
-		int sh_fd = shadow_probe__event_fd(sampler__shadow(r.sm));
-		int ev_fd = sampler__event_fd(r.sm);
-		struct pollfd pfd[4] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = tfd, .events = POLLIN },
-			{ .fd = pace ? -1 : ev_fd, .events = POLLIN },
-			{ .fd = pace || sh_fd == ev_fd ? -1 : sh_fd, .events = POLLIN },
-		};
-		int timeout = pace ? REC_PACE_MS : -1;
-		uint64_t before;
-
-		if (deadline) {
-			uint64_t now = now_ns();
-
-			if (now >= deadline)
-				break;
-			if (timeout < 0 || (deadline - now) / 1000000u < (uint64_t)timeout)
-				timeout = (int)((deadline - now) / 1000000u) + 1;
-		}
-		if (poll(pfd, 4, timeout) < 0 && errno != EINTR) {
-			p_err("record: poll: %s", strerror(errno));
-			rc = EXIT_ERROR;
-			break;
-		}
-		if (pfd[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGUSR1) {
-					trigger(&r, "SIGUSR1");
-				} else {
-					why = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
-					break;
-				}
-			}
-		}
-		before = r.events + r.shadow_events;
-		sampler__poll(r.sm);
-		/* While events flow, read the ring buffers every REC_PACE_MS
-		 * instead of at every wake-up: each wake-up is a poll, a read of
-		 * the ring and a write() of a batch, and at tens of thousands a
-		 * second those cost more than the events. 256 KiB of ring buffer
-		 * holds ~2000 shadow events: 2 ms of them at 1M/s. */
-		pace = r.events + r.shadow_events != before;
-		/* What this round brought goes out now, as one batch: a kill -9
-		 * loses at most what the ring buffers still held. */
-		if (recfile__flush_events(r.w))
-			r.write_error = 1;
-		if (pfd[1].revents & POLLIN) {
-			uint64_t ticks;
-			int busy;
-
-			if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-				break;
-			busy = take_snapshot(&r, NULL);
-			snaps++;
-			write_drops(&r, 0);
-			if (busy < 0) {
-				rc = EXIT_ERROR;
-				why = "snapshot failed";
-				break;
-			}
-			/* A klp_init_transition seen by the probes may not be in
-			 * sysfs yet when the next fill reads it: stable once its
-			 * completion was seen too (or, if that event was lost,
-			 * after 3 idle snapshots). */
-			r.idle_snaps = busy ? 0 : r.idle_snaps + 1;
-			if (until_stable && r.seen_transition && !busy &&
-			    (!r.trans_open || r.idle_snaps >= 3)) {
-				why = "stable";
-				break;
-			}
-		}
-		if (r.write_error) {
-			p_err("record: writing %s failed: disk full?", path);
-			rc = EXIT_ERROR;
-			why = "write error";
-			break;
-		}
-	}
-	/* Events still in the ring buffers, the state at the end, the trailer. */
-	sampler__poll(r.sm);
-	if (strcmp(why, "stable") && !r.write_error && r.sm) {
-		take_snapshot(&r, NULL);
-		snaps++;
-	}
-	write_drops(&r, 1);
-	if (r.nmodules != r.nmodules_written)
-		write_symbols(&r);
-	end = json_object_new_object();
-	json_object_object_add(end, "reason", json_object_new_string(why));
-	json_object_object_add(end, "end_realtime_ns", json_object_new_int64((int64_t)realtime_ns()));
-	json_object_object_add(end, "end_monotonic_ns", json_object_new_int64((int64_t)now_ns()));
-	json_object_object_add(end, "transition_events", json_object_new_int64((int64_t)r.events));
-	json_object_object_add(end, "shadow_events", json_object_new_int64((int64_t)r.shadow_events));
-	json_object_object_add(end, "snapshots", json_object_new_int64((int64_t)snaps));
-	json_object_object_add(end, "snapshot_fill_max_ms",
-			       json_object_new_double((double)r.fill_max_ns / 1e6));
-	json_object_object_add(end, "flight_recorder_trigger",
-			       r.triggered ? json_object_new_string(r.triggered) : NULL);
-	recfile__write_json(r.w, REC_END, end);
-	json_object_put(end);
-	p_note("recorded %llu events, %llu snapshots, %llu bytes to %s (%s)",
-	       (unsigned long long)(r.events + r.shadow_events), (unsigned long long)snaps,
-	       (unsigned long long)recfile__bytes(r.w), path, why);
-out:
-	sampler__close(r.sm);
-	if (recfile__close(r.w) && rc == EXIT_OK) {
-		p_err("record: closing %s failed", path);
-		rc = EXIT_ERROR;
-	}
-	for (size_t i = 0; i < r.nmodules; i++)
-		free(r.modules[i]);
-	if (sfd >= 0)
-		close(sfd);
-	if (tfd >= 0)
-		close(tfd);
-	return rc;
+	finish_recording(&r, &o, why);
+	return close_recorder(&r, &o, rc);
 }

@@ -1,30 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-/* klptop report FILE: the command (the report itself is src/recording/report.c). */
+/* klptop report FILE: what a recording says happened (the report model,
+ * recording/report_model.h, drawn by render/report_*.c). FILE "-" reads
+ * the recording from stdin. */
 #include "cmd/cmd.h"
 #include "lib/log.h"
-#include "lib/util.h"
-#include "recording/recfile.h"
+#include "recording/recording.h"
+#include "render/report.h"
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static int report_file(const char *path, int format, int flags)
-{
-	size_t len;
-	char *buf = read_all(path, &len);
-	int rc;
-
-	if (!buf) {
-		p_err("report: cannot read %s: %s", path, strerror(errno));
-		return errno == EACCES ? EXIT_PERM : EXIT_ERROR;
-	}
-	rc = report__mem(path, buf, len, format, flags, stdout);
-	free(buf);
-	return rc;
-}
 
 struct report_cli {
 	int format;               /* -1: as -j says */
@@ -32,7 +16,8 @@ struct report_cli {
 };
 
 static const struct opt_choice report_formats[] = {
-	{ "text", 0 }, { "json", 1 }, { "chrome", 2 }, { "perfetto", 2 }, { NULL }
+	{ "text", REPORT_TEXT }, { "json", REPORT_JSON }, { "chrome", REPORT_CHROME },
+	{ "perfetto", REPORT_CHROME }, { NULL }
 };
 
 static const struct opt report_opts[] = {
@@ -48,10 +33,10 @@ static const struct opt_spec report_spec = {
 	.cmd = "report",
 	.usage = "klptop report FILE [--format text|json|chrome] [--redact]\n"
 		 "klptop report FILE --json [--pretty] [--redact]",
-	.about = "What a recording made by 'klptop record' says: each transition, how\n"
-		 "pending tasks converged, the stragglers and why, shadows, drops.\n"
-		 "--json is --format json. A damaged or cut file is reported up to its last\n"
-		 "complete chunk.\n",
+	.about = "What a recording made by 'klptop record' says: each transition and what\n"
+		 "it cost, how pending tasks converged, the stragglers and why, shadows,\n"
+		 "drops. FILE - reads the recording from stdin. --json is --format json.\n"
+		 "A damaged or cut file is reported up to its last complete chunk.\n",
 	.operand = "FILE",
 	.min_operands = 1,
 	.max_operands = 1,
@@ -61,6 +46,7 @@ int cmd_report(int argc, char **argv)
 {
 	struct report_cli cli = { .format = -1 };
 	struct opts_result res;
+	struct recording r;
 	const char *path;
 	int rc;
 
@@ -71,8 +57,13 @@ int cmd_report(int argc, char **argv)
 	opts_result__free(&res);
 	/* --format says which; -j alone means JSON (errors are JSON under -j) */
 	if (cli.format < 0)
-		cli.format = g_opts.json ? 1 : 0;
-	log_json = cli.format == 1 || g_opts.json;
-	return report_file(path, cli.format, (g_opts.pretty ? REPORT_PRETTY : 0) |
-					     (cli.redact ? REPORT_REDACT : 0));
+		cli.format = g_opts.json ? REPORT_JSON : REPORT_TEXT;
+	log_json = cli.format == REPORT_JSON || g_opts.json;
+	rc = recording__open(&r, "report", path);
+	if (rc == EXIT_OK)
+		rc = report__run(&r, (enum report_format)cli.format,
+				 (g_opts.pretty ? REPORT_PRETTY : 0) | (cli.redact ? REPORT_REDACT : 0),
+				 stdout);
+	recording__close(&r);
+	return rc;
 }

@@ -123,6 +123,7 @@ static int run(struct loop *l, struct sampler *sm, const struct shadow_cmd_opts 
 			break;
 		case LOOP_RESIZE:
 		case LOOP_TIMEOUT:
+		case LOOP_SIGNAL:   /* none caught here */
 			continue;
 		case LOOP_HANGUP:
 			*gone = 1;

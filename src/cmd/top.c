@@ -143,7 +143,8 @@ static enum top_event top_wait(struct loop *l, struct sampler *sm)
 				return EV_KEY;
 			sampler__poll(sm);
 			break;
-		case LOOP_TIMEOUT: break;
+		case LOOP_TIMEOUT:
+		case LOOP_SIGNAL: break;
 		case LOOP_ERROR: return EV_ERROR;
 		}
 	}
@@ -404,9 +405,9 @@ static void replay_view__sync(struct replay_view *v)
 {
 	const struct replay *rp = v->rp;
 
-	v->vr.name = rp->name;
+	v->vr.name = rp->rec.name;
 	v->vr.index = rp->cur;
-	v->vr.count = rp->nsnaps;
+	v->vr.count = rp->rec.nsnaps;
 	v->vr.offset_ns = replay__offset_ns(rp, rp->cur);
 	v->vr.wall_ns = v->cur.taken_ns;
 	v->vr.playing = rp->playing;
@@ -427,7 +428,7 @@ static int replay_batch(struct replay_view *v, const struct top_opts *o)
 	vs.width = batch_width(o);
 	vs.replay = &v->vr;
 	v->vr.batch = 1;
-	for (size_t i = 0; i < v->rp->nsnaps; i++) {
+	for (size_t i = 0; i < v->rp->rec.nsnaps; i++) {
 		int err;
 
 		if (o->frames && (long)i >= o->frames)
@@ -445,7 +446,7 @@ static int replay_batch(struct replay_view *v, const struct top_opts *o)
 		}
 	}
 	if (rc == EXIT_OK && v->rp->problem[0])
-		p_warn("%s: %s", v->rp->name, v->rp->problem);
+		p_warn("%s: %s", v->rp->rec.name, v->rp->problem);
 	view_state__free(&vs);
 	return rc;
 }

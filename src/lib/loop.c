@@ -23,7 +23,8 @@ struct watched {
 struct loop {
 	const char *who;
 	int timer_fd, signal_fd;
-	sigset_t old_mask;
+	sigset_t mask, old_mask;
+	int last_signo;
 	struct watched fds[LOOP_MAX_FDS];
 	int nfds;
 };
@@ -51,6 +52,7 @@ struct loop *loop__new(const char *who, double period_s)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGWINCH);
+	l->mask = mask;
 	/* Blocked signals queue for the signalfd: no handler runs. */
 	if (sigprocmask(SIG_BLOCK, &mask, &l->old_mask)) {
 		p_err("%s: sigprocmask: %s", who, strerror(errno));
@@ -64,16 +66,22 @@ struct loop *loop__new(const char *who, double period_s)
 		loop__free(l);
 		return NULL;
 	}
-	if (period_s > 0) {
-		uint64_t ns = (uint64_t)(period_s * 1e9);
-
-		if (set_timer(l, ns, ns)) {
-			p_err("%s: timerfd_settime: %s", who, strerror(errno));
-			loop__free(l);
-			return NULL;
-		}
+	if (period_s > 0 && loop__every(l, period_s)) {
+		loop__free(l);
+		return NULL;
 	}
 	return l;
+}
+
+int loop__every(struct loop *l, double period_s)
+{
+	uint64_t ns = (uint64_t)(period_s * 1e9);
+
+	if (set_timer(l, ns, ns)) {
+		p_err("%s: timerfd_settime: %s", l->who, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 void loop__free(struct loop *l)
@@ -86,6 +94,26 @@ void loop__free(struct loop *l)
 		close(l->signal_fd);
 	sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
 	free(l);
+}
+
+int loop__catch(struct loop *l, int signo)
+{
+	sigset_t one;
+
+	sigemptyset(&one);
+	sigaddset(&one, signo);
+	sigaddset(&l->mask, signo);
+	if (sigprocmask(SIG_BLOCK, &one, NULL) ||
+	    signalfd(l->signal_fd, &l->mask, SFD_CLOEXEC | SFD_NONBLOCK) < 0) {
+		p_err("%s: cannot catch signal %d: %s", l->who, signo, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int loop__last_signal(const struct loop *l)
+{
+	return l->last_signo;
 }
 
 void loop__arm(struct loop *l, uint64_t ns)
@@ -114,18 +142,26 @@ void loop__unwatch(struct loop *l, int id)
 		}
 }
 
-/* Every queued signal is read: a stop wins over a resize. */
-static enum loop_event read_signals(struct loop *l)
+/* Every queued signal is read: a stop wins over a caught signal, which
+ * wins over a resize. */
+static enum loop_event read_signals(struct loop *l, int *id)
 {
 	struct signalfd_siginfo si;
 	enum loop_event ev = LOOP_ERROR;
 
 	while (read(l->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGWINCH) {
-			if (ev != LOOP_STOP)
+		int signo = (int)si.ssi_signo;
+
+		if (signo == SIGWINCH) {
+			if (ev == LOOP_ERROR)
 				ev = LOOP_RESIZE;
-		} else {
+		} else if (signo == SIGINT || signo == SIGTERM || signo == SIGHUP) {
 			ev = LOOP_STOP;
+			l->last_signo = signo;
+		} else if (ev != LOOP_STOP) {
+			ev = LOOP_SIGNAL;
+			l->last_signo = signo;
+			*id = signo;
 		}
 	}
 	return ev;
@@ -156,7 +192,7 @@ enum loop_event loop__wait(struct loop *l, int timeout_ms, int *id)
 		if (n == 0)
 			return LOOP_TIMEOUT;
 		if (pfd[0].revents & POLLIN) {
-			enum loop_event ev = read_signals(l);
+			enum loop_event ev = read_signals(l, id);
 
 			if (ev != LOOP_ERROR)
 				return ev;

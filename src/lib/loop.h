@@ -21,6 +21,7 @@ enum loop_event {
 	LOOP_READY,     /* a watched descriptor is readable (*id says which) */
 	LOOP_HANGUP,    /* a watched descriptor hung up or failed (*id) */
 	LOOP_TIMEOUT,   /* the wait's own timeout passed */
+	LOOP_SIGNAL,    /* a signal added with loop__catch arrived (*id: its number) */
 	LOOP_ERROR,     /* poll failed (printed) */
 };
 
@@ -30,6 +31,14 @@ enum loop_event {
 struct loop *loop__new(const char *who, double period_s);
 /* Restores the signal mask and closes the loop's own descriptors. */
 void loop__free(struct loop *l);
+/* Also read signo from the signalfd (SIGUSR1 for record's trigger): it
+ * is blocked from now on and reported as LOOP_SIGNAL. 0 or -1 (printed). */
+int loop__catch(struct loop *l, int signo);
+/* The signal behind the last LOOP_STOP or LOOP_SIGNAL (SIGINT, SIGTERM...). */
+int loop__last_signal(const struct loop *l);
+/* A periodic timer, its first expiry one period from now (replaces any
+ * timer). 0 or -1 (printed). */
+int loop__every(struct loop *l, double period_s);
 /* One expiry ns from now; UINT64_MAX disarms. Replaces a periodic timer. */
 void loop__arm(struct loop *l, uint64_t ns);
 /* Watch fd (for POLLIN when want_read, else only for hangups: a terminal or

@@ -261,6 +261,11 @@ void sampler__drops(struct sampler *sm, uint64_t *events, uint64_t *blockers)
 	trans_probe__drops(sm->tp, events, blockers);
 }
 
+const struct cost_totals *sampler__cost_totals(struct sampler *sm)
+{
+	return trans_probe__totals(sm->tp);
+}
+
 size_t sampler__stack_ips(struct sampler *sm, int shadow, uint64_t key, uint64_t *ips,
 			  size_t max)
 {

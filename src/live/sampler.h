@@ -55,6 +55,9 @@ void sampler__set_event_sink(struct sampler *sm,
 			     void *ctx);
 /* Lost events: transition ring buffer, blocker map (0 without BPF). */
 void sampler__drops(struct sampler *sm, uint64_t *events, uint64_t *blockers);
+/* Rounds and transitions timed since the sampler opened (model/cost.h);
+ * NULL without the transition probes. */
+const struct cost_totals *sampler__cost_totals(struct sampler *sm);
 /* The shadow probes, NULL unless opts.shadows and BPF works. */
 struct shadow_probe *sampler__shadow(struct sampler *sm);
 /* The ips behind a stack reference of a raw event: a shadow stack id

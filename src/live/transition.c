@@ -83,6 +83,10 @@ struct trans_probe {
 	size_t nhistory;
 	struct rate_sample rate[8];
 	unsigned int nrate;
+	struct transition_cost cost;       /* of the transition being followed */
+	struct transition_cost *closing;   /* the one that just completed: its
+					    * completing round comes next */
+	struct cost_totals totals;         /* every round and transition since open */
 	struct watch_plan watch;
 	struct known_blockers known;
 	uint64_t last_round_ns;
@@ -335,18 +339,9 @@ static void push_history(struct trans_probe *tp, const struct klpt_event *e, con
 	tp->nunsafe = tp->capunsafe = 0;
 	h->stragglers = tp->stragglers;
 	h->nstragglers = tp->nstragglers;
+	h->cost = tp->cost;
 	tp->stragglers = NULL;
 	tp->nstragglers = tp->capstragglers = 0;
-}
-
-static enum block_reason reason_of(int ret)
-{
-	switch (ret) {
-	case -KLPT_EBUSY: return REASON_RUNNING;
-	case -KLPT_EADDRINUSE: return REASON_SLEEPING_ON;
-	case -KLPT_EINVAL: return REASON_UNRELIABLE;
-	default: return REASON_UNKNOWN;
-	}
 }
 
 size_t trans_probe__stack_ips(struct trans_probe *tp, uint64_t key, uint64_t *ips, size_t max)
@@ -398,13 +393,52 @@ static void remember_switched(struct trans_probe *tp, const struct klpt_event *e
 	t->tid = (int)e->tid;
 	t->kthread = (int)e->kthread;
 	copy_str(t->comm, sizeof(t->comm), e->comm);
-	t->reason = reason_of(e->last_ret);
+	t->reason = reason__of_check(e->last_ret);
 	t->rounds_failed = e->rounds_failed;
 	t->blocked_ns = e->ts_ns - e->first_ns;
 	t->patch_state = !e->target;
 	if (e->func[0])
 		t->function = strndup(e->func, sizeof(e->func));
 	judged_stack(tp, e->stack_key, t);
+}
+
+static unsigned int signal_rounds_since(const struct trans_probe *tp, uint64_t since);
+
+/* What the transition costs (model/cost.h), from the same events a
+ * recording keeps, so status and report tell the same figures. */
+static void count_cost(struct trans_probe *tp, const struct klpt_event *e)
+{
+	const struct klpt_state *st = &tp->skel->bss->state;
+
+	struct transition_cost *c = &tp->cost;
+
+	switch (e->type) {
+	case KLPT_EV_INIT:
+		transition_cost__init(&tp->cost, 1);
+		tp->closing = NULL;
+		break;
+	case KLPT_EV_ROUND:
+		/* klp_complete_transition returns (KLPT_EV_COMPLETE, the cost
+		 * gone to history) inside the round that completes. */
+		if (tp->closing && transition_cost__completes_in(tp->closing, e->ts_ns, e->round_ns))
+			c = tp->closing;
+		tp->closing = NULL;
+		if (transition_cost__round(c, e->round, e->ts_ns, e->round_ns, e->checked,
+					   e->switched, st->start_ns))
+			hist__add(&tp->totals.rounds, HIST_ROUND, e->round_ns, 1);
+		break;
+	case KLPT_EV_BLOCKER_SWITCHED:
+		transition_cost__blocker_switched(&tp->cost, (int)e->how, e->ts_ns, st->start_ns,
+						  signal_rounds_since(tp, e->first_ns));
+		break;
+	case KLPT_EV_COMPLETE:
+		transition_cost__complete(&tp->cost, e->ts_ns);
+		if (st->start_ns && e->ts_ns >= st->start_ns)
+			hist__add(&tp->totals.transitions, HIST_TRANSITION, e->ts_ns - st->start_ns, 1);
+		break;
+	default:
+		break;
+	}
 }
 
 static int handle_event(void *ctx, void *data, size_t len)
@@ -417,6 +451,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 		return 0;
 	if (tp->sink)
 		tp->sink(tp->sink_ctx, SAMPLER_EV_TRANSITION, data, len);
+	count_cost(tp, e);
 	switch (e->type) {
 	case KLPT_EV_INIT:
 		tp->nsignal_ts = 0;
@@ -443,6 +478,8 @@ static int handle_event(void *ctx, void *data, size_t len)
 	case KLPT_EV_COMPLETE:
 		push_history(tp, e, st->cancelled ? "cancelled" : st->forced ? "forced"
 					: st->reversed ? "reversed" : "completed");
+		tp->closing = &tp->history[tp->nhistory - 1].cost;
+		transition_cost__init(&tp->cost, 0);
 		watch_plan__detach(tp);
 		tp->known.n = 0;
 		break;
@@ -597,6 +634,11 @@ int trans_probe__target(struct trans_probe *tp, const char *patch)
 int trans_probe__sees_rounds(struct trans_probe *tp)
 {
 	return tp && bpf_program__autoload(tp->skel->progs.round_end);
+}
+
+const struct cost_totals *trans_probe__totals(const struct trans_probe *tp)
+{
+	return tp ? &tp->totals : NULL;
 }
 
 unsigned int trans_probe__rounds(struct trans_probe *tp)
@@ -802,6 +844,9 @@ static void fill_transition(struct trans_probe *tp, struct transition_info *tr, 
 	tr->check_every = w->every;
 	tr->check_cost = watch_cost(w);
 	tr->round_ns = tp->last_round_ns;
+	for (int i = 0; i < SWITCH_HOW_MAX && i < KLPT_HOW_MAX; i++)
+		tr->switched[i] = st->switched[i];
+	tr->cost = tp->cost;
 	for (size_t i = 0; i < tr->ntasks; i++) {
 		struct pending_task *t = &tr->tasks[i];
 

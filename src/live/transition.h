@@ -41,6 +41,9 @@ void trans_probe__set_sink(struct trans_probe *tp,
 			   void (*fn)(void *ctx, int kind, const void *data, size_t len), void *ctx);
 /* Events lost to a full ring buffer, blockers to a full map. */
 void trans_probe__drops(struct trans_probe *tp, uint64_t *events, uint64_t *blockers);
+/* Every round timed and every transition seen from start to end since the
+ * probes were attached (the exporter's histograms); NULL without them. */
+const struct cost_totals *trans_probe__totals(const struct trans_probe *tp);
 /* Add what the probes saw to s (already filled with sysfs state and the
  * pending tasks, not yet grouped). */
 void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct ksyms *ks);

@@ -3,6 +3,8 @@
 #include "model/model.h"
 #include "lib/util.h"
 
+#include "klptop/transition.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -90,6 +92,16 @@ void snapshot__warn(struct snapshot *s, const char *fmt, ...)
 	va_end(ap);
 	s->warnings = xrealloc(s->warnings, (s->nwarnings + 1) * sizeof(*s->warnings));
 	s->warnings[s->nwarnings++] = msg;
+}
+
+enum block_reason reason__of_check(int ret)
+{
+	switch (ret) {
+	case -KLPT_EBUSY: return REASON_RUNNING;
+	case -KLPT_EADDRINUSE: return REASON_SLEEPING_ON;
+	case -KLPT_EINVAL: return REASON_UNRELIABLE;
+	default: return REASON_UNKNOWN;
+	}
 }
 
 const char *reason__name(enum block_reason r)

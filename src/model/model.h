@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/cost.h"
+
 #define KLP_UNDEFINED (-1)
 #define KLP_UNPATCHED 0
 #define KLP_PATCHED 1
@@ -129,6 +131,7 @@ struct transition_summary {
 	/* Tasks that failed checks and later switched, with how (stragglers). */
 	struct task_snap *stragglers;
 	size_t nstragglers;
+	struct transition_cost cost;  /* rounds timed, switches by phase */
 };
 
 /* How tasks got switched (BPF sees each path; see docs/architecture.md). */
@@ -230,6 +233,7 @@ struct transition_info {
 	char *verdict_text;     /* about the transition as a whole */
 	double rate_per_s;      /* tasks switched per second, recent */
 	double eta_s;           /* estimate while it converges; < 0 unknown */
+	struct transition_cost cost;  /* observed: rounds timed, switches by phase */
 };
 
 /* What the BPF side could attach on this kernel. */
@@ -320,7 +324,8 @@ struct shadow_leak {
 	uint64_t id;
 	uint64_t count;
 	uint64_t first_ns, last_ns;   /* CLOCK_MONOTONIC */
-	uint64_t obj;                 /* the last owner address */
+	uint64_t obj;                 /* the last owner address, or its number in a redacted recording */
+	int obj_pseudonym;            /* obj is that number: the owner is "obj#N" */
 	uint64_t size;
 	char *cache;                  /* slab cache of the freed owner, NULL: kmalloc */
 	const char *free_via;         /* ORPHAN: kfree, kmem_cache_free, kmem_cache_free_bulk */
@@ -454,6 +459,8 @@ void comm__pattern(char *dst, size_t len, const char *comm);
 
 
 const char *reason__name(enum block_reason r);
+/* The reason a klp_check_and_switch_task() result stands for. */
+enum block_reason reason__of_check(int ret);
 const char *verdict__name(enum verdict v);
 const char *klp_state__name(int state);
 const char *switch_how__name(enum switch_how h);

@@ -63,6 +63,9 @@ struct rec_pseudonyms;
 /* Create path (O_EXCL|O_NOFOLLOW, mode 0600; with force an existing file is
  * removed first) and write the file header. NULL with errno and err set. */
 struct rec_writer *recfile__create(const char *path, int force, char *err, size_t errlen);
+/* Writer onto an open descriptor that cannot seek (stdout, `record -o -`);
+ * refused for a terminal. The file header goes out with the first chunk. */
+struct rec_writer *recfile__create_fd(int fd, char *err, size_t errlen);
 /* Writer into a memory buffer (tests, flight recorder): see recfile__buffer. */
 struct rec_writer *recfile__create_mem(void);
 const void *recfile__buffer(const struct rec_writer *w, size_t *len);
@@ -199,13 +202,5 @@ void recfile__redact_json(struct rec_pseudonyms *p, void *json_object);
 /* Mask every kernel address (ffff + 12 hex digits, with or without 0x) in
  * s, in place; returns how many. */
 size_t recfile__redact_text(char *s);
-
-/* report.c: the report of a recording held in memory (name is for
- * messages). format 0 text, 1 JSON, 2 Chrome Trace Event JSON; flags
- * REPORT_PRETTY (indented JSON), REPORT_REDACT (no kernel addresses). */
-#include <stdio.h>
-#define REPORT_PRETTY 0x1
-#define REPORT_REDACT 0x2
-int report__mem(const char *name, const void *buf, size_t len, int format, int flags, FILE *out);
 
 #endif

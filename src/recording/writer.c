@@ -24,6 +24,8 @@ struct ring_chunk {
 
 struct rec_writer {
 	int fd;                 /* -1: memory writer */
+	uint32_t flags;         /* of the file header (REC_FLAG_REDACTED) */
+	int header_pending;     /* a pipe: the file header goes out with the first chunk */
 	/* Flight recorder: chunks kept in memory until recfile__ring_flush. */
 	int ring_on;
 	size_t ring_cap, ring_bytes;
@@ -60,12 +62,19 @@ struct rec_writer {
 	struct bbuf zout;
 };
 
+static int write_file_header(struct rec_writer *w);
+
 static int emit(struct rec_writer *w, const void *p, size_t len)
 {
 	const uint8_t *b = p;
 
 	if (w->err)
 		return w->err;
+	if (w->header_pending) {
+		w->header_pending = 0;
+		if (write_file_header(w))
+			return w->err;
+	}
 	if (w->fd < 0) {
 		if (w->memlen + len > w->memcap) {
 			size_t cap = w->memcap ? w->memcap : 4096;
@@ -102,7 +111,7 @@ static int write_file_header(struct rec_writer *w)
 	uint8_t h[REC_FILE_HDR] = REC_MAGIC;
 
 	put_le32(h + 8, REC_VERSION);
-	put_le32(h + 12, 0);
+	put_le32(h + 12, w->flags);
 	return emit(w, h, sizeof(h));
 }
 
@@ -132,6 +141,24 @@ struct rec_writer *recfile__create(const char *path, int force, char *err, size_
 		free(w);
 		return NULL;
 	}
+	return w;
+}
+
+struct rec_writer *recfile__create_fd(int fd, char *err, size_t errlen)
+{
+	struct rec_writer *w;
+
+	/* A recording is binary: on a terminal it would be noise, and lost. */
+	if (isatty(fd)) {
+		snprintf(err, errlen, "stdout is a terminal: redirect it to a file or a pipe, "
+			 "or give -o FILE");
+		errno = ENOTTY;
+		return NULL;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->fd = fd;
+	/* Nothing can be rewritten in a pipe: the header waits for the flags. */
+	w->header_pending = 1;
 	return w;
 }
 
@@ -327,11 +354,14 @@ void recfile__set_redact(struct rec_writer *w)
 	uint8_t f[4];
 
 	w->redact = 1;
+	w->flags |= REC_FLAG_REDACTED;
 	if (!w->pseudo)
 		w->pseudo = rec_pseudonyms__new();
-	put_le32(f, REC_FLAG_REDACTED);
+	put_le32(f, w->flags);
 	/* The file header went out at create time; only its flags change. */
-	if (w->fd < 0) {
+	if (w->header_pending) {
+		return;
+	} else if (w->fd < 0) {
 		if (w->memlen >= REC_FILE_HDR)
 			memcpy(w->mem + 12, f, 4);
 	} else if (pwrite(w->fd, f, 4, 12) != 4) {
@@ -587,6 +617,8 @@ int recfile__close(struct rec_writer *w)
 		return 0;
 	recfile__flush_events(w);
 	recfile__ring_flush(w);
+	if (w->header_pending)
+		emit(w, NULL, 0);   /* an empty recording is still a recording */
 	rc = w->err;
 	if (w->fd >= 0) {
 		if (fsync(w->fd) && !rc && errno != EINVAL)

@@ -283,11 +283,50 @@ static void render_shadows(const struct snapshot *s, const struct metrics_extra 
 			   "probe", "shadow", NULL);
 }
 
+/* A histogram family: cumulative buckets up to +Inf, then _sum and _count
+ * (text format 0.0.4). */
+static void histogram(FILE *f, const char *name, const char *help, const struct duration_hist *h,
+		      enum hist_kind kind)
+{
+	char metric[96], le[32];
+	unsigned int n;
+	const uint64_t *b = hist__bounds(kind, &n);
+
+	family(f, name, "histogram", help);
+	snprintf(metric, sizeof(metric), "%s_bucket", name);
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(le, sizeof(le), "%g", (double)b[i] / 1e9);
+		sample_u64(f, metric, hist__cumulative(h, i), "le", le, NULL);
+	}
+	sample_u64(f, metric, h->n, "le", "+Inf", NULL);
+	snprintf(metric, sizeof(metric), "%s_sum", name);
+	fprintf(f, "%s %.9f\n", metric, (double)h->sum_ns / 1e9);
+	snprintf(metric, sizeof(metric), "%s_count", name);
+	sample_u64(f, metric, h->n, NULL);
+}
+
+/* What transitions cost, over everything this klptop saw: only with the
+ * transition probes (without them nothing was timed: absent, not 0). */
+static void render_costs(const struct metrics_extra *x, FILE *f)
+{
+	if (!x || !x->totals)
+		return;
+	histogram(f, "klptop_transition_round_duration_seconds",
+		  "Duration of each transition round (klp_try_complete_transition walks every "
+		  "task under tasklist_lock), every round timed since klptop started.",
+		  &x->totals->rounds, HIST_ROUND);
+	histogram(f, "klptop_transition_duration_seconds",
+		  "Duration of each transition from klp_init_transition to its completion, "
+		  "every one klptop saw start since it started.",
+		  &x->totals->transitions, HIST_TRANSITION);
+}
+
 int metrics__render_ex(const struct snapshot *s, const struct metrics_extra *extra, FILE *f)
 {
 	render_host(s, f);
 	render_patches(s, f);
 	render_transition(s, f);
+	render_costs(extra, f);
 	render_shadows(s, extra, f);
 	return ferror(f) ? -EIO : 0;
 }

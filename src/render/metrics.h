@@ -21,6 +21,9 @@ int metrics__render(const struct snapshot *s, FILE *f);
 struct metrics_extra {
 	uint64_t transition_events_dropped;  /* transition ring buffer full */
 	uint64_t blockers_dropped;           /* blocker map full */
+	/* Rounds and transitions timed since start; NULL without the
+	 * transition probes (their histograms are then absent). */
+	const struct cost_totals *totals;
 };
 /* metrics__render, plus the samples of extra when it is not NULL. */
 int metrics__render_ex(const struct snapshot *s, const struct metrics_extra *extra, FILE *f);

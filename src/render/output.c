@@ -2,11 +2,19 @@
 #include "render/output.h"
 #include "lib/buildinfo.h"
 #include "render/blockers.h"
+#include "render/transition_cost.h"
 #include "live/attach.h"
 #include "lib/util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+const char *shadow_leak__owner(const struct shadow_leak *l, char *buf, size_t len)
+{
+	snprintf(buf, len, l->obj_pseudonym ? "obj#%llu" : "0x%llx", (unsigned long long)l->obj);
+	return buf;
+}
 
 json_object *json_addr(unsigned long long addr)
 {
@@ -263,6 +271,7 @@ static json_object *transition_to_json(const struct transition_info *tr)
 	json_object_object_add(o, "switched", switched_to_json(tr->switched));
 	json_object_object_add(o, "rate_per_s", json_object_new_double(tr->rate_per_s));
 	json_object_object_add(o, "eta_s", tr->eta_s >= 0 ? json_object_new_double(tr->eta_s) : NULL);
+	json_object_object_add(o, "cost", transition_cost__to_json(&tr->cost));
 	return o;
 }
 
@@ -291,6 +300,7 @@ static json_object *history_to_json(const struct snapshot *s)
 		for (size_t j = 0; j < h->nstragglers; j++)
 			json_object_array_add(u, task_to_json(&h->stragglers[j]));
 		json_object_object_add(o, "stragglers", u);
+		json_object_object_add(o, "cost", transition_cost__to_json(&h->cost));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -376,12 +386,14 @@ static json_object *shadow_leaks_to_json(const struct shadow_snapshot *ss)
 	for (size_t i = 0; i < ss->nleaks; i++) {
 		const struct shadow_leak *l = &ss->leaks[i];
 		json_object *o = json_object_new_object();
+		char owner[32];
 
 		json_object_object_add(o, "kind", json_object_new_string(shadow_leak_kind__name(l->kind)));
 		json_object_object_add(o, "id", id_to_json(l->id));
 		json_object_object_add(o, "count", json_object_new_int64((int64_t)l->count));
 		json_object_object_add(o, "module", json_object_new_string(l->module));
-		json_object_object_add(o, "obj", json_addr(l->obj));
+		json_object_object_add(o, "obj", json_object_new_string(shadow_leak__owner(l, owner,
+											sizeof(owner))));
 		json_object_object_add(o, "size", json_object_new_int64((int64_t)l->size));
 		json_object_object_add(o, "cache", json_str_or_null(l->cache));
 		json_object_object_add(o, "free_via", json_str_or_null(l->free_via));

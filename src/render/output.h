@@ -17,6 +17,8 @@ json_object *shadow_snapshot__to_json(const struct shadow_snapshot *ss);
 void snapshot__print_text(const struct snapshot *s, FILE *f, int with_stacks);
 /* "0xffffffffc0a01000" (JSON numbers lose precision past 2^53). */
 json_object *json_addr(unsigned long long addr);
+/* A leak's owner as text: "0xffff8880..." or a redacted recording's "obj#N". */
+const char *shadow_leak__owner(const struct shadow_leak *l, char *buf, size_t len);
 
 /* Text summary of the leaks (klptop shadow on exit). */
 void shadow_snapshot__print_leaks(const struct shadow_snapshot *ss, FILE *f);

@@ -115,10 +115,12 @@ void shadow_snapshot__print_leaks(const struct shadow_snapshot *ss, FILE *f)
 	for (size_t i = 0; i < ss->nleaks; i++) {
 		const struct shadow_leak *l = &ss->leaks[i];
 
-		fprintf(f, "  %-9s id 0x%llx x%llu  module %s  owner %s, last 0x%llx, %llu bytes\n",
+		char owner[32];
+
+		fprintf(f, "  %-9s id 0x%llx x%llu  module %s  owner %s, last %s, %llu bytes\n",
 			shadow_leak_kind__name(l->kind), (unsigned long long)l->id,
 			(unsigned long long)l->count, l->module, l->cache ? l->cache : "kmalloc",
-			(unsigned long long)l->obj, (unsigned long long)l->size);
+			shadow_leak__owner(l, owner, sizeof(owner)), (unsigned long long)l->size);
 		print_frames(f, l->kind == SHADOW_LEAK_DUPLICATE ? "failed alloc stack"
 								 : "shadow alloc stack",
 			     l->alloc_stack, l->nalloc_stack);

@@ -6,6 +6,7 @@
  */
 #include "render/view.h"
 #include "render/blockers.h"
+#include "render/transition_cost.h"
 #include "lib/util.h"
 
 #include <curses.h>
@@ -383,6 +384,22 @@ static void build_transition_counts(struct frame_out *fo, const struct transitio
 	emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, 0, "%s", line);
 }
 
+/* What the transition costs (model/cost.h): its rounds hold tasklist_lock,
+ * and how many tasks each phase switched. Nothing until a round is timed. */
+static void build_transition_cost(struct frame_out *fo, const struct transition_info *tr)
+{
+	const struct transition_cost *c = &tr->cost;
+	char line[LINE_MAX_BYTES];
+
+	if (!c->round_hist.n && !c->blockers_switched)
+		return;
+	if (c->round_hist.n)
+		emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, 0, "  cost: %s",
+		      transition_cost__rounds_text(c, line, sizeof(line)));
+	emitf(fo, PANEL_TRANSITION, LINE_TEXT, -1, 0, 0, "  phases: %s",
+	      transition_cost__switches_text(c, NULL, line, sizeof(line)));
+}
+
 /* Which rounds' per-task checks the reasons come from. */
 static void build_watching(struct frame_out *fo, const struct transition_info *tr)
 {
@@ -442,6 +459,7 @@ static void build_transition(struct frame_out *fo, const struct transition_info 
 	if (tr->observed) {
 		build_transition_counts(fo, tr);
 		build_watching(fo, tr);
+		build_transition_cost(fo, tr);
 	}
 	if (tr->verdict_text)
 		emit_wrapped(fo, PANEL_TRANSITION, LINE_WARNING, -1, 0, 1, "  verdict: ",

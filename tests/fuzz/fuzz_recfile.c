@@ -1,53 +1,61 @@
 // SPDX-License-Identifier: GPL-2.0
-/* libFuzzer target: the recording reader (both format versions, the packed
- * event batches and their dictionaries) and all three reports, plain and
- * --redact, on any input. They must neither crash, nor leak, nor loop
- * (make fuzz). */
+/* libFuzzer target: the one reader of recordings (both format versions,
+ * the packed event batches and their dictionaries, the snapshots back into
+ * the model), the report model with all three renderers, plain and
+ * --redact, and every frame --replay would show, on any input. They must
+ * neither crash, nor leak, nor loop (make fuzz). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "lib/log.h"
-#include "recording/recfile.h"
+#include "recording/replay.h"
+#include "render/report.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
-static void count(void *ctx, const struct rec_event *e)
+static void replay_every_frame(const uint8_t *data, size_t len)
 {
-	*(uint64_t *)ctx += e->kind;
+	struct replay rp;
+
+	if (replay__open_mem(&rp, "fuzz", data, len) == EXIT_OK) {
+		for (size_t i = 0; i < rp.rec.nsnaps; i++) {
+			struct snapshot s;
+
+			snapshot__init(&s);
+			replay__fill(&rp, i, &s);
+			snapshot__free(&s);
+		}
+	}
+	replay__close(&rp);
+}
+
+/* One model, every renderer. */
+static void report_every_way(const uint8_t *data, size_t len, FILE *out)
+{
+	struct recording r;
+	struct report rp;
+
+	if (recording__open_mem(&r, "report", "fuzz", data, len) == EXIT_OK) {
+		report__build(&rp, &r);
+		for (int fmt = REPORT_TEXT; fmt <= REPORT_CHROME; fmt++) {
+			report__write(&rp, fmt, 0, out);
+			report__write(&rp, fmt, REPORT_REDACT, out);
+		}
+		report__free(&rp);
+	}
+	recording__close(&r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static FILE *null;
-	struct rec_reader r;
-	struct rec_chunk c;
-	char *json;
-	uint64_t ts;
-	uint8_t ev[512];
-	struct rec_dict *d;
-	uint64_t n = 0;
 
 	if (!null) {
 		null = fopen("/dev/null", "w");
 		log_level = -1;
 	}
-	if (recfile__open_mem(&r, data, len))
-		return 0;
-	d = recfile__dict_new();
-	while (recfile__next(&r, &c) == 1) {
-		if (c.type == REC_SNAPSHOT && !recfile__snapshot(&c, &ts, &json))
-			free(json);
-		if (c.type == REC_STRINGS || c.type == REC_STACKS)
-			recfile__dict_add(d, &c);
-		if (c.type == REC_EVENTS)
-			recfile__events(&c, d, count, &n);
-		recfile__event(&c, ev, sizeof(ev));
-	}
-	recfile__dict_free(d);
-	for (int fmt = 0; fmt < 3; fmt++) {
-		report__mem("fuzz", data, len, fmt, 0, null);
-		report__mem("fuzz", data, len, fmt, REPORT_REDACT, null);
-	}
+	report_every_way(data, len, null);
+	replay_every_frame(data, len);
 	return 0;
 }

@@ -351,6 +351,42 @@ static void help_and_type_once(void **state)
 	free(t);
 }
 
+/* What transitions cost, as Prometheus histograms: cumulative buckets in
+ * seconds, _sum and _count; absent without the transition probes. */
+static void cost_histograms(void **state)
+{
+	struct cost_totals totals = { 0 };
+	struct metrics_extra x = { .totals = &totals };
+	struct snapshot s;
+	char *t;
+
+	hist__add(&totals.rounds, HIST_ROUND, 8000, 1);       /* 8 us */
+	hist__add(&totals.rounds, HIST_ROUND, 80000, 1);      /* 80 us */
+	hist__add(&totals.rounds, HIST_ROUND, 2000000, 1);    /* 2 ms */
+	hist__add(&totals.transitions, HIST_TRANSITION, 7300000000ull, 1);  /* 7.3 s */
+	build(&s);
+	t = render(&s, &x);
+	assert_true(has_line(t, "# TYPE klptop_transition_round_duration_seconds histogram"));
+	assert_true(has_line(t, "klptop_transition_round_duration_seconds_bucket{le=\"1e-05\"} 1"));
+	assert_true(has_line(t, "klptop_transition_round_duration_seconds_bucket{le=\"5e-05\"} 1"));
+	assert_true(has_line(t, "klptop_transition_round_duration_seconds_bucket{le=\"0.0001\"} 2"));
+	assert_true(has_line(t, "klptop_transition_round_duration_seconds_bucket{le=\"0.001\"} 2"));
+	assert_true(has_line(t, "klptop_transition_round_duration_seconds_bucket{le=\"0.005\"} 3"));
+	assert_true(has_line(t, "klptop_transition_round_duration_seconds_bucket{le=\"1\"} 3"));
+	assert_true(has_line(t, "klptop_transition_round_duration_seconds_bucket{le=\"+Inf\"} 3"));
+	assert_true(has_line(t, "klptop_transition_round_duration_seconds_sum 0.002088000"));
+	assert_true(has_line(t, "klptop_transition_round_duration_seconds_count 3"));
+	assert_true(has_line(t, "klptop_transition_duration_seconds_bucket{le=\"5\"} 0"));
+	assert_true(has_line(t, "klptop_transition_duration_seconds_bucket{le=\"10\"} 1"));
+	assert_true(has_line(t, "klptop_transition_duration_seconds_count 1"));
+	free(t);
+	build(&s);
+	x.totals = NULL;
+	t = render(&s, &x);
+	assert_null(strstr(t, "duration_seconds"));
+	free(t);
+}
+
 /* A kernel without live patching: klptop says so and why, and exports
  * nothing that needs live patching, not even klptop_bpf_up. */
 static void no_livepatch(void **state)
@@ -380,6 +416,7 @@ static void no_livepatch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(cost_histograms),
 		cmocka_unit_test(label_escaping),
 		cmocka_unit_test(snapshot_lines),
 		cmocka_unit_test(only_known_values),

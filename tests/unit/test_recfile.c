@@ -22,6 +22,7 @@
 
 #include "lib/log.h"
 #include "recording/recfile.h"
+#include "render/report.h"
 #include "lib/util.h"
 
 #include "klptop/shadow.h"
@@ -70,7 +71,10 @@ static void ev(struct rec_writer *w, uint32_t type, uint64_t ts)
 
 	copy_str(e.patch, sizeof(e.patch), "klpt_lp_fix");
 	if (type == KLPT_EV_ROUND) {
+		e.round = (uint32_t)((ts - T0) / 1000000000ull) - 1;
+		e.round_ns = 60000 + e.round * 5000;
 		e.checked = 40;
+		e.switched = e.round == 1 ? 38 : 0;
 		e.busy = 1;
 		e.signals = ts == S(3.0);
 	}
@@ -96,13 +100,13 @@ static void snap(struct rec_writer *w, double t, int pending)
 			 "{\"transition\":{\"patch\":\"klpt_lp_fix\",\"target\":\"patched\","
 			 "\"tasks_total\":40,\"tasks_pending\":%d,\"elapsed_ns\":%llu,"
 			 "\"pending\":[{\"pid\":77,\"tid\":77,\"comm\":\"klpt_spin\",\"kthread\":true,"
-			 "\"reason\":\"running\",\"function\":null,\"rounds_failed\":%d,"
+			 "\"reason\":\"running\",\"function\":null,\"rounds_failed\":%d,\"checks_running\":%d,"
 			 "\"blocked_ns\":%llu,\"signal_rounds_seen\":%d,\"stack\":[],"
 			 "\"oncpu_stack\":[{\"addr\":\"0xffffffffc0a01010\",\"symbol\":\"klpt_spin_step\"},"
 			 "{\"addr\":\"0xffffffffc0a01100\",\"symbol\":\"klpt_spin_fn\"}]}]},"
 			 "\"shadows\":{\"live\":3,\"orphans\":1,\"leaks\":[{\"kind\":\"orphan\","
 			 "\"obj\":\"0xffff88800a1b2c00\",\"note\":\"owner at 0xffff88800a1b2c00\"}]}}",
-			 pending, (unsigned long long)((t - 1.0) * 1e9), (int)t,
+			 pending, (unsigned long long)((t - 1.0) * 1e9), (int)t, (int)t,
 			 (unsigned long long)((t - 1.0) * 1e9), t > 3.0);
 	else
 		snprintf(json, sizeof(json), "{\"transition\":null,\"shadows\":{\"live\":3,"
@@ -535,7 +539,7 @@ static void check_report(const char *version)
 	assert_int_equal(count_of(txt, "klpt_spin (pid 77"), 1);
 	assert_non_null(strstr(txt, "reason running"));
 	assert_non_null(strstr(txt, "on-CPU: klpt_spin_step <- klpt_spin_fn"));
-	assert_non_null(strstr(txt, "switched (stack-check) at +6.5 s"));
+	assert_non_null(strstr(txt, "switched (stack_check) at +6.5 s"));
 	assert_non_null(strstr(txt, "1 orphan"));
 	/* The shadow story: per id counts, the orphan and where it came from
 	 * (v2: the file's stack dictionary; v1: the snapshot's leak report). */
@@ -930,6 +934,12 @@ static void test_redact(void **state)
 		}
 	txt = report_of(buf, len, 0, &rc);
 	assert_non_null(strstr(txt, "redacted (no kernel addresses)"));
+	free(txt);
+	/* Its owners stay pseudonyms through the model: the last snapshot's
+	 * leak names obj#2, as the file does. */
+	txt = report_of(buf, len, 1, &rc);
+	assert_non_null(strstr(txt, "\"obj\":\"obj#2\""));
+	assert_false(has_kernel_address(txt));
 	free(txt);
 	decoded_free(&d);
 	recfile__close(w);

@@ -1,41 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
-/* klptop --replay and the live view's terminal handling.
- *
- * The model -> status JSON -> model round trip must draw the same frame; a
- * recording written byte by byte as docs/trace-format.md describes replays
- * snapshot by snapshot; a cut file replays up to its last good chunk; a file
- * without snapshots is an error. Then the screen itself, on a pseudo
- * terminal read through a small vt100 emulator: a resize redraws exactly
- * what a fresh start at the new size shows, a terminal that goes away ends
- * klptop at once (no spinning), SIGINT and SIGTERM give the terminal back in
- * cooked mode with exit 0, and --batch into a closed pipe ends quietly. */
+/* klptop --replay: the model -> status JSON -> model round trip must draw
+ * the same frame; a recording written byte by byte as docs/trace-format.md
+ * describes replays snapshot by snapshot; a cut file replays up to its last
+ * good chunk; a file without snapshots is an error; playback moves as the
+ * keys say. The screen itself, on a real terminal, is tests/replay-tty.sh's. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pty.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <termios.h>
-#include <time.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "model_fixture.h"
-#include "cmd/cmd.h"
+#include "replay_frame.h"
 #include "model/model.h"
 #include "render/output.h"
 #include "recording/recfile.h"
 #include "recording/replay.h"
+#include "recording/snapshot_json.h"
 #include "lib/util.h"
 #include "render/view.h"
 
@@ -445,30 +431,6 @@ static struct rec make_recording(int n)
 	return r;
 }
 
-static char *replay_batch_of(struct replay *rp, size_t i)
-{
-	struct snapshot s;
-	struct view_state vs;
-	struct view_replay vr = { .name = rp->name, .index = i, .count = rp->nsnaps, .batch = 1 };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	snapshot__init(&s);
-	assert_int_equal(replay__fill(rp, i, &s), 0);
-	vr.offset_ns = replay__offset_ns(rp, i);
-	vr.wall_ns = s.taken_ns;
-	vr.problem = rp->problem[0] ? rp->problem : NULL;
-	view_state__init(&vs);
-	vs.expand_all = 1;
-	vs.replay = &vr;
-	assert_int_equal(view__print_batch(&s, &vs, f), 0);
-	fclose(f);
-	view_state__free(&vs);
-	snapshot__free(&s);
-	return buf;
-}
-
 static void test_replay_recording(void **state)
 {
 	struct rec r = make_recording(8);
@@ -476,17 +438,17 @@ static void test_replay_recording(void **state)
 	char *f;
 
 	assert_int_equal(replay__open_mem(&rp, "incident.klp", r.buf, r.len), EXIT_OK);
-	assert_int_equal(rp.nsnaps, 8);
+	assert_int_equal(rp.rec.nsnaps, 8);
 	assert_string_equal(rp.problem, "");
 	assert_int_equal(replay__offset_ns(&rp, 3), 1500000000ull);
-	f = replay_batch_of(&rp, 3);
+	f = replay_frame(&rp, 3, 1);
 	assert_non_null(strstr(f, "\nreplay  snapshot 4/8  +1.5s  "));
 	assert_non_null(strstr(f, " incident.klp\n"));
 	assert_non_null(strstr(f, "TRANSITION klpt_lp_fix -> patched"));
 	assert_non_null(strstr(f, "klpt_spin kthread R running"));
 	assert_non_null(strstr(f, "stuck"));
 	free(f);
-	f = replay_batch_of(&rp, 7);
+	f = replay_frame(&rp, 7, 1);
 	assert_non_null(strstr(f, "snapshot 8/8  +3.5s"));
 	assert_non_null(strstr(f, "TRANSITION none in progress"));
 	assert_non_null(strstr(f, "ended: klpt_lp_fix -> patched completed"));
@@ -504,10 +466,10 @@ static void test_replay_cut_and_bad_files(void **state)
 
 	/* Cut inside the fifth snapshot: four replay, and the frame says so. */
 	assert_int_equal(replay__open_mem(&rp, "cut.klp", r.buf, snap_end[4] - 10), EXIT_OK);
-	assert_int_equal(rp.nsnaps, 4);
+	assert_int_equal(rp.rec.nsnaps, 4);
 	assert_non_null(strstr(rp.problem, "truncated at byte"));
 	assert_non_null(strstr(rp.problem, "replaying the 4 snapshots before it"));
-	f = replay_batch_of(&rp, 3);
+	f = replay_frame(&rp, 3, 1);
 	assert_non_null(strstr(f, "recording: recording cut or damaged (truncated at byte"));
 	free(f);
 	replay__close(&rp);
@@ -515,14 +477,14 @@ static void test_replay_cut_and_bad_files(void **state)
 	/* A flipped byte inside the third snapshot: the CRC stops it there. */
 	r.buf[snap_end[2] - 5] ^= 0x40;
 	assert_int_equal(replay__open_mem(&rp, "crc.klp", r.buf, r.len), EXIT_OK);
-	assert_int_equal(rp.nsnaps, 2);
+	assert_int_equal(rp.rec.nsnaps, 2);
 	assert_non_null(strstr(rp.problem, "CRC mismatch at byte"));
 	replay__close(&rp);
 	r.buf[snap_end[2] - 5] ^= 0x40;
 
 	/* Ends cleanly after the last snapshot but without its end chunk. */
 	assert_int_equal(replay__open_mem(&rp, "noend.klp", r.buf, snap_end[5]), EXIT_OK);
-	assert_int_equal(rp.nsnaps, 6);
+	assert_int_equal(rp.rec.nsnaps, 6);
 	assert_non_null(strstr(rp.problem, "no end marker"));
 	replay__close(&rp);
 
@@ -570,601 +532,6 @@ static void test_playback(void **state)
 	free(r.buf);
 }
 
-/* ---- the screen on a pseudo terminal ------------------------------------- */
-
-/* Enough of a vt100 to read back what ncurses draws for TERM=vt100. */
-struct term {
-	int rows, cols, y, x, top, bot, wrap, sy, sx;
-	char cell[64][160];
-	enum { T_TEXT, T_ESC, T_CSI, T_CHARSET } st;
-	int par[8], npar, priv;
-	size_t bytes;
-	char last[8192];        /* the raw tail, for failure messages */
-};
-
-static void term_init(struct term *t, int rows, int cols)
-{
-	memset(t, 0, sizeof(*t));
-	t->rows = rows;
-	t->cols = cols;
-	t->bot = rows - 1;
-	memset(t->cell, ' ', sizeof(t->cell));
-}
-
-static void term_resize(struct term *t, int rows, int cols)
-{
-	/* As xterm: the text stays where it was, cut to the new size. */
-	for (int y = 0; y < 64; y++)
-		for (int x = 0; x < 160; x++)
-			if (y >= rows || x >= cols)
-				t->cell[y][x] = ' ';
-	t->rows = rows;
-	t->cols = cols;
-	t->top = 0;
-	t->bot = rows - 1;
-	if (t->y >= rows)
-		t->y = rows - 1;
-	if (t->x >= cols)
-		t->x = cols - 1;
-}
-
-static void scroll_up(struct term *t)
-{
-	memmove(t->cell[t->top], t->cell[t->top + 1], (size_t)(t->bot - t->top) * 160);
-	memset(t->cell[t->bot], ' ', 160);
-}
-
-static void scroll_down(struct term *t)
-{
-	memmove(t->cell[t->top + 1], t->cell[t->top], (size_t)(t->bot - t->top) * 160);
-	memset(t->cell[t->top], ' ', 160);
-}
-
-static void linefeed(struct term *t)
-{
-	if (t->y == t->bot)
-		scroll_up(t);
-	else if (t->y < t->rows - 1)
-		t->y++;
-}
-
-static void clear_cells(struct term *t, int y, int x0, int x1)
-{
-	for (int x = x0; x < x1 && x < 160; x++)
-		t->cell[y][x] = ' ';
-}
-
-static int clampi(int v, int lo, int hi)
-{
-	return v < lo ? lo : v > hi ? hi : v;
-}
-
-static void csi(struct term *t, char c)
-{
-	int p0 = t->npar > 0 ? t->par[0] : 0, p1 = t->npar > 1 ? t->par[1] : 0;
-	int n = p0 ? p0 : 1;
-
-	if (t->priv)
-		return;   /* modes: keypad, cursor keys */
-	switch (c) {
-	case 'H': case 'f':
-		t->y = clampi((p0 ? p0 : 1) - 1, 0, t->rows - 1);
-		t->x = clampi((p1 ? p1 : 1) - 1, 0, t->cols - 1);
-		break;
-	case 'A': t->y = clampi(t->y - n, 0, t->rows - 1); break;
-	case 'B': t->y = clampi(t->y + n, 0, t->rows - 1); break;
-	case 'C': t->x = clampi(t->x + n, 0, t->cols - 1); break;
-	case 'D': t->x = clampi(t->x - n, 0, t->cols - 1); break;
-	case 'G': t->x = clampi(n - 1, 0, t->cols - 1); break;
-	case 'd': t->y = clampi(n - 1, 0, t->rows - 1); break;
-	case 'K':
-		if (p0 == 0)
-			clear_cells(t, t->y, t->x, t->cols);
-		else if (p0 == 1)
-			clear_cells(t, t->y, 0, t->x + 1);
-		else
-			clear_cells(t, t->y, 0, t->cols);
-		break;
-	case 'J':
-		if (p0 == 0) {
-			clear_cells(t, t->y, t->x, t->cols);
-			for (int y = t->y + 1; y < t->rows; y++)
-				clear_cells(t, y, 0, t->cols);
-		} else if (p0 == 1) {
-			for (int y = 0; y < t->y; y++)
-				clear_cells(t, y, 0, t->cols);
-			clear_cells(t, t->y, 0, t->x + 1);
-		} else {
-			for (int y = 0; y < t->rows; y++)
-				clear_cells(t, y, 0, t->cols);
-		}
-		break;
-	case 'r':
-		t->top = clampi((p0 ? p0 : 1) - 1, 0, t->rows - 1);
-		t->bot = clampi((p1 ? p1 : t->rows) - 1, t->top, t->rows - 1);
-		t->y = t->x = 0;
-		break;
-	case 'L': case 'M': {
-		int save = t->top;
-
-		if (t->y < t->top || t->y > t->bot)
-			break;
-		t->top = t->y;
-		for (int i = 0; i < n; i++)
-			c == 'L' ? scroll_down(t) : scroll_up(t);
-		t->top = save;
-		break;
-	}
-	case 'P':
-		memmove(&t->cell[t->y][t->x], &t->cell[t->y][clampi(t->x + n, 0, t->cols)],
-			(size_t)(t->cols - clampi(t->x + n, 0, t->cols)));
-		clear_cells(t, t->y, t->cols - n, t->cols);
-		break;
-	case '@':
-		memmove(&t->cell[t->y][t->x + n], &t->cell[t->y][t->x],
-			(size_t)clampi(t->cols - t->x - n, 0, t->cols));
-		clear_cells(t, t->y, t->x, t->x + n);
-		break;
-	case 'X': clear_cells(t, t->y, t->x, clampi(t->x + n, 0, t->cols)); break;
-	default: break;   /* m (attributes), g, q, ... */
-	}
-	t->wrap = 0;
-}
-
-static void term_byte(struct term *t, unsigned char c)
-{
-	t->last[t->bytes++ % (sizeof(t->last) - 1)] = c >= 0x20 && c < 0x7f ? (char)c : '.';
-	switch (t->st) {
-	case T_ESC:
-		t->st = T_TEXT;
-		if (c == '[') {
-			t->st = T_CSI;
-			t->npar = t->priv = 0;
-			memset(t->par, 0, sizeof(t->par));
-		} else if (c == '(' || c == ')') {
-			t->st = T_CHARSET;
-		} else if (c == '7') {
-			t->sy = t->y;
-			t->sx = t->x;
-		} else if (c == '8') {
-			t->y = t->sy;
-			t->x = t->sx;
-		} else if (c == 'M') {
-			if (t->y == t->top)
-				scroll_down(t);
-			else if (t->y > 0)
-				t->y--;
-		} else if (c == 'D') {
-			linefeed(t);
-		} else if (c == 'E') {
-			t->x = 0;
-			linefeed(t);
-		}
-		return;
-	case T_CHARSET:
-		t->st = T_TEXT;
-		return;
-	case T_CSI:
-		if (c == '?' || c == '>') {
-			t->priv = 1;
-		} else if (c >= '0' && c <= '9') {
-			if (!t->npar)
-				t->npar = 1;
-			t->par[t->npar - 1] = t->par[t->npar - 1] * 10 + (c - '0');
-		} else if (c == ';') {
-			if (!t->npar)
-				t->npar = 1;
-			if (t->npar < 8)
-				t->npar++;
-		} else if (c >= 0x40 && c <= 0x7e) {
-			t->st = T_TEXT;
-			csi(t, (char)c);
-		}
-		return;
-	case T_TEXT:
-		break;
-	}
-	if (c == 0x1b) {
-		t->st = T_ESC;
-	} else if (c == '\r') {
-		t->x = 0;
-		t->wrap = 0;
-	} else if (c == '\n' || c == 0x0b || c == 0x0c) {
-		linefeed(t);
-		t->wrap = 0;
-	} else if (c == '\b') {
-		if (t->x > 0)
-			t->x--;
-		t->wrap = 0;
-	} else if (c == '\t') {
-		t->x = clampi((t->x / 8 + 1) * 8, 0, t->cols - 1);
-	} else if (c >= 0x20) {
-		if (t->wrap) {
-			t->x = 0;
-			linefeed(t);
-			t->wrap = 0;
-		}
-		t->cell[t->y][t->x] = c < 0x7f ? (char)c : '?';
-		if (t->x == t->cols - 1)
-			t->wrap = 1;
-		else
-			t->x++;
-	}
-}
-
-static void term_row(const struct term *t, int y, char *out)
-{
-	int n = t->cols;
-
-	memcpy(out, t->cell[y], (size_t)n);
-	while (n > 0 && out[n - 1] == ' ')
-		n--;
-	out[n] = '\0';
-}
-
-static int term_find(const struct term *t, const char *needle)
-{
-	char row[161];
-
-	for (int y = 0; y < t->rows; y++) {
-		term_row(t, y, row);
-		if (strstr(row, needle))
-			return y;
-	}
-	return -1;
-}
-
-static void term_dump(const struct term *t, const char *title)
-{
-	char row[161];
-
-	print_message("--- %s (%dx%d) ---\n", title, t->rows, t->cols);
-	for (int y = 0; y < t->rows; y++) {
-		term_row(t, y, row);
-		print_message("|%s\n", row);
-	}
-}
-
-/* Feed whatever klptop writes until it has been quiet for quiet_ms (or
- * gone). Returns 0 when it is still running. */
-static int pump(int fd, struct term *t, int quiet_ms, int max_ms)
-{
-	unsigned char buf[4096];
-	struct timespec t0, now;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int r = poll(&p, 1, quiet_ms);
-		ssize_t n;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (r == 0)
-			return 0;
-		n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			return -1;     /* EIO: the other side is gone */
-		for (ssize_t i = 0; i < n; i++)
-			term_byte(t, buf[i]);
-		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > max_ms)
-			return 0;
-	}
-}
-
-/* Feed output until needle shows on the screen (then until quiet), or
- * max_ms passed: a sanitizer build starts slowly. */
-static void pump_until(int fd, struct term *t, const char *needle, int max_ms)
-{
-	for (int waited = 0; waited < max_ms && term_find(t, needle) < 0; waited += 100)
-		if (pump(fd, t, 100, 100) < 0)
-			break;
-	pump(fd, t, 300, 5000);
-}
-
-static char rec_path[64];
-
-static void write_recording_file(void)
-{
-	struct rec r;
-	int fd;
-
-	if (rec_path[0])
-		return;
-	r = make_recording(200);
-	snprintf(rec_path, sizeof(rec_path), "/tmp/klptop-replay-XXXXXX");
-	fd = mkstemp(rec_path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, r.buf, r.len), (ssize_t)r.len);
-	close(fd);
-	free(r.buf);
-}
-
-/* What main() does before any command: a closed pipe is EPIPE, not death. */
-static void child_run(const char *extra)
-{
-	char *argv[] = { "top", "--replay", rec_path, (char *)extra, NULL };
-	int argc = extra ? 4 : 3;
-
-	signal(SIGPIPE, SIG_IGN);
-	setenv("TERM", "vt100", 1);
-	unsetenv("NO_COLOR");
-	_exit(cmd_top(argc, argv));
-}
-
-struct kid {
-	pid_t pid;
-	int master;
-	struct term t;
-};
-
-static void kid_start(struct kid *k, int rows, int cols)
-{
-	struct winsize ws = { .ws_row = rows, .ws_col = cols };
-
-	write_recording_file();
-	term_init(&k->t, rows, cols);
-	k->pid = forkpty(&k->master, NULL, NULL, &ws);
-	assert_true(k->pid >= 0);
-	if (k->pid == 0)
-		child_run(NULL);
-	pump_until(k->master, &k->t, " q quit", 20000);
-}
-
-static void kid_keys(struct kid *k, const char *keys)
-{
-	assert_int_equal(write(k->master, keys, strlen(keys)), (ssize_t)strlen(keys));
-	pump(k->master, &k->t, 500, 5000);
-}
-
-/* Wait up to ms for the child to end; its status, or -1 when it did not. */
-static int kid_wait(pid_t pid, int ms, struct rusage *ru)
-{
-	int st;
-
-	for (int i = 0; i < ms / 10; i++) {
-		pid_t r = wait4(pid, &st, WNOHANG, ru);
-
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
-}
-
-/* The first snapshot of the stall, paused: '<' jumps to the start, '.' steps. */
-#define AT_STALL "<..."
-
-static void assert_same_screen(const struct term *a, const struct term *b)
-{
-	char ra[161], rb[161];
-
-	assert_int_equal(a->rows, b->rows);
-	for (int y = 0; y < a->rows; y++) {
-		term_row(a, y, ra);
-		term_row(b, y, rb);
-		if (strcmp(ra, rb)) {
-			term_dump(a, "after the resize");
-			term_dump(b, "started at that size");
-			fail_msg("row %d differs: '%s' vs '%s'", y, ra, rb);
-		}
-	}
-}
-
-static void test_screen_resize(void **state)
-{
-	struct kid a, b, c;
-	struct winsize big = { .ws_row = 30, .ws_col = 100 }, small = { .ws_row = 12, .ws_col = 40 };
-	struct winsize std = { .ws_row = 24, .ws_col = 80 };
-	static const struct winsize odd[] = {
-		{ .ws_row = 1, .ws_col = 1 }, { .ws_row = 2, .ws_col = 5 },
-		{ .ws_row = 5, .ws_col = 12 }, { .ws_row = 64, .ws_col = 160 },
-	};
-	int y;
-
-	kid_start(&a, 24, 80);
-	kid_keys(&a, AT_STALL);
-	y = term_find(&a.t, "klpt_spin ");
-	if (y < 0)
-		term_dump(&a.t, "24x80");
-	assert_true(y > 0);
-	assert_int_equal(term_find(&a.t, " q quit"), 23);
-	assert_true(term_find(&a.t, "snapshot 4/200") >= 0);
-	assert_true(term_find(&a.t, "[paused 1x]") >= 0);
-
-	/* Bigger: the same picture as a klptop started at 100x30. */
-	term_resize(&a.t, 30, 100);
-	assert_int_equal(ioctl(a.master, TIOCSWINSZ, &big), 0);
-	pump(a.master, &a.t, 400, 5000);
-	kid_start(&b, 30, 100);
-	kid_keys(&b, AT_STALL);
-	assert_int_equal(term_find(&a.t, " q quit"), 29);
-	assert_same_screen(&a.t, &b.t);
-
-	/* Smaller: no leftovers of the wider frame. */
-	term_resize(&a.t, 12, 40);
-	assert_int_equal(ioctl(a.master, TIOCSWINSZ, &small), 0);
-	pump(a.master, &a.t, 400, 5000);
-	kid_start(&c, 12, 40);
-	kid_keys(&c, AT_STALL);
-	assert_int_equal(term_find(&a.t, " q quit"), 11);
-	/* 11 rows cannot hold every line: the blocker rows stay, the
-	 * transition's details and the Shadows panel give way. */
-	if (term_find(&a.t, "klpt_spin kthread R") < 0)
-		term_dump(&a.t, "12x40");
-	assert_true(term_find(&a.t, "klpt_spin kthread R") >= 0);
-	assert_true(term_find(&a.t, "sleeper   user") >= 0);
-	assert_true(term_find(&a.t, "Shadows") < 0);
-	assert_same_screen(&a.t, &c.t);
-	kid_keys(&b, "q");
-	kid_keys(&c, "q");
-	assert_int_equal(kid_wait(b.pid, 3000, NULL), 0);
-	assert_int_equal(kid_wait(c.pid, 3000, NULL), 0);
-	close(b.master);
-	close(c.master);
-
-	/* Absurd sizes on the way (a window dragged to nothing, a huge one),
-	 * then 80x24 again: what a fresh start at 80x24 shows. */
-	for (size_t i = 0; i < ARRAY_SIZE(odd); i++) {
-		term_resize(&a.t, odd[i].ws_row, odd[i].ws_col);
-		assert_int_equal(ioctl(a.master, TIOCSWINSZ, &odd[i]), 0);
-		pump(a.master, &a.t, 300, 5000);
-		assert_int_equal(kill(a.pid, 0), 0);
-	}
-	term_resize(&a.t, 24, 80);
-	assert_int_equal(ioctl(a.master, TIOCSWINSZ, &std), 0);
-	pump(a.master, &a.t, 400, 5000);
-	kid_start(&b, 24, 80);
-	kid_keys(&b, AT_STALL);
-	assert_same_screen(&a.t, &b.t);
-
-	/* Still alive, and q quits with 0. */
-	kid_keys(&a, "q");
-	kid_keys(&b, "q");
-	assert_int_equal(kid_wait(a.pid, 3000, NULL), 0);
-	assert_int_equal(kid_wait(b.pid, 3000, NULL), 0);
-	close(a.master);
-	close(b.master);
-}
-
-/* Replay keys as a user presses them: step, end, start over, play. */
-static void test_screen_replay_keys(void **state)
-{
-	struct kid k;
-
-	kid_start(&k, 24, 100);
-	assert_true(term_find(&k.t, "[playing 1x]") >= 0);
-	kid_keys(&k, ">");
-	assert_true(term_find(&k.t, "snapshot 200/200  +1m39s") >= 0);
-	assert_true(term_find(&k.t, "[end 1x]") >= 0);
-	assert_true(term_find(&k.t, "TRANSITION none in progress") >= 0);
-	kid_keys(&k, ",,");
-	assert_true(term_find(&k.t, "snapshot 198/200") >= 0);
-	assert_true(term_find(&k.t, "[paused 1x]") >= 0);
-	assert_true(term_find(&k.t, "klpt_spin ") >= 0);
-	kid_keys(&k, "++-");
-	assert_true(term_find(&k.t, "[paused 2x]") >= 0);
-	kid_keys(&k, "?");
-	assert_true(term_find(&k.t, "klptop --replay keys") >= 0);
-	kid_keys(&k, "x");
-	assert_true(term_find(&k.t, "klptop --replay keys") < 0);
-	kid_keys(&k, "<p");
-	usleep(1200 * 1000);     /* 2x: 0.25 s per snapshot */
-	pump(k.master, &k.t, 300, 3000);
-	assert_true(term_find(&k.t, "[playing 2x]") >= 0);
-	assert_true(term_find(&k.t, "snapshot 1/200") < 0);
-	kill(k.pid, SIGINT);
-	assert_int_equal(kid_wait(k.pid, 3000, NULL), 0);
-	close(k.master);
-}
-
-static void test_screen_signals_restore_terminal(void **state)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
-		struct kid k;
-		struct termios tio;
-
-		kid_start(&k, 24, 80);
-		assert_true(term_find(&k.t, " q quit") == 23);
-		assert_int_equal(tcgetattr(k.master, &tio), 0);
-		assert_false(tio.c_lflag & ICANON);     /* the screen is up */
-		kill(k.pid, sigs[i]);
-		pump(k.master, &k.t, 200, 2000);
-		assert_int_equal(kid_wait(k.pid, 3000, NULL), 0);
-		assert_int_equal(tcgetattr(k.master, &tio), 0);
-		/* Back in cooked mode with echo: the shell prompt works again. */
-		assert_true(tio.c_lflag & ICANON);
-		assert_true(tio.c_lflag & ECHO);
-		/* and the keypad back in normal mode (vt100 rmkx). */
-		assert_non_null(strstr(k.t.last, ".[?1l"));
-		close(k.master);
-	}
-}
-
-/* The terminal goes away (an ssh session dropped) while klptop has no
- * controlling terminal to get SIGHUP from: reads and writes fail with EIO.
- * klptop must end promptly, not spin on a descriptor that is always ready. */
-static void test_screen_terminal_gone(void **state)
-{
-	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
-	struct rusage ru;
-	struct term t;
-	int master, slave, rc;
-	pid_t pid;
-	double cpu;
-
-	write_recording_file();
-	assert_int_equal(openpty(&master, &slave, NULL, NULL, &ws), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(master);
-		setsid();          /* no controlling terminal: no SIGHUP */
-		dup2(slave, 0);
-		dup2(slave, 1);
-		dup2(slave, 2);
-		close(slave);
-		child_run(NULL);
-	}
-	close(slave);
-	term_init(&t, 24, 80);
-	pump_until(master, &t, " q quit", 20000);
-	assert_true(term_find(&t, " q quit") == 23);
-	close(master);
-	rc = kid_wait(pid, 3000, &ru);
-	assert_int_equal(rc, 0);
-	cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	      (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-	assert_true(cpu < 1.0);
-}
-
-/* klptop --replay F --batch | head -n 3: three lines, then a quiet end. */
-static void test_batch_closed_pipe(void **state)
-{
-	int out[2], err[2], lines = 0, rc;
-	char c, msg[512] = "";
-	ssize_t n;
-	pid_t pid;
-
-	write_recording_file();
-	assert_int_equal(pipe(out), 0);
-	assert_int_equal(pipe(err), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		close(out[0]);
-		close(err[0]);
-		close(out[1]);
-		close(err[1]);
-		child_run("--batch");
-	}
-	close(out[1]);
-	close(err[1]);
-	while (lines < 3 && read(out[0], &c, 1) == 1)
-		lines += c == '\n';
-	close(out[0]);
-	n = read(err[0], msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = '\0';
-	close(err[0]);
-	rc = kid_wait(pid, 5000, NULL);
-	assert_int_equal(lines, 3);
-	assert_string_equal(msg, "");
-	/* docs/live-view.md: a closed pipe ends klptop with exit 1, no message. */
-	assert_int_equal(rc, 1);
-}
-
-static int cleanup(void **state)
-{
-	if (rec_path[0] && !getenv("KEEP"))
-		unlink(rec_path);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1174,12 +541,7 @@ int main(void)
 		cmocka_unit_test(test_replay_recording),
 		cmocka_unit_test(test_replay_cut_and_bad_files),
 		cmocka_unit_test(test_playback),
-		cmocka_unit_test(test_screen_resize),
-		cmocka_unit_test(test_screen_replay_keys),
-		cmocka_unit_test(test_screen_signals_restore_terminal),
-		cmocka_unit_test(test_screen_terminal_gone),
-		cmocka_unit_test(test_batch_closed_pipe),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, cleanup);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

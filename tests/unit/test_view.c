@@ -694,9 +694,51 @@ static void test_replay_line_and_keys(void **state)
 	snapshot__free(&s);
 }
 
+/* What the transition costs: the rounds the probes timed and how many tasks
+ * each phase switched, under the counts by how; nothing before a round. */
+static void test_transition_cost(void **state)
+{
+	struct snapshot s;
+	struct view_state vs;
+	struct lines ls = { 0 };
+	struct transition_cost *c;
+	const char *l;
+
+	make_snapshot(&s);
+	batch_state(&vs, 0);
+	view__build_frame(&s, &vs, collect, &ls);
+	assert_null(find_line(&ls, "  cost: "));
+	assert_null(find_line(&ls, "  phases: "));
+	lines_free(&ls);
+
+	c = &s.transition->cost;
+	transition_cost__init(c, 1);
+	transition_cost__round(c, 1, 10 * SEC, 120000, 200, 150, 9 * SEC);
+	transition_cost__round(c, 2, 11 * SEC, 2500000, 50, 40, 9 * SEC);
+	transition_cost__round(c, 3, 12 * SEC, 90000, 10, 0, 9 * SEC);
+	transition_cost__blocker_switched(c, SWITCH_USER_EXIT, 25 * SEC, 9 * SEC, 1);
+	view__build_frame(&s, &vs, collect, &ls);
+	l = find_line(&ls, "  cost: ");
+	assert_non_null(l);
+	assert_string_equal(l, "  cost: 3 rounds timed: mean 903us, max 2.5ms (round 2, 50 tasks), "
+			       "last 90us");
+	l = find_line(&ls, "  phases: ");
+	assert_non_null(l);
+	assert_string_equal(l, "  phases: 150 by the first round's check, 40 by later checks; of the "
+			       "tasks that failed a check: 1 switched (1 after a signal round), 0 exited");
+	/* Details, not alerts: they give way on a short terminal. */
+	for (int i = 0; i < ls.n; i++)
+		if (strstr(ls.text[i], "  cost: "))
+			assert_int_equal(ls.panel[i], PANEL_TRANSITION);
+	lines_free(&ls);
+	view_state__free(&vs);
+	snapshot__free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_transition_cost),
 		cmocka_unit_test(test_replay_line_and_keys),
 		cmocka_unit_test(test_batch_frame),
 		cmocka_unit_test(test_func_routes),
