@@ -79,10 +79,11 @@ static int parse_top_args(int argc, char **argv, struct top_opts *o)
 	const char *live_only;
 	int rc;
 
-	/* Shadow counts always (the Shadows panel); the kfree hooks that name
-	 * orphans only with --leaks: they sit on the allocator's hot path. */
+	/* Shadow counts always (the Shadows panel), once the first frame is
+	 * out; the kfree hooks that name orphans only with --leaks. */
 	*o = (struct top_opts){ .width = -1,
-				.so = { .with_stacks = 1, .shadows = 1, .no_leaks = 1 } };
+				.so = { .with_stacks = 1, .shadows = 1, .no_leaks = 1,
+					.defer_shadows = 1 } };
 	rc = cmd__parse(&top_spec, top_opts, o, CMD_TEXT, argc, argv, &res);
 	if (rc >= 0)
 		return rc;
@@ -197,6 +198,7 @@ static int batch_loop(struct sampler *sm, struct loop *l, const struct top_opts 
 			return rc;
 		if (o->frames && ++frames >= o->frames)
 			return EXIT_OK;
+		sampler__open_deferred(sm);
 		for (;;) {
 			enum top_event ev = top_wait(l, sm);
 
@@ -309,6 +311,7 @@ static int screen_loop(struct sampler *sm, struct loop *l, const struct top_opts
 	long frames = 1;
 
 	view__draw(cur, vs);
+	sampler__open_deferred(sm);
 	while (!vs->quit) {
 		enum top_event ev = top_wait(l, sm);
 		int rc;

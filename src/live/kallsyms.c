@@ -91,8 +91,10 @@ struct ksyms *ksyms__parse(char *text)
 		nonzero += s.addr != 0;
 	}
 	ks->addrs_hidden = ks->nsyms && !nonzero;
+	ks->by_name = xcalloc(ks->nsyms ? ks->nsyms : 1, sizeof(*ks->by_name));
+	if (!ks->nsyms)
+		return ks; /* qsort may not be handed the NULL of an empty table */
 	qsort(ks->syms, ks->nsyms, sizeof(*ks->syms), cmp_addr);
-	ks->by_name = xcalloc(ks->nsyms, sizeof(*ks->by_name));
 	for (i = 0; i < ks->nsyms; i++)
 		ks->by_name[i] = &ks->syms[i];
 	qsort(ks->by_name, ks->nsyms, sizeof(*ks->by_name), cmp_name);

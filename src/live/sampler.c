@@ -124,6 +124,21 @@ static int ftrace_stays_busy(struct task_iter *iter)
 	return 1;
 }
 
+static void open_shadows(struct sampler *sm)
+{
+	struct shadow_opts so = { .no_leaks = sm->opts.no_leaks,
+				  .ring_kb = sm->opts.shadow_ring_kb };
+
+	sm->shadow = shadow_probe__open(&so, &sm->probes, sm->syms);
+}
+
+void sampler__open_deferred(struct sampler *sm)
+{
+	if (sm->opts.shadows && sm->opts.defer_shadows && !sm->shadow && sm->tp)
+		open_shadows(sm);
+	sm->opts.defer_shadows = 0;
+}
+
 static void open_bpf(struct sampler *sm)
 {
 	char why[256] = "";
@@ -166,12 +181,8 @@ static void open_bpf(struct sampler *sm)
 	}
 	if (!sm->opts.no_routing)
 		sm->fp = func_probe__open(sm->ks, &sm->probes);
-	if (sm->opts.shadows) {
-		struct shadow_opts so = { .no_leaks = sm->opts.no_leaks,
-					  .ring_kb = sm->opts.shadow_ring_kb };
-
-		sm->shadow = shadow_probe__open(&so, &sm->probes, sm->syms);
-	}
+	if (sm->opts.shadows && !sm->opts.defer_shadows)
+		open_shadows(sm);
 }
 
 /* kptr_restrict / perf_event_paranoid hide kernel addresses from a process

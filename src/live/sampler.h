@@ -22,6 +22,9 @@ struct sampler_opts {
 	int no_routing;   /* no call counters on patched functions */
 	int shadows;      /* also open the shadow-variable probes (src/shadow.c) */
 	int no_leaks;     /* ... without the free hooks (no leak detection) */
+	int defer_shadows; /* ... opened by sampler__open_deferred() (the shadow
+			    * probes take seconds to load under emulation: the
+			    * live view's first frame does not wait for them) */
 	unsigned int shadow_ring_kb;  /* shadow events ring buffer (0: default) */
 };
 
@@ -29,6 +32,8 @@ struct sampler_opts {
  * every snapshot's probe_status. NULL only on a fatal error (printed). */
 struct sampler *sampler__open(const struct sampler_opts *o);
 void sampler__close(struct sampler *sm);
+/* Open what opts.defer_shadows held back (once; nothing otherwise). */
+void sampler__open_deferred(struct sampler *sm);
 /* A file descriptor that becomes readable when BPF events arrive (-1 if
  * none): add it to the caller's poll set and call sampler__poll(). */
 int sampler__event_fd(struct sampler *sm);

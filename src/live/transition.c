@@ -811,7 +811,8 @@ static void follow_blockers(struct trans_probe *tp, const struct transition_info
 		grow_array((void **)&now.tids, &now.cap, now.n, sizeof(*now.tids));
 		now.tids[now.n++] = (uint32_t)tr->tasks[k].tid;
 	}
-	qsort(now.tids, now.n, sizeof(*now.tids), cmp_u32);
+	if (now.n)
+		qsort(now.tids, now.n, sizeof(*now.tids), cmp_u32);
 	while (i < tp->known.n) {
 		if (j < now.n && now.tids[j] < tp->known.tids[i]) {
 			j++;

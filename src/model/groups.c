@@ -285,7 +285,8 @@ void transition_info__group(struct transition_info *tr)
 	/* Largest first; then renumber the tasks' group indexes. */
 	for (size_t g = 0; g < tr->ngroups; g++)
 		tr->groups[g].rep.pid = (int)g;  /* the old index, for the renumbering */
-	qsort(tr->groups, tr->ngroups, sizeof(*tr->groups), cmp_groups);
+	if (tr->ngroups)
+		qsort(tr->groups, tr->ngroups, sizeof(*tr->groups), cmp_groups);
 	order = xcalloc(tr->ngroups ? tr->ngroups : 1, sizeof(*order));
 	for (size_t g = 0; g < tr->ngroups; g++)
 		order[tr->groups[g].rep.pid] = (uint32_t)g;

@@ -338,6 +338,7 @@ static void test_oncpu_stack_and_history(void **state)
 
 	make_snapshot(&s);
 	kt = fx_rep(s.transition, 50);
+	free(kt->oncpu); /* the fixture's empty one */
 	kt->oncpu = xcalloc(1, sizeof(*kt->oncpu));
 	kt->noncpu = 1;
 	kt->oncpu[0].symbol = xstrdup("klpt_spin_step");

@@ -70,10 +70,10 @@ check_json noiter-blocker /tmp/noiter.json \
 check noiter-stderr grep -q 'probe iter/task (using procfs) disabled by KLPTOP_DISABLE_ATTACH: tasks read from /proc' /tmp/noiter.err
 
 # Every transition probe and the sampler gone: still a snapshot.
-ALL=klp_init_transition,klp_start_transition,klp_try_complete_transition,klp_check_and_switch_task,klp_try_switch_task,stack_trace_save_tsk_reliable,klp_update_patch_state,klp_copy_process,klp_force_transition,klp_reverse_transition,klp_cancel_transition,klp_complete_transition,perf_event
+ALL=klp_init_transition,klp_start_transition,klp_try_complete_transition,klp_check_and_switch_task,klp_try_switch_task,klp_update_patch_state,klp_copy_process,klp_force_transition,klp_reverse_transition,klp_cancel_transition,klp_complete_transition,perf_event
 status_with none "$ALL" --rounds 1
 check_json none-blocker /tmp/none.json \
-	"(.probes.missing | length) == 13 and $SLEEPER.kthread == true and .transition.tasks_pending >= 1"
+	"(.probes.missing | length) == $(echo "$ALL" | tr , '\n' | wc -l) and $SLEEPER.kthread == true and .transition.tasks_pending >= 1"
 
 # A shadow probe: said missing like the others.
 # (klp_shadow_get has only a kretprobe: it is said all the same.)
