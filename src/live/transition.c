@@ -53,6 +53,7 @@ struct watch_plan {
 	unsigned int every;            /* watch one round in `every` */
 	unsigned int last_watched;     /* the last round watched; 0 none */
 	unsigned int nwatched;         /* rounds watched since the probes opened */
+	unsigned int pending;          /* tasks pending at the last fill */
 	int pinned;                    /* attached and detached by hand (the bench) */
 	int attached;
 	struct bpf_link *begin, *end;  /* check_begin/check_end (or the fallback) */
@@ -191,11 +192,15 @@ static void attach_oncpu_sampler(struct trans_probe *tp, struct probe_status *ps
  * per pending task, inside the walk. The rounds themselves say how much on
  * this host (KLPT_EV_ROUND's round_ns, watched or not), and the plan watches
  * one round in `every` so that the average round grows by at most
- * WATCH_BUDGET. Rounds shorter than WATCH_CHEAP_NS are always watched: a few
- * tasks, microseconds at stake.
+ * WATCH_BUDGET. Rounds shorter than WATCH_CHEAP_NS, and rounds with at most
+ * WATCH_FEW_PENDING tasks to check, are always watched: what the probes add
+ * is a few microseconds per pending task, so a few pending tasks add next to
+ * nothing however slow the round itself is (a loaded or emulated host), and
+ * the verdicts that need several checks (a stuck kthread) come in seconds.
  */
 #define WATCH_BUDGET 0.05
 #define WATCH_CHEAP_NS 10000000ull
+#define WATCH_FEW_PENDING 64
 #define WATCH_EVERY_MAX 30
 #define WATCH_EWMA 0.3
 /* Up to this many tasks, a round is cheap even when it checks them all. */
@@ -273,12 +278,17 @@ static double watch_cost(const struct watch_plan *w)
 	return w->watched_ns > w->plain_ns ? w->watched_ns / w->plain_ns - 1 : 0;
 }
 
+static int few_pending(const struct watch_plan *w)
+{
+	return w->pending && w->pending <= WATCH_FEW_PENDING;
+}
+
 static unsigned int watch_every(const struct watch_plan *w)
 {
 	double cost = watch_cost(w);
 	unsigned int every;
 
-	if (w->plain_ns && w->plain_ns < WATCH_CHEAP_NS)
+	if ((w->plain_ns && w->plain_ns < WATCH_CHEAP_NS) || few_pending(w))
 		return 1;
 	/* Until a plain round is measured, assume watching doubles a round. */
 	every = (unsigned int)((cost < 0 ? 1.0 : cost) / WATCH_BUDGET + 0.999);
@@ -305,8 +315,8 @@ static void watch_plan__round(struct trans_probe *tp, const struct klpt_event *e
 	w->every = watch_every(w);
 	/* A plain round first when its cost is unknown: then the budget can
 	 * be computed before a long round is made longer. */
-	if ((!w->plain_ns && w->last_watched) ||
-	    (w->last_watched && next - w->last_watched < w->every))
+	if (!few_pending(w) && ((!w->plain_ns && w->last_watched) ||
+				(w->last_watched && next - w->last_watched < w->every)))
 		watch_plan__detach(tp);
 	else
 		watch_plan__attach(tp);
@@ -868,10 +878,12 @@ void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct 
 	trans_probe__poll(tp);
 	if (tr) {
 		join_transition(tp, tr);
+		tp->watch.pending = (unsigned int)tr->tasks_pending;
 		/* A few tasks: watching every round costs microseconds. */
-		if (!tp->watch.pinned && !tp->watch.attached && !tp->watch.last_watched &&
-		    !tp->watch.plain_ns &&
-		    tr->tasks_total <= WATCH_SMALL_TASKS)
+		if (!tp->watch.pinned && !tp->watch.attached &&
+		    (few_pending(&tp->watch) ||
+		     (!tp->watch.last_watched && !tp->watch.plain_ns &&
+		      tr->tasks_total <= WATCH_SMALL_TASKS)))
 			watch_plan__attach(tp);
 		follow_blockers(tp, tr);
 		fill_transition(tp, tr, now);
