@@ -33,6 +33,7 @@
 #include "klptop/transition.h"
 
 #define PF_KTHREAD 0x00200000
+#define TASK_UNINTERRUPTIBLE 0x0002  /* include/linux/sched.h, every kernel */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -292,6 +293,7 @@ static __always_inline struct klpt_blocker *blocker_get(struct task_struct *task
 	fresh.transition_id = state.transition_id;
 	fresh.first_ns = bpf_ktime_get_ns();
 	fresh.first_round = state.rounds + 1;
+	fresh.cpu = -1;
 	fresh.tid = tid;
 	fresh.pid = BPF_CORE_READ(task, tgid);
 	fresh.kthread = !!(BPF_CORE_READ(task, flags) & PF_KTHREAD);
@@ -301,6 +303,15 @@ static __always_inline struct klpt_blocker *blocker_get(struct task_struct *task
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&blockers, &tid);
+}
+
+/* Where each check found the task: a task that runs on one isolated CPU
+ * at every check is never off it for a round to examine its stack. */
+static __always_inline void note_cpu(struct klpt_blocker *b, __s32 cpu)
+{
+	if (b->cpu >= 0 && cpu != b->cpu)
+		b->cpu_moves++;
+	b->cpu = cpu;
 }
 
 SEC("kretprobe/klp_check_and_switch_task")
@@ -335,6 +346,11 @@ int BPF_KRETPROBE(check_end, int ret)
 	b->state = task_sched_state(task);
 	if (b->state)
 		b->asleep++;
+	else if (ret != -KLPT_EBUSY)
+		b->preempted++;
+	if (b->state & TASK_UNINTERRUPTIBLE)
+		b->uninterruptible++;
+	note_cpu(b, task_cpu_of(task));
 	if (b->last_round != state.rounds + 1) {
 		b->rounds_failed++;
 		b->last_round = state.rounds + 1;
