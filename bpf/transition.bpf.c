@@ -177,6 +177,7 @@ int BPF_KPROBE(init_transition, struct klp_patch *patch, int target)
 	state.active = 1;
 	state.rounds = 0;
 	state.signal_rounds = 0;
+	state.signal_base = 0;
 	state.incomplete_rounds = 0;
 	state.forced = 0;
 	state.reversed = 0;
@@ -220,17 +221,22 @@ int BPF_KRETPROBE(round_end)
 	state.rounds++;
 	if (!read_signals_cnt(&cnt_after)) {
 		/* The kernel's own counter: it grew iff the round was incomplete,
-		 * and signals went out iff its old value was a multiple of 15. */
+		 * and signals went out iff its old value was a multiple of 15.
+		 * It counts every incomplete round since klp_start_transition(),
+		 * also those before klptop joined: the total is exact. */
 		if (cnt_after != signals_cnt_before && signals_cnt_before &&
 		    !(signals_cnt_before % KLPT_SIGNALS_TIMEOUT))
 			signals = 1;
-	} else if (failed) {
+		state.signal_rounds = state.signal_base +
+				      (cnt_after ? (cnt_after - 1) / KLPT_SIGNALS_TIMEOUT : 0);
+	} else {
 		/* Same arithmetic as the kernel, from the rounds we saw. */
-		if (state.incomplete_rounds && !(state.incomplete_rounds % KLPT_SIGNALS_TIMEOUT))
+		if (failed && state.incomplete_rounds &&
+		    !(state.incomplete_rounds % KLPT_SIGNALS_TIMEOUT))
 			signals = 1;
-		state.incomplete_rounds++;
+		state.incomplete_rounds += !!failed;
+		state.signal_rounds += signals;
 	}
-	state.signal_rounds += signals;
 	e = event_reserve(KLPT_EV_ROUND);
 	if (!e)
 		return 0;
@@ -443,6 +449,9 @@ int BPF_KPROBE(reverse_transition)
 	state.target = !state.target;
 	state.transition_id++;
 	state.incomplete_rounds = 0;
+	/* klp_start_transition() resets the kernel's counter: the rounds
+	 * before the reversal keep their signal rounds. */
+	state.signal_base = state.signal_rounds;
 	emit_simple(KLPT_EV_REVERSE);
 	return 0;
 }

@@ -152,7 +152,7 @@ struct klpt_state {
 	__u64 round_start_ns;
 	__u32 r_checked, r_switched, r_busy, r_unreliable, r_sleeping, r_other;
 	__u32 r_watched;          /* the check probes were attached when the round began */
-	__u32 pad2;
+	__u32 signal_base;        /* signal rounds before the last reversal */
 	char patch[KLPT_NAME_LEN];
 };
 

@@ -137,7 +137,7 @@ static void judge_stuck_kthread(struct task_snap *t, const struct snapshot *s)
 			    "kthread was running (or preempted) at all %u checks and never slept: "
 			    "signals cannot reach it, waiting will not help; it needs a code change "
 			    "(%s) or a forced transition", checks_seen(t), advice);
-		set_help(t, "a code change: %s; or a forced transition", advice);
+		set_help(t, "a code change (%s), or a forced transition", advice);
 		return;
 	}
 	cpu_iso__names(t->cpu_iso, iso, sizeof(iso));
@@ -148,12 +148,12 @@ static void judge_stuck_kthread(struct task_snap *t, const struct snapshot *s)
 		    t->check_cpu, iso, checks_seen(t), advice);
 	/* Where it spins says whether being preempted would be enough. */
 	if (t->noncpu && !stack_marked(t->oncpu, t->noncpu))
-		set_help(t, "a code change: %s; or a forced transition. Its on-CPU samples are "
-			 "outside the patched function: a round that found it preempted there "
-			 "would switch it, which no other task on CPU %d does now", advice,
+		set_help(t, "a code change (%s), or a forced transition. Its on-CPU samples are "
+			 "outside the patched function: a round that found it preempted would "
+			 "switch it, and no other task runs on CPU %d to preempt it", advice,
 			 t->check_cpu);
 	else
-		set_help(t, "a code change: %s; or a forced transition", advice);
+		set_help(t, "a code change (%s), or a forced transition", advice);
 }
 
 static void judge_running(struct task_snap *t, const struct snapshot *s)

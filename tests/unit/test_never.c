@@ -224,7 +224,7 @@ static void test_isolated_help_follows_the_samples(void **state)
 	t.noncpu = 2;
 	judge(&t, SWITCH_POINT_NONE);
 	assert_non_null(strstr(t.help, "on-CPU samples are outside the patched function"));
-	assert_non_null(strstr(t.help, "no other task on CPU 1"));
+	assert_non_null(strstr(t.help, "no other task runs on CPU 1 to preempt it"));
 	t.oncpu = inside;
 	judge(&t, SWITCH_POINT_NONE);
 	assert_null(strstr(t.help, "outside the patched function: a round"));
@@ -452,7 +452,7 @@ static void test_status_text(void **state)
 				  "check; may run on 1 CPU; checks 5: running 5, preempted 0, "
 				  "asleep 0 (uninterruptibly 0); signal rounds seen 0\n"));
 	assert_non_null(strstr(t, "      never switches by itself (isolated_cpu); helps: a code "
-				  "change: a sleep outside the patched function"));
+				  "change (a sleep outside the patched function"));
 	assert_non_null(strstr(t, "      never switches by itself (busy_kthread); helps: "));
 	assert_non_null(strstr(t, "      never switches by itself (uninterruptible_wait); helps: "
 				  "the end of the wait it sleeps in"));

@@ -344,7 +344,7 @@ static void test_never_switch_details(void **state)
 	kt->cpus_allowed = 1;
 	kt->cpu_iso = CPU_ISO_DOMAIN | CPU_ISO_NOHZ_FULL;
 	kt->never = NEVER_ISOLATED_CPU;
-	kt->help = xstrdup("a code change: a sleep outside the patched function; or a forced "
+	kt->help = xstrdup("a code change (a sleep outside the patched function), or a forced "
 			   "transition");
 	view_state__init(&vs);
 	vs.width = 200;
@@ -355,7 +355,7 @@ static void test_never_switch_details(void **state)
 	assert_non_null(find_line(&ls, "      evidence: CPU 1 (isolcpus, nohz_full), the same at "
 				       "every check; may run on 1 CPU; checks 9: running 9"));
 	assert_non_null(find_line(&ls, "      never switches by itself (isolated_cpu); helps: a code "
-				       "change: a sleep outside the patched function; or a forced "
+				       "change (a sleep outside the patched function), or a forced "
 				       "transition"));
 	/* The sleeper's group has nothing of the kind. */
 	assert_int_equal(vs.open_tid, 50);
