@@ -199,11 +199,18 @@ static void judge_uninterruptible(struct task_snap *t, const char *f)
 			    "signal rounds do not wake it", who, f, f);
 		return;
 	}
-	set_verdict(t, VERDICT_WAIT_RETURN,
-		    "%s sleeping uninterruptibly in %s at all %u checks%s: signal rounds do not "
-		    "wake it, waiting helps only if its wait ends; it switches when %s returns, "
-		    "or by a forced transition", who, f, checks_seen(t),
-		    t->signal_rounds_seen ? ", through signal rounds" : "", f);
+	if (t->signal_rounds_seen)
+		set_verdict(t, VERDICT_WAIT_RETURN,
+			    "%s sleeping uninterruptibly in %s at all %u checks, through %u signal "
+			    "round%s that did not wake it: waiting helps only if its wait ends; it "
+			    "switches when %s returns, or by a forced transition", who, f,
+			    checks_seen(t), t->signal_rounds_seen,
+			    t->signal_rounds_seen == 1 ? "" : "s", f);
+	else
+		set_verdict(t, VERDICT_WAIT_RETURN,
+			    "%s sleeping uninterruptibly in %s at all %u checks: signal rounds do "
+			    "not wake it, waiting helps only if its wait ends; it switches when %s "
+			    "returns, or by a forced transition", who, f, checks_seen(t), f);
 	set_help(t, "the end of the wait it sleeps in, so that %s returns (its stack says what "
 		 "it waits for); or a forced transition. No signal round moves it", f);
 }

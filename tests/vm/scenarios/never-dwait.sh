@@ -19,6 +19,7 @@ klpt_knob sleep D
 wait_until 5 has_comm klpt_sleep_d || die sleeper-started "klpt_sleep_d did not start"
 sleep 1
 klptop_bg /tmp/batch.txt --batch -d 1
+dmesg_mark
 lp_load klpt_lp_fix
 
 U="[.transition.groups[] | select(.comm == \"cat\" and .kthread == false)][0]"
@@ -41,7 +42,8 @@ check_json user-not-needs-signal /tmp/early.json \
 # After the first signal round (the kernel's 16th round, which it logs):
 # not moved, still said. (A status started now counts a task's checks and
 # signal rounds from the first check it watches.)
-wait_until 60 sh -c 'dmesg | grep -q "signaling remaining tasks"' ||
+signal_round_logged() { dmesg_since_mark | grep -q "signaling remaining tasks"; }
+wait_until 60 signal_round_logged ||
 	fail signal-round-logged "no 'signaling remaining tasks' in dmesg"
 klptop status --json --rounds 4 >/tmp/late.json
 check_json signal-round-went-by /tmp/late.json '.transition.signal_rounds >= 1'
@@ -50,13 +52,15 @@ check_json kthread-still-pending /tmp/late.json "$K | .never == \"uninterruptibl
 check_json reader-still-pending /tmp/late.json \
 	"[.transition.pending[] | select(.tid == $READER)] | length == 1"
 klptop status >/tmp/late.txt
+grep -E '^transition:|signal rounds|^ +[0-9]+ +[0-9]+ +[0-9]+ |verdict:|evidence:|never switches' /tmp/late.txt
 check text-never grep -q '^      never switches by itself (uninterruptible_wait); helps: the end of the wait' /tmp/late.txt
 check text-evidence grep -Eq '^      evidence: checks [0-9]+: running 0, preempted 0, asleep ([0-9]+) \(uninterruptibly \1\); signal rounds seen [0-9]+$' /tmp/late.txt
 klptop_stop
 # The live view watched from the start: the signal round went by its tasks.
 awk '/^=== klptop/ { if (cur != "") prev = cur; cur = "" } { cur = cur $0 "\n" } END { printf "%s", prev }' \
 	/tmp/batch.txt >/tmp/last-frame.txt
-check view-through-signal grep -q 'user task sleeping uninterruptibly in klpt_sleep_in at all [0-9]* checks, through signal rounds' /tmp/last-frame.txt
+grep -E 'verdict:|evidence:' /tmp/last-frame.txt
+check view-through-signal grep -Eq 'user task sleeping uninterruptibly in klpt_sleep_in at all [0-9]+ checks, through [1-9][0-9]* signal rounds? that did not wake it' /tmp/last-frame.txt
 check view-evidence grep -Eq 'evidence: checks [0-9]+: running 0, preempted 0, asleep [0-9]+ \(uninterruptibly [0-9]+\); signal rounds seen [1-9]' /tmp/last-frame.txt
 check view-never grep -q 'never switches by itself (uninterruptible_wait); helps: the end of the wait' /tmp/last-frame.txt
 klptop metrics >/tmp/m.txt

@@ -46,6 +46,7 @@ check_json verdict-text /tmp/s.json \
 	"$G.verdict_text | test(\"kthread on isolated CPU 1 \\\\(isolcpus, nohz_full\\\\) at all [0-9]+ checks, never off it\")"
 
 klptop status >/tmp/s.txt
+grep -E '^cpu isolation|^transition:|^ +[0-9]+ +[0-9]+ +[0-9]+ |verdict:|evidence:|never switches' /tmp/s.txt
 check text-isolation grep -q '^cpu isolation: isolcpus 1 nohz_full 1$' /tmp/s.txt
 check text-evidence grep -Eq '^      evidence: CPU 1 \(isolcpus, nohz_full\), the same at every check; may run on 1 CPU; checks [0-9]+: running [0-9]+, preempted 0' /tmp/s.txt
 check text-never grep -q '^      never switches by itself (isolated_cpu); helps: a code change' /tmp/s.txt
