@@ -29,6 +29,20 @@ static __always_inline __u64 task_tif_flags(struct task_struct *t)
 	return BPF_CORE_READ(t, thread_info.flags);
 }
 
+/* task_struct::on_cpu was an int through 6.12 and is a u8 on 7.2 (Debian
+ * sid's 7.2.13): a read of the local int's four bytes would take three
+ * bytes of the next field with it, so read what the kernel has. */
+static __always_inline __u32 task_on_cpu(struct task_struct *t)
+{
+	if (bpf_core_field_size(t->on_cpu) == 1) {
+		__u8 v = 0;
+
+		bpf_core_read(&v, 1, &t->on_cpu);
+		return v;
+	}
+	return BPF_CORE_READ(t, on_cpu);
+}
+
 /* The CPU a task last ran on: x86 keeps it in thread_info (again) since
  * v5.16 (commit bcf9033e5449 "sched: move CPU field back into thread_info
  * if THREAD_INFO_IN_TASK=y"); before, and on other arches, task->cpu. */

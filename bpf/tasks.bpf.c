@@ -176,7 +176,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	 * may be resumed meanwhile: the kernel warns when such a stack holds a
 	 * kretprobe frame (rethook_find_ret_addr) and rightly so. Where a
 	 * running task spins comes from the on-CPU samples instead. */
-	if (BPF_CORE_READ(task, on_cpu))
+	if (task_on_cpu(task))
 		rec.flags |= KLPT_TASK_ON_CPU;
 	else if (rec.state)
 		rec.stack_key = stack_key_of(task, rec.tid, &rec.flags);
