@@ -127,6 +127,10 @@ static __always_inline void join_blocker(struct klpt_task_rec *rec)
 	rec->sleeping = b->sleeping;
 	rec->unreliable = b->unreliable;
 	rec->asleep = b->asleep;
+	rec->preempted = b->preempted;
+	rec->uninterruptible = b->uninterruptible;
+	rec->check_cpu = b->cpu;
+	rec->cpu_moves = b->cpu_moves;
 }
 
 SEC("iter/task")
@@ -156,6 +160,8 @@ int dump_task(struct bpf_iter__task *ctx)
 	rec.tid = task->pid;
 	rec.state = task_sched_state(task);
 	rec.cpu = task_cpu_of(task);
+	rec.check_cpu = -1;
+	rec.cpus_allowed = BPF_CORE_READ(task, nr_cpus_allowed);
 	rec.ti_flags = task_tif_flags(task);
 	if (rec.patch_state == pending_state) {
 		rec.flags |= KLPT_TASK_PENDING;

@@ -33,6 +33,7 @@
 #include "klptop/transition.h"
 
 #define PF_KTHREAD 0x00200000
+#define TASK_UNINTERRUPTIBLE 0x0002  /* include/linux/sched.h, every kernel */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -176,6 +177,7 @@ int BPF_KPROBE(init_transition, struct klp_patch *patch, int target)
 	state.active = 1;
 	state.rounds = 0;
 	state.signal_rounds = 0;
+	state.signal_base = 0;
 	state.incomplete_rounds = 0;
 	state.forced = 0;
 	state.reversed = 0;
@@ -219,17 +221,22 @@ int BPF_KRETPROBE(round_end)
 	state.rounds++;
 	if (!read_signals_cnt(&cnt_after)) {
 		/* The kernel's own counter: it grew iff the round was incomplete,
-		 * and signals went out iff its old value was a multiple of 15. */
+		 * and signals went out iff its old value was a multiple of 15.
+		 * It counts every incomplete round since klp_start_transition(),
+		 * also those before klptop joined: the total is exact. */
 		if (cnt_after != signals_cnt_before && signals_cnt_before &&
 		    !(signals_cnt_before % KLPT_SIGNALS_TIMEOUT))
 			signals = 1;
-	} else if (failed) {
+		state.signal_rounds = state.signal_base +
+				      (cnt_after ? (cnt_after - 1) / KLPT_SIGNALS_TIMEOUT : 0);
+	} else {
 		/* Same arithmetic as the kernel, from the rounds we saw. */
-		if (state.incomplete_rounds && !(state.incomplete_rounds % KLPT_SIGNALS_TIMEOUT))
+		if (failed && state.incomplete_rounds &&
+		    !(state.incomplete_rounds % KLPT_SIGNALS_TIMEOUT))
 			signals = 1;
-		state.incomplete_rounds++;
+		state.incomplete_rounds += !!failed;
+		state.signal_rounds += signals;
 	}
-	state.signal_rounds += signals;
 	e = event_reserve(KLPT_EV_ROUND);
 	if (!e)
 		return 0;
@@ -292,6 +299,7 @@ static __always_inline struct klpt_blocker *blocker_get(struct task_struct *task
 	fresh.transition_id = state.transition_id;
 	fresh.first_ns = bpf_ktime_get_ns();
 	fresh.first_round = state.rounds + 1;
+	fresh.cpu = -1;
 	fresh.tid = tid;
 	fresh.pid = BPF_CORE_READ(task, tgid);
 	fresh.kthread = !!(BPF_CORE_READ(task, flags) & PF_KTHREAD);
@@ -301,6 +309,15 @@ static __always_inline struct klpt_blocker *blocker_get(struct task_struct *task
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&blockers, &tid);
+}
+
+/* Where each check found the task: a task that runs on one isolated CPU
+ * at every check is never off it for a round to examine its stack. */
+static __always_inline void note_cpu(struct klpt_blocker *b, __s32 cpu)
+{
+	if (b->cpu >= 0 && cpu != b->cpu)
+		b->cpu_moves++;
+	b->cpu = cpu;
 }
 
 SEC("kretprobe/klp_check_and_switch_task")
@@ -335,6 +352,11 @@ int BPF_KRETPROBE(check_end, int ret)
 	b->state = task_sched_state(task);
 	if (b->state)
 		b->asleep++;
+	else if (ret != -KLPT_EBUSY)
+		b->preempted++;
+	if (b->state & TASK_UNINTERRUPTIBLE)
+		b->uninterruptible++;
+	note_cpu(b, task_cpu_of(task));
 	if (b->last_round != state.rounds + 1) {
 		b->rounds_failed++;
 		b->last_round = state.rounds + 1;
@@ -427,6 +449,9 @@ int BPF_KPROBE(reverse_transition)
 	state.target = !state.target;
 	state.transition_id++;
 	state.incomplete_rounds = 0;
+	/* klp_start_transition() resets the kernel's counter: the rounds
+	 * before the reversal keep their signal rounds. */
+	state.signal_base = state.signal_rounds;
 	emit_simple(KLPT_EV_REVERSE);
 	return 0;
 }

@@ -14,6 +14,10 @@
  *               which calls cond_resched() inside itself; "sleep": it also
  *               sleeps 1-2 ms between two calls (uninterruptibly);
  *               "freeze": it sleeps 4 ms between calls, freezable.
+ *   poll        "1"/"0": kthread klpt_poll busy-waits outside any patched
+ *               function and calls the patched klpt_ping() once a
+ *               millisecond, never sleeping: only a round that finds it
+ *               preempted switches it (never, on an isolated CPU of its own).
  *   sleep       "D"/"S": one more kthread (klpt_sleep_d/klpt_sleep_s) sleeping
  *               in klpt_sleep_in() until the next release.
  *   block       read: the reader sleeps in klpt_sleep_in(1) until released.
@@ -157,6 +161,34 @@ static int klpt_spin_cr_fn(void *data)
 	return 0;
 }
 
+/* How long klpt_poll busy-waits between two calls of the patched function. */
+#define KLPT_POLL_NS	(1 * NSEC_PER_MSEC)
+
+/*
+ * A poller: busy-waits outside any patched function and calls the patched
+ * klpt_ping() once a millisecond, so that function is almost never on its
+ * stack. It never sleeps nor calls cond_resched(). A round that finds it
+ * preempted sees a clean stack and switches it; on a CPU where nothing
+ * preempts it (an isolated CPU it has to itself) every round finds it
+ * running, and none ever examines its stack.
+ */
+static int klpt_poll_fn(void *data)
+{
+	struct klpt_spinner *sp = data;
+
+	while (!kthread_should_stop()) {
+		u64 end = local_clock() + KLPT_POLL_NS;
+
+		while (local_clock() < end)
+			cpu_relax();
+		sp->steps += klpt_ping();
+	}
+	return 0;
+}
+
+static struct klpt_spinner klpt_poll = {
+	.name = "klpt_poll", .fn = klpt_poll_fn,
+};
 static struct klpt_spinner klpt_spin = {
 	.name = "klpt_spin", .fn = klpt_spin_fn,
 };
@@ -647,6 +679,15 @@ static ssize_t klpt_spin_write(struct file *file, const char __user *ubuf,
 	return ret ?: klpt_spin_set(&klpt_spin, on, KLPT_PAUSE_NONE, count);
 }
 
+static ssize_t klpt_poll_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	bool on;
+	int ret = kstrtobool_from_user(ubuf, count, &on);
+
+	return ret ?: klpt_spin_set(&klpt_poll, on, KLPT_PAUSE_NONE, count);
+}
+
 /* "1"/"0", or "sleep"/"freeze": start with that pause between calls. */
 static ssize_t klpt_spin_cr_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
@@ -882,6 +923,7 @@ DEFINE_SHOW_ATTRIBUTE(klpt_churn_stats);
 
 KLPT_FOPS(klpt_spin_fops, .write = klpt_spin_write,);
 KLPT_FOPS(klpt_spin_cr_fops, .write = klpt_spin_cr_write,);
+KLPT_FOPS(klpt_poll_fops, .write = klpt_poll_write,);
 KLPT_FOPS(klpt_sleep_fops, .write = klpt_sleep_write,);
 KLPT_FOPS(klpt_block_fops, .open = klpt_block_open, .read = klpt_block_read,);
 KLPT_FOPS(klpt_block_d_fops, .open = klpt_block_open, .read = klpt_block_d_read,);
@@ -904,6 +946,7 @@ static int __init klpt_target_init(void)
 	debugfs_create_file("spin", 0200, klpt_dir, NULL, &klpt_spin_fops);
 	debugfs_create_file("spin_cr", 0200, klpt_dir, NULL,
 			    &klpt_spin_cr_fops);
+	debugfs_create_file("poll", 0200, klpt_dir, NULL, &klpt_poll_fops);
 	debugfs_create_file("sleep", 0200, klpt_dir, NULL, &klpt_sleep_fops);
 	debugfs_create_file("block", 0400, klpt_dir, NULL, &klpt_block_fops);
 	debugfs_create_file("block_d", 0400, klpt_dir, NULL, &klpt_block_d_fops);
@@ -931,6 +974,7 @@ static void __exit klpt_target_exit(void)
 	klpt_sleep_threads_reap();
 	klpt_spinner_stop(&klpt_spin);
 	klpt_spinner_stop(&klpt_spin_cr);
+	klpt_spinner_stop(&klpt_poll);
 	klpt_churn_stop();
 	mutex_unlock(&klpt_lock);
 	/* Objects a patch destroyed after the churn (none in the lab). */

@@ -44,6 +44,13 @@ struct klpt_task_rec {
 	__u32 sleeping;
 	__u32 unreliable;
 	__u32 asleep;
+	__u32 preempted;
+	__u32 uninterruptible;
+	__s32 check_cpu;    /* the CPU at its last failed check; -1 none */
+	__u32 cpu_moves;
+	/* From the walk: how many CPUs it may run on (nr_cpus_allowed). */
+	__u32 cpus_allowed;
+	__u32 pad;
 };
 
 #endif

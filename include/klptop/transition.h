@@ -85,7 +85,8 @@ struct klpt_blocker {
 	__u64 transition_id;
 	__u64 first_ns;        /* first failed check seen */
 	__u64 last_ns;
-	__u64 stack_key;       /* unused since the stack moved to the iterator; kept for the layout */
+	__s32 cpu;             /* the CPU it was on at its last failed check; -1 none yet */
+	__u32 cpu_moves;       /* checks that found it on another CPU than the check before */
 	__u64 func_ptr;        /* the kernel's old_name pointer func[] was read from */
 	__u32 pid;
 	__u32 tid;
@@ -100,6 +101,9 @@ struct klpt_blocker {
 	__u32 state;           /* task __state at the last check */
 	__u32 asleep;          /* checks that found it in a sleep state (not R):
 				* a preempted spinner is R, a sleeper is not */
+	__u32 preempted;       /* checks that found it runnable (R) but off its CPU */
+	__u32 uninterruptible; /* checks that found it asleep uninterruptibly (D, I):
+				* no signal round wakes it */
 	char comm[KLPT_COMM_LEN];
 	char func[KLPT_FUNC_LEN];
 };
@@ -148,7 +152,7 @@ struct klpt_state {
 	__u64 round_start_ns;
 	__u32 r_checked, r_switched, r_busy, r_unreliable, r_sleeping, r_other;
 	__u32 r_watched;          /* the check probes were attached when the round began */
-	__u32 pad2;
+	__u32 signal_base;        /* signal rounds before the last reversal */
 	char patch[KLPT_NAME_LEN];
 };
 

@@ -60,10 +60,9 @@ int procscan__read_task(const struct sys_paths *sp, int pid, int tid, struct tas
 	char path[PATH_MAX], buf[1024];
 	ssize_t n;
 
+	task_snap__init(t);
 	t->pid = pid;
 	t->tid = tid;
-	t->tif_pending = -1;
-	t->switched_how = -1;
 	snprintf(path, sizeof(path), "%s/%d/task/%d/stat", sp->procfs, pid, tid);
 	n = read_text(path, buf, sizeof(buf));
 	if (n < 0)
@@ -173,6 +172,7 @@ static int add_pending(const struct sys_paths *sp, int pid, int tid, int pstate,
 	p->tif_pending = -1;
 	p->patch_state = (int8_t)pstate;
 	p->cpu = -1;
+	p->check_cpu = -1;
 	task_snap__free(&t);
 	return 0;
 }

@@ -3,6 +3,7 @@
  * Patches can vanish at any moment (a disable + rmmod races with us): a
  * directory that disappears mid-read is skipped, never fatal. */
 #include "live/sysfs.h"
+#include "live/cpuiso.h"
 #include "lib/util.h"
 #include "lib/log.h"
 
@@ -331,6 +332,7 @@ int live__read_sysfs(struct snapshot *s, const struct sys_paths *p)
 		return err == -EACCES ? EXIT_PERM : EXIT_ERROR;
 	}
 	s->transition = find_transition(s);
+	live__read_cpu_isolation(&s->cpu_iso, p);
 	return EXIT_OK;
 }
 
@@ -400,6 +402,7 @@ int live__fill(struct snapshot *s, const struct sys_paths *p, const struct live_
 	if (ls->annotate)
 		ls->annotate(ls->ctx, s);
 	if (s->transition) {
+		transition_info__mark_isolation(s->transition, &s->cpu_iso);
 		transition_info__group(s->transition);
 		if (ls->rep_stacks)
 			ls->rep_stacks(ls->ctx, s->transition);

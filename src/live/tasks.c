@@ -16,7 +16,7 @@
 #include "klptop/transition.h"
 #include "tasks.skel.h"
 
-_Static_assert(sizeof(struct klpt_task_rec) == 96, "klpt_task_rec layout");
+_Static_assert(sizeof(struct klpt_task_rec) == 120, "klpt_task_rec layout");
 
 struct func_name {
 	uint64_t ptr;
@@ -229,6 +229,8 @@ static void rec_to_pending(struct task_iter *ti, struct transition_info *tr,
 	t->patch_state = (int8_t)r->patch_state;
 	t->on_cpu = !!(r->flags & KLPT_TASK_ON_CPU);
 	t->cpu = r->cpu;
+	t->check_cpu = -1;
+	t->cpus_allowed = (int)r->cpus_allowed;
 	t->stack_key = r->stack_key;
 	if (!(r->flags & KLPT_TASK_BLOCKER))
 		return;
@@ -244,6 +246,10 @@ static void rec_to_pending(struct task_iter *ti, struct transition_info *tr,
 	t->checks_sleeping = r->sleeping;
 	t->checks_unreliable = r->unreliable;
 	t->checks_asleep = r->asleep;
+	t->checks_preempted = r->preempted;
+	t->checks_uninterruptible = r->uninterruptible;
+	t->check_cpu = r->check_cpu;
+	t->cpu_moves = r->cpu_moves;
 }
 
 /* A holdout is shown with its stack (few of them, and the completion is
@@ -254,14 +260,15 @@ static void rec_to_holdout(struct task_iter *ti, const struct klpt_task_rec *r,
 	uint64_t ips[KLPT_MAX_STACK];
 	size_t n = task_iter__stack_ips(ti, r->stack_key, ips, KLPT_MAX_STACK);
 
-	memset(t, 0, sizeof(*t));
-	t->switched_how = -1;
+	task_snap__init(t);
 	t->pid = (int)r->pid;
 	t->tid = (int)r->tid;
 	t->patch_state = r->patch_state;
 	t->state = task_state__char(r->state);
 	t->kthread = !!(r->flags & KLPT_TASK_KTHREAD);
 	t->tif_pending = tif_pending_of(ti, r);
+	t->cpu = r->cpu;
+	t->cpus_allowed = (int)r->cpus_allowed;
 	copy_str(t->comm, sizeof(t->comm), r->comm);
 	if (n) {
 		t->stack = ksyms__frames(ks, ips, n);

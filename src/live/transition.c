@@ -31,7 +31,7 @@
 #include "transition.skel.h"
 
 _Static_assert(sizeof(struct klpt_event) == 240, "klpt_event layout");
-_Static_assert(sizeof(struct klpt_blocker) == 168, "klpt_blocker layout");
+_Static_assert(sizeof(struct klpt_blocker) == 176, "klpt_blocker layout");
 _Static_assert(sizeof(struct klpt_state) == 216, "klpt_state layout");
 _Static_assert(sizeof(struct klpt_task_stack) == 16, "klpt_task_stack layout");
 _Static_assert(sizeof(struct klpt_oncpu_key) == 8, "klpt_oncpu_key layout");
@@ -397,7 +397,7 @@ static void remember_switched(struct trans_probe *tp, const struct klpt_event *e
 			   sizeof(*t));
 		t = &tp->stragglers[tp->nstragglers++];
 	}
-	memset(t, 0, sizeof(*t));
+	task_snap__init(t);
 	t->switched_how = (int)e->how;
 	t->pid = (int)e->pid;
 	t->tid = (int)e->tid;

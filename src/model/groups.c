@@ -8,8 +8,10 @@
  * Tasks look the same when they agree on the kernel's reason, the function
  * they sleep on, kthread or user, scheduler state, comm with its digits
  * ignored ("worker-17" and "worker-203" are one pattern), the kernel stack,
- * and whether their checks have settled (enough checks, never seen asleep:
- * what turns a running kthread's "watching" into "stuck").
+ * whether their checks have settled (enough checks, never seen asleep:
+ * what turns a running kthread's "watching" into "stuck"), and what the
+ * checks say about whether it will ever switch (never.c): a kthread alone on
+ * an isolated CPU and one preempted on a shared CPU get different verdicts.
  *
  * Stacks are read a budget at a time (bpf/tasks.bpf.c), so for a while some
  * tasks have none yet: such a task joins the most common stack of the tasks
@@ -22,9 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Checks a running kthread must fail, never asleep, before it is stuck. */
-#define SETTLED_AFTER_CHECKS 3
-
 unsigned int pending_task__checks(const struct pending_task *t)
 {
 	return t->checks_running + t->checks_sleeping + t->checks_unreliable;
@@ -32,7 +31,7 @@ unsigned int pending_task__checks(const struct pending_task *t)
 
 static int settled(const struct pending_task *t)
 {
-	return pending_task__checks(t) >= SETTLED_AFTER_CHECKS && !t->checks_asleep;
+	return pending_task__checks(t) >= CHECKS_TO_SETTLE && !t->checks_asleep;
 }
 
 void comm__pattern(char *dst, size_t len, const char *comm)
@@ -50,12 +49,25 @@ void comm__pattern(char *dst, size_t len, const char *comm)
 	dst[j] = '\0';
 }
 
+/* What else the verdict rules read of a task that every check found on its
+ * CPU (verdicts.c): the CPU's isolation, and whether a signal round passed
+ * (whose interrupt would have switched a user task in user space). */
+static uint8_t on_cpu_facts(const struct pending_task *t)
+{
+	if (!t->checks_running || t->checks_running != pending_task__checks(t) ||
+	    t->checks_preempted)
+		return 0;
+	return (uint8_t)(t->cpu_iso << 1 | (t->signal_rounds_seen > 0));
+}
+
 struct group_key {
 	enum block_reason reason;
 	uint32_t func_ref;
 	int kthread;
 	char state;
 	int settled;
+	enum never_cause never;
+	uint8_t on_cpu_facts;
 	uint64_t stack_key;
 	char pattern[16];
 };
@@ -68,6 +80,8 @@ static void key_of(const struct pending_task *t, struct group_key *k)
 	k->kthread = t->kthread;
 	k->state = t->state;
 	k->settled = settled(t);
+	k->never = pending_task__never(t);
+	k->on_cpu_facts = on_cpu_facts(t);
 	k->stack_key = t->stack_key;
 	comm__pattern(k->pattern, sizeof(k->pattern), t->comm);
 }
@@ -236,6 +250,7 @@ static void fill_rep(struct blocker_group *g, const struct pending_task *t)
 {
 	struct task_snap *r = &g->rep;
 
+	task_snap__init(r);
 	r->pid = t->pid;
 	r->tid = t->tid;
 	copy_str(r->comm, sizeof(r->comm), t->comm);
@@ -251,8 +266,14 @@ static void fill_rep(struct blocker_group *g, const struct pending_task *t)
 	r->checks_sleeping = t->checks_sleeping;
 	r->checks_unreliable = t->checks_unreliable;
 	r->checks_asleep = t->checks_asleep;
+	r->checks_preempted = t->checks_preempted;
+	r->checks_uninterruptible = t->checks_uninterruptible;
 	r->signal_rounds_seen = t->signal_rounds_seen;
-	r->switched_how = -1;
+	r->cpu = t->cpu;
+	r->check_cpu = t->check_cpu;
+	r->cpu_moves = t->cpu_moves;
+	r->cpus_allowed = t->cpus_allowed;
+	r->cpu_iso = t->cpu_iso;
 }
 
 void transition_info__group(struct transition_info *tr)

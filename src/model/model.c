@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,16 @@ void snapshot__init(struct snapshot *s)
 	memset(s, 0, sizeof(*s));
 	s->source = "procfs";
 	s->tif_patch_pending_bit = -1;
+	s->cpu_iso.idle_poll = -1;
+}
+
+void task_snap__init(struct task_snap *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->tif_pending = -1;
+	t->cpu = -1;
+	t->check_cpu = -1;
+	t->switched_how = -1;
 }
 
 void stack_frames__free(struct stack_frame *f, size_t n)
@@ -32,6 +43,7 @@ void task_snap__free(struct task_snap *t)
 	stack_frames__free(t->oncpu, t->noncpu);
 	free(t->function);
 	free(t->verdict_text);
+	free(t->help);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -78,6 +90,7 @@ void snapshot__free(struct snapshot *s)
 	free(s->history);
 	shadow_snapshot__free(s->shadows);
 	free(s->shadows);
+	cpu_isolation__free(&s->cpu_iso);
 	snapshot__init(s);
 }
 
@@ -123,6 +136,35 @@ const char *verdict__name(enum verdict v)
 	case VERDICT_STUCK: return "stuck";
 	default: return "none";
 	}
+}
+
+const char *never_cause__name(enum never_cause c)
+{
+	switch (c) {
+	case NEVER_ISOLATED_CPU: return "isolated_cpu";
+	case NEVER_BUSY_KTHREAD: return "busy_kthread";
+	case NEVER_UNINTERRUPTIBLE: return "uninterruptible_wait";
+	default: return "none";
+	}
+}
+
+const char *cpu_iso__name(int i)
+{
+	static const char *const names[] = { "isolcpus", "nohz_full", "cpuset" };
+
+	return i >= 0 && (size_t)i < ARRAY_SIZE(names) ? names[i] : NULL;
+}
+
+const char *cpu_iso__names(uint8_t bits, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; cpu_iso__name(i) && used < len; i++)
+		if (bits & (1u << i))
+			used += snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+					 cpu_iso__name(i));
+	return buf;
 }
 
 const char *switch_point__name(enum switch_point p)
@@ -171,6 +213,7 @@ void task_snap__copy(struct task_snap *d, const struct task_snap *u)
 	*d = *u;
 	d->function = u->function ? xstrdup(u->function) : NULL;
 	d->verdict_text = u->verdict_text ? xstrdup(u->verdict_text) : NULL;
+	d->help = u->help ? xstrdup(u->help) : NULL;
 	d->stack = stack_frames__copy(u->stack, u->nstack);
 	d->oncpu = stack_frames__copy(u->oncpu, u->noncpu);
 }

@@ -81,6 +81,41 @@ enum verdict {
 	VERDICT_STUCK,         /* waiting will not help: code change or force */
 };
 
+/* Checks a task must fail the same way before klptop concludes from them
+ * (stuck, or will never switch): one or two could be bad luck, three
+ * rounds (3 s) of the same sight are not. */
+#define CHECKS_TO_SETTLE 3
+
+/* Why a pending task will never switch by itself, said from the checks
+ * before anyone waits for it (src/model/never.c). */
+enum never_cause {
+	NEVER_NONE = 0,
+	NEVER_ISOLATED_CPU,    /* runs at every check on an isolated CPU: never off it */
+	NEVER_BUSY_KTHREAD,    /* kthread looping where this kernel never switches it */
+	NEVER_UNINTERRUPTIBLE, /* asleep uninterruptibly in a patched function: no
+				* signal round moves it, only the wait's end */
+	NEVER_CAUSE_COUNT,
+};
+
+/* How a CPU is kept apart from the rest of the host (bits). */
+enum cpu_iso_flag {
+	CPU_ISO_DOMAIN = 1 << 0,    /* isolcpus (domain): no load balancing */
+	CPU_ISO_NOHZ_FULL = 1 << 1, /* nohz_full: no scheduler tick while one task runs */
+	CPU_ISO_CPUSET = 1 << 2,    /* an isolated cpuset partition */
+};
+
+/* The host's CPU isolation, as sysfs and the command line say it
+ * (src/live/cpuiso.c). A mask that could not be read is unknown, not
+ * empty. */
+struct cpu_isolation {
+	int domain_known;      /* /sys/devices/system/cpu/isolated was read */
+	int nohz_full_known;   /* .../cpu/nohz_full exists (CONFIG_NO_HZ_FULL) */
+	int cpuset_known;      /* the cgroup root's cpuset.cpus.isolated was read */
+	int idle_poll;         /* idle=poll on the command line; -1 unknown */
+	uint8_t *cpus;         /* per CPU: enum cpu_iso_flag bits */
+	size_t ncpus;
+};
+
 struct task_snap {
 	int pid;          /* thread group id */
 	int tid;
@@ -103,7 +138,16 @@ struct task_snap {
 	unsigned int checks_sleeping;    /* ... sleeping on a patched function */
 	unsigned int checks_unreliable;
 	unsigned int checks_asleep;      /* in a sleep state (S/D), not preempted */
+	unsigned int checks_preempted;   /* runnable (R) but off its CPU */
+	unsigned int checks_uninterruptible; /* asleep in D (or I): no signal wakes it */
 	unsigned int signal_rounds_seen;
+	int cpu;                 /* where it last ran; -1 unknown */
+	int check_cpu;           /* where its last failed check found it; -1 unknown */
+	unsigned int cpu_moves;  /* checks that found it on another CPU than the one before */
+	int cpus_allowed;        /* CPUs it may run on; 0 unknown */
+	uint8_t cpu_iso;         /* enum cpu_iso_flag bits of check_cpu (else cpu) */
+	enum never_cause never;
+	char *help;              /* what would switch it on this kernel (never causes) */
 	/* Sampled on-CPU stack of a running blocker (the most frequent one). */
 	struct stack_frame *oncpu;
 	size_t noncpu;
@@ -164,10 +208,17 @@ struct pending_task {
 	unsigned int checks_sleeping;
 	unsigned int checks_unreliable;
 	unsigned int checks_asleep;
+	unsigned int checks_preempted;
+	unsigned int checks_uninterruptible;
 	unsigned int signal_rounds_seen;
 	uint64_t first_ns;    /* CLOCK_MONOTONIC of its first failed check seen; 0 none */
 	int on_cpu;           /* running on a CPU when the tasks were read */
 	int cpu;              /* where it last ran; -1 unknown */
+	int check_cpu;        /* where its last failed check found it; -1 unknown */
+	unsigned int cpu_moves;
+	int cpus_allowed;     /* 0 unknown */
+	uint8_t cpu_iso;      /* enum cpu_iso_flag bits of check_cpu (else cpu) */
+	enum never_cause never;  /* its group's, once judged */
 	uint32_t group;       /* index into transition_info.groups */
 	/* Identity for grouping, set by the source that filled the task. */
 	uint64_t stack_key;   /* its kernel stack (0: none read yet) */
@@ -186,6 +237,7 @@ struct blocker_group {
 	char comm[16];            /* the members' comm, or its pattern with digits as '#' */
 	uint64_t stack_key;
 	enum verdict verdict;
+	enum never_cause never;
 	uint64_t blocked_max_ns, blocked_min_ns;
 	unsigned int rounds_failed_max;
 	struct task_snap rep;     /* the member shown: stacks, verdict text */
@@ -421,6 +473,7 @@ struct snapshot {
 	struct transition_summary *history;  /* ended while klptop watched */
 	size_t nhistory;
 	enum switch_point switch_point;
+	struct cpu_isolation cpu_iso;
 	int tif_patch_pending_bit;  /* derived on this kernel (src/live/tasks.c); -1 unknown */
 	const char *source;                 /* "procfs", "bpf" or "replay" */
 	uint64_t taken_ns;                  /* CLOCK_REALTIME */
@@ -435,6 +488,8 @@ void snapshot__init(struct snapshot *s);
 void snapshot__free(struct snapshot *s);
 void snapshot__warn(struct snapshot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void task_snap__free(struct task_snap *t);
+/* Zero t, with every "unknown" field (CPUs, TIF, switched_how) at -1. */
+void task_snap__init(struct task_snap *t);
 /* Free what tr holds (not tr itself) and zero it. */
 void transition_info__clear(struct transition_info *tr);
 /* Clear and free tr itself. */
@@ -458,10 +513,25 @@ unsigned int pending_task__checks(const struct pending_task *t);
 void comm__pattern(char *dst, size_t len, const char *comm);
 
 
+/* never.c: tasks that will never switch by themselves. */
+/* The cause a pending task's checks show, before its group is judged (the
+ * group key: tasks that differ here get different verdicts). */
+enum never_cause pending_task__never(const struct pending_task *t);
+enum never_cause task_snap__never(const struct task_snap *t);
+/* Each pending task's cpu_iso, from the CPU its checks found it on. */
+void transition_info__mark_isolation(struct transition_info *tr, const struct cpu_isolation *iso);
+uint8_t cpu_isolation__of(const struct cpu_isolation *iso, int cpu);
+void cpu_isolation__free(struct cpu_isolation *iso);
+
 const char *reason__name(enum block_reason r);
 /* The reason a klp_check_and_switch_task() result stands for. */
 enum block_reason reason__of_check(int ret);
 const char *verdict__name(enum verdict v);
+const char *never_cause__name(enum never_cause c);
+/* "isolcpus", "nohz_full", "cpuset" of enum cpu_iso_flag bit i; NULL past them. */
+const char *cpu_iso__name(int i);
+/* "isolcpus, nohz_full" from enum cpu_iso_flag bits; returns buf. */
+const char *cpu_iso__names(uint8_t bits, char *buf, size_t len);
 const char *klp_state__name(int state);
 const char *switch_how__name(enum switch_how h);
 const char *switch_point__name(enum switch_point p);

@@ -16,10 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Checks that all found a kthread on a CPU before we call it stuck: one or
- * two could be bad luck, three rounds (3 s) of never being off-CPU is not. */
-#define STUCK_AFTER_ROUNDS 3
-
 #define TASK_INTERRUPTIBLE 0x1
 #define TASK_UNINTERRUPTIBLE 0x2
 
@@ -79,11 +75,93 @@ static unsigned int checks_seen(const struct task_snap *t)
 	return t->checks_running + t->checks_sleeping + t->checks_unreliable;
 }
 
+static void set_help(struct task_snap *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_help(struct task_snap *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(t->help);
+	va_start(ap, fmt);
+	if (vasprintf(&t->help, fmt, ap) < 0)
+		t->help = NULL;
+	va_end(ap);
+}
+
+/* Every check found it on its CPU (never preempted, never asleep). */
+static int always_on_cpu(const struct task_snap *t)
+{
+	return checks_seen(t) && t->checks_running == checks_seen(t) && !t->checks_preempted;
+}
+
+/* A user task on a CPU at every check. A tick or any interrupt would take
+ * it through the exit to user space, where it switches; a nohz_full CPU
+ * has no tick, but a signal round's IPI still interrupts it. Still
+ * pending after one, it is running in the kernel. */
+static int judge_running_user(struct task_snap *t)
+{
+	char iso[64];
+
+	if (checks_seen(t) < CHECKS_TO_SETTLE || !always_on_cpu(t))
+		return 0;
+	if (t->signal_rounds_seen) {
+		set_verdict(t, VERDICT_WAIT_RETURN,
+			    "user task on a CPU at all %u checks, through %u signal round%s whose "
+			    "interrupt would have switched it in user space: it runs in the kernel, and "
+			    "switches when it returns to user space",
+			    checks_seen(t), t->signal_rounds_seen, t->signal_rounds_seen == 1 ? "" : "s");
+		return 1;
+	}
+	if (!(t->cpu_iso & CPU_ISO_NOHZ_FULL))
+		return 0;
+	set_verdict(t, VERDICT_WILL_SWITCH,
+		    "user task on CPU %d (%s) at all %u checks: no scheduler tick brings it into the "
+		    "kernel there; it switches at its next system call or interrupt, at the latest "
+		    "at the next signal round, whose interrupt reaches it",
+		    t->check_cpu, cpu_iso__names(t->cpu_iso, iso, sizeof(iso)), checks_seen(t));
+	return 1;
+}
+
+/* A kthread that never reaches this kernel's switch point: why no round
+ * switches it, and what would. */
+static void judge_stuck_kthread(struct task_snap *t, const struct snapshot *s)
+{
+	const char *advice = code_change_advice(s->switch_point);
+	char iso[64];
+
+	t->never = task_snap__never(t) == NEVER_ISOLATED_CPU ? NEVER_ISOLATED_CPU
+							      : NEVER_BUSY_KTHREAD;
+	if (t->never == NEVER_BUSY_KTHREAD) {
+		set_verdict(t, VERDICT_STUCK,
+			    "kthread was running (or preempted) at all %u checks and never slept: "
+			    "signals cannot reach it, waiting will not help; it needs a code change "
+			    "(%s) or a forced transition", checks_seen(t), advice);
+		set_help(t, "a code change (%s), or a forced transition", advice);
+		return;
+	}
+	cpu_iso__names(t->cpu_iso, iso, sizeof(iso));
+	set_verdict(t, VERDICT_STUCK,
+		    "kthread on isolated CPU %d (%s) at all %u checks, never off it: nothing else "
+		    "runs there to preempt it, so no round examines its stack; signals cannot reach "
+		    "it, waiting will not help; it needs a code change (%s) or a forced transition",
+		    t->check_cpu, iso, checks_seen(t), advice);
+	/* Where it spins says whether being preempted would be enough. */
+	if (t->noncpu && !stack_marked(t->oncpu, t->noncpu))
+		set_help(t, "a code change (%s), or a forced transition. Its on-CPU samples are "
+			 "outside the patched function: a round that found it preempted would "
+			 "switch it, and no other task runs on CPU %d to preempt it", advice,
+			 t->check_cpu);
+	else
+		set_help(t, "a code change (%s), or a forced transition", advice);
+}
+
 static void judge_running(struct task_snap *t, const struct snapshot *s)
 {
 	if (!t->kthread) {
-		set_verdict(t, VERDICT_WILL_SWITCH,
-			    "user task on a CPU: switches at its next return to user space");
+		if (!judge_running_user(t))
+			set_verdict(t, VERDICT_WILL_SWITCH,
+				    "user task on a CPU: switches at its next return to user space");
 		return;
 	}
 	/* 6.4-6.15 try to switch the task at cond_resched() (__cond_resched,
@@ -99,29 +177,55 @@ static void judge_running(struct task_snap *t, const struct snapshot *s)
 	}
 	/* Found off-CPU but runnable (R) is preemption, not sleep: the spinner
 	 * was still inside the patched function and will not leave it. */
-	if (checks_seen(t) < STUCK_AFTER_ROUNDS || t->checks_asleep) {
+	if (checks_seen(t) < CHECKS_TO_SETTLE || t->checks_asleep) {
 		set_verdict(t, VERDICT_NONE, "running kthread: watching (%u checks so far)",
 			    checks_seen(t));
 		return;
 	}
-	set_verdict(t, VERDICT_STUCK,
-		    "kthread was running (or preempted) at all %u checks and never slept: signals cannot reach "
-		    "it, waiting will not help; it needs a code change (%s) or a forced transition",
-		    checks_seen(t), code_change_advice(s->switch_point));
+	judge_stuck_kthread(t, s);
+}
+
+/* Asleep uninterruptibly (D; I is TASK_IDLE, uninterruptible too): a
+ * signal round wakes interruptible sleepers only, a user task's fake
+ * signal waits for the sleep to end like any other. */
+static void judge_uninterruptible(struct task_snap *t, const char *f)
+{
+	const char *who = t->kthread ? "kthread" : "user task";
+
+	t->never = task_snap__never(t);
+	if (t->never != NEVER_UNINTERRUPTIBLE) {
+		set_verdict(t, VERDICT_WAIT_RETURN,
+			    "%s sleeping uninterruptibly in %s: switches only when %s returns; "
+			    "signal rounds do not wake it", who, f, f);
+		return;
+	}
+	if (t->signal_rounds_seen)
+		set_verdict(t, VERDICT_WAIT_RETURN,
+			    "%s sleeping uninterruptibly in %s at all %u checks, through %u signal "
+			    "round%s that did not wake it: waiting helps only if its wait ends; it "
+			    "switches when %s returns, or by a forced transition", who, f,
+			    checks_seen(t), t->signal_rounds_seen,
+			    t->signal_rounds_seen == 1 ? "" : "s", f);
+	else
+		set_verdict(t, VERDICT_WAIT_RETURN,
+			    "%s sleeping uninterruptibly in %s at all %u checks: signal rounds do "
+			    "not wake it, waiting helps only if its wait ends; it switches when %s "
+			    "returns, or by a forced transition", who, f, checks_seen(t), f);
+	set_help(t, "the end of the wait it sleeps in, so that %s returns (its stack says what "
+		 "it waits for); or a forced transition. No signal round moves it", f);
 }
 
 static void judge_sleeping(struct task_snap *t)
 {
 	const char *f = t->function ? t->function : "a patched function";
 
-	if (!t->kthread)
+	if (t->state == 'D' || t->state == 'I' ||
+	    (t->kthread && t->state == 0 && t->signal_rounds_seen))
+		judge_uninterruptible(t, f);
+	else if (!t->kthread)
 		set_verdict(t, VERDICT_NEEDS_SIGNAL,
 			    "user task sleeping in %s: switches when it returns, or at the next "
 			    "signal round (every 15 rounds)", f);
-	else if (t->state == 'D' || (t->state == 0 && t->signal_rounds_seen))
-		set_verdict(t, VERDICT_WAIT_RETURN,
-			    "kthread sleeping uninterruptibly in %s: switches only when %s "
-			    "returns; signal rounds do not wake it", f, f);
 	else
 		set_verdict(t, VERDICT_NEEDS_SIGNAL,
 			    "kthread sleeping in %s: woken at the next signal round, switches "
@@ -139,6 +243,9 @@ static int runnable_kthread_never_slept(const struct task_snap *t)
 
 void blocker__judge(struct task_snap *t, const struct snapshot *s)
 {
+	t->never = NEVER_NONE;
+	free(t->help);
+	t->help = NULL;
 	if (runnable_kthread_never_slept(t)) {
 		judge_running(t, s);
 		return;
@@ -204,8 +311,12 @@ void snapshot__judge_blockers(struct snapshot *s)
 	judge_transition(tr);
 	for (size_t g = 0; g < tr->ngroups; g++)
 		blocker__judge(&tr->groups[g].rep, s);
-	for (size_t g = 0; g < tr->ngroups; g++)
+	for (size_t g = 0; g < tr->ngroups; g++) {
 		tr->groups[g].verdict = tr->groups[g].rep.verdict;
-	for (size_t i = 0; i < tr->ntasks; i++)
+		tr->groups[g].never = tr->groups[g].rep.never;
+	}
+	for (size_t i = 0; i < tr->ntasks; i++) {
 		tr->tasks[i].verdict = tr->groups[tr->tasks[i].group].verdict;
+		tr->tasks[i].never = tr->groups[tr->tasks[i].group].never;
+	}
 }

@@ -71,6 +71,63 @@ const char *blocker_group__tids(const struct transition_info *tr, size_t g, size
 	return buf;
 }
 
+/* Its CPU, when where it runs is the point: always on one, or isolated. */
+static size_t cpu_evidence(const struct task_snap *t, char *buf, size_t len)
+{
+	char iso[64];
+	int n;
+
+	if (t->check_cpu < 0 || !t->checks_running)
+		return 0;
+	n = snprintf(buf, len, "CPU %d%s%s%s, %s; ", t->check_cpu, t->cpu_iso ? " (" : "",
+		     cpu_iso__names(t->cpu_iso, iso, sizeof(iso)), t->cpu_iso ? ")" : "",
+		     t->cpu_moves ? "moved between checks" : "the same at every check");
+	if (n > 0 && (size_t)n < len && t->cpus_allowed > 0)
+		n += snprintf(buf + n, len - (size_t)n, "may run on %d CPU%s; ", t->cpus_allowed,
+			      t->cpus_allowed == 1 ? "" : "s");
+	return n > 0 ? (size_t)n : 0;
+}
+
+const char *task_snap__evidence(const struct task_snap *t, char *buf, size_t len)
+{
+	size_t used;
+
+	if (t->never == NEVER_NONE && !(t->cpu_iso && t->checks_running))
+		return NULL;
+	used = cpu_evidence(t, buf, len);
+	if (used < len)
+		snprintf(buf + used, len - used,
+			 "checks %u: running %u, preempted %u, asleep %u (uninterruptibly %u); "
+			 "signal rounds seen %u",
+			 t->checks_running + t->checks_sleeping + t->checks_unreliable,
+			 t->checks_running, t->checks_preempted, t->checks_asleep,
+			 t->checks_uninterruptible, t->signal_rounds_seen);
+	return buf;
+}
+
+const char *task_snap__never_text(const struct task_snap *t, char *buf, size_t len)
+{
+	if (t->never == NEVER_NONE)
+		return NULL;
+	snprintf(buf, len, "never switches by itself (%s); helps: %s", never_cause__name(t->never),
+		 t->help ? t->help : "?");
+	return buf;
+}
+
+/* The verdict, and for a task that will never switch by itself, why and
+ * what would switch it. */
+static void print_verdict(FILE *f, const struct task_snap *t)
+{
+	char ev[320], never[640];
+
+	if (t->verdict_text)
+		fprintf(f, "      verdict: %s\n", t->verdict_text);
+	if (task_snap__evidence(t, ev, sizeof(ev)))
+		fprintf(f, "      evidence: %s\n", ev);
+	if (task_snap__never_text(t, never, sizeof(never)))
+		fprintf(f, "      %s\n", never);
+}
+
 static void print_stacks(FILE *f, const struct task_snap *t)
 {
 	if (t->stack_errno)
@@ -91,8 +148,7 @@ static void print_row(FILE *f, const char *count, const struct task_snap *t)
 void task_snap__print(FILE *f, const struct task_snap *t, int with_stacks)
 {
 	print_row(f, "", t);
-	if (t->verdict_text)
-		fprintf(f, "      verdict: %s\n", t->verdict_text);
+	print_verdict(f, t);
 	if (with_stacks)
 		print_stacks(f, t);
 }
@@ -116,8 +172,7 @@ void blocker_group__print(FILE *f, const struct transition_info *tr, size_t g, i
 	if (grp->count > 1)
 		fprintf(f, "      tasks: %s\n",
 			blocker_group__tids(tr, g, GROUP_TIDS_SHOWN, tids, sizeof(tids)));
-	if (rep.verdict_text)
-		fprintf(f, "      verdict: %s\n", rep.verdict_text);
+	print_verdict(f, &rep);
 	if (with_stacks)
 		print_stacks(f, &rep);
 }

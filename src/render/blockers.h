@@ -22,6 +22,14 @@ const char *task_snap__where(const struct task_snap *t);
  * there are more; returns buf. */
 const char *blocker_group__tids(const struct transition_info *tr, size_t g, size_t max,
 				char *buf, size_t len);
+/* The checks behind a task that will never switch by itself, or behind one
+ * on an isolated CPU: "CPU 1 (isolcpus, nohz_full), the same at every
+ * check; checks 7: on its CPU 7, ..." in buf; NULL when there is nothing
+ * to add to the verdict. */
+const char *task_snap__evidence(const struct task_snap *t, char *buf, size_t len);
+/* "never switches by itself (CAUSE); helps: HELP" in buf, NULL when it
+ * may. */
+const char *task_snap__never_text(const struct task_snap *t, char *buf, size_t len);
 /* One task: its row, verdict, stacks. */
 void task_snap__print(FILE *f, const struct task_snap *t, int with_stacks);
 /* One group: its row with the count, the member tids, the representative's

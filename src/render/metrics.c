@@ -155,7 +155,7 @@ static void render_patches(const struct snapshot *s, FILE *f)
 static void render_transition(const struct snapshot *s, FILE *f)
 {
 	const struct transition_info *tr = s->transition;
-	uint64_t reasons[NREASONS] = { 0 }, stuck = 0, listed = 0;
+	uint64_t reasons[NREASONS] = { 0 }, stuck = 0, listed = 0, never[NEVER_CAUSE_COUNT] = { 0 };
 	const char *p = tr && tr->patch ? tr->patch : "";
 
 	if (tr) {
@@ -164,6 +164,7 @@ static void render_transition(const struct snapshot *s, FILE *f)
 
 			reasons[(unsigned int)t->reason < NREASONS ? t->reason : REASON_UNKNOWN]++;
 			stuck += t->verdict == VERDICT_STUCK;
+			never[(unsigned int)t->never < NEVER_CAUSE_COUNT ? t->never : NEVER_NONE]++;
 			listed++;
 		}
 		/* Pending tasks the scan counted but did not list: not examined. */
@@ -193,6 +194,12 @@ static void render_transition(const struct snapshot *s, FILE *f)
 	       "running); only with BPF.");
 	if (tr && tr->observed)
 		sample_u64(f, "klptop_transition_stuck_tasks", stuck, "patch", p, NULL);
+	family(f, "klptop_transition_never_switch_tasks", "gauge",
+	       "Pending tasks that will never switch by themselves, by cause (isolated_cpu, "
+	       "busy_kthread, uninterruptible_wait); only with BPF.");
+	for (int c = NEVER_NONE + 1; tr && tr->observed && c < NEVER_CAUSE_COUNT; c++)
+		sample_u64(f, "klptop_transition_never_switch_tasks", never[c], "patch", p,
+			   "cause", never_cause__name((enum never_cause)c), NULL);
 	family(f, "klptop_transition_seconds", "gauge",
 	       "Seconds since the running transition started (when klptop saw it start).");
 	if (tr && tr->observed && tr->start_ns)

@@ -117,6 +117,42 @@ static json_object *frames_to_json(const struct stack_frame *frames, size_t n)
 	return a;
 }
 
+static json_object *json_cpu(int cpu)
+{
+	return cpu >= 0 ? json_object_new_int(cpu) : NULL;
+}
+
+static json_object *json_never(enum never_cause c)
+{
+	return c == NEVER_NONE ? NULL : json_object_new_string(never_cause__name(c));
+}
+
+/* ["isolcpus", "nohz_full"]: how the CPU is isolated, [] when it is not. */
+static json_object *cpu_iso_to_json(uint8_t bits)
+{
+	json_object *a = json_object_new_array();
+
+	for (int i = 0; cpu_iso__name(i); i++)
+		if (bits & (1u << i))
+			json_object_array_add(a, json_object_new_string(cpu_iso__name(i)));
+	return a;
+}
+
+/* How the checks found a task, and where: the same keys in a pending
+ * entry and in a full task object. */
+static void checks_seen_to_json(json_object *o, unsigned int asleep, unsigned int preempted,
+				unsigned int uninterruptible, int check_cpu, unsigned int cpu_moves,
+				int cpus_allowed)
+{
+	json_object_object_add(o, "checks_asleep", json_object_new_int64(asleep));
+	json_object_object_add(o, "checks_preempted", json_object_new_int64(preempted));
+	json_object_object_add(o, "checks_uninterruptible", json_object_new_int64(uninterruptible));
+	json_object_object_add(o, "check_cpu", json_cpu(check_cpu));
+	json_object_object_add(o, "cpu_moves", json_object_new_int64(cpu_moves));
+	json_object_object_add(o, "cpus_allowed", cpus_allowed > 0 ?
+			       json_object_new_int(cpus_allowed) : NULL);
+}
+
 static json_object *task_to_json(const struct task_snap *t)
 {
 	json_object *o = json_object_new_object();
@@ -139,6 +175,12 @@ static json_object *task_to_json(const struct task_snap *t)
 	json_object_object_add(o, "checks_sleeping", json_object_new_int64(t->checks_sleeping));
 	json_object_object_add(o, "checks_unreliable", json_object_new_int64(t->checks_unreliable));
 	json_object_object_add(o, "signal_rounds_seen", json_object_new_int64(t->signal_rounds_seen));
+	checks_seen_to_json(o, t->checks_asleep, t->checks_preempted, t->checks_uninterruptible,
+			    t->check_cpu, t->cpu_moves, t->cpus_allowed);
+	json_object_object_add(o, "cpu", json_cpu(t->cpu));
+	json_object_object_add(o, "cpu_isolation", cpu_iso_to_json(t->cpu_iso));
+	json_object_object_add(o, "never", json_never(t->never));
+	json_object_object_add(o, "help", json_str_or_null(t->help));
 	json_object_object_add(o, "stack", frames_to_json(t->stack, t->nstack));
 	json_object_object_add(o, "oncpu_stack", frames_to_json(t->oncpu, t->noncpu));
 	json_object_object_add(o, "oncpu_samples", json_object_new_int64(t->oncpu_samples));
@@ -164,7 +206,7 @@ static json_object *pending_to_json(const struct transition_info *tr, const stru
 	json_object_object_add(o, "state", json_object_new_string(state));
 	json_object_object_add(o, "patch_state", json_object_new_int(t->patch_state));
 	json_object_object_add(o, "tif_pending", json_tristate(t->tif_pending));
-	json_object_object_add(o, "cpu", t->cpu >= 0 ? json_object_new_int(t->cpu) : NULL);
+	json_object_object_add(o, "cpu", json_cpu(t->cpu));
 	json_object_object_add(o, "reason", json_object_new_string(reason__name(t->reason)));
 	json_object_object_add(o, "function", json_str_or_null(pending_task__function(tr, t)));
 	json_object_object_add(o, "rounds_failed", json_object_new_int64(t->rounds_failed));
@@ -174,6 +216,9 @@ static json_object *pending_to_json(const struct transition_info *tr, const stru
 	json_object_object_add(o, "checks_sleeping", json_object_new_int64(t->checks_sleeping));
 	json_object_object_add(o, "checks_unreliable", json_object_new_int64(t->checks_unreliable));
 	json_object_object_add(o, "signal_rounds_seen", json_object_new_int64(t->signal_rounds_seen));
+	checks_seen_to_json(o, t->checks_asleep, t->checks_preempted, t->checks_uninterruptible,
+			    t->check_cpu, t->cpu_moves, t->cpus_allowed);
+	json_object_object_add(o, "never", json_never(t->never));
 	json_object_object_add(o, "group", json_object_new_int64(t->group));
 	return o;
 }
@@ -195,6 +240,8 @@ static json_object *group_to_json(const struct transition_info *tr, size_t g)
 	json_object_object_add(o, "function", json_str_or_null(grp->function));
 	json_object_object_add(o, "verdict", json_object_new_string(verdict__name(grp->verdict)));
 	json_object_object_add(o, "verdict_text", json_str_or_null(grp->rep.verdict_text));
+	json_object_object_add(o, "never", json_never(grp->never));
+	json_object_object_add(o, "help", json_str_or_null(grp->rep.help));
 	json_object_object_add(o, "blocked_max_ns", json_object_new_int64((int64_t)grp->blocked_max_ns));
 	json_object_object_add(o, "blocked_min_ns", json_object_new_int64((int64_t)grp->blocked_min_ns));
 	json_object_object_add(o, "rounds_failed_max", json_object_new_int64(grp->rounds_failed_max));
@@ -504,6 +551,31 @@ json_object *shadow_snapshot__to_json(const struct shadow_snapshot *ss)
 	return o;
 }
 
+/* The CPUs with one kind of isolation, null when the kernel does not say. */
+static json_object *cpus_with(const struct cpu_isolation *iso, int known, uint8_t flag)
+{
+	json_object *a;
+
+	if (!known)
+		return NULL;
+	a = json_object_new_array();
+	for (size_t c = 0; c < iso->ncpus; c++)
+		if (iso->cpus[c] & flag)
+			json_object_array_add(a, json_object_new_int((int)c));
+	return a;
+}
+
+static json_object *cpu_isolation_to_json(const struct cpu_isolation *iso)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "isolcpus", cpus_with(iso, iso->domain_known, CPU_ISO_DOMAIN));
+	json_object_object_add(o, "nohz_full", cpus_with(iso, iso->nohz_full_known, CPU_ISO_NOHZ_FULL));
+	json_object_object_add(o, "cpuset", cpus_with(iso, iso->cpuset_known, CPU_ISO_CPUSET));
+	json_object_object_add(o, "idle_poll", json_tristate(iso->idle_poll));
+	return o;
+}
+
 json_object *snapshot__to_json(const struct snapshot *s)
 {
 	json_object *root = json_object_new_object(), *k = json_object_new_object();
@@ -521,6 +593,7 @@ json_object *snapshot__to_json(const struct snapshot *s)
 	json_object_object_add(k, "switch_point", json_object_new_string(switch_point__name(s->switch_point)));
 	json_object_object_add(k, "tif_patch_pending_bit", s->tif_patch_pending_bit < 0 ? NULL
 				: json_object_new_int(s->tif_patch_pending_bit));
+	json_object_object_add(k, "cpu_isolation", cpu_isolation_to_json(&s->cpu_iso));
 	json_object_object_add(root, "kernel", k);
 	for (size_t i = 0; i < s->npatches; i++)
 		json_object_array_add(patches, patch_to_json(&s->patches[i]));
@@ -611,12 +684,53 @@ static void print_history(const struct snapshot *s, FILE *f, int with_stacks)
 	}
 }
 
+/* The CPUs with flag as a kernel cpulist, "1-3,5". */
+static void print_cpus_with(FILE *f, const struct cpu_isolation *iso, uint8_t flag)
+{
+	const char *sep = "";
+
+	for (size_t c = 0; c < iso->ncpus; c++) {
+		size_t end = c;
+
+		if (!(iso->cpus[c] & flag))
+			continue;
+		while (end + 1 < iso->ncpus && (iso->cpus[end + 1] & flag))
+			end++;
+		if (end == c)
+			fprintf(f, "%s%zu", sep, c);
+		else
+			fprintf(f, "%s%zu-%zu", sep, c, end);
+		sep = ",";
+		c = end;
+	}
+}
+
+/* Said only on a host that isolates CPUs: where tasks may run unpreempted. */
+static void print_cpu_isolation(FILE *f, const struct cpu_isolation *iso)
+{
+	uint8_t any = 0;
+
+	for (size_t c = 0; c < iso->ncpus; c++)
+		any |= iso->cpus[c];
+	if (!any && iso->idle_poll != 1)
+		return;
+	fprintf(f, "cpu isolation:");
+	for (int i = 0; cpu_iso__name(i); i++) {
+		if (!(any & (1u << i)))
+			continue;
+		fprintf(f, " %s ", cpu_iso__name(i));
+		print_cpus_with(f, iso, (uint8_t)(1u << i));
+	}
+	fprintf(f, "%s\n", iso->idle_poll == 1 ? " idle=poll" : "");
+}
+
 void snapshot__print_text(const struct snapshot *s, FILE *f, int with_stacks)
 {
 	const struct transition_info *tr = s->transition;
 
 	fprintf(f, "kernel %s  livepatch %s  taint K %s  source %s\n", s->kernel.release,
 		yesno(s->kernel.livepatch), yesno(s->kernel.taint_livepatch), s->source);
+	print_cpu_isolation(f, &s->cpu_iso);
 	if (!s->npatches)
 		fprintf(f, "no live patches loaded\n");
 	else

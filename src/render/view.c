@@ -666,6 +666,18 @@ static void build_members(struct frame_out *fo, const struct transition_info *tr
 		      tr->groups[g].count - shown);
 }
 
+/* A task that will never switch by itself: the checks that say so, and
+ * what would switch it on this kernel. */
+static void build_never(struct frame_out *fo, const struct task_snap *t, int item)
+{
+	char ev[320], help[640];
+
+	if (task_snap__evidence(t, ev, sizeof(ev)))
+		emit_wrapped(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0, "      evidence: ", ev);
+	if (task_snap__never_text(t, help, sizeof(help)))
+		emit_wrapped(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 1, "      ", help);
+}
+
 /* What the open group looks like: the verdict, the checks, the stacks of
  * its representative (the blocking frames carry "=>"), its members. A
  * running task's saved stack says little; the sampled on-CPU one shows
@@ -684,6 +696,7 @@ static void build_group_details(struct frame_out *fo, const struct transition_in
 		      "      checks of %d: running %u, sleeping on a function %u, unreliable %u; "
 		      "signal rounds seen %u", t->tid, t->checks_running, t->checks_sleeping,
 		      t->checks_unreliable, t->signal_rounds_seen);
+	build_never(fo, t, item);
 	if (tr->groups[g].count > 1 && fo->vs->expand_all)
 		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0, "      tasks: %s",
 		      blocker_group__tids(tr, g, 16, tids, sizeof(tids)));

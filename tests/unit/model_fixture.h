@@ -59,8 +59,14 @@ static inline void fx_set_pending(struct transition_info *tr, struct task_snap *
 		p->checks_sleeping = t->checks_sleeping;
 		p->checks_unreliable = t->checks_unreliable;
 		p->checks_asleep = t->checks_asleep;
+		p->checks_preempted = t->checks_preempted;
+		p->checks_uninterruptible = t->checks_uninterruptible;
 		p->signal_rounds_seen = t->signal_rounds_seen;
-		p->cpu = -1;
+		p->cpu = t->cpu;
+		p->check_cpu = t->check_cpu;
+		p->cpu_moves = t->cpu_moves;
+		p->cpus_allowed = t->cpus_allowed;
+		p->cpu_iso = t->cpu_iso;
 		p->func_ref = transition_info__func_ref(tr, t->function);
 	}
 	transition_info__group(tr);
@@ -73,10 +79,12 @@ static inline void fx_set_pending(struct transition_info *tr, struct task_snap *
 			task_snap__free(&grp->rep);
 			task_snap__copy(&grp->rep, &full[i]);
 			grp->verdict = grp->rep.verdict;
+			grp->never = grp->rep.never;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		tr->tasks[i].verdict = tr->groups[tr->tasks[i].group].verdict;
+		tr->tasks[i].never = tr->groups[tr->tasks[i].group].never;
 		task_snap__free(&full[i]);
 	}
 	free(full);

@@ -30,6 +30,7 @@ static const char *const families[][2] = {
 	{ "klptop_transition_pending_tasks", "gauge" },
 	{ "klptop_transition_blocked_tasks", "gauge" },
 	{ "klptop_transition_stuck_tasks", "gauge" },
+	{ "klptop_transition_never_switch_tasks", "gauge" },
 	{ "klptop_transition_seconds", "gauge" },
 	{ "klptop_transition_rounds_total", "counter" },
 	{ "klptop_transition_signal_rounds_total", "counter" },
@@ -152,6 +153,7 @@ static void build(struct snapshot *s)
 
 	pending[0].reason = REASON_RUNNING;
 	pending[0].verdict = VERDICT_STUCK;
+	pending[0].never = NEVER_ISOLATED_CPU;
 	pending[0].kthread = 1;
 	pending[1].reason = REASON_SLEEPING_ON;
 	pending[1].verdict = VERDICT_NEEDS_SIGNAL;
@@ -209,6 +211,9 @@ static void snapshot_lines(void **state)
 	assert_line(t, "klptop_transition_blocked_tasks{patch=\"klpt_lp_fix\",reason=\"unreliable_stack\"} 0");
 	assert_line(t, "klptop_transition_blocked_tasks{patch=\"klpt_lp_fix\",reason=\"unknown\"} 2");
 	assert_line(t, "klptop_transition_stuck_tasks{patch=\"klpt_lp_fix\"} 1");
+	assert_line(t, "klptop_transition_never_switch_tasks{patch=\"klpt_lp_fix\",cause=\"isolated_cpu\"} 1");
+	assert_line(t, "klptop_transition_never_switch_tasks{patch=\"klpt_lp_fix\",cause=\"busy_kthread\"} 0");
+	assert_line(t, "klptop_transition_never_switch_tasks{patch=\"klpt_lp_fix\",cause=\"uninterruptible_wait\"} 0");
 	assert_line(t, "klptop_transition_seconds{patch=\"klpt_lp_fix\"} 754.250");
 	assert_line(t, "klptop_transition_rounds_total{patch=\"klpt_lp_fix\"} 754");
 	assert_line(t, "klptop_transition_signal_rounds_total{patch=\"klpt_lp_fix\"} 50");
@@ -248,6 +253,7 @@ static void only_known_values(void **state)
 	/* the kernel's check results: only the probes see them */
 	assert_no_line(t, "klptop_transition_blocked_tasks{");
 	assert_no_line(t, "klptop_transition_stuck_tasks{");
+	assert_no_line(t, "klptop_transition_never_switch_tasks{");
 	assert_no_line(t, "klptop_transition_seconds{");
 	assert_no_line(t, "klptop_transition_rounds_total{");
 	assert_no_line(t, "klptop_transition_signal_rounds_total{");

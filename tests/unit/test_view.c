@@ -327,6 +327,46 @@ static void test_stack_marks_blocking_frame(void **state)
 	snapshot__free(&s);
 }
 
+/* An open group that will never switch by itself: the checks that say so
+ * and what would switch it, one alert line. */
+static void test_never_switch_details(void **state)
+{
+	struct snapshot s;
+	struct view_state vs;
+	struct lines ls = { 0 };
+	struct task_snap *kt;
+	int alert = 0;
+
+	make_snapshot(&s);
+	kt = fx_rep(s.transition, 50);
+	kt->check_cpu = 1;
+	kt->checks_running = 9;
+	kt->cpus_allowed = 1;
+	kt->cpu_iso = CPU_ISO_DOMAIN | CPU_ISO_NOHZ_FULL;
+	kt->never = NEVER_ISOLATED_CPU;
+	kt->help = xstrdup("a code change (a sleep outside the patched function), or a forced "
+			   "transition");
+	view_state__init(&vs);
+	vs.width = 200;
+	view__build_frame(&s, &vs, collect, &ls);   /* the cursor lands on the top row */
+	lines_free(&ls);
+	view__key(&vs, '\n');
+	view__build_frame(&s, &vs, collect, &ls);
+	assert_non_null(find_line(&ls, "      evidence: CPU 1 (isolcpus, nohz_full), the same at "
+				       "every check; may run on 1 CPU; checks 9: running 9"));
+	assert_non_null(find_line(&ls, "      never switches by itself (isolated_cpu); helps: a code "
+				       "change (a sleep outside the patched function), or a forced "
+				       "transition"));
+	/* The sleeper's group has nothing of the kind. */
+	assert_int_equal(vs.open_tid, 50);
+	for (int i = 0; i < ls.n; i++)
+		alert += !!strstr(ls.text[i], "never switches by itself");
+	assert_int_equal(alert, 1);
+	lines_free(&ls);
+	view_state__free(&vs);
+	snapshot__free(&s);
+}
+
 static void test_oncpu_stack_and_history(void **state)
 {
 	struct snapshot s;
@@ -747,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_unknowns_show_dash),
 		cmocka_unit_test(test_sort),
 		cmocka_unit_test(test_stack_marks_blocking_frame),
+		cmocka_unit_test(test_never_switch_details),
 		cmocka_unit_test(test_oncpu_stack_and_history),
 		cmocka_unit_test(test_fits_width),
 		cmocka_unit_test(test_no_transition),

@@ -56,6 +56,12 @@ check_json spin-advice /tmp/bpf.json \
 	"if .kernel.switch_point == \"cond_resched\" then $SPIN_G.verdict_text | test(\"cond_resched\\\\(\\\\) or a sleep\") else $SPIN_G.verdict_text | test(\"cond_resched\\\\(\\\\) does not switch\") end"
 check_json spin-rounds /tmp/bpf.json "$SPIN.rounds_failed >= 3 and .transition.rounds >= 3"
 check_json spin-verdict-stuck /tmp/bpf.json "$SPIN.verdict == \"stuck\""
+# It will never switch by itself: a busy kthread (no CPU is isolated here),
+# with this kernel's help.
+check_json spin-never-busy /tmp/bpf.json \
+	"$SPIN_G.never == \"busy_kthread\" and $SPIN.never == \"busy_kthread\" and ($SPIN_G.task.cpu_isolation | length) == 0"
+check_json spin-help /tmp/bpf.json \
+	"$SPIN_G.help | test(\"forced transition\") and test(\"a sleep outside the patched function\")"
 check_json spin-oncpu-stack /tmp/bpf.json \
 	"[$SPIN_T.oncpu_stack[].symbol] | index(\"klpt_spin_step\") != null"
 check_json spin-oncpu-caller /tmp/bpf.json \
@@ -77,6 +83,7 @@ check ping-patched test "$(cat /sys/kernel/debug/klpt/ping)" = 2
 klptop status > /tmp/bpf.txt
 check text-names-kthread grep -Eq 'klpt_spin .*kthread.*(running|sleeping_on)' /tmp/bpf.txt
 check text-verdict grep -q 'waiting will not help' /tmp/bpf.txt
+check text-never grep -q 'never switches by itself (busy_kthread); helps: a code change' /tmp/bpf.txt
 
 klpt_knob spin 0
 check transition-completes lp_wait_transition klpt_lp_fix 30
