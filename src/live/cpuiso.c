@@ -10,21 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Past any real host; a larger number is a damaged file, not a CPU. */
-#define CPU_MAX 65536
-
-static void mark(struct cpu_isolation *iso, unsigned long cpu, uint8_t flag)
-{
-	if (cpu >= iso->ncpus) {
-		size_t n = cpu + 1;
-
-		iso->cpus = xrealloc(iso->cpus, n);
-		memset(iso->cpus + iso->ncpus, 0, n - iso->ncpus);
-		iso->ncpus = n;
-	}
-	iso->cpus[cpu] |= flag;
-}
-
 /* One "N" or "N-M" item. */
 static int parse_range(const char *item, unsigned long *lo, unsigned long *hi)
 {
@@ -42,7 +27,7 @@ static int parse_range(const char *item, unsigned long *lo, unsigned long *hi)
 		if (end == p || errno)
 			return -EINVAL;
 	}
-	return *end || *lo > *hi || *hi >= CPU_MAX ? -EINVAL : 0;
+	return *end || *lo > *hi || *hi >= CPU_NUMBER_MAX ? -EINVAL : 0;
 }
 
 int cpu_isolation__add_list(struct cpu_isolation *iso, const char *list, uint8_t flag)
@@ -63,7 +48,7 @@ int cpu_isolation__add_list(struct cpu_isolation *iso, const char *list, uint8_t
 	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		parse_range(item, &lo, &hi);
 		for (unsigned long c = lo; c <= hi; c++)
-			mark(iso, c, flag);
+			cpu_isolation__mark(iso, c, flag);
 	}
 	return 0;
 }

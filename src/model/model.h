@@ -521,6 +521,10 @@ enum never_cause task_snap__never(const struct task_snap *t);
 /* Each pending task's cpu_iso, from the CPU its checks found it on. */
 void transition_info__mark_isolation(struct transition_info *tr, const struct cpu_isolation *iso);
 uint8_t cpu_isolation__of(const struct cpu_isolation *iso, int cpu);
+/* Past any real host: a larger CPU number is a damaged file, not a CPU. */
+#define CPU_NUMBER_MAX 65536
+/* Give CPU cpu the isolation flag, growing the table (callers bound cpu). */
+void cpu_isolation__mark(struct cpu_isolation *iso, unsigned long cpu, uint8_t flag);
 void cpu_isolation__free(struct cpu_isolation *iso);
 
 const char *reason__name(enum block_reason r);

@@ -24,6 +24,7 @@
 #include "lib/util.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static unsigned int checks_of(const struct pending_task *t)
 {
@@ -99,4 +100,16 @@ enum never_cause task_snap__never(const struct task_snap *s)
 	};
 
 	return pending_task__never(&t);
+}
+
+void cpu_isolation__mark(struct cpu_isolation *iso, unsigned long cpu, uint8_t flag)
+{
+	if (cpu >= iso->ncpus) {
+		size_t n = cpu + 1;
+
+		iso->cpus = xrealloc(iso->cpus, n);
+		memset(iso->cpus + iso->ncpus, 0, n - iso->ncpus);
+		iso->ncpus = n;
+	}
+	iso->cpus[cpu] |= flag;
 }

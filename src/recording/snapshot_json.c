@@ -123,6 +123,35 @@ static const char *verdict_name(int i) { return verdict__name((enum verdict)i); 
 static const char *how_name(int i) { return switch_how__name((enum switch_how)i); }
 static const char *point_name(int i) { return switch_point__name((enum switch_point)i); }
 static const char *leak_name(int i) { return shadow_leak_kind__name((enum shadow_leak_kind)i); }
+static const char *never_name(int i) { return never_cause__name((enum never_cause)i); }
+
+/* A CPU number, -1 when null or absent. */
+static int jcpu(json_object *o, const char *key)
+{
+	return jget(o, key) ? (int)jint(o, key) : -1;
+}
+
+static enum never_cause never_from_json(json_object *o)
+{
+	int i = name_index(jstr(o, "never"), never_name, NEVER_CAUSE_COUNT);
+
+	return i < 0 ? NEVER_NONE : (enum never_cause)i;
+}
+
+/* ["isolcpus", "nohz_full"] back to enum cpu_iso_flag bits. */
+static uint8_t cpu_iso_from_json(json_object *a)
+{
+	uint8_t bits = 0;
+
+	for (size_t i = 0; i < jlen(a); i++) {
+		json_object *n = json_object_array_get_idx(a, i);
+		int b = name_index(json_object_get_string(n), cpu_iso__name, 8);
+
+		if (json_object_is_type(n, json_type_string) && b >= 0)
+			bits |= (uint8_t)(1u << b);
+	}
+	return bits;
+}
 
 static int target_of(json_object *o)
 {
@@ -167,7 +196,7 @@ static void task_from_json(struct task_snap *t, json_object *o)
 	const char *s;
 	int i;
 
-	memset(t, 0, sizeof(*t));
+	task_snap__init(t);
 	t->pid = (int)jint(o, "pid");
 	t->tid = (int)jint(o, "tid");
 	copy_str(t->comm, sizeof(t->comm), jstr(o, "comm") ? jstr(o, "comm") : "?");
@@ -188,6 +217,16 @@ static void task_from_json(struct task_snap *t, json_object *o)
 	t->checks_sleeping = (unsigned int)juint(o, "checks_sleeping");
 	t->checks_unreliable = (unsigned int)juint(o, "checks_unreliable");
 	t->signal_rounds_seen = (unsigned int)juint(o, "signal_rounds_seen");
+	t->checks_asleep = (unsigned int)juint(o, "checks_asleep");
+	t->checks_preempted = (unsigned int)juint(o, "checks_preempted");
+	t->checks_uninterruptible = (unsigned int)juint(o, "checks_uninterruptible");
+	t->cpu = jcpu(o, "cpu");
+	t->check_cpu = jcpu(o, "check_cpu");
+	t->cpu_moves = (unsigned int)juint(o, "cpu_moves");
+	t->cpus_allowed = (int)jint(o, "cpus_allowed");
+	t->cpu_iso = cpu_iso_from_json(jget(o, "cpu_isolation"));
+	t->never = never_from_json(o);
+	t->help = jstrdup(o, "help");
 	t->stack = frames_from_json(jget(o, "stack"), &t->nstack);
 	t->oncpu = frames_from_json(jget(o, "oncpu_stack"), &t->noncpu);
 	t->oncpu_samples = (unsigned int)juint(o, "oncpu_samples");
@@ -231,7 +270,14 @@ static void pending_from_json(struct transition_info *tr, json_object *a)
 		p->checks_sleeping = t.checks_sleeping;
 		p->checks_unreliable = t.checks_unreliable;
 		p->signal_rounds_seen = t.signal_rounds_seen;
-		p->cpu = jget(o, "cpu") ? (int)jint(o, "cpu") : -1;
+		p->checks_asleep = t.checks_asleep;
+		p->checks_preempted = t.checks_preempted;
+		p->checks_uninterruptible = t.checks_uninterruptible;
+		p->cpu = t.cpu;
+		p->check_cpu = t.check_cpu;
+		p->cpu_moves = t.cpu_moves;
+		p->cpus_allowed = t.cpus_allowed;
+		p->never = t.never;
 		p->func_ref = transition_info__func_ref(tr, t.function);
 		p->group = (uint32_t)juint(o, "group");
 		task_snap__free(&t);
@@ -284,6 +330,7 @@ static void groups_from_json(struct transition_info *tr, json_object *a, json_ob
 							    tr, jstr(o, "function")) });
 		i = name_index(jstr(o, "verdict"), verdict_name, VERDICT_STUCK + 1);
 		grp->verdict = i < 0 ? VERDICT_NONE : (enum verdict)i;
+		grp->never = never_from_json(o);
 		grp->blocked_max_ns = juint(o, "blocked_max_ns");
 		grp->blocked_min_ns = juint(o, "blocked_min_ns");
 		grp->rounds_failed_max = (unsigned int)juint(o, "rounds_failed_max");
@@ -605,6 +652,28 @@ static enum switch_point switch_point_from_json(json_object *k)
 	return jbool(k, "cond_resched_switch") ? SWITCH_POINT_COND_RESCHED : SWITCH_POINT_NONE;
 }
 
+/* One kind of isolation: a list of CPUs, or null when the kernel did not say. */
+static int cpus_from_json(struct cpu_isolation *iso, json_object *a, uint8_t flag)
+{
+	if (!json_object_is_type(a, json_type_array))
+		return 0;
+	for (size_t i = 0; i < jlen(a); i++) {
+		int64_t cpu = json_object_get_int64(json_object_array_get_idx(a, i));
+
+		if (cpu >= 0 && cpu < CPU_NUMBER_MAX)
+			cpu_isolation__mark(iso, (unsigned long)cpu, flag);
+	}
+	return 1;
+}
+
+static void cpu_isolation_from_json(struct cpu_isolation *iso, json_object *o)
+{
+	iso->domain_known = cpus_from_json(iso, jget(o, "isolcpus"), CPU_ISO_DOMAIN);
+	iso->nohz_full_known = cpus_from_json(iso, jget(o, "nohz_full"), CPU_ISO_NOHZ_FULL);
+	iso->cpuset_known = cpus_from_json(iso, jget(o, "cpuset"), CPU_ISO_CPUSET);
+	iso->idle_poll = jtri(o, "idle_poll");
+}
+
 int snapshot__from_json(struct snapshot *s, json_object *o, char *err, size_t errlen)
 {
 	json_object *k = jget(o, "kernel"), *a, *tr, *sh;
@@ -622,6 +691,7 @@ int snapshot__from_json(struct snapshot *s, json_object *o, char *err, size_t er
 	s->kernel.taint_livepatch = jbool(k, "taint_livepatch");
 	s->switch_point = switch_point_from_json(k);
 	s->tif_patch_pending_bit = jget(k, "tif_patch_pending_bit") ? (int)jint(k, "tif_patch_pending_bit") : -1;
+	cpu_isolation_from_json(&s->cpu_iso, jget(k, "cpu_isolation"));
 	a = jget(o, "patches");
 	s->npatches = jlen(a);
 	s->patches = s->npatches ? xcalloc(s->npatches, sizeof(*s->patches)) : NULL;
@@ -629,6 +699,8 @@ int snapshot__from_json(struct snapshot *s, json_object *o, char *err, size_t er
 		patch_from_json(&s->patches[i], json_object_array_get_idx(a, i));
 	tr = jget(o, "transition");
 	s->transition = json_object_is_type(tr, json_type_object) ? transition_from_json(tr) : NULL;
+	if (s->transition)
+		transition_info__mark_isolation(s->transition, &s->cpu_iso);
 	history_from_json(s, jget(o, "history"));
 	probes_from_json(&s->probes, jget(o, "probes"));
 	sh = jget(o, "shadows");

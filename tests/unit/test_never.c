@@ -17,6 +17,7 @@
 #include "live/cpuiso.h"
 #include "lib/util.h"
 #include "model/model.h"
+#include "recording/snapshot_json.h"
 #include "render/blockers.h"
 #include "render/metrics.h"
 #include "render/output.h"
@@ -530,6 +531,31 @@ static void test_status_json(void **state)
 	snapshot__free(&s);
 }
 
+/* What a replay or a report shows of a recording: the causes, their help,
+ * the checks' CPUs and the host's isolation come back as they were said. */
+static void test_recording_keeps_causes(void **state)
+{
+	struct snapshot s, back;
+	json_object *root, *again;
+	char err[256];
+	static const char *const same[] = { "kernel.cpu_isolation", "transition.groups",
+					     "transition.pending" };
+
+	build(&s);
+	root = snapshot__to_json(&s);
+	snapshot__init(&back);
+	assert_int_equal(snapshot__from_json(&back, root, err, sizeof(err)), 0);
+	again = snapshot__to_json(&back);
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		assert_string_equal(
+			json_object_to_json_string_ext(get(again, same[i]), JSON_C_TO_STRING_PLAIN),
+			json_object_to_json_string_ext(get(root, same[i]), JSON_C_TO_STRING_PLAIN));
+	json_object_put(again);
+	json_object_put(root);
+	snapshot__free(&back);
+	snapshot__free(&s);
+}
+
 static char *metrics_text(const struct snapshot *s)
 {
 	char *buf = NULL;
@@ -578,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_groups_keep_causes_apart),
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_status_json),
+		cmocka_unit_test(test_recording_keeps_causes),
 		cmocka_unit_test(test_metrics_by_cause),
 	};
 
