@@ -203,9 +203,12 @@ static void judge_unjudged(struct snapshot *s)
 			continue;
 		blocker__judge(&tr->groups[g].rep, s);
 		tr->groups[g].verdict = tr->groups[g].rep.verdict;
+		tr->groups[g].never = tr->groups[g].rep.never;
 		for (size_t i = 0; i < tr->ntasks; i++)
-			if (tr->tasks[i].group == g)
+			if (tr->tasks[i].group == g) {
 				tr->tasks[i].verdict = tr->groups[g].verdict;
+				tr->tasks[i].never = tr->groups[g].never;
+			}
 	}
 }
 

@@ -434,6 +434,16 @@ static void group_frames(struct report_task *t, const struct blocker_group *g)
 	}
 }
 
+/* Said once, a cause stays: the last snapshot that judged the task says
+ * why it will never switch and what would. */
+static void never_of(struct report_task *t, const struct blocker_group *g)
+{
+	if (g->never == NEVER_NONE)
+		return;
+	t->t.never = g->never;
+	set_str(&t->t.help, g->rep.help);
+}
+
 static void snapshot_task(struct report *rp, const struct transition_info *tr,
 			  const struct pending_task *p, uint64_t ts)
 {
@@ -458,8 +468,10 @@ static void snapshot_task(struct report *rp, const struct transition_info *tr,
 	if (!t->first_ns)
 		t->first_ns = ts;
 	t->last_ns = ts;
-	if (p->group < tr->ngroups)
+	if (p->group < tr->ngroups) {
 		group_frames(t, &tr->groups[p->group]);
+		never_of(t, &tr->groups[p->group]);
+	}
 }
 
 static struct report_sample *add_sample(struct report *rp, uint64_t ts)

@@ -138,6 +138,9 @@ static json_object *straggler_json(const struct report *rp, const struct report_
 	json_object_object_add(x, "function", jstr_or_null(t->t.function));
 	json_object_object_add(x, "rounds_failed", json_object_new_int64(t->t.rounds_failed));
 	json_object_object_add(x, "signal_rounds_seen", json_object_new_int64(t->t.signal_rounds_seen));
+	json_object_object_add(x, "never", t->t.never == NEVER_NONE ? NULL :
+			       json_object_new_string(never_cause__name(t->t.never)));
+	json_object_object_add(x, "help", t->t.help ? json_object_new_string(t->t.help) : NULL);
 	json_object_object_add(x, "blocked_s", jdouble((double)report_task__blocked_ns(t) / 1e9));
 	json_object_object_add(x, "first_s", jdouble(rel_s(rp, t->first_ns)));
 	json_object_object_add(x, "oncpu", frames_text(t->t.oncpu, t->t.noncpu, TASK_FRAMES));

@@ -274,6 +274,9 @@ static void print_straggler(const struct report *rp, const struct report_task *t
 	print_reasons_seen(t, f);
 	if (t->t.function)
 		fprintf(f, "    function: %s\n", t->t.function);
+	if (t->t.never != NEVER_NONE)
+		fprintf(f, "    will never switch by itself (%s): needs %s\n",
+			never_cause__name(t->t.never), t->t.help ? t->t.help : "a forced transition");
 	if (frames__line(t->t.oncpu, t->t.noncpu, TASK_FRAMES, buf, sizeof(buf)))
 		fprintf(f, "    on-CPU: %s\n", buf);
 	if (frames__line(t->t.stack, t->t.nstack, TASK_FRAMES, buf, sizeof(buf)))

@@ -234,6 +234,54 @@ static void unreliable_stack_blockers_are_counted(void **state)
 	free(txt);
 }
 
+/* A snapshot whose one group says its task will never switch by itself. */
+static void never_snapshot(struct rec *r, double t)
+{
+	static const char json[] =
+		"{\"source\":\"bpf\",\"patches\":[],\"transition\":{\"patch\":\"klpt_lp_fix\","
+		"\"target\":\"patched\",\"tasks_total\":60,\"tasks_pending\":1,"
+		"\"pending\":[{\"pid\":77,\"tid\":77,\"comm\":\"klpt_poll\",\"kthread\":true,"
+		"\"state\":\"R\",\"reason\":\"running\",\"rounds_failed\":4,"
+		"\"never\":\"isolated_cpu\",\"group\":0}],"
+		"\"groups\":[{\"count\":1,\"comm\":\"klpt_poll\",\"kthread\":true,\"state\":\"R\","
+		"\"reason\":\"running\",\"verdict\":\"stuck\",\"never\":\"isolated_cpu\","
+		"\"task\":{\"pid\":77,\"tid\":77,\"comm\":\"klpt_poll\",\"kthread\":true,"
+		"\"never\":\"isolated_cpu\",\"verdict\":\"stuck\",\"verdict_text\":\"on CPU 3 at every check\","
+		"\"help\":\"a forced transition (CPU 3 is isolated)\"}}]}}";
+
+	assert_int_equal(recfile__write_snapshot(r->w, S(t), json), 0);
+}
+
+/* A recording of a task that will never switch: the report says so, and
+ * what would switch it, as status said at the time. */
+static void straggler_that_will_never_switch(void **state)
+{
+	struct rec r = { .id = 5, .patch = "klpt_lp_fix", .target = 1 };
+	json_object *o, *st;
+	char *txt;
+
+	for (int format = 0; format < 2; format++) {
+		header(&r);
+		event(&r, KLPT_EV_INIT, 2.0, NULL);
+		event(&r, KLPT_EV_ROUND, 3.0, plain_round);
+		never_snapshot(&r, 3.5);
+		txt = report(&r, format);
+		if (!format) {
+			assert_non_null(strstr(txt, "    will never switch by itself (isolated_cpu): "
+						    "needs a forced transition (CPU 3 is isolated)\n"));
+		} else {
+			o = json_tokener_parse(txt);
+			st = json_object_array_get_idx(jpath(o, "stragglers", NULL), 0);
+			assert_string_equal(json_object_get_string(jpath(st, "never", NULL)),
+					    "isolated_cpu");
+			assert_non_null(strstr(json_object_get_string(jpath(st, "help", NULL)),
+					       "CPU 3 is isolated"));
+			json_object_put(o);
+		}
+		free(txt);
+	}
+}
+
 /* Round numbers and durations as the round probe reports them. */
 static unsigned int round_no;
 static uint64_t round_ns;
@@ -446,6 +494,7 @@ int main(void)
 		cmocka_unit_test(joined_recorder_names_the_transition),
 		cmocka_unit_test(straggler_counts_the_signal_round_that_freed_it),
 		cmocka_unit_test(unreliable_stack_blockers_are_counted),
+		cmocka_unit_test(straggler_that_will_never_switch),
 		cmocka_unit_test(replay_tells_what_report_tells),
 		cmocka_unit_test(report_tells_what_rounds_cost),
 		cmocka_unit_test(unwatched_first_round_is_unknown),
