@@ -301,7 +301,9 @@ static void print_stragglers(const struct report *rp, FILE *f)
 
 /* ---- shadows ---------------------------------------------------------------- */
 
-/* Per id, from the last snapshot: what the probes counted since start. */
+/* Per id, from the last snapshot: what the probes counted since start, and
+ * who owns what is left (a patch disabled or unloaded while recording leaves
+ * shadows nothing will free: the report says so, as shadow and the view do). */
 static void print_shadow_ids(const struct shadow_snapshot *ss, FILE *f)
 {
 	for (size_t i = 0; i < ss->nids; i++) {
@@ -313,6 +315,9 @@ static void print_shadow_ids(const struct shadow_snapshot *ss, FILE *f)
 			(unsigned long long)d->frees, (long long)d->live,
 			(unsigned long long)d->orphans, (unsigned long long)d->stale,
 			(unsigned long long)d->duplicates);
+		if (d->ownership_text)
+			fprintf(f, "    %s: %s\n", shadow_ownership__name(d->ownership),
+				d->ownership_text);
 	}
 }
 

@@ -111,7 +111,9 @@ static void snap(struct rec_writer *w, double t, int pending)
 	else
 		snprintf(json, sizeof(json), "{\"transition\":null,\"shadows\":{\"live\":3,"
 			 "\"ids\":[{\"id\":\"0x4b4c5054\",\"allocs\":5,\"frees\":1,\"live\":3,"
-			 "\"orphans\":1,\"stale\":0,\"duplicates\":0}],"
+			 "\"orphans\":1,\"stale\":0,\"duplicates\":0,\"ownership\":\"abandoned\","
+			 "\"ownership_text\":\"3 shadows of klpt_lp_leak, which was unloaded; no "
+			 "enabled patch uses the id: nothing will free them\"}],"
 			 "\"leaks\":[{\"kind\":\"orphan\",\"id\":\"0x4b4c5054\",\"obj\":\"0xffff88800a1b2c00\","
 			 "\"alloc_stack\":[{\"addr\":\"0xffffffffc0a020d0\",\"symbol\":\"klpt_lp_leak_alloc\"},"
 			 "{\"addr\":\"0xffffffffc0a020d8\",\"symbol\":\"klpt_obj_new\"}]}]}}");
@@ -544,6 +546,9 @@ static void check_report(const char *version)
 	/* The shadow story: per id counts, the orphan and where it came from
 	 * (v2: the file's stack dictionary; v1: the snapshot's leak report). */
 	assert_non_null(strstr(txt, "id 0x4b4c5054: 5 allocs, 1 frees, 3 live, 1 orphans"));
+	/* A patch unloaded while recording: the shadows it left, under its name. */
+	assert_non_null(strstr(txt, "\n    abandoned: 3 shadows of klpt_lp_leak, which was "
+				    "unloaded; no enabled patch uses the id: nothing will free them\n"));
 	assert_non_null(strstr(txt, "orphan id 0x4b4c5054: 1 events from +4.5 s to +4.5 s, "
 				    "cache klpt_obj"));
 	assert_non_null(strstr(txt, v1 ? "allocated: klpt_lp_leak_alloc <- klpt_obj_new\n"
