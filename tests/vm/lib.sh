@@ -292,3 +292,36 @@ record_bg() {
 		die "record-$(basename "$_log" .log)-started" "no 'recording to' line from klptop record $*"
 	fi
 }
+
+# ---- scraping the exporter (klptop metrics --listen) ------------------------
+# Set METRICS_URL (http://127.0.0.1:PORT/metrics) and SCRAPE (a file) first.
+
+# scrape: fetch METRICS_URL into SCRAPE (left as it was on failure). busybox
+# wget without -T (Debian's 1.35 crashes with it): timeout instead.
+scrape() {
+	timeout 10 wget -q -O "$SCRAPE.new" "$METRICS_URL" && mv "$SCRAPE.new" "$SCRAPE"
+}
+
+# until_s SECONDS CMD...: wait_until with a deadline in seconds (a scrape
+# takes a while under TCG, so counting tries would wait far longer).
+until_s() {
+	_end=$(($(date +%s) + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$_end" ] && return 1
+		sleep 0.5
+	done
+}
+
+# sample ERE: the value of the first sample of the last scrape whose line
+# matches ERE.
+sample() {
+	awk -v re="$1" '$0 ~ re { print $NF; exit }' "$SCRAPE"
+}
+
+# at_least ERE N: a fresh scrape has a sample matching ERE with value >= N.
+at_least() {
+	scrape || return 1
+	_v=$(sample "$1")
+	[ -n "$_v" ] && [ "${_v%.*}" -ge "$2" ]
+}

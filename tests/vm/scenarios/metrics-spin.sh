@@ -18,36 +18,8 @@
 . /lib/klptop/lib.sh
 
 PORT=9814
-URL=http://127.0.0.1:$PORT/metrics
+METRICS_URL=http://127.0.0.1:$PORT/metrics
 SCRAPE=$KLPT_TMP/scrape.txt
-
-# busybox wget without -T (Debian's 1.35 crashes with it): timeout instead.
-scrape() {
-	timeout 10 wget -q -O "$SCRAPE.new" "$URL" && mv "$SCRAPE.new" "$SCRAPE"
-}
-
-# until_s SECONDS CMD...: wait_until with a deadline in seconds (a scrape
-# takes a while under TCG, so counting tries would wait far longer).
-until_s() {
-	_end=$(($(date +%s) + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$_end" ] && return 1
-		sleep 0.5
-	done
-}
-
-# sample ERE: the value of the first sample whose line matches ERE.
-sample() {
-	awk -v re="$1" '$0 ~ re { print $NF; exit }' "$SCRAPE"
-}
-
-# at_least ERE N: a fresh scrape has a sample matching ERE with value >= N.
-at_least() {
-	scrape || return 1
-	_v=$(sample "$1")
-	[ -n "$_v" ] && [ "${_v%.*}" -ge "$2" ]
-}
 
 # no_transition: a fresh scrape has no transition sample for klpt_lp_fix, or
 # zero pending tasks.
@@ -85,7 +57,7 @@ log "starting the exporter as the service user"
 EXPORTER=$!
 if ! until_s 150 scrape; then
 	tail -n 20 /tmp/exporter.log
-	die exporter-up "no answer on $URL after 150 s"
+	die exporter-up "no answer on $METRICS_URL after 150 s"
 fi
 pass exporter-up
 log "exporter answers"
