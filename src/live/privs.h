@@ -17,6 +17,8 @@ struct privs {
 	int syslog;       /* CAP_SYSLOG: kernel addresses in /proc/kallsyms */
 	int dac_read;     /* CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE: root-only files */
 	int sys_ptrace;   /* CAP_SYS_PTRACE: other users' /proc/PID/stack, patch_state */
+	int perf_paranoid; /* kernel.perf_event_paranoid; above 2 (Debian's 3) only
+			    * CAP_SYS_ADMIN may perf_event_open(), which kprobes use */
 };
 
 void privs__read(struct privs *p);
