@@ -59,6 +59,18 @@ void privs__read(struct privs *p)
 	p->perf_paranoid = perf_paranoid();
 }
 
+/* Debian's kernels patch perf_event_open(), which attaching a kprobe uses,
+ * to ask for CAP_SYS_ADMIN itself above paranoid level 2. */
+const char *privs__bpf_caps(const struct privs *p, char *buf, size_t len)
+{
+	if (p->perf_paranoid > 2)
+		snprintf(buf, len, "CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN "
+			 "(kernel.perf_event_paranoid is %d)", p->perf_paranoid);
+	else
+		snprintf(buf, len, "CAP_BPF + CAP_PERFMON");
+	return buf;
+}
+
 int privs__can_bpf(const struct privs *p, char *why, size_t len)
 {
 	if (!p->read) {
@@ -68,11 +80,10 @@ int privs__can_bpf(const struct privs *p, char *why, size_t len)
 	if (p->bpf && p->perfmon && (p->sys_admin || p->perf_paranoid <= 2))
 		return 1;
 	if (p->bpf && p->perfmon) {
-		/* Debian's kernels patch perf_event_open() to ask for
-		 * CAP_SYS_ADMIN itself above paranoid level 2. */
-		snprintf(why, len, "not privileged: the BPF probes need root, or CAP_BPF + "
-			 "CAP_PERFMON and here also CAP_SYS_ADMIN (kernel.perf_event_paranoid is "
-			 "%d) (missing: CAP_SYS_ADMIN)", p->perf_paranoid);
+		char caps[128];
+
+		snprintf(why, len, "not privileged: the BPF probes need root, or %s "
+			 "(missing: CAP_SYS_ADMIN)", privs__bpf_caps(p, caps, sizeof(caps)));
 		return 0;
 	}
 	snprintf(why, len, "not privileged: the BPF probes need root, or CAP_BPF and "

@@ -29,7 +29,7 @@ static void test_debian_paranoid_needs_sys_admin(void **state)
 	char why[256];
 
 	assert_false(can((struct privs){ .bpf = 1, .perfmon = 1, .perf_paranoid = 3 }, why, sizeof(why)));
-	assert_non_null(strstr(why, "CAP_SYS_ADMIN (kernel.perf_event_paranoid is 3)"));
+	assert_non_null(strstr(why, "CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN (kernel.perf_event_paranoid is 3)"));
 	assert_non_null(strstr(why, "(missing: CAP_SYS_ADMIN)"));
 	assert_true(can((struct privs){ .bpf = 1, .perfmon = 1, .sys_admin = 1, .perf_paranoid = 3 },
 			why, sizeof(why)));
