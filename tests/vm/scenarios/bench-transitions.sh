@@ -67,7 +67,7 @@ wait_until 1200 grep -q ready /tmp/threads.out || die threads-started "$(cat /tm
 # the patch only once all are in D, or the late ones switch at once.
 in_d() { grep -l '^State:.*disk sleep' /proc/$TPID/task/*/status 2>/dev/null | wc -l; }
 all_in_d() { sleep 2; [ "$(in_d)" -ge $((N / 2)) ]; }
-wait_until 600 all_in_d ||
+wait_until 120 all_in_d ||
 	fail blockd-all-in-d "$(in_d) of $((N / 2)) readers in D"
 klptb blockd_in_d "$(in_d)"
 threads $((N - N / 2)) dsleep || die dsleepers "could not start the D sleepers"
