@@ -807,18 +807,14 @@ static long bulk_one(__u32 i, struct bulk_ctx *b)
 	return 0;
 }
 
-/* kfree_bulk() and kmem_cache_free_bulk(): the kfree_rcu() batch (channels
- * 1 and 2 of kfree_rcu_work) and a few drivers. No tracepoint per object:
- * read the array at entry (the slab rewrites it while freeing). A first pass
- * only looks up; the stack is taken once, if any owner is in the batch. */
-SEC("kprobe/kmem_cache_free_bulk")
-int BPF_KPROBE(free_bulk_hook, struct kmem_cache *s, size_t size, void **p)
+/* Report the owners among the n pointers at p, freed by one call: a first
+ * pass only looks up; the stack is taken once, if any owner is in the batch. */
+static __always_inline void batch_freed(struct pt_regs *ctx, void **p, __u64 size,
+					__u64 cache_name, __u32 via)
 {
 	struct bulk_ctx b = {};
 	__u32 n = size;
 
-	if (sstate.nowners <= 0 || !p || !size)
-		return 0;
 	if (size > KLPT_BULK_MAX) {
 		__sync_fetch_and_add(&sstate.bulk_truncated, size - KLPT_BULK_MAX);
 		n = KLPT_BULK_MAX;
@@ -826,15 +822,72 @@ int BPF_KPROBE(free_bulk_hook, struct kmem_cache *s, size_t size, void **p)
 	b.p = p;
 	bpf_loop(n, bulk_one, &b, 0);
 	if (!b.found)
-		return 0;
+		return;
 	b.report = 1;
 	b.oc.call_site = entry_caller(ctx);
-	b.oc.free_via = KLPT_SH_FREE_BULK;
-	if (s)
-		b.oc.cache = (__u64)BPF_CORE_READ(s, name);
+	b.oc.free_via = via;
+	b.oc.cache = cache_name;
 	b.oc.free_stack = bpf_get_stackid(ctx, &sstacks, 0);
 	bpf_loop(n, bulk_one, &b, 0);
+}
+
+/* kfree_bulk() and kmem_cache_free_bulk(): the kfree_rcu() batch (channels
+ * 1 and 2 of kfree_rcu_work) and a few drivers. No tracepoint per object:
+ * read the array at entry (the slab rewrites it while freeing). */
+SEC("kprobe/kmem_cache_free_bulk")
+int BPF_KPROBE(free_bulk_hook, struct kmem_cache *s, size_t size, void **p)
+{
+	if (sstate.nowners <= 0 || !p || !size)
+		return 0;
+	batch_freed(ctx, p, size, s ? (__u64)BPF_CORE_READ(s, name) : 0, KLPT_SH_FREE_BULK);
 	return 0;
+}
+
+/* SLUB's sheaves (v6.18 on, every cache since v7.0; mm/slub.c, read in the
+ * 7.2 source): kvfree_call_rcu() puts the object in its CPU's rcu_free
+ * sheaf, and a full (or flushed) sheaf goes to call_rcu(); after the grace
+ * period rcu_free_sheaf() hands its objects back to the cache as free ones
+ * (or rcu_free_sheaf_nobarn() to the slab pages), with no tracepoint and no
+ * kmem_cache_free_bulk() call. Not in vmlinux.h (6.1): CO-RE by name. */
+struct slab_sheaf___klpt {
+	struct kmem_cache *cache;
+	unsigned int size;
+	void *objects[];
+} __attribute__((preserve_access_index));
+
+static __always_inline int sheaf_freed(struct pt_regs *ctx, void *head)
+{
+	struct slab_sheaf___klpt *sh;
+	struct kmem_cache *s;
+	__u64 name = 0;
+	__u32 size;
+
+	if (sstate.nowners <= 0 || !head)
+		return 0;
+	/* rcu_head is the first member (of a union): the sheaf starts there. */
+	sh = (struct slab_sheaf___klpt *)head;
+	size = BPF_CORE_READ(sh, size);
+	if (!size)
+		return 0;
+	s = BPF_CORE_READ(sh, cache);
+	/* leaks[].cache is null for kmalloc owners, as after kfree_bulk(). */
+	if (s && cache_kind(s) == KLPT_OWNER_CACHE)
+		name = (__u64)BPF_CORE_READ(s, name);
+	batch_freed(ctx, (void **)((__u64)sh + bpf_core_field_offset(sh->objects)), size,
+		    name, KLPT_SH_FREE_RCU_SHEAF);
+	return 0;
+}
+
+SEC("kprobe/rcu_free_sheaf")
+int BPF_KPROBE(rcu_sheaf_hook, void *head)
+{
+	return sheaf_freed(ctx, head);
+}
+
+SEC("kprobe/rcu_free_sheaf_nobarn")
+int BPF_KPROBE(rcu_sheaf_nobarn_hook, void *head)
+{
+	return sheaf_freed(ctx, head);
 }
 
 /* ---- start-up scan of klp_shadow_hash ------------------------------------------ */

@@ -33,6 +33,7 @@ enum klpt_shadow_free_via {
 	KLPT_SH_FREE_KFREE = 1,  /* tracepoint kmem:kfree */
 	KLPT_SH_FREE_CACHE,      /* tracepoint kmem:kmem_cache_free */
 	KLPT_SH_FREE_BULK,       /* kprobe kmem_cache_free_bulk (kfree_bulk, the kfree_rcu batch) */
+	KLPT_SH_FREE_RCU_SHEAF,  /* kprobe rcu_free_sheaf[_nobarn] (kfree_rcu, SLUB sheaves, 6.18+) */
 };
 
 #define KLPT_BENCH_SHADOW_ID 0x6b6c7fffull  /* bench: synthetic shadows (bench_owners) */

@@ -37,4 +37,7 @@ void strip_newline(char *s);
 /* Copy at most dstlen-1 bytes and always terminate. */
 void copy_str(char *dst, size_t dstlen, const char *src);
 
+static inline int min_int(int a, int b) { return a < b ? a : b; }
+static inline int max_int(int a, int b) { return a > b ? a : b; }
+
 #endif

@@ -97,6 +97,10 @@ static const struct {
 	{ "klp_shadow_free_struct", "shadow frees followed through klp_shadow_free "
 				    "(klp_shadow_free_all unseen)" },
 	{ "klp_shadow_free", "shadow frees uncounted" },
+	{ "rcu_free_sheaf", "owners freed with kfree_rcu() through full sheaves: orphans "
+			    "unseen until the memory is reused" },
+	{ "rcu_free_sheaf_nobarn", "owners freed with kfree_rcu() through flushed sheaves: "
+				   "orphans unseen until the memory is reused" },
 	{ "iter/task", "tasks read from /proc: slower, no RCU-tasks holdouts, no "
 		       "ftrace_lock check" },
 	{ "perf_event", "no on-CPU stacks of running blockers" },

@@ -17,12 +17,18 @@ struct privs {
 	int syslog;       /* CAP_SYSLOG: kernel addresses in /proc/kallsyms */
 	int dac_read;     /* CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE: root-only files */
 	int sys_ptrace;   /* CAP_SYS_PTRACE: other users' /proc/PID/stack, patch_state */
+	int perf_paranoid; /* kernel.perf_event_paranoid; above 2 (Debian's 3) only
+			    * CAP_SYS_ADMIN may perf_event_open(), which kprobes use */
 };
 
 void privs__read(struct privs *p);
 /* 1 when the BPF probes may load; else 0 and why names the missing
  * capabilities in one phrase ("needs root, or CAP_BPF and CAP_PERFMON"). */
 int privs__can_bpf(const struct privs *p, char *why, size_t len);
+/* The capabilities the BPF probes need on this kernel, as a phrase:
+ * "CAP_BPF + CAP_PERFMON", with CAP_SYS_ADMIN and why where
+ * perf_event_paranoid asks for it. Returns buf. */
+const char *privs__bpf_caps(const struct privs *p, char *buf, size_t len);
 /* The same for this process (reads its capabilities once). */
 int privs__bpf_ok(char *why, size_t len);
 

@@ -221,6 +221,18 @@ static int has_kprobe_section(struct bpf_object *obj, const char *fn)
 	return 0;
 }
 
+/* kfree_rcu() through SLUB's sheaves (6.18 on): the objects are freed by
+ * rcu_free_sheaf() and rcu_free_sheaf_nobarn() (bpf/shadow.bpf.c). */
+static int has_rcu_sheaves(const struct ksyms *ks)
+{
+	return ksyms__find_name(ks, "__kfree_rcu_sheaf", NULL) != NULL;
+}
+
+static int is_sheaf_hook(const struct shadow_bpf *skel, const struct bpf_program *p)
+{
+	return p == skel->progs.rcu_sheaf_hook || p == skel->progs.rcu_sheaf_nobarn_hook;
+}
+
 static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o,
 			    const struct ksyms *ks, struct probe_status *ps)
 {
@@ -239,6 +251,8 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 		bpf_program__set_autoload(p, false);
 		if (p == skel->progs.shadow_free)
 			continue; /* a fallback: only said missing with its primary */
+		if (is_sheaf_hook(skel, p) && !has_rcu_sheaves(ks))
+			continue; /* before 6.18: no sheaves, nothing lost */
 		/* One line per function: its kprobe, or its kretprobe when it has
 		 * only that (klp_shadow_get: stale hits). */
 		if (!strncmp(sec, "kprobe/", 7) || !has_kprobe_section(skel->obj, fn)) {
@@ -266,6 +280,8 @@ static void choose_programs(struct shadow_probe *sp, const struct shadow_opts *o
 	if (o->no_leaks) {
 		bpf_program__set_autoload(skel->progs.free_bulk_hook, false);
 		bpf_program__set_autoload(skel->progs.kvfree_call_rcu_hook, false);
+		bpf_program__set_autoload(skel->progs.rcu_sheaf_hook, false);
+		bpf_program__set_autoload(skel->progs.rcu_sheaf_nobarn_hook, false);
 	}
 	skel->rodata->kvfree_arg_is_ptr = kvfree_arg_is_ptr(btf);
 	/* Attached to their maps after load (attach_dumps); the free hooks

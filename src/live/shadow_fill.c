@@ -163,6 +163,7 @@ static const char *free_via_name(uint32_t via)
 	case KLPT_SH_FREE_KFREE: return "kfree";
 	case KLPT_SH_FREE_CACHE: return "kmem_cache_free";
 	case KLPT_SH_FREE_BULK: return "kmem_cache_free_bulk";
+	case KLPT_SH_FREE_RCU_SHEAF: return "rcu_free_sheaf";
 	default: return NULL;
 	}
 }

@@ -3,6 +3,7 @@
  * Patches can vanish at any moment (a disable + rmmod races with us): a
  * directory that disappears mid-read is skipped, never fatal. */
 #include "live/sysfs.h"
+#include "live/privs.h"
 #include "live/cpuiso.h"
 #include "lib/util.h"
 #include "lib/log.h"
@@ -353,9 +354,13 @@ int live__finish_transition(struct snapshot *s, const struct sys_paths *p, int s
 	if (!s->transition)
 		return EXIT_OK;
 	if (scan_err == -EACCES || scan_err == -EPERM) {
-		p_err("not privileged: reading the tasks' patch state needs root, or CAP_BPF + "
-		      "CAP_PERFMON for the BPF probes, or CAP_DAC_READ_SEARCH for %s/*/task/*/patch_state",
-		      p->procfs);
+		struct privs pv;
+		char caps[128];
+
+		privs__read(&pv);
+		p_err("not privileged: reading the tasks' patch state needs root, or %s for the BPF "
+		      "probes, or CAP_DAC_READ_SEARCH for %s/*/task/*/patch_state",
+		      privs__bpf_caps(&pv, caps, sizeof(caps)), p->procfs);
 		return EXIT_PERM;
 	}
 	if (scan_err) {

@@ -380,7 +380,7 @@ struct shadow_leak {
 	int obj_pseudonym;            /* obj is that number: the owner is "obj#N" */
 	uint64_t size;
 	char *cache;                  /* slab cache of the freed owner, NULL: kmalloc */
-	const char *free_via;         /* ORPHAN: kfree, kmem_cache_free, kmem_cache_free_bulk */
+	const char *free_via;         /* ORPHAN: kfree, kmem_cache_free, kmem_cache_free_bulk, rcu_free_sheaf */
 	int kfree_rcu;                /* ORPHAN: owner went through kfree_rcu(): free_stack is its caller's */
 	uint64_t rcu_delay_ns;        /* ORPHAN via kfree_rcu: queue to free, last one */
 	char *module;                 /* who allocated the shadow */

@@ -63,6 +63,13 @@ t0=$(date +%s)
 threads $((N / 2)) blockd >/tmp/threads.out 2>&1 &
 TPID=$!
 wait_until 1200 grep -q ready /tmp/threads.out || die threads-started "$(cat /tmp/threads.out)"
+# "ready" is said when the threads exist; each then blocks in read(). Load
+# the patch only once all are in D, or the late ones switch at once.
+in_d() { grep -l '^State:.*disk sleep' /proc/$TPID/task/*/status 2>/dev/null | wc -l; }
+all_in_d() { sleep 2; [ "$(in_d)" -ge $((N / 2)) ]; }
+wait_until 120 all_in_d ||
+	fail blockd-all-in-d "$(in_d) of $((N / 2)) readers in D"
+klptb blockd_in_d "$(in_d)"
 threads $((N - N / 2)) dsleep || die dsleepers "could not start the D sleepers"
 klptb threads_created_s $(($(date +%s) - t0))
 klptb tasks_total "$(ls -d /proc/[0-9]*/task/[0-9]* | wc -l)"

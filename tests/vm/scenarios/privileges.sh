@@ -6,6 +6,8 @@
 #   none                          refused: root, or CAP_BPF + CAP_PERFMON,
 #                                 or CAP_DAC_READ_SEARCH
 #   CAP_DAC_READ_SEARCH           procfs view (who is pending, no reasons)
+#   CAP_BPF+CAP_PERFMON           refused on Debian (perf_event_paranoid 3):
+#                                 the line names CAP_SYS_ADMIN
 #   CAP_BPF+CAP_PERFMON+SYS_ADMIN the BPF view (reasons, verdicts); kernel
 #                                 addresses hidden: a warning names CAP_SYSLOG
 #   ... + CAP_SYSLOG              everything root sees
@@ -57,6 +59,20 @@ run_as dac cap_dac_read_search status --json
 check dac-exit-0 test "$RC" = 0
 check_json dac-procfs /tmp/dac.out '.source == "procfs" and .probes.bpf == false and (.probes.why_not | test("CAP_BPF"))'
 check_json dac-spinner-pending /tmp/dac.out '[.transition.pending[] | select(.comm == "klpt_spin")] | length == 1'
+
+# CAP_BPF + CAP_PERFMON alone: the probes load where perf_event_open() is
+# open to CAP_PERFMON; Debian's kernels (kernel.perf_event_paranoid 3) ask
+# for CAP_SYS_ADMIN, and klptop says so in its one line.
+PARANOID=$(cat /proc/sys/kernel/perf_event_paranoid)
+log "kernel.perf_event_paranoid = $PARANOID"
+run_as bpfonly cap_bpf,cap_perfmon status --json
+if [ "$PARANOID" -gt 2 ]; then
+	check bpfonly-names-sys-admin grep -q \
+		"needs root, or CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN (kernel.perf_event_paranoid is $PARANOID)" \
+		/tmp/bpfonly.out /tmp/bpfonly.err
+else
+	check_json bpfonly-bpf /tmp/bpfonly.out '.source == "bpf" and .probes.bpf == true'
+fi
 
 # CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN: the probes load; addresses hidden.
 CAPS=cap_bpf,cap_perfmon,cap_sys_admin
