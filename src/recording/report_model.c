@@ -504,6 +504,22 @@ static struct report_transition *snapshot_trans(struct report *rp, const struct 
 	return t;
 }
 
+/* A snapshot taken as a transition ended, written after the probes' event
+ * of its end: it still shows the transition (sysfs says "1" until the
+ * kernel's completion is over). It is the ended one, not a new one, unless
+ * it says it began after that end. A new transition of the same patch to
+ * the same target needs the opposite one in between. */
+static int shows_ended_transition(const struct report *rp, const struct transition_info *tr,
+				  uint64_t ts)
+{
+	const struct report_transition *last = rp->ntr ? &rp->tr[rp->ntr - 1] : NULL;
+
+	if (!last || !last->outcome || !last->seen_events || !last->end_ns ||
+	    last->target != tr->target || strcmp(last->patch, tr->patch))
+		return 0;
+	return !tr->elapsed_ns || tr->elapsed_ns > ts || ts - tr->elapsed_ns <= last->end_ns;
+}
+
 void report__snapshot(void *ctx, size_t index, uint64_t ts, struct snapshot *s)
 {
 	struct report *rp = ctx;
@@ -512,6 +528,8 @@ void report__snapshot(void *ctx, size_t index, uint64_t ts, struct snapshot *s)
 	struct report_transition *t;
 
 	note_ts(rp, ts);
+	if (tr && shows_ended_transition(rp, tr, ts))
+		tr = NULL;  /* the transition that just ended, seen late */
 	if (tr) {
 		t = snapshot_trans(rp, tr, ts);
 		if (smp)

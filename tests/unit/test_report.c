@@ -196,6 +196,32 @@ static json_object *jpath(json_object *o, const char *a, const char *b)
 	return b ? json_object_object_get(x, b) : x;
 }
 
+/* A snapshot taken while the kernel finished a disable, written after the
+ * probes' completion event, still shows the transition: it is the one that
+ * ended, not a second one; a later real one (after the opposite) is new. */
+static void late_snapshot_of_an_ended_transition(void **state)
+{
+	struct rec r = { .id = 6, .patch = "klpt_lp_fix", .target = 0 };
+	json_object *o, *trs;
+	char *txt;
+
+	header(&r);
+	event(&r, KLPT_EV_INIT, 2.0, NULL);
+	event(&r, KLPT_EV_START, 2.1, NULL);
+	event(&r, KLPT_EV_ROUND, 2.5, plain_round);
+	event(&r, KLPT_EV_COMPLETE, 3.0, NULL);
+	snapshot(&r, 3.2, "klpt_lp_fix", "unpatched", "");
+	snapshot(&r, 4.2, NULL, NULL, NULL);
+	txt = report(&r, 1);
+	o = json_tokener_parse(txt);
+	trs = jpath(o, "transitions", NULL);
+	assert_int_equal(json_object_array_length(trs), 1);
+	assert_string_equal(json_object_get_string(jpath(json_object_array_get_idx(trs, 0),
+							 "outcome", NULL)), "completed");
+	json_object_put(o);
+	free(txt);
+}
+
 /* The kernel judged its stack unreliable at every check: the report counts
  * it under the model's own name, as status and the live view do. */
 static void unreliable_stack_blockers_are_counted(void **state)
@@ -492,6 +518,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reversal_is_one_transition_that_turned),
 		cmocka_unit_test(joined_recorder_names_the_transition),
+		cmocka_unit_test(late_snapshot_of_an_ended_transition),
 		cmocka_unit_test(straggler_counts_the_signal_round_that_freed_it),
 		cmocka_unit_test(unreliable_stack_blockers_are_counted),
 		cmocka_unit_test(straggler_that_will_never_switch),
