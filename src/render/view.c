@@ -675,12 +675,14 @@ static void build_group_details(struct frame_out *fo, const struct transition_in
 				size_t g, int item, int with_stacks)
 {
 	const struct task_snap *t = &tr->groups[g].rep;
-	char tids[256];
+	char tids[256], ev[320];
 
 	if (t->verdict_text)
 		emit_wrapped(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, t->verdict == VERDICT_STUCK,
 			     "      verdict: ", t->verdict_text);
-	if (tr->observed)
+	/* The evidence line of a task that will never switch says the same
+	 * checks in more detail. */
+	if (tr->observed && !task_snap__evidence(t, ev, sizeof(ev)))
 		emitf(fo, PANEL_BLOCKERS, LINE_DETAIL, item, 0, 0,
 		      "      checks of %d: running %u, sleeping on a function %u, unreliable %u; "
 		      "signal rounds seen %u", t->tid, t->checks_running, t->checks_sleeping,
