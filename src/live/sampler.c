@@ -348,7 +348,7 @@ static void annotate(void *ctx, struct snapshot *s)
 {
 	struct sampler *sm = ctx;
 
-	trans_probe__fill(sm->tp, s, sm->ks);
+	trans_probe__fill(sm->tp, s, sm->syms);
 }
 
 /* Only the representatives get stacks: what is shown. A running task's

@@ -92,7 +92,10 @@ struct trans_probe {
 	struct known_blockers known;
 	uint64_t last_round_ns;
 	char procfs[256];
-	const struct ksyms *ks;            /* of the last fill, for force stacks */
+	/* Symbols for the stacks of events (forced or exited blockers): the
+	 * table itself, not one of its reads, which a reload frees between
+	 * fills while events keep coming. */
+	const struct ksymtab *syms;
 	void (*sink)(void *ctx, int kind, const void *data, size_t len);
 	void *sink_ctx;
 };
@@ -377,7 +380,7 @@ static int judged_stack(struct trans_probe *tp, uint64_t key, struct task_snap *
 		return -ENOENT;
 	stack_frames__free(t->stack, t->nstack);
 	t->nstack = n;
-	t->stack = ksyms__frames(tp->ks, ips, n);
+	t->stack = ksyms__frames(ksymtab__ksyms(tp->syms), ips, n);
 	t->stack_errno = 0;
 	return 0;
 }
@@ -866,7 +869,7 @@ static void fill_transition(struct trans_probe *tp, struct transition_info *tr, 
 	}
 }
 
-void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct ksyms *ks)
+void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct ksymtab *syms)
 {
 	struct transition_info *tr = s->transition;
 	const struct klpt_state *st;
@@ -874,7 +877,7 @@ void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct 
 
 	if (!tp)
 		return;
-	tp->ks = ks;
+	tp->syms = syms;
 	trans_probe__poll(tp);
 	if (tr) {
 		join_transition(tp, tr);

@@ -9,6 +9,7 @@
 
 struct trans_probe;
 struct ksyms;
+struct ksymtab;
 
 /* The task iterator's per-task maps (task_iter__shared_fds; -1: none, the
  * probes make their own) and where procfs is. */
@@ -46,7 +47,7 @@ void trans_probe__drops(struct trans_probe *tp, uint64_t *events, uint64_t *bloc
 const struct cost_totals *trans_probe__totals(const struct trans_probe *tp);
 /* Add what the probes saw to s (already filled with sysfs state and the
  * pending tasks, not yet grouped). */
-void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct ksyms *ks);
+void trans_probe__fill(struct trans_probe *tp, struct snapshot *s, const struct ksymtab *syms);
 
 /* The ips of a stack the task iterator read (an event's stack_key); 0 when
  * unknown. */
