@@ -42,8 +42,12 @@ n=$(lines)
 sleep 2
 check still-answering test "$(lines)" -gt "$n"
 json_last "$OUT" >/tmp/last.json
+# Exact unless the kernel skipped a probe hit (a BPF program already running
+# on that CPU): then off by no more than the misses klptop reports.
 check_json no-false-orphans /tmp/last.json \
-	'[.shadows.ids[] | select(.id == "0x6b6c7002")][0] | .orphans == 0 and .allocs >= 600'
+	'def missed(p): [.shadows.missed_by[] | select(.program | test(p)) | .recursion + .kprobe] | add // 0;
+	 missed("^shadow_free") as $mf | missed("^shadow_alloc") as $ma |
+	 [.shadows.ids[] | select(.id == "0x6b6c7002")][0] | .orphans <= $mf and .allocs + $ma >= 600'
 
 kill -INT "$KLPTOP_BG"
 if wait_until 20 sh -c "! kill -0 $KLPTOP_BG 2>/dev/null"; then
