@@ -106,18 +106,21 @@ static void test_stuck_advice_per_switch_point(void **state)
 	assert_int_equal(t.verdict, VERDICT_STUCK);
 	assert_non_null(strstr(t.verdict_text, "cond_resched() or a sleep outside the patched function"));
 	free(t.verdict_text);
+	free(t.help);
 
 	judge_spinner(&t, SWITCH_POINT_FREEZABLE);
 	assert_int_equal(t.verdict, VERDICT_STUCK);
 	assert_non_null(strstr(t.verdict_text, "cond_resched() does not switch tasks on this kernel"));
 	assert_non_null(strstr(t.verdict_text, "freezable sleep"));
 	free(t.verdict_text);
+	free(t.help);
 
 	judge_spinner(&t, SWITCH_POINT_NONE);
 	assert_int_equal(t.verdict, VERDICT_STUCK);
 	assert_non_null(strstr(t.verdict_text, "cond_resched() does not switch tasks on this kernel"));
 	assert_null(strstr(t.verdict_text, "freezable"));
 	free(t.verdict_text);
+	free(t.help);
 }
 
 /* cond_resched() on the on-CPU stack means "will switch" only where the
@@ -144,6 +147,7 @@ static void test_cond_resched_frame_counts_only_where_it_switches(void **state)
 		assert_int_equal(t.verdict, p == SWITCH_POINT_COND_RESCHED ? VERDICT_WILL_SWITCH
 									   : VERDICT_STUCK);
 		free(t.verdict_text);
+		free(t.help);
 	}
 }
 
