@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define MAX_TRANS 1024
-#define MAX_TASKS 4096
+#define MAX_TASKS (1u << 18)  /* stories; beyond, counted in tasks_untracked */
 #define MAX_ROUNDS (1u << 20)
 #define MAX_SAMPLES (1u << 20)
 #define MAX_INSTANTS (1u << 16)
@@ -97,23 +97,85 @@ static struct report_transition *trans_of(struct report *rp, const struct klpt_e
 
 /* ---- tasks ------------------------------------------------------------------ */
 
-static struct report_task *task_of(struct report *rp, int tid, const char *patch)
+/* A stall of thousands of tasks lists each of them in every snapshot:
+ * finding a task's story must not walk all the stories (an hour of 10,000
+ * pending would take hours). task_slots (open addressing, at most half
+ * full) holds the newest story of each (tid, patch), 1-based; each story
+ * links to the one before it of the same tid and patch. */
+static uint64_t story_hash(int tid, const char *patch)
+{
+	uint64_t h = (14695981039346656037ull ^ (uint32_t)tid) * 1099511628211ull;
+
+	for (const char *c = patch; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ull;
+	return h;
+}
+
+static size_t *story_slot(const struct report *rp, int tid, const char *patch)
+{
+	size_t mask = rp->nslots - 1;
+
+	for (size_t i = story_hash(tid, patch) & mask;; i = (i + 1) & mask) {
+		size_t *s = &rp->task_slots[i];
+		const struct report_task *t = *s ? &rp->tasks[*s - 1] : NULL;
+
+		if (!t || (t->t.tid == tid && !strcmp(t->patch, patch)))
+			return s;
+	}
+}
+
+static void grow_story_index(struct report *rp)
+{
+	free(rp->task_slots);
+	rp->nslots = rp->nslots ? rp->nslots * 2 : 1024;
+	rp->task_slots = xcalloc(rp->nslots, sizeof(*rp->task_slots));
+	for (size_t i = 0; i < rp->ntasks; i++)  /* in order: the newest wins */
+		*story_slot(rp, rp->tasks[i].t.tid, rp->tasks[i].patch) = i + 1;
+}
+
+static struct report_task *newest_story(const struct report *rp, int tid, const char *patch)
+{
+	size_t s = rp->nslots ? *story_slot(rp, tid, patch) : 0;
+
+	return s ? &rp->tasks[s - 1] : NULL;
+}
+
+static struct report_task *older_story(const struct report *rp, const struct report_task *t)
+{
+	return t->prev ? &rp->tasks[t->prev - 1] : NULL;
+}
+
+static struct report_task *new_story(struct report *rp, int tid, const char *patch)
 {
 	struct report_task *t;
+	size_t *slot;
 
-	for (size_t i = rp->ntasks; i-- > 0;)
-		if (rp->tasks[i].t.tid == tid && !strcmp(rp->tasks[i].patch, patch) &&
-		    !rp->tasks[i].ended)
-			return &rp->tasks[i];
-	if (rp->ntasks >= MAX_TASKS)
+	if (rp->ntasks >= MAX_TASKS) {
+		rp->untracked_now++;
 		return NULL;
+	}
+	if (!newest_story(rp, tid, patch) && (rp->nkeys + 1) * 2 > rp->nslots)
+		grow_story_index(rp);
+	slot = story_slot(rp, tid, patch);
+	rp->nkeys += !*slot;
 	grow_array((void **)&rp->tasks, &rp->captasks, rp->ntasks, sizeof(*t));
 	t = &rp->tasks[rp->ntasks++];
 	memset(t, 0, sizeof(*t));
 	t->t.tid = tid;
 	t->t.switched_how = -1;
+	t->prev = *slot;
 	copy_str(t->patch, sizeof(t->patch), patch);
+	*slot = rp->ntasks;
 	return t;
+}
+
+/* The story of tid in patch still open, or a new one. */
+static struct report_task *task_of(struct report *rp, int tid, const char *patch)
+{
+	for (struct report_task *t = newest_story(rp, tid, patch); t; t = older_story(rp, t))
+		if (!t->ended)
+			return t;
+	return new_story(rp, tid, patch);
 }
 
 /* A task's reason can change (a spinner that stops spinning sleeps): the
@@ -406,13 +468,9 @@ static void take_frames(struct stack_frame **dst, size_t *ndst, struct stack_fra
 
 static int just_switched(const struct report *rp, int tid, const char *patch, uint64_t ts)
 {
-	for (size_t i = rp->ntasks; i-- > 0;) {
-		const struct report_task *o = &rp->tasks[i];
-
-		if (o->t.tid == tid && !strcmp(o->patch, patch) && o->ended && o->ended_by_event &&
-		    ts >= o->ended_ns && ts - o->ended_ns < SWITCH_LAG_NS)
+	for (const struct report_task *o = newest_story(rp, tid, patch); o; o = older_story(rp, o))
+		if (o->ended && o->ended_by_event && ts >= o->ended_ns && ts - o->ended_ns < SWITCH_LAG_NS)
 			return 1;
-	}
 	return 0;
 }
 
@@ -538,8 +596,11 @@ void report__snapshot(void *ctx, size_t index, uint64_t ts, struct snapshot *s)
 			memcpy(t->switched, tr->switched, sizeof(t->switched));
 			t->switched_known = 1;
 		}
+		rp->untracked_now = 0;
 		for (size_t i = 0; i < tr->ntasks; i++)
 			snapshot_task(rp, tr, &tr->tasks[i], ts);
+		if (rp->untracked_now > rp->tasks_untracked)
+			rp->tasks_untracked = rp->untracked_now;
 		gone_from_pending(rp, tr->patch, ts, -1, "not seen; gone from pending");
 	} else if ((t = open_trans(rp)) && !t->seen_events) {
 		/* Without BPF the end is only seen as the transition file going 0. */
@@ -585,6 +646,7 @@ void report__finish(struct report *rp)
 {
 	for (size_t i = 0; i < rp->nleaks; i++)
 		leak_stacks_from_snapshot(rp, &rp->leaks[i]);
+	report__group_stragglers(rp);
 }
 
 void report__init(struct report *rp, const struct recording *r)
@@ -614,7 +676,9 @@ void report__free(struct report *rp)
 	}
 	shadow_snapshot__free(rp->shadows);
 	free(rp->shadows);
+	report__free_straggler_groups(rp);
 	free(rp->tasks);
+	free(rp->task_slots);
 	free(rp->leaks);
 	free(rp->tr);
 	free(rp->rounds);
@@ -645,6 +709,11 @@ int report__is_straggler(const struct report *rp, const struct report_task *t)
 	if (t->t.rounds_failed > 0)
 		return 1;
 	return !patch_observed(rp, t->patch) && t->last_ns > t->first_ns;
+}
+
+size_t report__max_tasks(void)
+{
+	return MAX_TASKS;
 }
 
 uint64_t report_task__blocked_ns(const struct report_task *t)

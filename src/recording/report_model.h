@@ -51,6 +51,21 @@ struct report_task {
 	int ended_by_event;       /* the probes said how (KLPT_EV_BLOCKER_SWITCHED) */
 	const char *inferred;     /* when they did not: how the end was seen */
 	uint64_t ended_ns;
+	size_t prev;              /* the story before it of the same tid and patch, 1-based; 0 none */
+};
+
+/* Stragglers that look the same: one row in the text report. Same patch,
+ * comm pattern, kind, reason, function, cause, judged stack and end. */
+struct report_straggler_group {
+	size_t shown;             /* index into report.tasks: the longest blocked member */
+	size_t count;
+	size_t *members;          /* indexes into report.tasks, in file order */
+	char comm[16];            /* the members' comm, or its pattern with digits as '#' */
+	uint64_t blocked_min_ns, blocked_max_ns;
+	uint64_t first_ns;        /* the earliest start of blocking */
+	uint64_t last_ns;         /* the last time one was seen blocking */
+	uint64_t ended_min_ns, ended_max_ns;   /* 0: none ended */
+	unsigned int rounds_failed_max, signal_rounds_max;
 };
 
 struct report_round {
@@ -93,6 +108,13 @@ struct report {
 	size_t ntr, captr;
 	struct report_task *tasks;
 	size_t ntasks, captasks;
+	size_t *task_slots;           /* the newest story of each (tid, patch), see task_of */
+	size_t nslots, nkeys;
+	uint64_t tasks_untracked;     /* the most pending tasks a snapshot listed beyond
+				       * report__max_tasks() stories: not followed */
+	uint64_t untracked_now;       /* of the snapshot being read */
+	struct report_straggler_group *sgroups;   /* largest first (report__finish) */
+	size_t nsgroups, capsgroups;
 	struct report_round *rounds;
 	size_t nrounds, caprounds;
 	struct report_sample *samples;
@@ -114,6 +136,9 @@ void report__snapshot(void *rp, size_t index, uint64_t mono_ns, struct snapshot 
 void report__trigger(void *rp, const char *why, uint64_t mono_ns);
 /* After the walk: what only the whole file tells. */
 void report__finish(struct report *rp);
+/* The stragglers grouped (report_groups.c; report__finish does it). */
+void report__group_stragglers(struct report *rp);
+void report__free_straggler_groups(struct report *rp);
 /* Walk r into rp: init, walk, finish. */
 void report__build(struct report *rp, struct recording *r);
 
@@ -123,6 +148,8 @@ const char *report_transition__patch(const struct report_transition *t);
 /* A task that held a transition up: with the probes, one the kernel's
  * check failed on; without them, one pending in two snapshots or more. */
 int report__is_straggler(const struct report *rp, const struct report_task *t);
+/* The most task stories a report follows. */
+size_t report__max_tasks(void);
 /* How long it held the transition: the probes' figure, or the span of
  * the snapshots that saw it. */
 uint64_t report_task__blocked_ns(const struct report_task *t);

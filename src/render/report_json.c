@@ -160,6 +160,51 @@ static void add_stragglers(const struct report *rp, json_object *o)
 	json_object_object_add(o, "stragglers", a);
 }
 
+static json_object *straggler_group_json(const struct report *rp,
+					 const struct report_straggler_group *g)
+{
+	const struct report_task *t = &rp->tasks[g->shown];
+	json_object *x = json_object_new_object(), *tids = json_object_new_array();
+
+	for (size_t i = 0; i < g->count; i++)
+		json_object_array_add(tids, json_object_new_int(rp->tasks[g->members[i]].t.tid));
+	json_object_object_add(x, "count", json_object_new_int64((int64_t)g->count));
+	json_object_object_add(x, "tids", tids);
+	json_object_object_add(x, "shown_tid", json_object_new_int(t->t.tid));
+	json_object_object_add(x, "comm", json_object_new_string(g->comm));
+	json_object_object_add(x, "kthread", json_object_new_boolean(t->t.kthread));
+	json_object_object_add(x, "patch", json_object_new_string(t->patch));
+	json_object_object_add(x, "reason", json_object_new_string(reason__name(t->t.reason)));
+	json_object_object_add(x, "function", jstr_or_null(t->t.function));
+	json_object_object_add(x, "never", t->t.never == NEVER_NONE ? NULL :
+			       json_object_new_string(never_cause__name(t->t.never)));
+	json_object_object_add(x, "help", jstr_or_null(t->t.help));
+	json_object_object_add(x, "blocked_min_s", jdouble((double)g->blocked_min_ns / 1e9));
+	json_object_object_add(x, "blocked_max_s", jdouble((double)g->blocked_max_ns / 1e9));
+	json_object_object_add(x, "first_s", jdouble(rel_s(rp, g->first_ns)));
+	json_object_object_add(x, "last_seen_s", jdouble(rel_s(rp, g->last_ns)));
+	json_object_object_add(x, "rounds_failed_max", json_object_new_int64(g->rounds_failed_max));
+	json_object_object_add(x, "signal_rounds_seen_max", json_object_new_int64(g->signal_rounds_max));
+	json_object_object_add(x, "oncpu", frames_text(t->t.oncpu, t->t.noncpu, TASK_FRAMES));
+	json_object_object_add(x, "stack", frames_text(t->t.stack, t->t.nstack, TASK_FRAMES));
+	json_object_object_add(x, "switched_how", jstr_or_null(report_task__end(t)));
+	json_object_object_add(x, "switched_first_s", g->ended_min_ns ? jdouble(rel_s(rp, g->ended_min_ns)) : NULL);
+	json_object_object_add(x, "switched_last_s", g->ended_max_ns ? jdouble(rel_s(rp, g->ended_max_ns)) : NULL);
+	return x;
+}
+
+/* The stragglers as the text report shows them, and how many a snapshot
+ * listed beyond what the report follows. */
+static void add_straggler_groups(const struct report *rp, json_object *o)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < rp->nsgroups; i++)
+		json_object_array_add(a, straggler_group_json(rp, &rp->sgroups[i]));
+	json_object_object_add(o, "straggler_groups", a);
+	json_object_object_add(o, "tasks_untracked", json_object_new_int64((int64_t)rp->tasks_untracked));
+}
+
 static json_object *leak_group_json(const struct report *rp, const struct report_leak *l)
 {
 	json_object *g = json_object_new_object();
@@ -203,6 +248,7 @@ json_object *report__to_json(const struct report *rp)
 	add_transitions(rp, o);
 	add_convergence(rp, o);
 	add_stragglers(rp, o);
+	add_straggler_groups(rp, o);
 	add_shadows(rp, o);
 	json_object_object_add(o, "drops", json_object_get(rp->rec->drops));
 	json_object_object_add(o, "end", json_object_get(rp->rec->end));

@@ -284,19 +284,106 @@ static void print_straggler(const struct report *rp, const struct report_task *t
 	print_task_end(rp, t, f);
 }
 
+/* Up to this many tids on a group's row; all of them are in --json. */
+#define GROUP_TIDS_SHOWN 8
+
+static void print_group_tids(const struct report *rp, const struct report_straggler_group *g,
+			     FILE *f)
+{
+	fprintf(f, "    tids:");
+	for (size_t i = 0; i < g->count && i < GROUP_TIDS_SHOWN; i++)
+		fprintf(f, " %d", rp->tasks[g->members[i]].t.tid);
+	if (g->count > GROUP_TIDS_SHOWN)
+		fprintf(f, " ... (%zu tasks; all in --json)", g->count);
+	fputc('\n', f);
+}
+
+/* Two times that print the same to a tenth of a second. */
+static int same_tenth(double a, double b)
+{
+	char x[32], y[32];
+
+	snprintf(x, sizeof(x), "%.1f", a);
+	snprintf(y, sizeof(y), "%.1f", b);
+	return !strcmp(x, y);
+}
+
+/* "3.5 s", or "3.5-4.1 s" when they differ as printed. */
+static const char *span_s(double a, double b, char *buf, size_t len)
+{
+	if (same_tenth(a, b))
+		snprintf(buf, len, "%.1f s", a);
+	else
+		snprintf(buf, len, "%.1f-%.1f s", a, b);
+	return buf;
+}
+
+static void print_group_end(const struct report *rp, const struct report_straggler_group *g,
+			    FILE *f)
+{
+	const struct report_task *t = &rp->tasks[g->shown];
+	double a = rel_s(rp, g->ended_min_ns), b = rel_s(rp, g->ended_max_ns);
+	char when[64];
+
+	if (!t->ended) {
+		fprintf(f, "    not seen to switch (last seen blocking at %+.1f s)\n",
+			rel_s(rp, g->last_ns));
+		return;
+	}
+	if (same_tenth(a, b))
+		snprintf(when, sizeof(when), "at %+.1f s", a);
+	else
+		snprintf(when, sizeof(when), "from %+.1f s to %+.1f s", a, b);
+	if (t->t.switched_how == SWITCH_EXIT)
+		fprintf(f, "    exited %s, never switched\n", when);
+	else
+		fprintf(f, "    switched (%s) %s\n", report_task__end(t), when);
+}
+
+/* Many stragglers alike: one row with the count, the spread of their
+ * times, the stacks of the longest blocked one. */
+static void print_straggler_group(const struct report *rp, const struct report_straggler_group *g,
+				  FILE *f)
+{
+	const struct report_task *t = &rp->tasks[g->shown];
+	char buf[1024], blocked[64];
+
+	fprintf(f, "  %zu x %s (%s) held %s: blocked %s from %+.1f s, reason %s, "
+		   "up to %u failed rounds, up to %u signal rounds seen\n",
+		g->count, g->comm, t->t.kthread ? "kthreads" : "user threads", t->patch,
+		span_s((double)g->blocked_min_ns / 1e9, (double)g->blocked_max_ns / 1e9, blocked,
+		       sizeof(blocked)),
+		rel_s(rp, g->first_ns), reason__name(t->t.reason), g->rounds_failed_max,
+		g->signal_rounds_max);
+	print_group_tids(rp, g, f);
+	if (t->t.function)
+		fprintf(f, "    function: %s\n", t->t.function);
+	if (t->t.never != NEVER_NONE)
+		fprintf(f, "    will never switch by themselves (%s): need %s\n",
+			never_cause__name(t->t.never), t->t.help ? t->t.help : "a forced transition");
+	if (frames__line(t->t.oncpu, t->t.noncpu, TASK_FRAMES, buf, sizeof(buf)))
+		fprintf(f, "    on-CPU (tid %d): %s\n", t->t.tid, buf);
+	if (frames__line(t->t.stack, t->t.nstack, TASK_FRAMES, buf, sizeof(buf)))
+		fprintf(f, "    stack: %s\n", buf);
+	print_group_end(rp, g, f);
+}
+
 static void print_stragglers(const struct report *rp, FILE *f)
 {
-	int any = 0;
-
 	fprintf(f, "\nStragglers:\n");
-	for (size_t i = 0; i < rp->ntasks; i++) {
-		if (!report__is_straggler(rp, &rp->tasks[i]))
-			continue;
-		any = 1;
-		print_straggler(rp, &rp->tasks[i], f);
+	for (size_t i = 0; i < rp->nsgroups; i++) {
+		const struct report_straggler_group *g = &rp->sgroups[i];
+
+		if (g->count == 1)
+			print_straggler(rp, &rp->tasks[g->shown], f);
+		else
+			print_straggler_group(rp, g, f);
 	}
-	if (!any)
+	if (!rp->nsgroups)
 		fprintf(f, "  none\n");
+	if (rp->tasks_untracked)
+		fprintf(f, "  %llu more tasks were pending, beyond the %zu this report follows\n",
+			(unsigned long long)rp->tasks_untracked, report__max_tasks());
 }
 
 /* ---- shadows ---------------------------------------------------------------- */

@@ -308,6 +308,109 @@ static void straggler_that_will_never_switch(void **state)
 	}
 }
 
+/* A stall as big hosts have them: BIG kthreads and BIG user threads asleep
+ * in one function, and one spinner, in every snapshot. More tasks than the
+ * report once followed (4,096). */
+#define BIG 3000
+
+static void big_stall_snapshot(struct rec *r, double t, unsigned int rounds)
+{
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&json, &len);
+
+	fprintf(f, "{\"source\":\"bpf\",\"patches\":[],\"transition\":{\"patch\":\"klpt_lp_fix\","
+		   "\"target\":\"patched\",\"tasks_total\":%d,\"tasks_pending\":%d,\"pending\":[",
+		2 * BIG + 60, 2 * BIG + 1);
+	for (int i = 0; i < 2 * BIG; i++)
+		fprintf(f, "{\"pid\":%d,\"tid\":%d,\"comm\":\"%s\",\"kthread\":%s,\"state\":\"D\","
+			   "\"reason\":\"sleeping_on\",\"function\":\"klpt_sleep_in\","
+			   "\"rounds_failed\":%u,\"group\":%d},",
+			i < BIG ? 10000 + i : 500, i < BIG ? 10000 + i : 20000 + i,
+			i < BIG ? "klpt_sleep_d" : "threads", i < BIG ? "true" : "false", rounds,
+			i < BIG ? 0 : 1);
+	fprintf(f, "{\"pid\":113,\"tid\":113,\"comm\":\"cat\",\"kthread\":false,\"state\":\"R\","
+		   "\"reason\":\"running\",\"rounds_failed\":%u,\"group\":2}],\"groups\":[", rounds);
+	fprintf(f, "{\"count\":%d,\"comm\":\"klpt_sleep_d\",\"kthread\":true,\"state\":\"D\","
+		   "\"reason\":\"sleeping_on\",\"function\":\"klpt_sleep_in\",\"verdict\":\"wait_for_return\","
+		   "\"task\":{\"pid\":10000,\"tid\":10000,\"comm\":\"klpt_sleep_d\",\"kthread\":true,"
+		   "\"stack\":[{\"symbol\":\"klpt_sleep_in\",\"offset\":47,\"module\":\"klpt_target\","
+		   "\"marked\":true}]}},", BIG);
+	fprintf(f, "{\"count\":%d,\"comm\":\"threads\",\"kthread\":false,\"state\":\"D\","
+		   "\"reason\":\"sleeping_on\",\"function\":\"klpt_sleep_in\",\"verdict\":\"wait_for_return\","
+		   "\"task\":{\"pid\":500,\"tid\":%d,\"comm\":\"threads\",\"kthread\":false}},",
+		BIG, 20000 + BIG);
+	fprintf(f, "{\"count\":1,\"comm\":\"cat\",\"kthread\":false,\"state\":\"R\","
+		   "\"reason\":\"running\",\"verdict\":\"stuck\","
+		   "\"task\":{\"pid\":113,\"tid\":113,\"comm\":\"cat\",\"kthread\":false}}]}}");
+	fclose(f);
+	assert_int_equal(recfile__write_snapshot(r->w, S(t), json), 0);
+	free(json);
+}
+
+static size_t lines_from(const char *txt, const char *from, const char *to)
+{
+	const char *a = strstr(txt, from), *b = a ? strstr(a, to) : NULL;
+	size_t n = 0;
+
+	assert_non_null(b);
+	for (; a < b; a++)
+		n += *a == '\n';
+	return n;
+}
+
+/* The report of a stall of 6,001 tasks: every one followed, told in three
+ * rows (two groups with their counts, the spinner on its own), all tids in
+ * the JSON. */
+static void big_stall_is_a_few_rows(void **state)
+{
+	struct rec r = { .id = 9, .patch = "klpt_lp_fix", .target = 1 };
+	json_object *o, *groups, *g;
+	char *txt;
+
+	for (int format = 0; format < 2; format++) {
+		header(&r);
+		event(&r, KLPT_EV_INIT, 2.0, NULL);
+		for (unsigned int i = 0; i < 3; i++) {
+			event(&r, KLPT_EV_ROUND, 3.0 + i, plain_round);
+			big_stall_snapshot(&r, 3.5 + i, i + 1);
+		}
+		event(&r, KLPT_EV_COMPLETE, 7.0, NULL);
+		txt = report(&r, format);
+		if (!format) {
+			assert_non_null(strstr(txt, "\n  3000 x klpt_sleep_d (kthreads) held klpt_lp_fix: "
+						    "blocked "));
+			assert_non_null(strstr(txt, "blocked 3.5 s from +2.5 s, reason sleeping_on, "
+						    "up to 3 failed rounds"));
+			assert_non_null(strstr(txt, "\n    switched (not seen; gone by the end) at +6.0 s\n"));
+			assert_non_null(strstr(txt, "\n    tids: 10000 10001 10002 10003 10004 10005 10006 "
+						    "10007 ... (3000 tasks; all in --json)\n"));
+			assert_non_null(strstr(txt, "\n  3000 x threads (user threads) held klpt_lp_fix: "));
+			assert_non_null(strstr(txt, "\n    stack: klpt_sleep_in+0x2f [klpt_target]\n"));
+			assert_non_null(strstr(txt, "\n  cat (pid 113 tid 113) held klpt_lp_fix: "));
+			assert_null(strstr(txt, "beyond the"));
+			/* A screenful, not 6,001 paragraphs. */
+			assert_true(lines_from(txt, "\nStragglers:\n", "\nDrops") < 30);
+		} else {
+			o = json_tokener_parse(txt);
+			assert_non_null(o);
+			assert_int_equal(json_object_array_length(jpath(o, "stragglers", NULL)), 2 * BIG + 1);
+			groups = jpath(o, "straggler_groups", NULL);
+			assert_int_equal(json_object_array_length(groups), 3);
+			g = json_object_array_get_idx(groups, 0);
+			assert_int_equal(json_object_get_int(jpath(g, "count", NULL)), BIG);
+			assert_int_equal(json_object_array_length(jpath(g, "tids", NULL)), BIG);
+			assert_int_equal(json_object_get_int(jpath(g, "rounds_failed_max", NULL)), 3);
+			g = json_object_array_get_idx(groups, 2);
+			assert_int_equal(json_object_get_int(jpath(g, "count", NULL)), 1);
+			assert_string_equal(json_object_get_string(jpath(g, "comm", NULL)), "cat");
+			assert_int_equal(json_object_get_int(jpath(o, "tasks_untracked", NULL)), 0);
+			json_object_put(o);
+		}
+		free(txt);
+	}
+}
+
 /* Round numbers and durations as the round probe reports them. */
 static unsigned int round_no;
 static uint64_t round_ns;
@@ -522,6 +625,7 @@ int main(void)
 		cmocka_unit_test(straggler_counts_the_signal_round_that_freed_it),
 		cmocka_unit_test(unreliable_stack_blockers_are_counted),
 		cmocka_unit_test(straggler_that_will_never_switch),
+		cmocka_unit_test(big_stall_is_a_few_rows),
 		cmocka_unit_test(replay_tells_what_report_tells),
 		cmocka_unit_test(report_tells_what_rounds_cost),
 		cmocka_unit_test(unwatched_first_round_is_unknown),
