@@ -195,14 +195,18 @@ static void attach_oncpu_sampler(struct trans_probe *tp, struct probe_status *ps
  * per pending task, inside the walk. The rounds themselves say how much on
  * this host (KLPT_EV_ROUND's round_ns, watched or not), and the plan watches
  * one round in `every` so that the average round grows by at most
- * WATCH_BUDGET. Rounds shorter than WATCH_CHEAP_NS, and rounds with at most
- * WATCH_FEW_PENDING tasks to check, are always watched: what the probes add
- * is a few microseconds per pending task, so a few pending tasks add next to
- * nothing however slow the round itself is (a loaded or emulated host), and
- * the verdicts that need several checks (a stuck kthread) come in seconds.
+ * WATCH_BUDGET. Rounds with at most WATCH_FEW_PENDING tasks to check, and
+ * rounds that watching makes longer by less than WATCH_CHEAP_ADD_NS, are
+ * always watched: what the probes add is a few microseconds per pending
+ * task, so a few pending tasks add next to nothing however slow the round
+ * itself is (a loaded or emulated host), and the verdicts that need several
+ * checks (a stuck kthread) come in seconds. The exemption is absolute time
+ * added to the tasklist_lock hold, not the round's length: a short round
+ * of 2,000 checks is still made half again as long by watching, and is
+ * watched within the budget like a long one.
  */
 #define WATCH_BUDGET 0.05
-#define WATCH_CHEAP_NS 10000000ull
+#define WATCH_CHEAP_ADD_NS 1000000.0
 #define WATCH_FEW_PENDING 64
 #define WATCH_EVERY_MAX 30
 #define WATCH_EWMA 0.3
@@ -291,7 +295,7 @@ static unsigned int watch_every(const struct watch_plan *w)
 	double cost = watch_cost(w);
 	unsigned int every;
 
-	if ((w->plain_ns && w->plain_ns < WATCH_CHEAP_NS) || few_pending(w))
+	if (few_pending(w) || (cost >= 0 && w->watched_ns - w->plain_ns < WATCH_CHEAP_ADD_NS))
 		return 1;
 	/* Until a plain round is measured, assume watching doubles a round. */
 	every = (unsigned int)((cost < 0 ? 1.0 : cost) / WATCH_BUDGET + 0.999);

@@ -304,6 +304,21 @@ static void regroup_old(struct transition_info *tr, json_object *pending)
 	}
 }
 
+/* A recording's compact entry (docs/trace-format.md) names its task and
+ * group: what the members of a group share comes from the group. */
+static void take_group_fields(struct transition_info *tr, struct pending_task *p)
+{
+	const struct blocker_group *g = &tr->groups[p->group];
+
+	p->state = g->state;
+	p->kthread = (int8_t)g->kthread;
+	p->reason = g->reason;
+	p->verdict = g->verdict;
+	p->never = g->never;
+	p->patch_state = (int8_t)g->rep.patch_state;
+	p->func_ref = transition_info__func_ref(tr, g->function);
+}
+
 static void groups_from_json(struct transition_info *tr, json_object *a, json_object *pending)
 {
 	int i;
@@ -340,6 +355,8 @@ static void groups_from_json(struct transition_info *tr, json_object *a, json_ob
 	for (size_t t = 0; t < tr->ntasks; t++) {
 		if (tr->tasks[t].group >= tr->ngroups)
 			tr->tasks[t].group = 0;
+		if (tr->ngroups && !jget(json_object_array_get_idx(pending, t), "reason"))
+			take_group_fields(tr, &tr->tasks[t]);
 		if (tr->tasks[t].reason < REASON_COUNT)
 			tr->reasons.by_reason[tr->tasks[t].reason]++;
 	}

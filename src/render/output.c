@@ -223,15 +223,35 @@ static json_object *pending_to_json(const struct transition_info *tr, const stru
 	return o;
 }
 
-static json_object *group_to_json(const struct transition_info *tr, size_t g)
+/* A recording's compact entry: who and where; the rest is its group's. */
+static json_object *pending_to_json_compact(const struct pending_task *t)
 {
-	const struct blocker_group *grp = &tr->groups[g];
-	json_object *o = json_object_new_object(), *tids = json_object_new_array();
-	char state[2] = { grp->state ? grp->state : '?', 0 };
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "pid", json_object_new_int(t->pid));
+	json_object_object_add(o, "tid", json_object_new_int(t->tid));
+	json_object_object_add(o, "comm", json_object_new_string(t->comm));
+	json_object_object_add(o, "rounds_failed", json_object_new_int64(t->rounds_failed));
+	json_object_object_add(o, "group", json_object_new_int64(t->group));
+	return o;
+}
+
+static json_object *group_tids(const struct transition_info *tr, size_t g)
+{
+	json_object *tids = json_object_new_array();
 
 	for (size_t i = 0; i < tr->ntasks; i++)
 		if (tr->tasks[i].group == g)
 			json_object_array_add(tids, json_object_new_int(tr->tasks[i].tid));
+	return tids;
+}
+
+static json_object *group_to_json(const struct transition_info *tr, size_t g, int compact)
+{
+	const struct blocker_group *grp = &tr->groups[g];
+	json_object *o = json_object_new_object();
+	char state[2] = { grp->state ? grp->state : '?', 0 };
+
 	json_object_object_add(o, "count", json_object_new_int64((int64_t)grp->count));
 	json_object_object_add(o, "comm", json_object_new_string(grp->comm));
 	json_object_object_add(o, "kthread", json_object_new_boolean(grp->kthread));
@@ -245,7 +265,8 @@ static json_object *group_to_json(const struct transition_info *tr, size_t g)
 	json_object_object_add(o, "blocked_max_ns", json_object_new_int64((int64_t)grp->blocked_max_ns));
 	json_object_object_add(o, "blocked_min_ns", json_object_new_int64((int64_t)grp->blocked_min_ns));
 	json_object_object_add(o, "rounds_failed_max", json_object_new_int64(grp->rounds_failed_max));
-	json_object_object_add(o, "tids", tids);
+	if (!compact)
+		json_object_object_add(o, "tids", group_tids(tr, g));
 	json_object_object_add(o, "task", task_to_json(&grp->rep));
 	return o;
 }
@@ -283,7 +304,7 @@ static json_object *switched_to_json(const uint64_t *sw)
 	return o;
 }
 
-static json_object *transition_to_json(const struct transition_info *tr)
+static json_object *transition_to_json(const struct transition_info *tr, int compact)
 {
 	json_object *o = json_object_new_object(), *pend = json_object_new_array();
 	json_object *groups = json_object_new_array();
@@ -297,9 +318,10 @@ static json_object *transition_to_json(const struct transition_info *tr)
 	for (size_t i = 0; i < tr->nholdouts; i++)
 		json_object_array_add(holdouts, task_to_json(&tr->holdouts[i]));
 	for (size_t i = 0; i < tr->ntasks; i++)
-		json_object_array_add(pend, pending_to_json(tr, &tr->tasks[i]));
+		json_object_array_add(pend, compact ? pending_to_json_compact(&tr->tasks[i])
+						    : pending_to_json(tr, &tr->tasks[i]));
 	for (size_t g = 0; g < tr->ngroups; g++)
-		json_object_array_add(groups, group_to_json(tr, g));
+		json_object_array_add(groups, group_to_json(tr, g, compact));
 	json_object_object_add(o, "reasons", reasons_to_json(&tr->reasons));
 	json_object_object_add(o, "groups", groups);
 	json_object_object_add(o, "pending", pend);
@@ -578,6 +600,11 @@ static json_object *cpu_isolation_to_json(const struct cpu_isolation *iso)
 
 json_object *snapshot__to_json(const struct snapshot *s)
 {
+	return snapshot__to_json_ex(s, 0);
+}
+
+json_object *snapshot__to_json_ex(const struct snapshot *s, int flags)
+{
 	json_object *root = json_object_new_object(), *k = json_object_new_object();
 	json_object *patches = json_object_new_array(), *warn = json_object_new_array();
 
@@ -599,7 +626,8 @@ json_object *snapshot__to_json(const struct snapshot *s)
 		json_object_array_add(patches, patch_to_json(&s->patches[i]));
 	json_object_object_add(root, "patches", patches);
 	json_object_object_add(root, "transition",
-			       s->transition ? transition_to_json(s->transition) : NULL);
+			       s->transition ? transition_to_json(s->transition,
+								  flags & SNAPSHOT_JSON_COMPACT) : NULL);
 	json_object_object_add(root, "history", history_to_json(s));
 	json_object_object_add(root, "probes", probes_to_json(&s->probes));
 	json_object_object_add(root, "shadows",

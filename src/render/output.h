@@ -10,6 +10,11 @@
 #include "model/model.h"
 
 json_object *snapshot__to_json(const struct snapshot *s);
+/* SNAPSHOT_JSON_COMPACT, for recordings of big stalls: each pending task as
+ * pid, tid, comm, rounds_failed and group only (the rest is its group's,
+ * the reader fills it in), and the groups without tids. */
+#define SNAPSHOT_JSON_COMPACT 0x1
+json_object *snapshot__to_json_ex(const struct snapshot *s, int flags);
 /* Print a JSON object followed by a newline; returns -errno on write error. */
 int json__print(json_object *o, FILE *f, int pretty);
 /* The "shadows" object of status --json and klptop shadow --json. */

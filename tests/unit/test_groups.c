@@ -11,6 +11,8 @@
 
 #include "lib/util.h"
 #include "model/model.h"
+#include "recording/snapshot_json.h"
+#include "render/output.h"
 
 static void add(struct transition_info *tr, size_t *cap, int tid, const char *comm, int kthread,
 		char state, enum block_reason r, const char *func, uint64_t stack, uint64_t blocked)
@@ -86,6 +88,65 @@ static void test_many_alike_one_row(void **state)
 	transition_info__clear(&tr);
 }
 
+static size_t json_len(json_object *o)
+{
+	return strlen(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+}
+
+/* A recording of a big stall writes most snapshots compactly: read back,
+ * every task is there with what its group says of it, the counts exact,
+ * in a fraction of the bytes. */
+static void test_compact_recording_keeps_every_task(void **state)
+{
+	struct transition_info *tr = xcalloc(1, sizeof(*tr));
+	struct snapshot s, back;
+	json_object *full, *compact;
+	size_t cap = 0;
+	char name[16], err[256];
+
+	for (int i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "worker-%d", i % 64);
+		add(tr, &cap, 1000 + i, name, i % 2, 'D', REASON_SLEEPING_ON, "klpt_sleep_in",
+		    0xabc, 40000000000ull + (uint64_t)i * 7919);
+		tr->tasks[tr->ntasks - 1].rounds_failed = 40 + (unsigned int)(i % 3);
+		if (i % 2)
+			tr->tasks[tr->ntasks - 1].pid = 77;
+	}
+	add(tr, &cap, 7, "klpt_spin", 1, 'R', REASON_RUNNING, NULL, 0, 5);
+	tr->patch = xstrdup("klpt_lp_fix");
+	transition_info__group(tr);
+	snapshot__init(&s);
+	s.transition = tr;
+	full = snapshot__to_json(&s);
+	compact = snapshot__to_json_ex(&s, SNAPSHOT_JSON_COMPACT);
+	assert_true(json_len(compact) * 3 < json_len(full));
+
+	snapshot__init(&back);
+	assert_int_equal(snapshot__from_json(&back, compact, err, sizeof(err)), 0);
+	assert_non_null(back.transition);
+	assert_int_equal(back.transition->ntasks, tr->ntasks);
+	assert_int_equal(back.transition->ngroups, tr->ngroups);
+	assert_memory_equal(&back.transition->reasons, &tr->reasons, sizeof(tr->reasons));
+	for (size_t i = 0; i < tr->ntasks; i++) {
+		const struct pending_task *a = &tr->tasks[i], *b = &back.transition->tasks[i];
+
+		assert_int_equal(b->tid, a->tid);
+		assert_int_equal(b->pid, a->pid);
+		assert_string_equal(b->comm, a->comm);
+		assert_int_equal(b->kthread, a->kthread);
+		assert_int_equal(b->state, a->state);
+		assert_int_equal(b->reason, a->reason);
+		assert_int_equal(b->group, a->group);
+		assert_int_equal(b->rounds_failed, a->rounds_failed);
+		assert_string_equal(pending_task__function(back.transition, b) ?: "-",
+				    pending_task__function(tr, a) ?: "-");
+	}
+	json_object_put(full);
+	json_object_put(compact);
+	snapshot__free(&back);
+	snapshot__free(&s);
+}
+
 /* Same name, different stack or state or kind: not the same blocker. */
 static void test_what_splits_a_group(void **state)
 {
@@ -159,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_what_splits_a_group),
 		cmocka_unit_test(test_unknown_stack_joins_peers),
 		cmocka_unit_test(test_regroup),
+		cmocka_unit_test(test_compact_recording_keeps_every_task),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
