@@ -262,25 +262,41 @@ static void print_task_end(const struct report *rp, const struct report_task *t,
 			rel_s(rp, t->last_ns));
 }
 
-static void print_straggler(const struct report *rp, const struct report_task *t, FILE *f)
+/* What a straggler, or a row of them (row: t is its longest blocked
+ * member), was blocked on: function, why it will never switch by itself,
+ * its on-CPU and judged stacks. */
+static void print_blocker_lines(const struct report_task *t, int row, FILE *f)
 {
+	const char *help = t->t.help ? t->t.help : "a forced transition";
 	char buf[1024];
 
+	if (t->t.function)
+		fprintf(f, "    function: %s\n", t->t.function);
+	if (t->t.never != NEVER_NONE && row)
+		fprintf(f, "    will never switch by themselves (%s): need %s\n",
+			never_cause__name(t->t.never), help);
+	else if (t->t.never != NEVER_NONE)
+		fprintf(f, "    will never switch by itself (%s): needs %s\n",
+			never_cause__name(t->t.never), help);
+	if (frames__line(t->t.oncpu, t->t.noncpu, TASK_FRAMES, buf, sizeof(buf))) {
+		if (row)
+			fprintf(f, "    on-CPU (tid %d): %s\n", t->t.tid, buf);
+		else
+			fprintf(f, "    on-CPU: %s\n", buf);
+	}
+	if (frames__line(t->t.stack, t->t.nstack, TASK_FRAMES, buf, sizeof(buf)))
+		fprintf(f, "    stack: %s\n", buf);
+}
+
+static void print_straggler(const struct report *rp, const struct report_task *t, FILE *f)
+{
 	fprintf(f, "  %s (pid %d tid %d%s) held %s: blocked %.1f s from %+.1f s, reason %s, "
 		   "%u failed rounds, %u signal rounds seen\n",
 		t->t.comm, t->t.pid, t->t.tid, t->t.kthread ? ", kthread" : "", t->patch,
 		(double)report_task__blocked_ns(t) / 1e9, rel_s(rp, t->first_ns),
 		reason__name(t->t.reason), t->t.rounds_failed, t->t.signal_rounds_seen);
 	print_reasons_seen(t, f);
-	if (t->t.function)
-		fprintf(f, "    function: %s\n", t->t.function);
-	if (t->t.never != NEVER_NONE)
-		fprintf(f, "    will never switch by itself (%s): needs %s\n",
-			never_cause__name(t->t.never), t->t.help ? t->t.help : "a forced transition");
-	if (frames__line(t->t.oncpu, t->t.noncpu, TASK_FRAMES, buf, sizeof(buf)))
-		fprintf(f, "    on-CPU: %s\n", buf);
-	if (frames__line(t->t.stack, t->t.nstack, TASK_FRAMES, buf, sizeof(buf)))
-		fprintf(f, "    stack: %s\n", buf);
+	print_blocker_lines(t, 0, f);
 	print_task_end(rp, t, f);
 }
 
@@ -346,7 +362,7 @@ static void print_straggler_group(const struct report *rp, const struct report_s
 				  FILE *f)
 {
 	const struct report_task *t = &rp->tasks[g->shown];
-	char buf[1024], blocked[64];
+	char blocked[64];
 
 	fprintf(f, "  %zu x %s (%s) held %s: blocked %s from %+.1f s, reason %s, "
 		   "up to %u failed rounds, up to %u signal rounds seen\n",
@@ -356,15 +372,7 @@ static void print_straggler_group(const struct report *rp, const struct report_s
 		rel_s(rp, g->first_ns), reason__name(t->t.reason), g->rounds_failed_max,
 		g->signal_rounds_max);
 	print_group_tids(rp, g, f);
-	if (t->t.function)
-		fprintf(f, "    function: %s\n", t->t.function);
-	if (t->t.never != NEVER_NONE)
-		fprintf(f, "    will never switch by themselves (%s): need %s\n",
-			never_cause__name(t->t.never), t->t.help ? t->t.help : "a forced transition");
-	if (frames__line(t->t.oncpu, t->t.noncpu, TASK_FRAMES, buf, sizeof(buf)))
-		fprintf(f, "    on-CPU (tid %d): %s\n", t->t.tid, buf);
-	if (frames__line(t->t.stack, t->t.nstack, TASK_FRAMES, buf, sizeof(buf)))
-		fprintf(f, "    stack: %s\n", buf);
+	print_blocker_lines(t, 1, f);
 	print_group_end(rp, g, f);
 }
 
