@@ -278,12 +278,8 @@ static void print_blocker_lines(const struct report_task *t, int row, FILE *f)
 	else if (t->t.never != NEVER_NONE)
 		fprintf(f, "    will never switch by itself (%s): needs %s\n",
 			never_cause__name(t->t.never), help);
-	if (frames__line(t->t.oncpu, t->t.noncpu, TASK_FRAMES, buf, sizeof(buf))) {
-		if (row)
-			fprintf(f, "    on-CPU (tid %d): %s\n", t->t.tid, buf);
-		else
-			fprintf(f, "    on-CPU: %s\n", buf);
-	}
+	if (frames__line(t->t.oncpu, t->t.noncpu, TASK_FRAMES, buf, sizeof(buf)))
+		fprintf(f, "    on-CPU: %s\n", buf);
 	if (frames__line(t->t.stack, t->t.nstack, TASK_FRAMES, buf, sizeof(buf)))
 		fprintf(f, "    stack: %s\n", buf);
 }
