@@ -21,11 +21,13 @@
 #include "klptop/transition.h"
 
 #define PF_KTHREAD 0x00200000
+#define PASS_COUNT_ONLY 2
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by userspace before load or before each read. */
-__s32 pending_state = 0;     /* the patch_state a pending thread still has */
+__s32 pending_state = 0;     /* the patch_state a pending thread still has;
+			      * PASS_COUNT_ONLY: count the threads, nothing else */
 __u64 transition_id = 0;     /* blocker records of other transitions are stale */
 __u32 stack_budget = 0;      /* stacks this pass may still read */
 /* Out: this pass's counts. */
@@ -38,8 +40,9 @@ __u32 nr_stacks_read = 0;
  * bits) instead of assuming one (src/live/kfacts.c). */
 __u64 switched_tif_or = 0;
 __u32 nr_switched = 0;
+__u32 want_tif = 0;          /* collect the above: the bit is not known yet */
 
-/* ftrace_lock's owner word, read on every iteration. While a livepatch
+/* ftrace_lock's owner word, read once a pass (at its first thread). While a livepatch
  * completion waits in synchronize_rcu_tasks() inside ftrace_shutdown(), this
  * mutex stays held, and anything that touches ftrace (a kprobe, reading
  * available_filter_functions) would block klptop uninterruptibly. Reading
@@ -143,14 +146,16 @@ int dump_task(struct bpf_iter__task *ctx)
 
 	if (!task)
 		return 0;
-	nr_tasks++;
-	if (ftrace_lock_addr)
+	if (++nr_tasks == 1 && ftrace_lock_addr)
 		ftrace_lock_owner = BPF_CORE_READ((struct mutex *)ftrace_lock_addr, owner.counter);
+	/* The floor any pass over every thread pays (docs/perf.md). */
+	if (pending_state == PASS_COUNT_ONLY)
+		return 0;
 	/* Only with CONFIG_TASKS_RCU: a transition's completion can wait for it. */
 	if (bpf_core_field_exists(task->rcu_tasks_holdout))
-		holdout = BPF_CORE_READ(task, rcu_tasks_holdout);
+		holdout = task->rcu_tasks_holdout;
 	rec.patch_state = task->patch_state;
-	if (rec.patch_state == !pending_state) {
+	if (want_tif && rec.patch_state == !pending_state) {
 		switched_tif_or |= task_tif_flags(task);
 		nr_switched++;
 	}

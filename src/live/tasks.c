@@ -106,7 +106,7 @@ static ssize_t read_iteration(struct task_iter *ti)
 
 long task_iter__count(struct task_iter *ti)
 {
-	ti->skel->bss->pending_state = 2;  /* no patch_state: count only */
+	ti->skel->bss->pending_state = 2;  /* PASS_COUNT_ONLY (bpf/tasks.bpf.c) */
 	ti->skel->bss->stack_budget = 0;
 	ti->skel->bss->nr_tasks = 0;
 	if (read_iteration(ti) < 0)
@@ -203,6 +203,7 @@ static void learn_tif(struct task_iter *ti, int pending_state, uint64_t transiti
 		bss->nr_tasks = bss->nr_pending = bss->nr_stacks_read = 0;
 		bss->switched_tif_or = 0;
 		bss->nr_switched = 0;
+		bss->want_tif = 1;
 		len = read_iteration(ti);
 		if (len < 0 || !narrow_tif(ti, (size_t)len))
 			return;
@@ -316,6 +317,7 @@ int task_iter__scan(struct task_iter *ti, struct transition_info *tr,
 	bss->nr_tasks = bss->nr_pending = bss->nr_stacks_read = 0;
 	bss->switched_tif_or = 0;
 	bss->nr_switched = 0;
+	bss->want_tif = tif_guess__bit(&ti->tif) < 0;  /* the switched ones' flags, while unknown */
 	len = read_iteration(ti);
 	if (len < 0)
 		return (int)len;
