@@ -52,7 +52,6 @@ struct watch_plan {
 	double watched_ns, plain_ns;   /* 0: no sample yet */
 	unsigned int every;            /* watch one round in `every` */
 	unsigned int last_watched;     /* the last round watched; 0 none */
-	unsigned int last_plain;       /* the last round not watched; 0 none */
 	unsigned int nwatched;         /* rounds watched since the probes opened */
 	unsigned int pending;          /* tasks pending at the last fill */
 	int pinned;                    /* attached and detached by hand (the bench) */
@@ -217,7 +216,7 @@ static void attach_oncpu_sampler(struct trans_probe *tp, struct probe_status *ps
 static void watch_plan__reset(struct watch_plan *w)
 {
 	w->every = 1;
-	w->last_watched = w->last_plain = 0;
+	w->last_watched = 0;
 }
 
 static void watch_plan__attach(struct trans_probe *tp)
@@ -319,17 +318,12 @@ static void watch_plan__round(struct trans_probe *tp, const struct klpt_event *e
 		w->nwatched++;
 	} else {
 		ewma(&w->plain_ns, (double)e->round_ns);
-		w->last_plain = e->round;
 	}
 	w->every = watch_every(w);
 	/* A plain round first when its cost is unknown: then the budget can
-	 * be computed before a long round is made longer. And one now and
-	 * then while every round is watched as cheap: the plain average says
-	 * so, and one inflated by a busy moment (klptop's own pass beside the
-	 * walk on an emulated host) would otherwise never be corrected. */
+	 * be computed before a long round is made longer. */
 	if (!few_pending(w) && ((!w->plain_ns && w->last_watched) ||
-				(w->last_watched && next - w->last_watched < w->every) ||
-				(w->every == 1 && next - w->last_plain > WATCH_EVERY_MAX)))
+				(w->last_watched && next - w->last_watched < w->every)))
 		watch_plan__detach(tp);
 	else
 		watch_plan__attach(tp);
